@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test check lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# The main job on the embedded sandbox: search -> preview -> import -> answer file.
+run: $(VENV)/.installed
+	$(BIN)/python scripts/demo.py
+
+# The whole suite, plus the checks CI depends on.
+test: $(VENV)/.installed lint typecheck
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+check: test
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/validate_startup.py
+	$(BIN)/python bench/render_speed.py
+	$(BIN)/python bench/requests_per_import.py
+	$(BIN)/python bench/import_latency.py
+
+clean:
+	rm -rf $(VENV) .mapctl-demo build dist *.egg-info

@@ -1,0 +1,168 @@
+"""Expression functions: JMESPath's built-ins plus mapctl's own, documented.
+
+Stage: shared by compilation (which checks that every called function exists) and evaluation
+(which calls them). Pure: no I/O. Every project function accepts null where a Clio field may be
+missing and returns null then, so a sparse record never fails a whole mapping.
+
+Each project function's docstring is what `mapctl functions` prints: the first line is the
+signature, the middle is the description, and a line starting ``Example:`` gives an example as
+``EXPRESSION -> RESULT``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jmespath import exceptions, functions
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d*)\}")
+
+
+def _text(value: Any) -> str:
+    """How a value reads inside format(): null is empty, numbers without a trailing .0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise exceptions.JMESPathTypeError(
+        "format", value, type(value).__name__, ["string", "number", "boolean", "null"]
+    )
+
+
+class MapctlFunctions(functions.Functions):
+    """JMESPath's built-ins plus the project's functions (the `_func_` methods below)."""
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_lower(self, s: str | None) -> str | None:
+        """lower(string) -> string
+        The text in lower case; null stays null.
+        Example: lower('Pritchett') -> "pritchett"
+        """
+        return None if s is None else s.lower()
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_upper(self, s: str | None) -> str | None:
+        """upper(string) -> string
+        The text in upper case; null stays null.
+        Example: upper('Pritchett') -> "PRITCHETT"
+        """
+        return None if s is None else s.upper()
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_trim(self, s: str | None) -> str | None:
+        """trim(string) -> string
+        The text without leading and trailing white space; null stays null.
+        Example: trim('  Jay ') -> "Jay"
+        """
+        return None if s is None else s.strip()
+
+    @functions.signature({"types": ["string"]}, {"types": [], "variadic": True})
+    def _func_format(self, template: str, *args: Any) -> str:
+        """format(template, value...) -> string
+        Fills each {} (or {0}, {1}...) in the template with the next (or numbered) value;
+        null fills as empty text; {{ and }} write literal braces.
+        Example: format('{} {}', 'Jay', 'Pritchett') -> "Jay Pritchett"
+        """
+        counter = iter(range(len(args)))
+
+        def fill(match: re.Match[str]) -> str:
+            token = match.group(0)
+            if token in ("{{", "}}"):
+                return token[0]
+            index = int(match.group(1)) if match.group(1) else next(counter, len(args))
+            if index >= len(args):
+                raise exceptions.JMESPathError(
+                    f"format(): the template has more {{}} than values ({len(args)} given)"
+                )
+            return _text(args[index])
+
+        return _PLACEHOLDER.sub(fill, template)
+
+    @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
+    def _func_split(self, s: str | None, separator: str) -> list[str] | None:
+        """split(string, separator) -> array[string]
+        The text cut at each separator (an empty separator cuts at white space); null stays null.
+        Example: split('Mitchell Pritchett', ' ') -> ["Mitchell", "Pritchett"]
+        """
+        if s is None:
+            return None
+        return s.split() if separator == "" else s.split(separator)
+
+    @functions.signature(
+        {"types": ["string", "null"]}, {"types": ["string"]}, {"types": ["string"]}
+    )
+    def _func_replace(self, s: str | None, old: str, new: str) -> str | None:
+        """replace(string, old, new) -> string
+        The text with every `old` replaced by `new`; null stays null.
+        Example: replace('555-0101', '-', ' ') -> "555 0101"
+        """
+        return None if s is None else s.replace(old, new)
+
+    @functions.signature({"types": [], "variadic": True})
+    def _func_coalesce(self, *values: Any) -> Any:
+        """coalesce(value...) -> any
+        The first value that is not blank (null, "" or []); null when all are blank.
+        Unlike `||`, false and 0 count as values.
+        Example: coalesce(null, '', 'Party') -> "Party"
+        """
+        for value in values:
+            if value is not None and value != "" and value != []:
+                return value
+        return None
+
+    @functions.signature({"types": ["array", "null"]})
+    def _func_primary(self, items: list[Any] | None) -> Any:
+        """primary(array) -> object
+        The element marked `primary: true` (Clio's addresses, email addresses and phone
+        numbers), else the first element; null for null or an empty array.
+        Example: primary(client.addresses).city -> "Los Angeles"
+        """
+        if not items:
+            return None
+        for item in items:
+            if isinstance(item, dict) and item.get("primary") is True:
+                return item
+        return items[0]
+
+
+FUNCTIONS = MapctlFunctions()
+"""The one instance every expression is evaluated with."""
+
+BUILTIN_NAMES: frozenset[str] = frozenset(functions.Functions.FUNCTION_TABLE)  # type: ignore[attr-defined]
+"""JMESPath's own function names."""
+
+FUNCTION_NAMES: frozenset[str] = frozenset(FUNCTIONS.FUNCTION_TABLE)  # type: ignore[attr-defined]
+"""Every function an expression may call: built-ins and the project's."""
+
+
+@dataclass(frozen=True)
+class FunctionDoc:
+    """What `mapctl functions` shows for one function."""
+
+    name: str
+    signature: str
+    description: str
+    example: str
+    builtin: bool
+
+
+def project_function_docs() -> list[FunctionDoc]:
+    """The project's own functions, documented from their docstrings, in name order."""
+    docs = []
+    for name in sorted(FUNCTION_NAMES - BUILTIN_NAMES):
+        method = getattr(MapctlFunctions, f"_func_{name}")
+        lines = [line.strip() for line in (method.__doc__ or "").strip().splitlines()]
+        example = next(
+            (ln[len("Example:") :].strip() for ln in lines if ln.startswith("Example:")), ""
+        )
+        body = " ".join(ln for ln in lines[1:] if ln and not ln.startswith("Example:"))
+        docs.append(FunctionDoc(name, lines[0] if lines else name, body, example, builtin=False))
+    return docs

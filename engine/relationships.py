@@ -1,0 +1,97 @@
+"""Relationships: free-text Clio relationship labels -> interview roles.
+
+Stage: pure data and lookups, used by validation (a label under two roles), context (each
+contact's role) and the reports (labels that fell to `otherwise`, with the nearest synonym).
+
+A label matches a synonym after case-folding, trimming and ignoring spaces and hyphens, so
+" Wife ", "STEP-DAUGHTER", "stepson" and "Grand Daughter" match; "Son-in-law" does not match
+"son" (it normalises to "soninlaw").
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+SEED_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
+    "Spouse": ("husband", "wife", "spouse", "partner"),
+    "Child": (
+        "son", "step-son", "daughter", "step-daughter",
+        "child", "children", "step-child", "step-children",
+    ),
+    "Grandchild": ("grandchild", "grandchildren", "granddaughter", "grandson"),
+}  # fmt: skip
+SEED_OTHERWISE = "Party"
+
+
+def normalise_label(label: str | None) -> str:
+    """The form labels are compared in: case-folded, no white space, no hyphens."""
+    if not label:
+        return ""
+    return "".join(ch for ch in label.casefold() if not ch.isspace() and ch not in "-\u2010\u2011")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Which role a label gave, and why."""
+
+    label: str  # as typed in Clio ("" when blank)
+    role: str
+    synonym: str | None  # the synonym that matched; None when the label fell to `otherwise`
+    suggestion: str | None = None  # nearest synonym for a label that fell to `otherwise`
+
+    @property
+    def matched(self) -> bool:
+        return self.synonym is not None
+
+
+@dataclass(frozen=True)
+class Relationships:
+    """The mapping's roles: {role: synonyms} and the `otherwise` role."""
+
+    roles: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(SEED_RELATIONSHIPS))
+    otherwise: str = SEED_OTHERWISE
+    _index: dict[str, tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, tuple[str, str]] = {}
+        for role, synonyms in self.roles.items():
+            for synonym in synonyms:
+                index.setdefault(normalise_label(synonym), (role, synonym))
+        object.__setattr__(self, "_index", index)
+
+    @property
+    def role_names(self) -> list[str]:
+        """Every role, the mapping's order, `otherwise` last (once)."""
+        names = list(self.roles)
+        return names if self.otherwise in names else [*names, self.otherwise]
+
+    def classify(self, label: str | None) -> Classification:
+        """The role for one label; blank or unknown labels get the `otherwise` role."""
+        text = label or ""
+        hit = self._index.get(normalise_label(text))
+        if hit is not None:
+            return Classification(text, hit[0], hit[1])
+        return Classification(text, self.otherwise, None, self.nearest(text))
+
+    def nearest(self, label: str) -> str | None:
+        """The synonym closest to an unmatched label ("Grandsun" -> "grandson"), if one is close."""
+        key = normalise_label(label)
+        if not key:
+            return None
+        close = difflib.get_close_matches(key, list(self._index), n=1, cutoff=0.75)
+        return self._index[close[0]][1] if close else None
+
+    def conflicts(self) -> list[tuple[str, str, str, str]]:
+        """Synonyms listed under two roles after normalisation: (synonym, role, earlier synonym,
+        earlier role) for each clash, in mapping order."""
+        seen: dict[str, tuple[str, str]] = {}
+        clashes = []
+        for role, synonyms in self.roles.items():
+            for synonym in synonyms:
+                key = normalise_label(synonym)
+                if key in seen and seen[key][1] != role:
+                    clashes.append((synonym, role, *seen[key]))
+                seen.setdefault(key, (synonym, role))
+        return clashes

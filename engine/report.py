@@ -1,0 +1,75 @@
+"""Report: errors and results rendered for people and tools (text, json, github).
+
+Stage: presentation only. Takes `Problem`s and returns strings; never prints, never exits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from engine.errors import MapctlError, Problem
+
+
+def format_problem(problem: Problem) -> str:
+    """gcc-style first line (FILE:LINE:COL: error: MESSAGE), then the context lines."""
+    where = f"{problem.location}: " if problem.location else ""
+    lines = [f"{where}error: {problem.message}"]
+    lines.extend(f"  {line}" for line in problem.context)
+    if problem.expression is not None and not problem.context:
+        lines.append(f"    {problem.expression}")
+        if problem.expression_column is not None:
+            lines.append("    " + " " * problem.expression_column + "^")
+    if problem.hint:
+        lines.append(f"  hint: {problem.hint}")
+    return "\n".join(lines)
+
+
+def format_problems(problems: Iterable[Problem], fmt: str = "text") -> str:
+    """Every problem, in the requested format: text, json or github (workflow annotations)."""
+    items = list(problems)
+    if fmt == "json":
+        return json.dumps([problem_json(p) for p in items], indent=2, ensure_ascii=False)
+    if fmt == "github":
+        return "\n".join(_github(p) for p in items)
+    return "\n".join(format_problem(p) for p in items)
+
+
+def problem_json(problem: Problem) -> dict[str, object]:
+    loc = problem.location
+    return {
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "message": problem.message,
+        "code": problem.code,
+        "hint": problem.hint,
+    }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github(problem: Problem) -> str:
+    loc = problem.location
+    props = (
+        f" file={_escape_property(loc.file)},line={loc.line},col={loc.column},"
+        f"title={_escape_property(problem.code)}"
+        if loc
+        else ""
+    )
+    message = problem.message + (f"\nhint: {problem.hint}" if problem.hint else "")
+    return f"::error{props}::{_escape_data(message)}"
+
+
+def format_error(error: MapctlError) -> str:
+    """One clear line (plus a hint line) for any other error."""
+    text = f"error: {error.message}"
+    if error.hint:
+        text += f"\n  hint: {error.hint}"
+    return text
