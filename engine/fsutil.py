@@ -1,0 +1,51 @@
+"""File writing that never leaves half a file: temp file in the same folder, fsync, rename.
+
+Shared by the answer-file output, the token store, `fetch -o` and the import. With
+`overwrite=False` the final step is a hard link, which fails atomically when the target exists,
+so two writers racing for one name cannot both win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from engine.errors import ImportRefused, MapctlError
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never part.
+
+    Raises `ImportRefused` when `overwrite` is false and `path` exists, and `MapctlError` (exit 1)
+    with one clear line for any OS error (disk full, permission denied...).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise MapctlError(f"cannot write {path}: {error.strerror or error}") from error
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ImportRefused(
+                    f"{path} already exists; mapctl never overwrites it",
+                    hint="choose another output path or move the existing file away",
+                ) from None
+    except OSError as error:
+        raise MapctlError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

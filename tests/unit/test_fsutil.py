@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ImportRefused
+from engine.fsutil import write_atomic
+
+
+def test_write_atomic_writes_whole_file_with_mode(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "tokens.json"
+    write_atomic(target, b"{}", mode=0o600)
+    assert target.read_bytes() == b"{}"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["tokens.json"]
+
+
+def test_write_atomic_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
+    target = tmp_path / "a.anx"
+    target.write_bytes(b"old")
+    with pytest.raises(ImportRefused, match="already exists"):
+        write_atomic(target, b"new", overwrite=False)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.anx"]
+
+
+def test_write_atomic_replaces_when_overwrite_is_allowed(tmp_path: Path) -> None:
+    target = tmp_path / "a.anx"
+    target.write_bytes(b"old")
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
