@@ -122,5 +122,221 @@ def main(ctx: click.Context, debug: bool) -> None:
 # --- workflow: preview, import, clients (issue 5) ---------------------------------------------
 
 
+_REGIONS = ["us", "ca", "eu", "au"]
+_EXCLUDE_HELP = "Leave this related contact out (repeatable); ids are in `mapctl preview`."
+
+
+def _workflow_today(state: AppState, today: datetime | None) -> Any:
+    """The render date: --today, else today's date where the user is."""
+    return today.date() if today else state.now().astimezone().date()
+
+
+def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
+    from engine.clio.client import open_client
+
+    client = open_client(state.home, state.env, transport=state.transport, region=region)
+    return client.fetch_bundle(matter)
+
+
+@main.command()
+@click.argument("matter")
+@click.option("--exclude", multiple=True, type=int, metavar="CONTACT_ID", help=_EXCLUDE_HELP)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for scripts.",
+)
+@click.option(
+    "-m",
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mapping file (default: the bundled ILS Client Interview mapping).",
+)
+@click.option("--region", type=click.Choice(_REGIONS), help="Clio region (sets the host).")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The date the import would use (default: today).",
+)
+@click.pass_obj
+@reporting
+def preview(
+    state: AppState,
+    matter: str,
+    exclude: tuple[int, ...],
+    fmt: str,
+    mapping: Path | None,
+    region: str | None,
+    today: datetime | None,
+) -> None:
+    """Show who an import of MATTER would bring across, and in which role.
+
+    MATTER is the Clio matter's id or display number. The client comes first (role Client),
+    then each related contact with its label as typed in Clio and the role it gets. Below the
+    table: labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
+
+    \b
+    Examples:
+      mapctl preview 00002-Pritchett
+      mapctl preview 00002-Pritchett --exclude 5030 --format json
+    """
+    import json
+
+    from engine.compilation import compile_mapping
+
+    from engine.importing import preview as make_preview
+    from engine.importreport import format_preview
+
+    compiled = compile_mapping(mapping)  # before any network call
+    bundle = _workflow_fetch(state, matter, region)
+    result = make_preview(bundle, compiled, today=_workflow_today(state, today), exclude=exclude)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_preview(result))
+
+
+@main.command("import")
+@click.argument("matter")
+@click.option("--exclude", multiple=True, type=int, metavar="CONTACT_ID", help=_EXCLUDE_HELP)
+@click.option(
+    "-m",
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mapping file (default: the bundled ILS Client Interview mapping).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
+)
+@click.option(
+    "-y", "--yes", is_flag=True, help="Import without questions (needed when not on a terminal)."
+)
+@click.option("--region", type=click.Choice(_REGIONS), help="Clio region (sets the host).")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The date written in the notes and the context (default: today).",
+)
+@click.pass_obj
+@reporting
+def import_(
+    state: AppState,
+    matter: str,
+    exclude: tuple[int, ...],
+    mapping: Path | None,
+    out_dir: Path | None,
+    yes: bool,
+    region: str | None,
+    today: datetime | None,
+) -> None:
+    """Create a new ILS client from MATTER, with its pre-filled answer file.
+
+    Shows the preview, lets you remove contacts by their number, asks to confirm, then writes
+    the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
+    records the client in the ledger. A client already imported is refused (exit 1); nothing
+    existing is overwritten. Without a terminal, pass --yes (questions skipped).
+
+    \b
+    Examples:
+      mapctl import 00002-Pritchett
+      mapctl import 00002-Pritchett --yes --exclude 5030 --out ./clients
+    """
+    from engine.compilation import compile_mapping
+
+    from engine.importing import check_not_imported, import_client
+    from engine.importreport import format_import
+
+    interactive = state.is_interactive()
+    if not yes and not interactive:
+        raise click.UsageError(
+            "mapctl import asks for confirmation, and there is no terminal to ask on; "
+            "pass --yes to import without questions"
+        )
+    compiled = compile_mapping(mapping)  # before any network call
+    bundle = _workflow_fetch(state, matter, region)
+    check_not_imported(bundle, state.home)  # refuse before asking any question
+    day = _workflow_today(state, today)
+    chosen = set(exclude)
+    if not yes:
+        chosen = _workflow_choose(bundle, compiled, day, chosen)
+    result = import_client(
+        bundle,
+        compiled,
+        home=state.home,
+        now=state.now(),
+        today=day,
+        exclude=chosen,
+        out_dir=out_dir,
+    )
+    click.echo(format_import(result))
+
+
+def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
+    """The terminal dialogue: show the list, remove contacts by number, confirm."""
+    from engine.importing import parse_removal
+    from engine.importing import preview as make_preview
+    from engine.importreport import format_preview
+
+    while True:
+        shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+        click.echo(format_preview(shown))
+        click.echo()
+        reply = click.prompt(
+            "Remove contacts (numbers, comma-separated; Enter for none)",
+            default="",
+            show_default=False,
+        )
+        if not reply.strip():
+            break
+        removed, problem = parse_removal(shown, reply)
+        if problem:
+            click.echo(f"error: {problem}", err=True)
+        chosen |= removed
+    related = len(shown.contacts) - 1
+    question = f"Import {shown.client.name or 'the client'} as a new client with {related} " + (
+        "related contact?" if related == 1 else "related contacts?"
+    )
+    if not click.confirm(question, default=True):
+        click.echo("Import cancelled; nothing was written.", err=True)
+        raise SystemExit(1)
+    return chosen
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for scripts.",
+)
+@click.pass_obj
+@reporting
+def clients(state: AppState, fmt: str) -> None:
+    """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db)."""
+    import json
+
+    from engine.importreport import format_clients
+    from engine.ledger import LEDGER_FILE, Ledger
+
+    entries = []
+    if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
+        with Ledger.open(state.home) as ledger:
+            entries = ledger.list_clients()
+    if fmt == "json":
+        click.echo(json.dumps([e.as_json() for e in entries], indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_clients(entries))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,271 @@
+"""The import workflow without HTTP: preview, new client folder + ledger row, refusals, and
+nothing left behind on failure."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.answerfile import read_answer_file
+from engine.errors import EvaluationError, ImportRefused, MapctlError
+from engine.importing import import_client, parse_removal, preview
+from engine.importreport import format_clients, format_import, format_preview
+from engine.ledger import Ledger
+
+from .bundles import mapping, pritchett, rule
+
+NOW = datetime.datetime(2026, 3, 2, 10, 30, 5, 123, tzinfo=datetime.UTC)
+TODAY = datetime.date(2026, 3, 2)
+
+
+def listing(folder: Path) -> list[str]:
+    """Every path under `folder`, relative, sorted (hidden temporaries included)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def run_import(home: Path, bundle: dict[str, Any] | None = None, **options: Any) -> Any:
+    return import_client(
+        bundle or pritchett(), options.pop("mapping", None) or mapping(), home=home, now=NOW,
+        today=TODAY, **options,
+    )  # fmt: skip
+
+
+def test_preview_table(snapshot_txt: Any) -> None:
+    shown = preview(pritchett(), mapping(), today=TODAY, exclude=[5015])
+    assert format_preview(shown) == snapshot_txt
+
+
+def test_preview_json_has_the_contract_shape() -> None:
+    shown = preview(pritchett(), mapping(), today=TODAY)
+    data = shown.as_json()
+    assert list(data) == ["matter", "contacts", "unmatched_labels"]
+    assert data["contacts"][0] == {
+        "id": 5001,
+        "name": "Jay Pritchett",
+        "relationship": "",
+        "role": "Client",
+    }
+    assert [(c["id"], c["role"]) for c in data["contacts"]] == [
+        (5001, "Client"), (5002, "Spouse"), (5004, "Child"), (5005, "Child"),
+        (5010, "Party"), (5012, "Party"), (5015, "Party"),
+    ]  # fmt: skip
+    assert data["unmatched_labels"] == [
+        {
+            "contact_id": 5010,
+            "name": "Lily Tucker-Pritchett",
+            "label": "Grandaughter",
+            "role": "Party",
+            "suggestion": "granddaughter",
+        },
+        {
+            "contact_id": 5012,
+            "name": "Phil Dunphy",
+            "label": "Son-in-law",
+            "role": "Party",
+            "suggestion": None,
+        },
+        {
+            "contact_id": 5015,
+            "name": "Pritchett's Closets & Blinds",
+            "label": "",
+            "role": "Party",
+            "suggestion": None,
+        },
+    ]
+
+
+def test_preview_refuses_to_exclude_the_client_or_a_stranger() -> None:
+    with pytest.raises(MapctlError, match="is the matter's client and cannot be excluded"):
+        preview(pritchett(), mapping(), today=TODAY, exclude=[5001])
+    with pytest.raises(MapctlError, match="cannot exclude contact 4242"):
+        preview(pritchett(), mapping(), today=TODAY, exclude=[4242])
+
+
+def test_import_writes_the_folder_and_the_ledger(mapctl_home: Path) -> None:
+    result = run_import(mapctl_home, exclude=[5015])
+    folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
+    assert result.folder == folder
+    assert result.answer_file == folder / "ils-client-interview.anx"
+    assert listing(mapctl_home / "clients") == [
+        "Pritchett-Jay-5001",
+        "Pritchett-Jay-5001/client.json",
+        "Pritchett-Jay-5001/ils-client-interview.anx",
+    ]
+    xml = result.answer_file.read_bytes()
+    answers = read_answer_file(xml)
+    assert answers.get("Client First Name TE").value == "Jay"  # type: ignore[union-attr]
+    assert answers.get("Other Party Name TE").value == ("Lily Tucker-Pritchett", "Phil Dunphy")  # type: ignore[union-attr]
+    info = json.loads((folder / "client.json").read_text())
+    assert info == {
+        "name": "Jay Pritchett",
+        "notes": "Imported from Clio matter 00002-Pritchett on 2026-03-02",
+        "clio_contact_id": 5001,
+        "source_matter": {
+            "id": 9002, "display_number": "00002-Pritchett",
+            "description": "Estate planning - Jay Pritchett", "status": "Open",
+            "open_date": "2026-01-15", "client": {"id": 5001, "name": "Jay Pritchett"},
+        },
+        "created_at": "2026-03-02T10:30:05Z",
+        "mapping_title": "ILS Client Interview",
+        "answer_file": "ils-client-interview.anx",
+        "answer_sha256": hashlib.sha256(xml).hexdigest(),
+    }  # fmt: skip
+    with Ledger.open(mapctl_home) as ledger:
+        assert ledger.list_clients() == [result.entry]
+    assert result.entry.answer_file == str(result.answer_file)
+
+
+def test_import_review(mapctl_home: Path, snapshot_txt: Any) -> None:
+    result = run_import(mapctl_home, exclude=[5015])
+    assert result.unanswered == (
+        "Client SSN TE",
+        "Child Birth Date DA (1 of 2 entries)",
+        "Grandchild Full Name TE (no entries)",
+    )
+    text = format_import(result).replace(str(mapctl_home), "$MAPCTL_HOME")
+    assert text == snapshot_txt
+
+
+def test_client_record_from_the_mapping(mapctl_home: Path) -> None:
+    custom = mapping(name="upper(client.last_name)", notes="'Referred by Phil'")
+    result = run_import(mapctl_home, mapping=custom)
+    assert (result.entry.name, result.entry.notes) == ("PRITCHETT", "Referred by Phil")
+
+
+def test_out_dir(tmp_path: Path, mapctl_home: Path) -> None:
+    out = tmp_path / "firm share" / "new clients"
+    result = run_import(mapctl_home, out_dir=out)
+    assert result.answer_file == out / "Pritchett-Jay-5001" / "ils-client-interview.anx"
+    assert not (mapctl_home / "clients").exists()
+
+
+def test_a_second_import_is_refused_and_changes_nothing(mapctl_home: Path) -> None:
+    first = run_import(mapctl_home)
+    before = listing(mapctl_home)
+    with pytest.raises(ImportRefused) as caught:
+        run_import(mapctl_home, out_dir=mapctl_home / "elsewhere")
+    assert str(caught.value) == (
+        "Jay Pritchett (Clio contact 5001) already exists: created 2026-03-02T10:30:05Z from "
+        f"matter 00002-Pritchett; its answer file is {first.answer_file}"
+    )
+    assert listing(mapctl_home) == before
+
+
+def test_an_existing_folder_is_never_overwritten(mapctl_home: Path) -> None:
+    folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
+    folder.mkdir(parents=True)
+    (folder / "ils-client-interview.anx").write_text("the firm's own edits")
+    with pytest.raises(
+        ImportRefused, match="Pritchett-Jay-5001 already exists; mapctl never overwrites it"
+    ):
+        run_import(mapctl_home)
+    assert (folder / "ils-client-interview.anx").read_text() == "the firm's own edits"
+    assert listing(mapctl_home / "clients") == [
+        "Pritchett-Jay-5001",
+        "Pritchett-Jay-5001/ils-client-interview.anx",
+    ]
+    with Ledger.open(mapctl_home) as ledger:
+        assert ledger.list_clients() == []
+
+
+def assert_nothing_left(home: Path) -> None:
+    clients = home / "clients"
+    assert not clients.exists() or listing(clients) == []
+    with Ledger.open(home) as ledger:
+        assert ledger.list_clients() == []
+
+
+def test_an_evaluation_error_writes_nothing(mapctl_home: Path) -> None:
+    broken = mapping(rule("Number of Children NU", "length(client.no_such_field)", type="number"))
+    with pytest.raises(EvaluationError) as caught:
+        run_import(mapctl_home, mapping=broken)
+    assert "length" in caught.value.problems[0].message or caught.value.problems[0].expression
+    assert_nothing_left(mapctl_home)
+
+
+def test_a_client_record_without_a_name_writes_nothing(mapctl_home: Path) -> None:
+    with pytest.raises(EvaluationError, match="client_record.name"):
+        run_import(mapctl_home, mapping=mapping(name="client.nickname"))
+    assert_nothing_left(mapctl_home)
+
+
+def test_a_disk_error_leaves_nothing_behind(
+    mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync = os.fsync
+    calls: list[int] = []
+
+    def disk_full(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the second file of the client's folder
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    with Ledger.open(mapctl_home):
+        pass  # the ledger exists before, as after any earlier import
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(MapctlError, match="No space left on device"):
+        run_import(mapctl_home)
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert_nothing_left(mapctl_home)
+
+
+def test_a_ledger_failure_after_the_rename_takes_the_folder_back(
+    mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_reserve = Ledger.reserve
+
+    @contextlib.contextmanager
+    def commit_fails(self: Ledger, entry: Any) -> Iterator[None]:
+        with real_reserve(self, entry):
+            yield
+            assert (mapctl_home / "clients" / "Pritchett-Jay-5001").is_dir()  # renamed into place
+            raise MapctlError("cannot write the client ledger: disk I/O error")
+
+    monkeypatch.setattr(Ledger, "reserve", commit_fails)
+    with pytest.raises(MapctlError, match="disk I/O error"):
+        run_import(mapctl_home)
+    monkeypatch.undo()
+    assert_nothing_left(mapctl_home)
+
+
+def test_unsafe_names_make_safe_folders(mapctl_home: Path) -> None:
+    bundle = pritchett()
+    bundle["contacts"][0].update(first_name="../../..", last_name="CON", name="x")
+    result = run_import(mapctl_home, bundle=bundle)
+    assert result.folder == mapctl_home / "clients" / "_CON-5001"
+
+
+@pytest.mark.parametrize(
+    ("reply", "ids", "problem"),
+    [
+        ("2", {5002}, None),
+        ("2, 4 6", {5002, 5005, 5012}, None),
+        ("#3-4", {5004, 5005}, None),
+        ("1", set(), "#1 is the client (Jay Pritchett) and cannot be removed (nothing removed)"),
+        ("2, 9", set(), "there is no #9 in the list (nothing removed)"),
+        ("7", set(), "#7 (Pritchett's Closets & Blinds) is already removed (nothing removed)"),
+        ("two", set(), "'two' is not a number from the list (nothing removed)"),
+        ("5-3", set(), "'5-3' is not a number from the list (nothing removed)"),
+    ],
+)
+def test_parse_removal(reply: str, ids: set[int], problem: str | None) -> None:
+    shown = preview(pritchett(), mapping(), today=TODAY, exclude=[5015])
+    assert parse_removal(shown, reply) == (ids, problem)
+
+
+def test_clients_table(mapctl_home: Path, snapshot_txt: Any) -> None:
+    assert format_clients([]) == "No clients imported yet (mapctl import MATTER creates one)."
+    run_import(mapctl_home)
+    with Ledger.open(mapctl_home) as ledger:
+        text = format_clients(ledger.list_clients())
+    assert text.replace(str(mapctl_home), "$MAPCTL_HOME") == snapshot_txt
