@@ -1,0 +1,7 @@
+"""Clio Manage API v4: the client (OAuth, search, fetch) and the local sandbox.
+
+The only package in engine/ that imports httpx. Nothing here prints or exits: errors are raised
+as `engine.errors.ClioError` (exit 3) and friends; `cli.py` reports them.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,274 @@
+"""OAuth 2.0 with Clio: the authorize URL, code exchange, refresh, deauthorize, the token store.
+
+Stage: talks to Clio's /oauth endpoints over an injected httpx transport and keeps tokens in
+`$MAPCTL_HOME/clio-token.json` (written atomically, mode 0600). Secrets (tokens, the App Secret)
+never appear in a message, a repr or an exception: the dataclasses hide them and errors name
+only what failed. Regions: one host for OAuth and API (NOTES.md section 8).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from engine.errors import ClioError, MapctlError
+from engine.fsutil import write_atomic
+
+DEFAULT_BASE_URL = "https://app.clio.com"
+REGIONS = {
+    "us": "https://app.clio.com",
+    "ca": "https://ca.app.clio.com",
+    "eu": "https://eu.app.clio.com",
+    "au": "https://au.app.clio.com",
+}
+TOKEN_FILE = "clio-token.json"
+STATE_FILE = "clio-oauth-state.json"
+REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry (oktopeak: expiry - 5 min)
+RECONNECT = "run `mapctl connect` to connect mapctl to Clio again"
+
+
+def base_url_for(env: Mapping[str, str], region: str | None = None) -> str:
+    """`--region` wins, then CLIO_BASE_URL, then Clio's US host. No trailing slash."""
+    if region is not None:
+        if region.lower() not in REGIONS:
+            raise MapctlError(f"unknown Clio region {region!r}; use one of: {', '.join(REGIONS)}")
+        return REGIONS[region.lower()]
+    url = (env.get("CLIO_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+    url = url.removesuffix("/api/v4")
+    if not re.match(r"^https?://[^/\s]+$", url):
+        raise MapctlError(
+            f"CLIO_BASE_URL {url!r} is not a host URL",
+            hint="use e.g. https://app.clio.com or the sandbox's http://127.0.0.1:8765",
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The Clio app's App Key and App Secret; the secret never shows in a repr."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+def credentials_from_env(
+    env: Mapping[str, str],
+    prompt: Callable[[str, bool], str] | None = None,
+    *,
+    need_secret: bool = True,
+) -> Credentials:
+    """CLIO_CLIENT_ID / CLIO_CLIENT_SECRET, else asked through `prompt(text, hidden)`."""
+    client_id = env.get("CLIO_CLIENT_ID", "").strip()
+    secret = env.get("CLIO_CLIENT_SECRET", "").strip()
+    if not client_id and prompt is not None:
+        client_id = prompt("Clio App Key", False).strip()
+    if need_secret and not secret and prompt is not None:
+        secret = prompt("Clio App Secret", True).strip()
+    if not client_id or (need_secret and not secret):
+        raise MapctlError(
+            "the Clio App Key and App Secret are needed",
+            hint="set CLIO_CLIENT_ID and CLIO_CLIENT_SECRET (the sandbox's are sandbox-app and "
+            "sandbox-secret)",
+        )
+    return Credentials(client_id, secret)
+
+
+@dataclass
+class Tokens:
+    """What Clio granted, plus where (base URL) and until when (epoch seconds)."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_at: float
+    base_url: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)  # kept with the refresh token, 0600
+
+    def needs_refresh(self, now: float) -> bool:
+        return self.refresh_token is not None and now >= self.expires_at - REFRESH_MARGIN
+
+
+class TokenStore:
+    """`$MAPCTL_HOME/clio-token.json`, mode 0600, replaced atomically."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / TOKEN_FILE
+
+    def load(self) -> Tokens | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return Tokens(**data)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as error:
+            raise ClioError(
+                f"the stored Clio connection ({self.path}) is unreadable",
+                hint=RECONNECT,
+            ) from error
+
+    def save(self, tokens: Tokens) -> None:
+        data = json.dumps(asdict(tokens), indent=2).encode() + b"\n"
+        write_atomic(self.path, data, mode=0o600)
+
+    def delete(self) -> bool:
+        try:
+            self.path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+
+def new_state(home: Path, base_url: str) -> str:
+    """A fresh OAuth `state`, remembered (0600) so a pasted approval URL can be checked."""
+    state = secrets.token_urlsafe(16)
+    payload = json.dumps({"state": state, "base_url": base_url}).encode()
+    write_atomic(Path(home) / STATE_FILE, payload, mode=0o600)
+    return state
+
+
+def authorize_url(base_url: str, client_id: str, state: str) -> str:
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri(base_url),
+            "state": state,
+        }
+    )
+    return f"{base_url}/oauth/authorize?{query}"
+
+
+def redirect_uri(base_url: str) -> str:
+    return f"{base_url}/oauth/approval"
+
+
+def parse_code(text: str, home: Path) -> str:
+    """A bare code, `Success code=...` (the page title) or the approval page's whole URL.
+
+    A URL's `state` must be the one mapctl generated; `error=access_denied` is reported.
+    """
+    text = text.strip()
+    if text.lower().startswith("success code="):
+        text = text.split("=", 1)[1].strip()
+    if "://" not in text and "code=" not in text:
+        if not text or any(c.isspace() for c in text):
+            raise MapctlError("no authorization code given", hint="paste the code Clio showed")
+        return text
+    query = parse_qs(urlsplit(text).query if "://" in text else text.lstrip("?"))
+    if "error" in query:
+        raise ClioError(f"Clio did not authorize mapctl ({query['error'][0]})", hint=RECONNECT)
+    if "code" not in query:
+        raise MapctlError("the address has no `code`", hint="paste the code Clio showed")
+    state = query.get("state", [None])[0]
+    if state is not None and state != _remembered_state(home):
+        raise MapctlError(
+            "the approval address does not belong to this connection attempt (state mismatch)",
+            hint="start again with `mapctl connect`",
+        )
+    return query["code"][0]
+
+
+def _remembered_state(home: Path) -> str | None:
+    try:
+        value = json.loads((Path(home) / STATE_FILE).read_text(encoding="utf-8")).get("state")
+        return value if isinstance(value, str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def exchange_code(http: httpx.Client, base_url: str, creds: Credentials, code: str) -> Tokens:
+    """authorization_code grant -> Tokens (expiry from expires_in)."""
+    form = {
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri(base_url),
+    }
+    body = _token_request(http, base_url, form, "exchange the authorization code")
+    return _tokens(body, base_url, creds, previous_refresh=None)
+
+
+def refresh(http: httpx.Client, tokens: Tokens, creds: Credentials) -> Tokens:
+    """refresh_token grant; a response without refresh_token keeps the old one (NOTES 8.4)."""
+    form = {
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.refresh_token or "",
+    }
+    body = _token_request(http, tokens.base_url, form, "refresh the access token")
+    return _tokens(body, tokens.base_url, creds, previous_refresh=tokens.refresh_token)
+
+
+def deauthorize(http: httpx.Client, tokens: Tokens) -> None:
+    """Revoke the grant at Clio (authenticated with the token being revoked)."""
+    try:
+        response = http.post(
+            f"{tokens.base_url}/oauth/deauthorize",
+            data={"token": tokens.access_token},
+            headers={"Authorization": f"Bearer {tokens.access_token}"},
+        )
+    except httpx.HTTPError as error:
+        raise ClioError(
+            f"could not reach Clio at {tokens.base_url} to deauthorize ({type(error).__name__})"
+        ) from None
+    if response.status_code >= 400 and response.status_code != 401:
+        raise ClioError(
+            f"Clio refused to deauthorize mapctl (HTTP {response.status_code})",
+            status=response.status_code,
+        )
+
+
+def _token_request(http: httpx.Client, base_url: str, form: dict[str, str], what: str) -> Any:
+    url = f"{base_url}/oauth/token"
+    try:
+        response = http.post(url, data=form)
+    except httpx.HTTPError as error:
+        raise ClioError(
+            f"could not reach Clio at {base_url} to {what} ({type(error).__name__})",
+            hint="check the network and CLIO_BASE_URL, then try again",
+            url=url,
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+        reason = body.get("error") if isinstance(body, dict) else None
+        detail = reason if isinstance(reason, str) else f"HTTP {response.status_code}"
+        hint = RECONNECT
+        if detail == "invalid_client":
+            hint = "check CLIO_CLIENT_ID and CLIO_CLIENT_SECRET (the app's App Key and Secret)"
+        elif "code" in what:
+            hint = "codes work once and expire after 10 minutes: run `mapctl connect` again"
+        raise ClioError(
+            f"Clio refused to {what} ({detail})", hint=hint, status=response.status_code, url=url
+        )
+    return body
+
+
+def _tokens(
+    body: dict[str, Any], base_url: str, creds: Credentials, previous_refresh: str | None
+) -> Tokens:
+    try:
+        lifetime = float(body.get("expires_in") or 2_592_000)
+    except (TypeError, ValueError):
+        lifetime = 2_592_000.0
+    return Tokens(
+        access_token=str(body["access_token"]),
+        refresh_token=body.get("refresh_token") or previous_refresh,
+        expires_at=time.time() + lifetime,
+        base_url=base_url,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+    )

@@ -1,0 +1,323 @@
+"""The Clio client: search matters, resolve a matter, fetch a matter bundle in at most 3 requests.
+
+Stage: Clio -> raw records. Over `ClioSession` (auth, limits, retries, errors). The `fields`
+strings are tested constants with one level of braces (NOTES 1.1, 9.2); only parameters Clio's
+OpenAPI document declares for each path are sent (a test checks every request). Paging follows
+`meta.paging.next` as-is with a guard against a page that repeats.
+
+Fetch plan (issue 4: <= 3 requests whatever the number of related contacts, up to 200):
+  1. the matter with `relationships{id,description,contact}` (labels + contact ids): by id
+     `GET /matters/{id}.json`, by display number `GET /matters.json?query=...` (resolving is free);
+  2. every contact (client + related) in one `GET /contacts.json?ids[]=...&limit=200`
+     (more than 200 contacts: one more page per 200);
+  3. `GET /custom_fields.json?parent_type=contact` with picklist options, cached for the run and
+     for 10 minutes in $MAPCTL_HOME/cache (keyed by base URL).
+Requests 2 and 3 run concurrently, so a fetch takes 2 rounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from engine.clio.auth import Credentials, TokenStore, base_url_for
+from engine.clio.session import ClioSession
+from engine.errors import ClioError, MapctlError, NotFound
+from engine.fsutil import write_atomic
+
+Record = dict[str, Any]
+SEARCH_FIELDS = "id,display_number,description,status,open_date,client{id,name}"
+MATTER_FIELDS = (
+    "id,etag,number,display_number,custom_number,description,status,open_date,close_date,"
+    "pending_date,location,client_reference,billable,client{id,name,type,first_name,last_name},"
+    "practice_area{id,name},responsible_attorney{id,name},relationships{id,description,contact}"
+)
+CONTACT_FIELDS = (
+    "id,etag,type,name,prefix,first_name,middle_name,last_name,title,initials,date_of_birth,"
+    "primary_email_address,secondary_email_address,primary_phone_number,"
+    "secondary_phone_number,is_client,created_at,updated_at,company{id,name},"
+    "addresses{id,name,street,city,province,postal_code,country,primary},"
+    "email_addresses{id,name,address,primary},phone_numbers{id,name,number,primary},"
+    "web_sites{id,name,address,default_web_site},"
+    "custom_field_values{id,field_name,field_type,value,custom_field,picklist_option,soft_deleted}"
+)
+CUSTOM_FIELD_FIELDS = (
+    "id,etag,name,parent_type,field_type,displayed,deleted,required,display_order,"
+    "picklist_options{id,option,deleted_at}"
+)
+PAGE_LIMIT = "200"
+MAX_PAGES = 1000
+CACHE_TTL = 600.0
+SORT_KEYS: dict[str, Callable[[Record], Any]] = {
+    "number": lambda m: m["display_number"] or "",
+    "description": lambda m: (m["description"] or "").casefold(),
+    "client": lambda m: (m["client_name"] or "").casefold(),
+    "open_date": lambda m: m["open_date"] or "",
+}
+
+
+class ClioClient:
+    """Read-only Clio API v4 client. `request_count` counts every HTTP request sent."""
+
+    def __init__(self, session: ClioSession, cache_dir: Path | None = None) -> None:
+        self.session = session
+        self.cache_dir = cache_dir
+        self._custom_fields: list[Record] | None = None
+
+    @property
+    def request_count(self) -> int:
+        return self.session.request_count
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ClioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- paging ------------------------------------------------------------------------------
+    def _list(self, path: str, params: list[tuple[str, str]]) -> list[Record]:
+        """Every page: the first with params, then `meta.paging.next` verbatim (no params=)."""
+        url: str | None = f"{self.session.api}/{path}"
+        seen: set[str] = set()
+        records: list[Record] = []
+        query: list[tuple[str, str]] | None = params
+        while url is not None:
+            if url in seen or len(seen) >= MAX_PAGES:
+                raise ClioError(
+                    f"Clio returned the same page twice while listing {path}; stopped",
+                    hint="try again; if it persists, report it with the command you ran",
+                )
+            seen.add(url)
+            body = self.session.get(url, query)
+            query = None
+            records.extend(_records(body["data"], path))
+            url = _next_url(body)
+        return records
+
+    # --- search ------------------------------------------------------------------------------
+    def search(self, query: str, sort: str | None = None) -> list[Record]:
+        """Matters whose number, description or client name match: every page, then sorted."""
+        if len(query.strip()) < 2:
+            raise MapctlError("the search text must have at least 2 characters")
+        if sort is not None and sort not in SORT_KEYS:
+            raise MapctlError(f"unknown sort {sort!r}; use one of: {', '.join(SORT_KEYS)}")
+        params = [
+            ("query", query.strip()),
+            ("fields", SEARCH_FIELDS),
+            ("order", "id(asc)"),
+            ("limit", PAGE_LIMIT),
+        ]
+        rows = [_summary(m) for m in self._list("matters.json", params)]
+        if sort is not None:
+            rows.sort(key=SORT_KEYS[sort])
+        return rows
+
+    # --- fetch -------------------------------------------------------------------------------
+    def find_matter(self, matter: str) -> Record:
+        """A matter (with MATTER_FIELDS) by Clio id or exact display number."""
+        text = matter.strip()
+        if not text:
+            raise MapctlError("MATTER is empty: give a Clio matter id or display number")
+        if text.isdigit():
+            try:
+                url = f"{self.session.api}/matters/{int(text)}.json"
+                return _record(self.session.get(url, [("fields", MATTER_FIELDS)]))
+            except NotFound:
+                pass  # display numbers can be all digits ("00042"): try that next
+        params = [
+            ("query", text),
+            ("fields", MATTER_FIELDS),
+            ("order", "id(asc)"),
+            ("limit", PAGE_LIMIT),
+        ]
+        found = self._list("matters.json", params)
+        exact = [m for m in found if m.get("display_number") == text]
+        exact = exact or [m for m in found if _same(m, text)]  # "00002-pritchett" is fine too
+        if not exact:
+            what = "id or display number" if text.isdigit() else "display number"
+            raise NotFound(
+                f"Clio has no matter with {what} {text!r}",
+                hint=f"find it with: mapctl search {text[:30]!r}",
+            )
+        return exact[0]
+
+    def resolve_matter(self, matter: str) -> int:
+        """The Clio id of MATTER (an id or a display number)."""
+        return int(self.find_matter(matter)["id"])
+
+    def fetch_bundle(self, matter: str) -> Record:
+        """The matter bundle (bundle_version 1): matter, contacts, relationships, custom fields."""
+        record = self.find_matter(matter)
+        relationships = [
+            {
+                "id": r.get("id"),
+                "description": r.get("description"),
+                "contact": {"id": (r.get("contact") or {}).get("id")},
+            }
+            for r in record.pop("relationships", None) or []
+        ]
+        client_id = (record.get("client") or {}).get("id")
+        wanted = _unique([client_id, *(r["contact"]["id"] for r in relationships)])
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fields_future = pool.submit(self.custom_fields)
+            contacts = self.contacts(wanted)
+            custom_fields = fields_future.result()
+        return {
+            "bundle_version": 1,
+            "matter": record,
+            "contacts": contacts,
+            "relationships": relationships,
+            "custom_fields": custom_fields,
+        }
+
+    def contacts(self, ids: list[int]) -> list[Record]:
+        """Full contact records, in the order of `ids`, in one request per 200."""
+        found: dict[int, Record] = {}
+        for start in range(0, len(ids), 200):
+            chunk = ids[start : start + 200]
+            params = [
+                *(("ids[]", str(i)) for i in chunk),
+                ("fields", CONTACT_FIELDS),
+                ("order", "id(asc)"),
+                ("limit", PAGE_LIMIT),
+            ]
+            found.update((c["id"], c) for c in self._list("contacts.json", params))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ClioError(
+                f"Clio did not return contact(s) {', '.join(map(str, missing))} of this matter",
+                hint="the Clio user may not be allowed to see them (Contacts visibility)",
+            )
+        return [found[i] for i in ids]
+
+    def custom_fields(self) -> list[Record]:
+        """Contact custom field definitions with picklist options (run + 10-minute cache)."""
+        if self._custom_fields is None:
+            self._custom_fields = self._read_cache()
+        if self._custom_fields is None:
+            params = [
+                ("parent_type", "contact"),
+                ("fields", CUSTOM_FIELD_FIELDS),
+                ("order", "id(asc)"),
+                ("limit", PAGE_LIMIT),
+            ]
+            self._custom_fields = self._list("custom_fields.json", params)
+            self._write_cache(self._custom_fields)
+        return self._custom_fields
+
+    def _cache_path(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(self.session.tokens.base_url.encode()).hexdigest()[:16]
+        return self.cache_dir / f"custom-fields-{key}.json"
+
+    def _read_cache(self) -> list[Record] | None:
+        path = self._cache_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path else None
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("custom_fields"), list):
+            return None
+        age = self.session.clock() - float(data.get("fetched_at", 0))
+        return data["custom_fields"] if 0 <= age < CACHE_TTL else None  # type: ignore[no-any-return]
+
+    def _write_cache(self, records: list[Record]) -> None:
+        path = self._cache_path()
+        if path is None:
+            return
+        payload = {"fetched_at": self.session.clock(), "custom_fields": records}
+        try:
+            write_atomic(path, json.dumps(payload).encode(), mode=0o600)
+        except MapctlError:
+            pass  # a cache that cannot be written only costs one request next time
+
+
+def _records(data: Any, path: str) -> list[Record]:
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ClioError(f"Clio sent a list mapctl cannot read from {path} (`data` is not a list)")
+    return data
+
+
+def _record(body: dict[str, Any]) -> Record:
+    data = body["data"]
+    if not isinstance(data, dict):
+        raise ClioError("Clio sent a matter mapctl cannot read (`data` is not an object)")
+    return data
+
+
+def _next_url(body: dict[str, Any]) -> str | None:
+    meta = body.get("meta")
+    paging = meta.get("paging") if isinstance(meta, dict) else None
+    nxt = paging.get("next") if isinstance(paging, dict) else None
+    return nxt if isinstance(nxt, str) and nxt else None
+
+
+def _summary(matter: Record) -> Record:
+    """The contract's search row (id, display_number, description, client_name, ...)."""
+    return {
+        "id": matter.get("id"),
+        "display_number": matter.get("display_number"),
+        "description": matter.get("description"),
+        "client_name": (matter.get("client") or {}).get("name"),
+        "status": matter.get("status"),
+        "open_date": matter.get("open_date"),
+    }
+
+
+def _unique(ids: list[Any]) -> list[int]:
+    out: list[int] = []
+    for ident in ids:
+        if isinstance(ident, int) and ident not in out:
+            out.append(ident)
+    return out
+
+
+def _same(matter: Record, text: str) -> bool:
+    return str(matter.get("display_number") or "").casefold() == text.casefold()
+
+
+def open_client(
+    home: Path,
+    env: Mapping[str, str],
+    transport: httpx.BaseTransport | None = None,
+    region: str | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> ClioClient:
+    """An authenticated client from the stored tokens (`mapctl connect`); ClioError if none.
+
+    `region` / CLIO_BASE_URL, when given, must be where the tokens were issued.
+    """
+    store = TokenStore(home)
+    tokens = store.load()
+    if tokens is None:
+        raise ClioError("not connected to Clio", hint="run `mapctl connect` first")
+    explicit = region is not None or bool(env.get("CLIO_BASE_URL"))
+    if explicit and base_url_for(env, region) != tokens.base_url:
+        raise ClioError(
+            f"mapctl is connected to {tokens.base_url}, not {base_url_for(env, region)}",
+            hint="run `mapctl connect` with the same CLIO_BASE_URL / --region",
+        )
+    client_id = env.get("CLIO_CLIENT_ID") or tokens.client_id
+    secret = env.get("CLIO_CLIENT_SECRET") or tokens.client_secret
+    session = ClioSession(
+        tokens,
+        store=store,
+        credentials=Credentials(client_id, secret),
+        transport=transport,
+        sleep=sleep,
+        clock=clock,
+    )
+    return ClioClient(session, cache_dir=Path(home) / "cache")

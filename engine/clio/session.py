@@ -1,0 +1,288 @@
+"""One authenticated conversation with Clio: headers, refresh, rate limits, retries, errors.
+
+Stage: the HTTP boundary. Every API request goes through `ClioSession.get`, which pins
+X-API-VERSION, refreshes the token before expiry and once on a 401 `invalid_token`, slows down
+when X-RateLimit-Remaining is low, waits out 429s (Retry-After as seconds or an HTTP date) within
+a bounded total wait, retries 5xx, timeouts and connection errors with backoff, and turns every
+failure into one ClioError line saying what happened and what to do. No httpx exception gets
+out of here. Sleeping and the clock are injected so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from engine.clio import auth
+from engine.clio.auth import Credentials, Tokens, TokenStore
+from engine.errors import ClioError, NotFound
+
+API_VERSION = "4.0.13"  # the minor version this code was written against (NOTES section 1)
+MAX_TRIES = 3  # for 5xx, timeouts and connection errors
+MAX_WAIT = 60.0  # total seconds spent waiting on rate limits in one run
+DEFAULT_RETRY_AFTER = 10.0  # when Retry-After is missing or garbage
+LOW_REMAINING = 2  # slow down when this few requests are left in the window
+PERMISSIONS = {
+    "matters": "Matters (read)",
+    "contacts": "Contacts (read)",
+    "relationships": "Matters (read)",
+    "custom_fields": "Custom Fields (read)",
+    "users": "Users (read)",
+}
+
+
+def parse_retry_after(value: str | None, now: float) -> float:
+    """Seconds to wait: delta-seconds or an HTTP date; garbage or NaN -> a sane default."""
+    if value is None or not value.strip():
+        return DEFAULT_RETRY_AFTER
+    try:
+        seconds = float(value)
+        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, inf
+            return DEFAULT_RETRY_AFTER
+        return min(max(seconds, 0.0), 3600.0)
+    except ValueError:
+        pass
+    try:
+        return min(max(parsedate_to_datetime(value).timestamp() - now, 0.0), 3600.0)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return DEFAULT_RETRY_AFTER
+
+
+class ClioSession:
+    """Authenticated GETs against `<base_url>/api/v4` with Clio's rules built in."""
+
+    def __init__(
+        self,
+        tokens: Tokens,
+        *,
+        store: TokenStore | None = None,
+        credentials: Credentials | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        max_wait: float = MAX_WAIT,
+        timeout: float = 30.0,
+    ) -> None:
+        self.tokens = tokens
+        self.store = store
+        self.credentials = credentials or Credentials(tokens.client_id, tokens.client_secret)
+        self.http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self.sleep = sleep
+        self.clock = clock
+        self.max_wait = max_wait
+        self.waited = 0.0
+        self.request_count = 0
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def api(self) -> str:
+        return f"{self.tokens.base_url}/api/v4"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, url: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """GET `url` (with `params`, or as-is: a `meta.paging.next` URL must be sent untouched,
+        since httpx >= 0.28 drops its query when params= is given) -> the JSON body."""
+        refreshed = False
+        tries = 0
+        while True:
+            self._before_request()
+            response = self._send(url, params, tries)
+            if response is None:
+                tries += 1
+                continue
+            status = response.status_code
+            if status == 401 and not refreshed and _is_invalid_token(response):
+                self._refresh()
+                refreshed = True
+                continue
+            if status == 429:
+                self._wait_rate_limited(response, url)
+                continue
+            if status >= 500 and tries + 1 < MAX_TRIES:
+                self._backoff(tries)
+                tries += 1
+                continue
+            if status >= 400:
+                raise _status_error(response, url)
+            return _json_body(response, url)
+
+    def _send(self, url: str, params: Any, tries: int) -> httpx.Response | None:
+        headers = {
+            "Authorization": f"Bearer {self.tokens.access_token}",
+            "X-API-VERSION": API_VERSION,
+            "Accept": "application/json",
+        }
+        with self._lock:
+            self.request_count += 1
+        try:
+            response = self.http.get(url, params=params, headers=headers)
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            if tries + 1 >= MAX_TRIES:
+                raise _network_error(error, url, tries + 1) from None
+            self._backoff(tries)
+            return None
+        self._note_limits(response)
+        return response
+
+    def _before_request(self) -> None:
+        if self.tokens.needs_refresh(self.clock()):
+            self._refresh()
+        with self._lock:
+            remaining, reset_at = self.remaining, self.reset_at
+        if remaining is not None and remaining <= LOW_REMAINING and reset_at is not None:
+            self._wait(max(0.0, reset_at - self.clock()), None)
+            with self._lock:
+                self.remaining = None
+
+    def _note_limits(self, response: httpx.Response) -> None:
+        try:
+            remaining = int(response.headers["X-RateLimit-Remaining"])
+            reset_at = float(response.headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
+            return
+        with self._lock:
+            self.remaining, self.reset_at = remaining, reset_at
+
+    def _wait_rate_limited(self, response: httpx.Response, url: str) -> None:
+        seconds = parse_retry_after(response.headers.get("Retry-After"), self.clock())
+        self._wait(seconds, url)
+
+    def _wait(self, seconds: float, url: str | None) -> None:
+        with self._lock:
+            if self.waited + seconds > self.max_wait:
+                raise ClioError(
+                    f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
+                    hint="too many requests for now: try again in a minute",
+                    status=429,
+                    url=_short(url or self.api),
+                )
+            self.waited += seconds
+        self.sleep(seconds)
+
+    def _backoff(self, tries: int) -> None:
+        self.sleep(0.5 * 2**tries)
+
+    def _refresh(self) -> None:
+        with self._lock:
+            if self.tokens.refresh_token is None:
+                raise ClioError("the Clio access token has expired", hint=auth.RECONNECT)
+            before = self.tokens.access_token
+        new = auth.refresh(self.http, self.tokens, self.credentials)  # ClioError: reconnect
+        with self._lock:
+            if self.tokens.access_token == before:
+                self.tokens = new
+                if self.store is not None:
+                    self.store.save(new)
+
+
+def _is_invalid_token(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return "invalid_token" in response.headers.get("WWW-Authenticate", "")
+    return isinstance(body, dict) and body.get("error") == "invalid_token"
+
+
+def _error_message(response: httpx.Response) -> str | None:
+    """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("type") or "") or None
+    if isinstance(error, str):
+        return str(body.get("error_description") or error)
+    return None
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _resource(url: str) -> str:
+    path = urlsplit(url).path.removeprefix("/api/v4/")
+    return path.split("/")[0].removesuffix(".json")
+
+
+def _status_error(response: httpx.Response, url: str) -> ClioError:
+    status, where = response.status_code, _short(url)
+    message = _error_message(response)
+    if status == 401:
+        if _is_invalid_token(response):
+            return ClioError(
+                "Clio rejected mapctl's access token (expired or revoked)",
+                hint=auth.RECONNECT,
+                status=status,
+                url=where,
+            )
+        return ClioError(
+            "not connected to Clio (Clio says the request is not authorized)",
+            hint=auth.RECONNECT,
+            status=status,
+            url=where,
+        )
+    if status == 403:
+        permission = PERMISSIONS.get(_resource(url), "read access to this resource")
+        return ClioError(
+            f"Clio refused access to {_resource(url)} (HTTP 403"
+            + (f": {message})" if message else ")"),
+            hint=f"the Clio user, or the app's permissions, must allow {permission}; "
+            "after changing the app's permissions run `mapctl connect` again",
+            status=status,
+            url=where,
+        )
+    if status == 404:
+        return NotFound(f"Clio has no such record: {where} (HTTP 404)", status=status, url=where)
+    if status >= 500:
+        return ClioError(
+            f"Clio failed with HTTP {status} {MAX_TRIES} times in a row",
+            hint="Clio may be having trouble: try again in a few minutes",
+            status=status,
+            url=where,
+        )
+    detail = f": {message}" if message else ""
+    return ClioError(
+        f"Clio rejected the request to {where} (HTTP {status}){detail}", status=status, url=where
+    )
+
+
+def _network_error(error: Exception, url: str, tries: int) -> ClioError:
+    host = urlsplit(url).netloc
+    if isinstance(error, httpx.TimeoutException):
+        what = f"Clio at {host} did not answer in time ({tries} tries)"
+    else:
+        what = f"could not reach Clio at {host} ({type(error).__name__}, {tries} tries)"
+    return ClioError(
+        what, hint="check the network connection and CLIO_BASE_URL, then try again", url=_short(url)
+    )
+
+
+def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "data" not in body:
+        raise ClioError(
+            f"Clio sent a response mapctl cannot read from {_short(url)} "
+            f"(HTTP {response.status_code}, expected JSON with `data`)",
+            hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
+            status=response.status_code,
+            url=_short(url),
+        )
+    return body

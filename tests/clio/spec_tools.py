@@ -1,0 +1,111 @@
+"""Helpers that read Clio's OpenAPI document (../shared/reference/clio/) for the faithfulness tests.
+
+`derive_field_table` turns the document's component schemas into the sandbox's table of valid
+`fields` names (engine/clio/clio_fields.json); `python -m tests.clio.spec_tools` rewrites it.
+`response_schema` translates a path's 200 response schema into plain JSON Schema.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SUBSET = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference/clio/clio-api-v4-openapi-subset.json"
+)
+FIELD_TABLE = Path(__file__).resolve().parents[2] / "engine" / "clio" / "clio_fields.json"
+
+
+def load_spec() -> dict[str, Any]:
+    return json.loads(SUBSET.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _properties(schemas: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return _properties(schemas, schemas[_ref_name(schema["$ref"])])
+    props: dict[str, Any] = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        props.update(_properties(schemas, part))
+    return props
+
+
+def derive_field_table(spec: dict[str, Any]) -> dict[str, dict[str, list[str | None]]]:
+    """{schema: {field: [kind, target]}}: kind scalar|one|many, target the nested schema."""
+    schemas = spec["components"]["schemas"]
+    table: dict[str, dict[str, list[str | None]]] = {}
+    for name in sorted(schemas):
+        fields: dict[str, list[str | None]] = {}
+        for prop, sub in sorted(_properties(schemas, schemas[name]).items()):
+            if "$ref" in sub:
+                fields[prop] = ["one", _ref_name(sub["$ref"])]
+            elif sub.get("type") == "array" and "$ref" in sub.get("items", {}):
+                fields[prop] = ["many", _ref_name(sub["items"]["$ref"])]
+            else:
+                fields[prop] = ["scalar", None]
+        table[name] = fields
+    return table
+
+
+def _nullable(schema: Any, schemas: dict[str, Any], depth: int = 0) -> Any:
+    """OpenAPI 3.0 -> JSON Schema: resolve $ref, every property nullable (see NOTES.md)."""
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        if depth > 6:  # the spec's schemas are recursive (Contact -> related_contacts ...)
+            return {}
+        return _nullable(schemas[_ref_name(schema["$ref"])], schemas, depth + 1)
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties":
+            out[key] = {
+                prop: {"anyOf": [_nullable(sub, schemas, depth), {"type": "null"}]}
+                for prop, sub in value.items()
+            }
+        elif key == "items":
+            out[key] = _nullable(value, schemas, depth)
+        elif key == "allOf":
+            out[key] = [_nullable(part, schemas, depth) for part in value]
+        elif key in ("description", "format", "example"):
+            continue
+        else:
+            out[key] = value
+    return out
+
+
+def response_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """The JSON Schema of `GET path`'s 200 body, translated for jsonschema."""
+    schemas = spec["components"]["schemas"]
+    content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+    schema = next(iter(content.values()))["schema"]
+    resolved = _nullable(schema, schemas)
+    # custom_field_values[].value: the spec says string; Clio may send any scalar (NOTES 4.3).
+    _loosen_value(resolved)
+    return resolved  # type: ignore[no-any-return]
+
+
+def _loosen_value(node: Any) -> None:
+    if isinstance(node, dict):
+        props = node.get("properties", {})
+        if "field_type" in props and "value" in props:
+            props["value"] = {"type": ["string", "number", "boolean", "null"]}
+        for value in node.values():
+            _loosen_value(value)
+    elif isinstance(node, list):
+        for value in node:
+            _loosen_value(value)
+
+
+def declared_parameters(spec: dict[str, Any], path: str, method: str = "get") -> set[str]:
+    op = spec["paths"][path][method]
+    return {p["name"] for p in op.get("parameters", []) if p.get("in") in ("query", "header")}
+
+
+if __name__ == "__main__":
+    table = derive_field_table(load_spec())
+    FIELD_TABLE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {FIELD_TABLE} ({len(table)} schemas)")
