@@ -115,6 +115,228 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 # --- offline: render, explain, test, functions (issue 3) --------------------------------------
 
+_ISO_DAY = click.DateTime(formats=["%Y-%m-%d"])
+_MAPPING_HELP = "Mapping file, or a bundled mapping's name (default: the bundled ILS mapping)."
+
+
+def _render_date(today: datetime | None) -> Any:
+    state = click.get_current_context().find_object(AppState) or AppState()
+    return (today or state.now()).date()
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise MapctlError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _warn(source: str, warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"{source}: warning: {warning}", err=True)
+
+
+@main.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the answer file here (one bundle; default: stdout).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write DIR/<bundle stem>.anx for each bundle.")
+@click.option("--today", type=_ISO_DAY, metavar="YYYY-MM-DD",
+              help="The render date (`today` in expressions; default: today).")
+@click.option("--exclude", type=int, multiple=True, metavar="CONTACT_ID",
+              help="Leave this related contact out (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["anx", "json"]), default="anx",
+              show_default=True, help="A HotDocs answer file, or the answers as JSON.")
+@click.option("--keep-going", is_flag=True,
+              help="Write the answers that work, leave failing ones out (still exits 1).")
+@reporting
+def render(
+    bundles: tuple[Path, ...], mapping: str | None, output: Path | None, out_dir: Path | None,
+    today: datetime | None, exclude: tuple[int, ...], fmt: str, keep_going: bool,
+) -> None:
+    """Render matter bundle(s) into HotDocs answer file(s), offline.
+
+    \b
+    Examples:
+      mapctl render pritchett.json -o pritchett.anx
+      mapctl render pritchett.json --today 2026-03-01 --format json
+      mapctl render bundles/*.json --out-dir answers/
+    """
+    from engine.compilation import compile_mapping
+
+    if output is not None and out_dir is not None:
+        raise click.UsageError("use -o FILE for one bundle or --out-dir DIR, not both")
+    if len(bundles) > 1 and out_dir is None:
+        raise click.UsageError("several bundles need --out-dir DIR (one answer file each)")
+    stems = [p.stem for p in bundles]
+    if len(set(stems)) != len(stems):
+        raise click.UsageError("two bundles have the same file name; their outputs would collide")
+    compiled = compile_mapping(mapping)  # once, before reading any bundle
+    options = {"today": _render_date(today), "exclude": exclude, "keep_going": keep_going,
+               "fmt": fmt}
+    if out_dir is None:
+        failed = _render_one(bundles[0], compiled, output, options)
+        raise SystemExit(1 if failed else 0)
+    _render_many(bundles, compiled, out_dir, options)
+
+
+def _render_one(bundle: Path, compiled: Any, target: Path | None, options: dict[str, Any]) -> bool:
+    from engine.fsutil import write_atomic
+    from engine.rendering import render_bundle
+    from engine.report import format_problems
+
+    rendered = render_bundle(_read_input(bundle), str(bundle), compiled, **options)
+    _warn(str(bundle), rendered.warnings)
+    if rendered.errors:
+        click.echo(format_problems(rendered.errors), err=True)
+    if target is None:
+        click.echo(rendered.output, nl=False)
+    else:
+        write_atomic(target, rendered.output)
+    return bool(rendered.errors)
+
+
+def _render_many(
+    bundles: tuple[Path, ...], compiled: Any, out_dir: Path, options: dict[str, Any]
+) -> None:
+    import contextlib
+
+    from engine.report import format_error, format_problems
+    from engine.rendering import output_name
+
+    state = click.get_current_context().find_object(AppState) or AppState()
+    failures = 0
+    show_bar = state.interactive if state.interactive is not None else sys.stderr.isatty()
+    bar: Any = (
+        click.progressbar(bundles, label="Rendering", file=sys.stderr)
+        if show_bar
+        else contextlib.nullcontext(bundles)
+    )
+    with bar as progress:
+        for bundle in progress:
+            target = out_dir / output_name(bundle, options["fmt"])
+            try:
+                failures += _render_one(bundle, compiled, target, options)
+            except MapctlError as error:  # reported per file; the rest are still written
+                failures += 1
+                problems = getattr(error, "problems", None)
+                text = format_problems(problems) if problems else format_error(error)
+                click.echo(f"{bundle}: {text}", err=True)
+    done = len(bundles) - failures
+    click.echo(f"rendered {done} of {len(bundles)} bundles into {out_dir}"
+               + (f"; {failures} failed" if failures else ""), err=True)
+    if failures:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
+@click.option("--today", type=_ISO_DAY, metavar="YYYY-MM-DD", help="The render date.")
+@click.option("--exclude", type=int, multiple=True, metavar="CONTACT_ID",
+              help="Leave this related contact out (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@reporting
+def explain(
+    bundle: Path, names: tuple[str, ...], mapping: str | None, today: datetime | None,
+    exclude: tuple[int, ...], fmt: str,
+) -> None:
+    """Show where each answer comes from: expression, value, Clio fields, roles.
+
+    \b
+    Sensitive custom fields are masked. Examples:
+      mapctl explain pritchett.json
+      mapctl explain pritchett.json "Child Birth Date DA" --format json
+    """
+    import json
+
+    from engine.compilation import compile_mapping
+    from engine.context import build_context, load_bundle
+    from engine.evaluation import evaluate
+    from engine.explaining import explain as explain_answers
+    from engine.explaining import explain_json, explain_text, select_rules
+
+    compiled = compile_mapping(mapping)
+    select_rules(compiled, names)  # an unknown NAME fails before any work
+    data = load_bundle(_read_input(bundle), str(bundle))
+    context = build_context(data, compiled, today=_render_date(today), exclude=exclude)
+    evaluation = evaluate(compiled, context, keep_going=True)
+    items = explain_answers(compiled, context, evaluation, names)
+    if fmt == "json":
+        report = explain_json(compiled, context, evaluation, items)
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(explain_text(compiled, context, evaluation, items), nl=False)
+
+
+@main.command("test")
+@click.argument("cases", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-m", "--mapping", metavar="MAPPING",
+              help="Mapping for cases without their own mapping.yaml (default: bundled ILS).")
+@reporting
+def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
+    """Check that bundles give the answers they must (admin fixture tests).
+
+    \b
+    CASES are case folders, or folders of them (default: ./mapping-tests/). A case holds
+    bundle.json and expected.anx (the whole answer file) or expected.yaml:
+      today: 2026-03-01          # optional render date (default 2026-01-01)
+      answers:                   # only the answers that matter
+        Client First Name TE: Jay
+        Client Birth Date DA: 1950-05-17
+        Child Full Name TE: [Claire Dunphy, Mitchell Pritchett]
+        Spouse Full Name TE: null   # unanswered
+    A mapping.yaml in the case folder is used for that case. Exit 1 when any case fails.
+    """
+    from engine.casetests import find_cases, run_case
+    from engine.compilation import compile_mapping
+
+    found = find_cases(list(cases))
+    cache: dict[str, Any] = {}
+
+    def load(path: Path | None) -> Any:
+        key = str(path) if path is not None else f"-m:{mapping}"
+        if key not in cache:
+            cache[key] = compile_mapping(str(path) if path is not None else mapping)
+        return cache[key]
+
+    failed = 0
+    for case in found:
+        result = run_case(case, load)
+        if result.passed:
+            click.echo(f"PASS {case}")
+            continue
+        failed += 1
+        click.echo(f"FAIL {case}")
+        if result.error:
+            click.echo("\n".join(f"  {line}" for line in result.error.splitlines()))
+        for miss in result.mismatches:
+            click.echo(f"  {miss.name}:\n    expected: {miss.expected}\n    actual:   {miss.actual}")
+    click.echo(f"{len(found) - failed} passed, {failed} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@reporting
+def functions(fmt: str) -> None:
+    """List the functions expressions can call, with signatures and examples."""
+    import json
+
+    from engine.functionlist import function_list, functions_text
+
+    if fmt == "json":
+        click.echo(json.dumps(function_list(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(functions_text(), nl=False)
+
+
 
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
@@ -134,8 +356,9 @@ def _workflow_today(state: AppState, today: datetime | None) -> Any:
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     from engine.clio.client import open_client
 
-    client = open_client(state.home, state.env, transport=state.transport, region=region)
-    return client.fetch_bundle(matter)
+    with open_client(state.home, state.env, transport=state.transport, region=region) as client:
+        bundle: dict[str, Any] = client.fetch_bundle(matter)
+    return bundle
 
 
 @main.command()

@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,36 @@ def test_clients_table(mapctl_home: Path, snapshot_txt: Any) -> None:
     with Ledger.open(mapctl_home) as ledger:
         text = format_clients(ledger.list_clients())
     assert text.replace(str(mapctl_home), "$MAPCTL_HOME") == snapshot_txt
+
+
+def test_two_imports_of_one_client_at_once_one_wins(mapctl_home: Path, tmp_path: Path) -> None:
+    with Ledger.open(mapctl_home):
+        pass
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def attempt(name: str) -> None:
+        barrier.wait()
+        try:
+            run_import(mapctl_home, out_dir=tmp_path / name)
+            outcomes[name] = "created"
+        except ImportRefused as refused:
+            outcomes[name] = str(refused)
+
+    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winner = next(name for name, outcome in outcomes.items() if outcome == "created")
+    loser = "b" if winner == "a" else "a"
+    assert "already exists" in outcomes[loser]
+    assert listing(tmp_path / winner) == [
+        "Pritchett-Jay-5001", "Pritchett-Jay-5001/client.json",
+        "Pritchett-Jay-5001/ils-client-interview.anx",
+    ]  # fmt: skip
+    assert listing(tmp_path / loser) == []  # not even a temporary folder
+    with Ledger.open(mapctl_home) as ledger:
+        assert [
+            e.answer_file.startswith(str(tmp_path / winner)) for e in ledger.list_clients()
+        ] == [True]
