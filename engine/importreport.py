@@ -88,6 +88,7 @@ def format_import(result: ImportResult) -> str:
     lines = [
         f"Created client {entry.name} (Clio contact {entry.clio_contact_id})",
         f"  notes:       {entry.notes}" if entry.notes else "  notes:       (none)",
+        f"  contacts:    {_role_counts(result.preview)}",
         f"  answer file: {result.answer_file}",
         f"  folder:      {result.folder}",
         "",
@@ -96,6 +97,15 @@ def format_import(result: ImportResult) -> str:
     review = _review(result)
     lines.extend(review or ["  nothing to review"])
     return "\n".join(lines)
+
+
+def _role_counts(preview: Preview) -> str:
+    related = preview.contacts[1:]
+    counts: dict[str, int] = {}
+    for contact in related:
+        counts[contact.role] = counts.get(contact.role, 0) + 1
+    detail = ", ".join(f"{role} {n}" for role, n in counts.items())
+    return f"{len(related)} related" + (f" ({detail})" if detail else "")
 
 
 def _review(result: ImportResult) -> list[str]:
