@@ -341,6 +341,278 @@ def functions(fmt: str) -> None:
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
 
+_CLIO_REGIONS = ["us", "ca", "eu", "au"]
+_REGION_HELP = "Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com)."
+
+
+def _clio_prompt(text: str, hidden: bool) -> str:
+    value: str = click.prompt(text, hide_input=hidden, err=True)
+    return value
+
+
+def _clio_open(state: AppState, region: str | None) -> Any:
+    from engine.clio.client import open_client
+
+    return open_client(state.home, state.env, transport=state.transport, region=region)
+
+
+@main.command()
+@click.option("--print-url", is_flag=True, help="Print the authorize URL and exit.")
+@click.option("--code", metavar="CODE", help="The code from Clio's approval page (or its URL).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the URL.")
+@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@click.pass_obj
+@reporting
+def connect(
+    state: AppState, print_url: bool, code: str | None, no_browser: bool, region: str | None
+) -> None:
+    """Authorize mapctl in Clio (OAuth 2.0) and store the tokens in $MAPCTL_HOME.
+
+    The App Key and Secret come from CLIO_CLIENT_ID / CLIO_CLIENT_SECRET, or are asked for
+    (the secret hidden). Clio shows the code on its approval page; paste the code, or the
+    page's whole address.
+
+    \b
+    Examples:
+      mapctl connect                       # opens the browser, then asks for the code
+      mapctl connect --print-url           # print the address to open elsewhere
+      mapctl connect --code 'Success code=...'
+    """
+    from engine.clio import auth
+
+    base_url = auth.base_url_for(state.env, region)
+    if code is None:
+        creds = auth.credentials_from_env(state.env, _clio_prompt, need_secret=False)
+        url = auth.authorize_url(base_url, creds.client_id, auth.new_state(state.home, base_url))
+        if print_url:
+            click.echo(url)
+            return
+        click.echo(f"Authorize mapctl in Clio at:\n  {url}", err=True)
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        code = click.prompt("Paste the code from Clio's approval page", err=True)
+    elif print_url:
+        raise click.UsageError("use either --print-url or --code, not both")
+    creds = auth.credentials_from_env(state.env, _clio_prompt)
+    tokens = auth.connect(
+        state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
+    )
+    with _clio_open(state, region) as client:
+        user = client.who_am_i()
+    who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
+    click.echo(f"Connected to Clio at {tokens.base_url} as {who}.")
+    click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
+
+
+@main.command()
+@click.pass_obj
+@reporting
+def disconnect(state: AppState) -> None:
+    """Deauthorize mapctl at Clio and delete the stored tokens (fine when not connected)."""
+    from engine.clio import auth
+
+    if not auth.TokenStore(state.home).path.exists():
+        click.echo("Not connected to Clio: nothing to do.")
+        return
+    warning = auth.disconnect(state.home, transport=state.transport)
+    if warning:
+        click.echo(f"warning: {warning}; the local tokens were deleted anyway", err=True)
+    click.echo("Disconnected from Clio: the tokens are deleted.")
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--sort",
+    type=click.Choice(["number", "description", "client", "open_date"]),
+    help="Order of the rows (default: Clio's, by id).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for scripts.",
+)
+@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@click.pass_obj
+@reporting
+def search(state: AppState, query: str, sort: str | None, fmt: str, region: str | None) -> None:
+    """Find matters whose number, description or client name contains QUERY (every page).
+
+    \b
+    Examples:
+      mapctl search Pritchett
+      mapctl search estate --sort open_date --format json
+    """
+    import json
+
+    if len(query.strip()) < 2:
+        raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    with _clio_open(state, region) as client:
+        rows = client.search(query, sort=sort)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from engine.clio.table import format_matters
+
+    click.echo(format_matters(rows), nl=False)
+    click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+
+
+@main.command()
+@click.argument("matter")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the bundle here (default: standard output). Never overwrites a file.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.option("--redact", is_flag=True, help="Replace personal data with realistic fakes.")
+@click.option(
+    "-m",
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --redact: also redact the custom fields this mapping marks sensitive.",
+)
+@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@click.pass_obj
+@reporting
+def fetch(
+    state: AppState,
+    matter: str,
+    output: Path | None,
+    force: bool,
+    redact: bool,
+    mapping: Path | None,
+    region: str | None,
+) -> None:
+    """Save MATTER's bundle (raw Clio records) as JSON, for render, test and fixtures.
+
+    MATTER is the Clio matter's id or display number.
+
+    \b
+    Examples:
+      mapctl fetch 00002-Pritchett -o pritchett.json
+      mapctl fetch 9002 --redact -o tests/cases/family/bundle.json
+    """
+    import json
+
+    sensitive: list[str | int] = []
+    if mapping is not None:
+        from engine.compilation import compile_mapping
+
+        compiled = compile_mapping(mapping)  # before any network call
+        for spec in compiled.custom_fields:
+            if spec.sensitive:
+                sensitive.append(spec.name if spec.name is not None else str(spec.id))
+    with _clio_open(state, region) as client:
+        bundle = client.fetch_bundle(matter)
+    if redact:
+        from engine.redact import redact_bundle
+
+        bundle = redact_bundle(bundle, sensitive)
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from engine.fsutil import write_atomic
+
+    write_atomic(output, text.encode("utf-8"), overwrite=force)
+    number = bundle["matter"].get("display_number")
+    count = len(bundle["contacts"])
+    click.echo(
+        f"Saved {number} ({count} contacts{', redacted' if redact else ''}) to {output}", err=True
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='Serve these records instead of the demo firm: {"matters", "contacts", ...}.',
+)
+@click.option("--latency", default=0, metavar="MS", help="Delay every request by MS ms.")
+@click.option(
+    "--failure-rate",
+    default=0.0,
+    metavar="P",
+    help="Fail this share of API requests with HTTP 500 (0..1).",
+)
+@click.option(
+    "--rate-limit",
+    default=50,
+    show_default=True,
+    metavar="N",
+    help="API requests allowed per token per minute (then 429).",
+)
+@click.option(
+    "--token-lifetime",
+    default=2_592_000,
+    show_default=True,
+    metavar="SECONDS",
+    help="Lifetime of access tokens (expires_in).",
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
+@click.pass_obj
+@reporting
+def sandbox(
+    state: AppState,
+    host: str,
+    port: int,
+    data: Path | None,
+    latency: int,
+    failure_rate: float,
+    rate_limit: int,
+    token_lifetime: int,
+    quiet: bool,
+) -> None:
+    """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
+
+    App Key `sandbox-app`, App Secret `sandbox-secret`; its authorize page approves at once.
+
+    \b
+    Example:
+      mapctl sandbox --port 8765 --latency 100
+    """
+    from engine.clio.sandbox import Sandbox, load_data_file
+
+    if not 0 <= failure_rate <= 1:
+        raise click.BadParameter("must be between 0 and 1", param_hint="--failure-rate")
+    records = load_data_file(data) if data is not None else None
+    log = None if quiet else (lambda line: click.echo(line, err=True))
+    server = Sandbox(
+        records,
+        host=host,
+        port=port,
+        latency=latency / 1000,
+        failure_rate=failure_rate,
+        rate_limit=rate_limit,
+        token_lifetime=token_lifetime,
+        log=log,
+    )
+    click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")
+    click.echo("Point mapctl at it:")
+    click.echo(
+        f"  export CLIO_BASE_URL={server.base_url} CLIO_CLIENT_ID=sandbox-app "
+        "CLIO_CLIENT_SECRET=sandbox-secret"
+    )
+    click.echo("  mapctl connect --no-browser && mapctl search Pritchett", nl=True)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("sandbox stopped", err=True)
+    finally:
+        server.close()
+
+
 # --- workflow: preview, import, clients (issue 5) ---------------------------------------------
 
 

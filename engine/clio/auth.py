@@ -272,3 +272,38 @@ def _tokens(
         client_id=creds.client_id,
         client_secret=creds.client_secret,
     )
+
+
+def connect(
+    home: Path,
+    base_url: str,
+    creds: Credentials,
+    code: str,
+    transport: httpx.BaseTransport | None = None,
+) -> Tokens:
+    """Exchange `code` and store the tokens (0600); forget the pending `state`."""
+    with httpx.Client(transport=transport, timeout=30.0) as http:
+        tokens = exchange_code(http, base_url, creds, code)
+    TokenStore(home).save(tokens)
+    (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    return tokens
+
+
+def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str | None:
+    """Deauthorize at Clio and delete the tokens. Returns a warning when Clio could not be told
+    (the local tokens are deleted anyway); raises nothing when not connected."""
+    store = TokenStore(home)
+    try:
+        tokens = store.load()
+    except ClioError:
+        tokens = None
+    warning = None
+    if tokens is not None:
+        try:
+            with httpx.Client(transport=transport, timeout=30.0) as http:
+                deauthorize(http, tokens)
+        except ClioError as error:
+            warning = f"could not deauthorize at Clio: {error.message}"
+    store.delete()
+    (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    return warning

@@ -52,6 +52,7 @@ CUSTOM_FIELD_FIELDS = (
     "id,etag,name,parent_type,field_type,displayed,deleted,required,display_order,"
     "picklist_options{id,option,deleted_at}"
 )
+USER_FIELDS = "id,name,email"
 PAGE_LIMIT = "200"
 MAX_PAGES = 1000
 CACHE_TTL = 600.0
@@ -83,6 +84,13 @@ class ClioClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def who_am_i(self) -> Record:
+        """The connected Clio user: id, name, email (needs no particular permission)."""
+        body = self.session.get(
+            f"{self.session.api}/users/who_am_i.json", [("fields", USER_FIELDS)]
+        )
+        return _record(body)
 
     # --- paging ------------------------------------------------------------------------------
     def _list(self, path: str, params: list[tuple[str, str]]) -> list[Record]:

@@ -84,7 +84,13 @@ class Sandbox:
         self._refresh: dict[str, bool] = {}  # refresh token -> still valid
         self._windows: dict[str, tuple[float, int]] = {}  # token -> (window start, count)
         self._forced: list[tuple[int, bool]] = []  # pending forced 429s: (retry_after, as date)
-        self._server = ThreadingHTTPServer((host, port), _Handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), _Handler)
+        except OSError as error:
+            raise MapctlError(
+                f"the sandbox cannot listen on {host}:{port}: {error.strerror or error}",
+                hint="choose another --port (0 picks a free one)",
+            ) from None
         self._server.daemon_threads = True
         self._server.sandbox = self  # type: ignore[attr-defined]
         bound_host, bound_port = self._server.server_address[:2]
@@ -106,6 +112,10 @@ class Sandbox:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Release the socket after `serve_forever` returned (e.g. on Ctrl-C)."""
+        self._server.server_close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
