@@ -113,6 +113,64 @@ def main(ctx: click.Context, debug: bool) -> None:
 # --- offline: validate (issue 2) --------------------------------------------------------------
 
 
+@main.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: gcc-style lines with context on stderr; json: a list on stdout; github: "
+    "workflow annotations on stdout.",
+)
+@click.option(
+    "--interview",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check every answer against this interview's variables: a HotDocs component "
+    "file (.cmp), a template manifest (.manifest.xml) or an answer file (.anx).",
+)
+@click.pass_context
+@reporting
+def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, interview: str | None
+                     ) -> None:  # fmt: skip
+    """Check mapping files and report every problem.
+
+    PATH is a mapping file or a folder of them (*.yaml, *.yml, searched recursively). Without
+    PATH: ./mappings/ when it exists, else the bundled default mapping. Exit 0 when every
+    mapping is valid, 1 when there are problems.
+
+    \b
+    Examples:
+      mapctl validate mappings/firm.yaml
+      mapctl validate --format github mappings/
+      mapctl validate mappings/firm.yaml --interview "Client Interview.cmp"
+    """
+    from engine.report import format_problems
+    from engine.validation import mapping_files, validate_files
+
+    files = mapping_files(paths)
+    checked = None
+    if interview is not None:
+        from engine.interview import read_interview
+
+        checked = read_interview(interview)
+    problems = validate_files(files, checked)
+    count = f"{len(files)} mapping{'s' if len(files) != 1 else ''}"
+    against = f" against {interview}" if interview else ""
+    if fmt == "json":
+        click.echo(format_problems(problems, "json"))
+    elif fmt == "github" and problems:
+        click.echo(format_problems(problems, "github"))
+    elif fmt == "text" and problems:
+        click.echo(format_problems(problems, "text"), err=True)
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        click.echo(f"{len(problems)} {noun} in {count}{against}", err=True)
+        ctx.exit(1)
+    click.echo(f"{count} valid{against}", err=True)
+
+
 # --- offline: render, explain, test, functions (issue 3) --------------------------------------
 
 _ISO_DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -139,22 +197,53 @@ def _warn(source: str, warnings: list[str]) -> None:
 @main.command()
 @click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the answer file here (one bundle; default: stdout).")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write DIR/<bundle stem>.anx for each bundle.")
-@click.option("--today", type=_ISO_DAY, metavar="YYYY-MM-DD",
-              help="The render date (`today` in expressions; default: today).")
-@click.option("--exclude", type=int, multiple=True, metavar="CONTACT_ID",
-              help="Leave this related contact out (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["anx", "json"]), default="anx",
-              show_default=True, help="A HotDocs answer file, or the answers as JSON.")
-@click.option("--keep-going", is_flag=True,
-              help="Write the answers that work, leave failing ones out (still exits 1).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the answer file here (one bundle; default: stdout).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write DIR/<bundle stem>.anx for each bundle.",
+)
+@click.option(
+    "--today",
+    type=_ISO_DAY,
+    metavar="YYYY-MM-DD",
+    help="The render date (`today` in expressions; default: today).",
+)
+@click.option(
+    "--exclude",
+    type=int,
+    multiple=True,
+    metavar="CONTACT_ID",
+    help="Leave this related contact out (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["anx", "json"]),
+    default="anx",
+    show_default=True,
+    help="A HotDocs answer file, or the answers as JSON.",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Write the answers that work, leave failing ones out (still exits 1).",
+)
 @reporting
 def render(
-    bundles: tuple[Path, ...], mapping: str | None, output: Path | None, out_dir: Path | None,
-    today: datetime | None, exclude: tuple[int, ...], fmt: str, keep_going: bool,
+    bundles: tuple[Path, ...],
+    mapping: str | None,
+    output: Path | None,
+    out_dir: Path | None,
+    today: datetime | None,
+    exclude: tuple[int, ...],
+    fmt: str,
+    keep_going: bool,
 ) -> None:
     """Render matter bundle(s) into HotDocs answer file(s), offline.
 
@@ -174,8 +263,12 @@ def render(
     if len(set(stems)) != len(stems):
         raise click.UsageError("two bundles have the same file name; their outputs would collide")
     compiled = compile_mapping(mapping)  # once, before reading any bundle
-    options = {"today": _render_date(today), "exclude": exclude, "keep_going": keep_going,
-               "fmt": fmt}
+    options = {
+        "today": _render_date(today),
+        "exclude": exclude,
+        "keep_going": keep_going,
+        "fmt": fmt,
+    }
     if out_dir is None:
         failed = _render_one(bundles[0], compiled, output, options)
         raise SystemExit(1 if failed else 0)
@@ -203,8 +296,8 @@ def _render_many(
 ) -> None:
     import contextlib
 
-    from engine.report import format_error, format_problems
     from engine.rendering import output_name
+    from engine.report import format_error, format_problems
 
     state = click.get_current_context().find_object(AppState) or AppState()
     failures = 0
@@ -225,8 +318,11 @@ def _render_many(
                 text = format_problems(problems) if problems else format_error(error)
                 click.echo(f"{bundle}: {text}", err=True)
     done = len(bundles) - failures
-    click.echo(f"rendered {done} of {len(bundles)} bundles into {out_dir}"
-               + (f"; {failures} failed" if failures else ""), err=True)
+    click.echo(
+        f"rendered {done} of {len(bundles)} bundles into {out_dir}"
+        + (f"; {failures} failed" if failures else ""),
+        err=True,
+    )
     if failures:
         raise SystemExit(1)
 
@@ -236,14 +332,24 @@ def _render_many(
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
 @click.option("--today", type=_ISO_DAY, metavar="YYYY-MM-DD", help="The render date.")
-@click.option("--exclude", type=int, multiple=True, metavar="CONTACT_ID",
-              help="Leave this related contact out (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--exclude",
+    type=int,
+    multiple=True,
+    metavar="CONTACT_ID",
+    help="Leave this related contact out (repeatable).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @reporting
 def explain(
-    bundle: Path, names: tuple[str, ...], mapping: str | None, today: datetime | None,
-    exclude: tuple[int, ...], fmt: str,
+    bundle: Path,
+    names: tuple[str, ...],
+    mapping: str | None,
+    today: datetime | None,
+    exclude: tuple[int, ...],
+    fmt: str,
 ) -> None:
     """Show where each answer comes from: expression, value, Clio fields, roles.
 
@@ -275,8 +381,12 @@ def explain(
 
 @main.command("test")
 @click.argument("cases", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-m", "--mapping", metavar="MAPPING",
-              help="Mapping for cases without their own mapping.yaml (default: bundled ILS).")
+@click.option(
+    "-m",
+    "--mapping",
+    metavar="MAPPING",
+    help="Mapping for cases without their own mapping.yaml (default: bundled ILS).",
+)
 @reporting
 def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
     """Check that bundles give the answers they must (admin fixture tests).
@@ -315,15 +425,17 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
         if result.error:
             click.echo("\n".join(f"  {line}" for line in result.error.splitlines()))
         for miss in result.mismatches:
-            click.echo(f"  {miss.name}:\n    expected: {miss.expected}\n    actual:   {miss.actual}")
+            click.echo(f"  {miss.name}:")
+            click.echo(f"    expected: {miss.expected}\n    actual:   {miss.actual}")
     click.echo(f"{len(found) - failed} passed, {failed} failed")
     if failed:
         raise SystemExit(1)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @reporting
 def functions(fmt: str) -> None:
     """List the functions expressions can call, with signatures and examples."""
@@ -335,7 +447,6 @@ def functions(fmt: str) -> None:
         click.echo(json.dumps(function_list(), ensure_ascii=False, indent=2))
     else:
         click.echo(functions_text(), nl=False)
-
 
 
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
@@ -682,7 +793,6 @@ def preview(
     import json
 
     from engine.compilation import compile_mapping
-
     from engine.importing import preview as make_preview
     from engine.importreport import format_preview
 
@@ -745,7 +855,6 @@ def import_(
       mapctl import 00002-Pritchett --yes --exclude 5030 --out ./clients
     """
     from engine.compilation import compile_mapping
-
     from engine.importing import check_not_imported, import_client
     from engine.importreport import format_import
 
@@ -780,9 +889,9 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
     from engine.importing import preview as make_preview
     from engine.importreport import format_preview
 
+    shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+    click.echo(format_preview(shown))
     while True:
-        shown = make_preview(bundle, compiled, today=day, exclude=chosen)
-        click.echo(format_preview(shown))
         click.echo()
         reply = click.prompt(
             "Remove contacts (numbers, comma-separated; Enter for none)",
@@ -794,7 +903,10 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
         removed, problem = parse_removal(shown, reply)
         if problem:
             click.echo(f"error: {problem}", err=True)
+            continue
         chosen |= removed
+        shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+        click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
     question = f"Import {shown.client.name or 'the client'} as a new client with {related} " + (
         "related contact?" if related == 1 else "related contacts?"

@@ -93,7 +93,9 @@ def render_xml(answer_set: AnswerSet) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def _open_answer(name: str) -> str:
-    return f'\t<Answer name="{escape_attribute(name)}">\n'
+    # HotDocs un-escapes \xx in answer names, so a backslash is written as \5c (NOTES §1.7).
+    escaped = escape_attribute(name.replace("\\", "\\5c"))
+    return f'\t<Answer name="{escaped}">\n'
 
 
 def _write_repeat(out: list[str], kind: AnswerType, entries: Any, depth: int) -> None:

@@ -116,7 +116,7 @@ def _typed(
         who = record.get("name") or f"contact {record.get('id')}"
         warnings.append(
             f"{who}: custom field {json.dumps(target.alias)} ({field_type}) has the value "
-            f"{json.dumps(raw)}, which is not a valid {field_type}; treated as blank"
+            f"{json.dumps(raw)}, which is not a valid {field_type} value; treated as blank"
         )
     return typed
 

@@ -39,7 +39,7 @@ _ISO_DATE = re.compile(
 _TF_WORDS = {"true": True, "false": False, "yes": True, "no": False}
 
 
-class ValueProblem(Exception):
+class ValueProblem(ValueError):
     """A value that does not fit its answer type (turned into a Problem by `evaluate`)."""
 
     def __init__(self, message: str, value: Any) -> None:

@@ -1,0 +1,198 @@
+"""Admin fixture tests (`mapctl test`): a bundle plus the answers it must give.
+
+Stage: on top of rendering. Reads case folders (the only file access here is reading them);
+returns results, never prints.
+
+A case is a folder holding `bundle.json` and either
+- `expected.anx`: the whole answer set must match (an answer file read back, so blank answers
+  and trailing unanswered repeat entries do not count), or
+- `expected.yaml`: `answers:` {name: value} for the answers that matter. Values: text as
+  strings, numbers, true/false, dates as "YYYY-MM-DD", a multiple choice as a string or a list
+  of strings, a repeat as a list (null for an unanswered entry), null for unanswered.
+Optional: `mapping.yaml` (else `-m`, else the bundled default), and in `expected.yaml` (or a
+`case.yaml` beside `expected.anx`) `today:` (default DEFAULT_TODAY, so cases are reproducible)
+and `exclude:` (contact ids). Folders given are cases themselves or hold case folders.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.answerfile import normalise, read_answer_file
+from engine.errors import MapctlError
+from engine.evaluation import to_date
+from engine.model import AnswerSet, CompiledMapping
+from engine.rendering import render_bundle
+
+DEFAULT_TODAY = datetime.date(2026, 1, 1)
+DEFAULT_CASES = Path("mapping-tests")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One answer that differs: shown as expected/actual."""
+
+    name: str
+    expected: str
+    actual: str
+
+
+@dataclass
+class CaseResult:
+    case: Path
+    mismatches: list[Mismatch] = field(default_factory=list)
+    error: str | None = None  # the case could not run (bad bundle, failing expression...)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.mismatches
+
+
+def find_cases(paths: list[Path]) -> list[Path]:
+    """Case folders under `paths` (default ./mapping-tests/), sorted; error when there are none."""
+    roots = paths or [DEFAULT_CASES]
+    cases: list[Path] = []
+    for root in roots:
+        if (root / "bundle.json").is_file():
+            cases.append(root)
+        elif root.is_dir():
+            cases.extend(sorted(p for p in root.iterdir() if (p / "bundle.json").is_file()))
+        else:
+            raise MapctlError(
+                f"{root}: no such folder",
+                hint="a case is a folder with bundle.json and expected.anx or expected.yaml",
+            )
+    if not cases:
+        raise MapctlError(
+            f"no test cases found in {', '.join(str(r) for r in roots)}",
+            hint="a case is a folder with bundle.json and expected.anx or expected.yaml",
+        )
+    return cases
+
+
+def run_case(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> CaseResult:
+    """Render one case and compare it with what it expects; errors become the case's failure."""
+    try:
+        return _run(case, load_mapping)
+    except MapctlError as error:
+        message = error.message
+        problems = getattr(error, "problems", None)
+        if problems:
+            from engine.report import format_problems
+
+            message = format_problems(problems)
+        return CaseResult(case, error=message)
+
+
+def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> CaseResult:
+    expected_yaml, expected_anx = case / "expected.yaml", case / "expected.anx"
+    if expected_yaml.is_file():
+        settings = _read_yaml(expected_yaml)
+    elif expected_anx.is_file():
+        settings = _read_yaml(case / "case.yaml") if (case / "case.yaml").is_file() else {}
+    else:
+        raise MapctlError(f"{case}: no expected.anx or expected.yaml")
+    own = case / "mapping.yaml"
+    mapping = load_mapping(own if own.is_file() else None)
+    rendered = render_bundle(
+        (case / "bundle.json").read_bytes(),
+        str(case / "bundle.json"),
+        mapping,
+        today=_today(settings.get("today"), case),
+        exclude=[int(i) for i in settings.get("exclude") or ()],
+    )
+    actual = rendered.evaluation.answer_set
+    if expected_yaml.is_file():
+        return CaseResult(case, _compare_yaml(settings.get("answers") or {}, actual, case))
+    expected = read_answer_file(expected_anx.read_bytes(), str(expected_anx))
+    return CaseResult(case, compare_sets(expected, actual))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise MapctlError(f"{path}: cannot read: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("answers", {}), dict | None):
+        raise MapctlError(f"{path}: expected a mapping with `answers:` (name -> value)")
+    return data
+
+
+def _today(value: Any, case: Path) -> datetime.date:
+    if value is None:
+        return DEFAULT_TODAY
+    try:
+        return to_date(str(value))
+    except ValueError:
+        raise MapctlError(f"{case}: today: {value!r} is not a YYYY-MM-DD date") from None
+
+
+def compare_sets(expected: AnswerSet, actual: AnswerSet) -> list[Mismatch]:
+    """Every answer that differs between two answer sets, as an answer file holds them."""
+    want, got = normalise(expected), normalise(actual)
+    out = []
+    for key in list(dict.fromkeys([*want, *got])):
+        if want.get(key) != got.get(key):
+            out.append(Mismatch(key[0], _show(want.get(key)), _show(got.get(key))))
+    return out
+
+
+def _compare_yaml(expected: dict[str, Any], actual: AnswerSet, case: Path) -> list[Mismatch]:
+    got = {a.name: a for a in actual.answers}
+    out = []
+    for name, value in expected.items():
+        answer = got.get(str(name))
+        if answer is None:
+            close = difflib.get_close_matches(str(name), list(got), n=1)
+            note = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(Mismatch(str(name), _show(value), f"no such answer in the mapping{note}"))
+            continue
+        want = _expected_value(value, answer.type, answer.repeated)
+        have = _trim(answer.value)
+        if want != have:
+            out.append(Mismatch(answer.name, _show(want), _show(have)))
+    return out
+
+
+def _expected_value(value: Any, kind: str, repeated: bool) -> Any:
+    if repeated:
+        items = value if isinstance(value, list) else ([] if value is None else [value])
+        return _trim(tuple(_expected_value(v, kind, False) for v in items))
+    if value is None or value == "" or value == []:
+        return None
+    if kind == "date":
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return to_date(str(value))
+        except ValueError:
+            return str(value)
+    if kind == "multiple_choice":
+        return tuple(value) if isinstance(value, list) else (value,)
+    if kind == "number" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _trim(value: Any) -> Any:
+    if isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
+        items = list(value)
+        while items and items[-1] is None:
+            items.pop()
+        return tuple(items)
+    return value
+
+
+def _show(value: Any) -> str:
+    from engine.explaining import show_value
+
+    return show_value(value)

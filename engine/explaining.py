@@ -1,0 +1,234 @@
+"""Explaining: why each answer has its value, for `mapctl explain`.
+
+Stage: presentation over context + evaluation. Pure: returns text or a JSON-ready dict; never
+prints. Sensitive custom fields are masked everywhere: an answer whose expression (or `each`)
+reads a sensitive alias shows MASK instead of its value (also inside repeats, and when a
+function transforms the value), and so does that alias in a contact's `custom` dict.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.context import Context
+from engine.errors import MapctlError
+from engine.evaluation import Evaluation, Provenance
+from engine.model import AnswerRule, CompiledMapping
+from engine.report import format_problem
+
+MASK = "•••• (sensitive)"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One answer, explained."""
+
+    rule: AnswerRule
+    value: Any
+    provenance: Provenance | None
+    sensitive: bool
+    failed: bool
+
+
+def select_rules(mapping: CompiledMapping, names: Sequence[str]) -> list[AnswerRule]:
+    """The rules named (all when none); an unknown name is an error with a did-you-mean."""
+    if not names:
+        return list(mapping.answers)
+    by_name = {rule.name: rule for rule in mapping.answers}
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else "mapctl explain BUNDLE lists them all"
+            )
+            raise MapctlError(f"the mapping has no answer named {name!r}", hint=hint)
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
+def reads_sensitive(paths: Sequence[Sequence[str]], sensitive: frozenset[str]) -> bool:
+    """Whether any path reads a sensitive alias, or a whole `custom` dict holding one."""
+    if not sensitive:
+        return False
+    for path in paths:
+        for position, part in enumerate(path):
+            if part == "custom":
+                following = path[position + 1] if position + 1 < len(path) else None
+                if following is None or following in sensitive:
+                    return True
+    return False
+
+
+def explain(
+    mapping: CompiledMapping, context: Context, evaluation: Evaluation, names: Sequence[str] = ()
+) -> list[Explained]:
+    """Each selected answer with its value, provenance and whether it is masked."""
+    answers = {a.name: a for a in evaluation.answer_set.answers}
+    failed = {p.path[1] for p in evaluation.errors if len(p.path) > 1}
+    out = []
+    for rule in select_rules(mapping, names):
+        prov = evaluation.provenance.get(rule.name)
+        paths = prov.paths if prov else ()
+        answer = answers.get(rule.name)
+        out.append(
+            Explained(
+                rule,
+                answer.value if answer else None,
+                prov,
+                reads_sensitive(paths, mapping.sensitive_aliases),
+                rule.name in failed,
+            )
+        )
+    return out
+
+
+def show_value(value: Any, *, masked: bool = False) -> str:
+    """A value as people read it: JSON-ish, dates ISO, repeats as [..], unanswered as such."""
+    if masked:
+        if isinstance(value, tuple) and not _is_choice(value):
+            return "[" + ", ".join("(unanswered)" if v is None else MASK for v in value) + "]"
+        return "(unanswered)" if value is None else MASK
+    if value is None:
+        return "(unanswered)"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _is_choice(value: tuple[Any, ...]) -> bool:
+    return all(isinstance(v, str) for v in value)
+
+
+def describe_path(path: Sequence[str], mapping: CompiledMapping) -> str:
+    """`("children", "[]", "custom", "gender")` -> `children[].custom.gender (Clio custom field
+    "Gender")`."""
+    text = ".".join(path).replace(".[]", "[]")
+    if "custom" in path[:-1]:
+        alias = path[path.index("custom") + 1]
+        spec = next((s for s in mapping.custom_fields if s.alias == alias), None)
+        if spec is not None:
+            what = f'"{spec.name}"' if spec.name else f"id {spec.id}"
+            text += f" (Clio custom field {what})"
+    return text
+
+
+def masked_custom(custom: dict[str, Any], sensitive: frozenset[str]) -> dict[str, Any]:
+    return {k: (MASK if k in sensitive and v is not None else v) for k, v in custom.items()}
+
+
+def explain_text(
+    mapping: CompiledMapping, context: Context, evaluation: Evaluation, items: list[Explained]
+) -> str:
+    """The human report: matter, contacts and roles, unmatched labels, warnings, answers."""
+    data = context.data
+    matter = data["matter"]
+    lines = [
+        f"Matter {matter.get('display_number') or matter.get('id')}: "
+        f"{matter.get('description') or ''}".rstrip(": "),
+        f"Mapping: {mapping.title}    Render date: {data['today']}",
+        "",
+        "Contacts:",
+    ]
+    for view in context.contacts:
+        lines.append(f"  {_contact_line(view)}")
+    otherwise = mapping.relationships.otherwise
+    if context.unmatched_labels:
+        lines += ["", f"Labels that fell to {otherwise}:"]
+        for found in context.unmatched_labels:
+            label = json.dumps(found.label) if found.label else "(blank)"
+            hint = f": did you mean {json.dumps(found.suggestion)}?" if found.suggestion else ""
+            lines.append(f"  {label}{hint}")
+    if context.warnings:
+        lines += ["", "Warnings:"] + [f"  {w}" for w in context.warnings]
+    lines += ["", "Answers:"]
+    for item in items:
+        lines += _answer_lines(item, mapping)
+    for problem in evaluation.errors:
+        if len(problem.path) > 1 and problem.path[1] in {i.rule.name for i in items}:
+            lines += ["", format_problem(problem)]
+    return "\n".join(lines) + "\n"
+
+
+def _contact_line(view: Any) -> str:
+    name = view.name or "(no name)"
+    if view.role == "Client":
+        return f"{name} (contact {view.id}): Client"
+    found = view.classification
+    label = json.dumps(found.label) if found.label else "(blank label)"
+    why = f'synonym "{found.synonym}"' if found.synonym else "no synonym matched"
+    excluded = "  [excluded]" if view.excluded else ""
+    return f"{name} (contact {view.id}): {label} -> {found.role} ({why}){excluded}"
+
+
+def _answer_lines(item: Explained, mapping: CompiledMapping) -> list[str]:
+    rule = item.rule
+    kind = rule.type + (f", one entry per {rule.each.source}" if rule.each else "")
+    value = "(failed: see below)" if item.failed else show_value(item.value, masked=item.sensitive)
+    lines = [f"  {rule.name} ({kind}) = {value}", f"      expression: {rule.value.source}"]
+    if item.provenance and item.provenance.paths:
+        fields = ", ".join(describe_path(p, mapping) for p in item.provenance.paths)
+        lines.append(f"      from: {fields}")
+    return lines
+
+
+def explain_json(
+    mapping: CompiledMapping, context: Context, evaluation: Evaluation, items: list[Explained]
+) -> dict[str, Any]:
+    """The same report as a JSON-ready dict."""
+    sensitive = mapping.sensitive_aliases
+    matter = context.data["matter"]
+    return {
+        "matter": {"id": matter.get("id"), "display_number": matter.get("display_number")},
+        "today": context.data["today"],
+        "contacts": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "relationship": v.relationship,
+                "role": v.role,
+                "synonym": v.classification.synonym,
+                "excluded": v.excluded,
+                "custom": masked_custom(v.record.get("custom", {}), sensitive),
+            }
+            for v in context.contacts
+        ],
+        "unmatched_labels": [
+            {"label": u.label, "role": u.role, "suggestion": u.suggestion}
+            for u in context.unmatched_labels
+        ],
+        "warnings": list(context.warnings),
+        "answers": [_answer_json(item, mapping) for item in items],
+        "errors": [format_problem(p) for p in evaluation.errors],
+    }
+
+
+def _answer_json(item: Explained, mapping: CompiledMapping) -> dict[str, Any]:
+    rule = item.rule
+    return {
+        "name": rule.name,
+        "type": rule.type,
+        "each": rule.each.source if rule.each else None,
+        "expression": rule.value.source,
+        "value": _json_value(item.value, item.sensitive),
+        "sensitive": item.sensitive,
+        "failed": item.failed,
+        "fields": [
+            describe_path(p, mapping) for p in (item.provenance.paths if item.provenance else ())
+        ],
+    }
+
+
+def _json_value(value: Any, masked: bool) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, tuple) and not (masked and _is_choice(value)):
+        return [_json_value(v, masked) for v in value]
+    if masked:
+        return MASK
+    return value.isoformat() if isinstance(value, datetime.date) else value

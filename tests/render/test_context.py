@@ -1,0 +1,345 @@
+"""Context: bundle checks, roles from labels, typed custom fields, warnings, exclusions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from engine.context import load_bundle
+from engine.errors import BundleError, MapctlError
+from engine.model import CustomFieldSpec
+from engine.relationships import Relationships
+from tests.render.fixtures import value
+from tests.render.helpers import contact, context_for, make_bundle, mapping
+
+JAY = contact(5001, "Jay Pritchett")
+
+
+def roles_of(labels: Sequence[str | None]) -> list[str]:
+    related = [(label, contact(6000 + n, f"Person {n}")) for n, label in enumerate(labels)]
+    ctx = context_for(make_bundle(JAY, related))
+    return [c["role"] for c in ctx.data["related"]]
+
+
+def test_labels_match_synonyms_ignoring_case_spaces_and_hyphens():
+    labels = [
+        " Husband ",
+        "STEP-DAUGHTER",
+        "stepson",
+        "Step Son",
+        "Grand Daughter",
+        "Grand-son",
+        "wife",
+    ]
+    assert roles_of(labels) == [
+        "Spouse",
+        "Child",
+        "Child",
+        "Child",
+        "Grandchild",
+        "Grandchild",
+        "Spouse",
+    ]
+
+
+def test_son_in_law_blank_and_missing_labels_are_parties():
+    assert roles_of(["Son-in-law", "", None, "   ", "Nephew"]) == ["Party"] * 5
+
+
+def test_lists_per_role_keep_clio_order_and_client_is_not_related():
+    related = [
+        ("Son", contact(2, "A B")),
+        ("Wife", contact(3, "C D")),
+        ("Daughter", contact(4, "E F")),
+        ("grandson", contact(5, "G H")),
+        ("Friend", contact(6, "I J")),
+    ]
+    data = context_for(make_bundle(JAY, related)).data
+    assert [c["id"] for c in data["children"]] == [2, 4]
+    assert data["spouse"]["id"] == 3 and [c["id"] for c in data["spouses"]] == [3]
+    assert [c["id"] for c in data["grandchildren"]] == [5]
+    assert [c["id"] for c in data["parties"]] == [6]
+    assert [c["id"] for c in data["related"]] == [2, 3, 4, 5, 6]
+    assert list(data["by_role"]) == ["Spouse", "Child", "Grandchild", "Party"]
+    assert data["client"]["role"] == "Client" and data["client"]["relationship"] == ""
+    assert data["today"] == "2026-03-01"
+    assert data["children"][0]["relationship"] == "Son"
+
+
+def test_renamed_roles_are_in_by_role_and_parties_follow_otherwise():
+    rels = Relationships({"Husband or Wife": ["wife"], "Kid": ["son"]}, otherwise="Other Person")
+    related = [("Wife", contact(2, "A B")), ("Son", contact(3, "C D")), ("Aunt", contact(4, "E F"))]
+    data = context_for(make_bundle(JAY, related), mapping(relationships=rels)).data
+    assert [c["id"] for c in data["by_role"]["Husband or Wife"]] == [2]
+    assert [c["id"] for c in data["by_role"]["Kid"]] == [3]
+    assert data["spouse"] is None and data["spouses"] == [] and data["children"] == []
+    assert [c["id"] for c in data["parties"]] == [4]
+
+
+def test_unmatched_labels_are_reported_with_the_nearest_synonym():
+    related = [("Grandsun", contact(2, "A B")), ("", contact(3, "C D")), ("Son", contact(4, "E F"))]
+    ctx = context_for(make_bundle(JAY, related))
+    assert [(u.label, u.role, u.suggestion) for u in ctx.unmatched_labels] == [
+        ("Grandsun", "Party", "grandson"),
+        ("", "Party", None),
+    ]
+    views = [(v.id, v.name, v.relationship, v.role, v.classification.synonym) for v in ctx.contacts]
+    assert views == [
+        (5001, "Jay Pritchett", "", "Client", None),
+        (2, "A B", "Grandsun", "Party", None),
+        (3, "C D", "", "Party", None),
+        (4, "E F", "Son", "Child", "son"),
+    ]
+
+
+def custom_of(values: list[dict[str, Any]], specs: tuple[CustomFieldSpec, ...] | None = None):
+    client = contact(5001, "Jay Pritchett", custom_field_values=values)
+    ctx = context_for(make_bundle(client, []), mapping(custom_fields=specs) if specs else None)
+    return ctx.data["client"]["custom"], ctx.warnings
+
+
+ALL = tuple(
+    CustomFieldSpec(alias, name)
+    for alias, name in [
+        ("gender", "Gender"),
+        ("citizenship", "citizenship "),
+        ("marital", "MARITAL STATUS"),
+        ("married_on", "Date of Marriage"),
+        ("died_on", "Date of Death"),
+        ("ssn", "Social Security Number"),
+        ("resident", "US Resident"),
+        ("marriages", "Prior Marriages"),
+        ("estate", "Estimated Estate Value"),
+        ("notes", "Notes for Attorney"),
+        ("email", "Preferred Email"),
+        ("web", "Website"),
+        ("guardian", "Guardian"),
+        ("other_matter", "Related Matter"),
+        ("call_time", "Preferred Call Time"),
+    ]
+)
+
+
+def test_every_custom_field_type_is_typed():
+    values = [
+        value(71001, "81002"),
+        value(71002, 81011),
+        value(71003, "81022"),
+        value(71004, "2009-06-20"),
+        value(71005, "2024-02-29T10:00:00-08:00"),
+        value(71006, "123-45-6789"),
+        value(71007, "true"),
+        value(71008, "2"),
+        value(71009, "1250000.50"),
+        value(71010, "line 1\nline 2"),
+        value(71011, "g@example.com"),
+        value(71012, "https://x.example"),
+        value(71013, "5002"),
+        value(71014, 9002),
+        value(71015, "18:30:00"),
+    ]
+    custom, warnings = custom_of(values, ALL)
+    assert custom == {
+        "gender": "Female",
+        "citizenship": "US Citizen",
+        "marital": "Married",
+        "married_on": "2009-06-20",
+        "died_on": "2024-02-29",
+        "ssn": "123-45-6789",
+        "resident": True,
+        "marriages": 2,
+        "estate": 1250000.5,
+        "notes": "line 1\nline 2",
+        "email": "g@example.com",
+        "web": "https://x.example",
+        "guardian": 5002,
+        "other_matter": 9002,
+        "call_time": "18:30:00",
+    }
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("False", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("No", False),
+        (1, True),
+        (0, False),
+    ],
+)
+def test_checkbox_values(raw, expected):
+    custom, _ = custom_of([value(71007, raw)], ALL)
+    assert custom["resident"] is expected
+
+
+def test_empty_deleted_and_missing_values_are_null_never_a_crash():
+    values = [
+        value(71001, None, vid=None),
+        value(71002, "81011", soft_deleted=True),
+        value(71008, ""),
+    ]
+    specs = (*ALL, CustomFieldSpec("nickname", "Nickname"), CustomFieldSpec("by_id", id=99999))
+    custom, warnings = custom_of(values, specs)
+    assert set(custom.values()) == {None}
+    assert len(custom) == 17 and warnings == []
+
+
+def test_bad_values_are_null_with_a_warning():
+    values = [
+        value(71001, "89999"),
+        value(71004, "20/06/2009"),
+        value(71008, "two"),
+        value(71007, "maybe"),
+    ]
+    custom, warnings = custom_of(values, ALL)
+    assert (custom["gender"], custom["married_on"], custom["marriages"], custom["resident"]) == (
+        None,
+    ) * 4
+    assert warnings == [
+        'Jay Pritchett: custom field "gender" has picklist option id "89999", which the field does not define; treated as blank',
+        'Jay Pritchett: custom field "married_on" (date) has the value "20/06/2009", which is not a valid date value; treated as blank',
+        'Jay Pritchett: custom field "resident" (checkbox) has the value "maybe", which is not a valid checkbox value; treated as blank',
+        'Jay Pritchett: custom field "marriages" (numeric) has the value "two", which is not a valid numeric value; treated as blank',
+    ]
+
+
+def test_fields_match_by_id_and_fall_back_to_the_values_own_names():
+    specs = (CustomFieldSpec("g", id=71001), CustomFieldSpec("nick", "Nickname"))
+    nick = {
+        "id": "text_line-9",
+        "field_name": "nickname",
+        "field_type": "text_line",
+        "value": "Jay-Jay",
+        "custom_field": {"id": 77777},
+    }
+    label_only = value(71001, "81001", picklist_option={"id": 81001, "option": "Male"})
+    client = contact(5001, "Jay Pritchett", custom_field_values=[label_only, nick])
+    bundle = make_bundle(client, [], custom_fields=[])  # no definitions (Clio's 403 quirk)
+    ctx = context_for(bundle, mapping(custom_fields=specs))
+    assert ctx.data["client"]["custom"] == {"g": "Male", "nick": "Jay-Jay"}
+
+
+def test_odd_contacts_give_warnings_not_failures():
+    company = contact(5001, "Dunphy Realty LLC", type="Company", first_name=None, last_name=None)
+    related = [
+        ("Wife", contact(2, "Maria V")),
+        ("Spouse", contact(3, "Linda V")),
+        ("Son", contact(4, "", first_name=None, last_name=None)),
+        ("Daughter", {"id": 5, "redacted": True}),
+    ]
+    ctx = context_for(make_bundle(company, related))
+    assert ctx.warnings == [
+        "the client Dunphy Realty LLC is a Company, not a Person: personal answers (names, birth date) stay blank",
+        "2 contacts are in the Spouse role (Maria V, Linda V): the first is `spouse`, all are in `spouses`",
+        "contact 4 (a child) has no name",
+        "contact 5 is redacted by Clio (your Clio user may not see it): its answers stay blank",
+    ]
+    assert ctx.data["spouse"]["id"] == 2 and len(ctx.data["spouses"]) == 2
+
+
+def test_a_contact_related_twice_keeps_its_first_label():
+    son = contact(2, "Mitchell Pritchett")
+    bundle = make_bundle(JAY, [("Son", son), ("Son-in-law", son)])
+    bundle["contacts"].pop()
+    ctx = context_for(bundle)
+    assert [c["relationship"] for c in ctx.data["related"]] == ["Son"]
+    assert ctx.warnings == [
+        'Mitchell Pritchett (contact 2) is related more than once; kept the first label "Son", ignored "Son-in-law"'
+    ]
+
+
+def test_exclusions_remove_contacts_from_every_list_but_preview_keeps_them():
+    related = [("Wife", contact(2, "A B")), ("Son", contact(3, "C D"))]
+    ctx = context_for(make_bundle(JAY, related), exclude=[2])
+    assert ctx.data["spouse"] is None and ctx.data["by_role"]["Spouse"] == []
+    assert [c["id"] for c in ctx.data["related"]] == [3]
+    assert [(v.id, v.excluded) for v in ctx.contacts] == [(5001, False), (2, True), (3, False)]
+
+
+def test_excluding_the_client_or_a_stranger_is_refused():
+    bundle = make_bundle(JAY, [("Son", contact(3, "C D"))])
+    with pytest.raises(MapctlError) as error:
+        context_for(bundle, exclude=[5001])
+    assert error.value.message == "contact 5001 is the matter's client and cannot be excluded"
+    with pytest.raises(MapctlError) as error:
+        context_for(bundle, exclude=[42, 7])
+    assert (
+        error.value.message == "cannot exclude contact 7, 42: not a related contact of this matter"
+    )
+
+
+GOOD = make_bundle(JAY, [("Son", contact(3, "C D"))])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b"{not json",
+            "b.json: not a matter bundle: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+        ),
+        (
+            b"[1, 2]",
+            "b.json: not a usable matter bundle: the file holds a JSON array, not an object",
+        ),
+        (b"{}", "b.json: not a usable matter bundle: no bundle_version (expected 1)"),
+        (
+            json.dumps({**GOOD, "bundle_version": 2}).encode(),
+            "b.json: not a usable matter bundle: bundle_version 2 is not supported (expected 1)",
+        ),
+        (
+            json.dumps({**GOOD, "bundle_version": "1"}).encode(),
+            'b.json: not a usable matter bundle: bundle_version "1" is not supported (expected 1)',
+        ),
+        (
+            json.dumps({**GOOD, "matter": None}).encode(),
+            "b.json: not a usable matter bundle: 'matter' must be an object, got null",
+        ),
+        (
+            json.dumps({**GOOD, "matter": {"id": 1}}).encode(),
+            "b.json: not a usable matter bundle: the matter has no client ('matter.client.id' must be a number)",
+        ),
+        (
+            json.dumps({**GOOD, "contacts": GOOD["contacts"][1:]}).encode(),
+            "b.json: not a usable matter bundle: the matter's client (contact 5001) is not in 'contacts'",
+        ),
+        (
+            json.dumps({**GOOD, "contacts": GOOD["contacts"][:1]}).encode(),
+            "b.json: not a usable matter bundle: relationships[0] (\"Son\") points to contact 3, which is not in 'contacts'",
+        ),
+        (
+            json.dumps({**GOOD, "contacts": {"a": 1}}).encode(),
+            "b.json: not a usable matter bundle: 'contacts' must be an array, got object",
+        ),
+        (
+            json.dumps({**GOOD, "contacts": [{"name": "x"}]}).encode(),
+            "b.json: not a usable matter bundle: contacts[0] must be a contact object with a numeric id",
+        ),
+        (
+            json.dumps({**GOOD, "relationships": [{"description": "Son"}]}).encode(),
+            "b.json: not a usable matter bundle: relationships[0] has no contact id",
+        ),
+        (
+            json.dumps({**GOOD, "custom_fields": "x"}).encode(),
+            "b.json: not a usable matter bundle: 'custom_fields' must be an array of objects",
+        ),
+        (
+            b"\xff\xfe garbage",
+            "b.json: not a matter bundle: not valid JSON (Expecting value: line 1 column 1 (char 0))",
+        ),
+    ],
+)
+def test_a_bundle_that_is_not_a_bundle_is_refused_with_one_clear_message(data, message):
+    with pytest.raises(BundleError) as error:
+        load_bundle(data, "b.json")
+    assert error.value.message == message
