@@ -1,0 +1,347 @@
+"""Expression checks: one JMESPath expression of a mapping -> the problems in it, at the column
+inside the file.
+
+Stage: part of validation. Pure (no I/O). `jmespath.compile` accepts what `search` later
+rejects, so beyond parsing this walks the AST and the tokens: unknown functions and wrong
+argument counts, `custom.<alias>` for aliases the mapping does not declare, `by_role.<role>` for
+roles it does not have, and names the evaluation context does not have (`clinet.first_name`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jmespath
+from jmespath import exceptions
+from jmespath.lexer import Lexer
+
+from engine.errors import Problem
+from engine.functions import FUNCTION_NAMES, FUNCTIONS
+from engine.yamlsource import Document, Path
+
+Scope = Literal["root", "element"]
+
+# What expressions see at the top (spec/mapping-format.md, "The evaluation context").
+CONTEXT_NAMES = (
+    "matter",
+    "client",
+    "spouse",
+    "spouses",
+    "children",
+    "grandchildren",
+    "parties",
+    "related",
+    "by_role",
+    "today",
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an expression is written: its document, path and what it is evaluated against."""
+
+    doc: Document
+    path: Path
+    source: str
+    label: str  # how messages name it: "answer 'Child Name': value"
+    scope: Scope = "root"  # "element": evaluated per element of `each`
+    gives_list: bool = False  # an `each`: must give a list
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the mapping declares: custom-field aliases and roles."""
+
+    aliases: Collection[str]
+    roles: Collection[str]
+
+
+def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Parse and check one expression: its AST (None when it does not parse) and its problems."""
+    try:
+        ast: dict[str, Any] = jmespath.compile(site.source).parsed  # type: ignore[assignment]
+    except exceptions.JMESPathError as error:
+        return None, [_parse_problem(site, error)]
+    tokens = _tokens(site.source)
+    missing = _missing_comma(site, tokens)
+    if missing is not None:
+        return None, [missing]
+    problems = [
+        *_function_problems(site, ast, tokens),
+        *_reference_problems(site, names, tokens),
+    ]
+    if site.scope == "root":
+        problems.extend(_root_name_problems(site, ast, tokens))
+    if site.gives_list and ast.get("type") == "literal" and not isinstance(ast.get("value"), list):
+        problems.append(
+            _at(
+                site,
+                0,
+                f"{site.label} must give a list, but is a fixed value",
+                "each-literal",
+                hint="write the list to repeat over, e.g. each: children",
+                length=len(site.source),
+            )
+        )
+    return ast, problems
+
+
+def _at(site: Site, offset: int, message: str, code: str, **extra: Any) -> Problem:
+    location = site.doc.offset_location(site.path, offset)
+    return site.doc.problem(
+        location, message, code, expression=site.source, expression_column=offset, **extra
+    )
+
+
+def _tokens(source: str) -> list[dict[str, Any]]:
+    try:
+        return [dict(token) for token in Lexer().tokenize(source)]
+    except exceptions.JMESPathError:
+        return []
+
+
+def _parse_problem(site: Site, error: exceptions.JMESPathError) -> Problem:
+    source = site.source
+    if isinstance(error, exceptions.EmptyExpressionError) or not source.strip():
+        return _at(
+            site,
+            0,
+            f"{site.label} is an empty expression",
+            "empty-expression",
+            hint="write an expression, e.g. client.first_name",
+        )
+    position = int(getattr(error, "lex_position", 0) or 0)
+    if isinstance(error, exceptions.LexerError):
+        message, hint = _lexer_message(error)
+    elif isinstance(error, exceptions.IncompleteExpressionError) or (
+        getattr(error, "token_type", None) == "eof"
+    ):
+        message, hint = "the expression ends too early", _missing_closers(source)
+    else:
+        token = getattr(error, "token_value", "")
+        message = f"unexpected '{token}' in the expression"
+        hint = _unexpected_hint(source, position)
+    position = max(0, min(position, len(source) - 1 if source else 0))
+    length = 1
+    return _at(
+        site,
+        position,
+        f"{site.label}: invalid expression: {message}",
+        "bad-expression",
+        hint=hint,
+        length=length,
+    )
+
+
+_ENDS = {"unquoted_identifier", "quoted_identifier", "literal", "rbracket", "rparen", "current"}
+_STARTS = {"unquoted_identifier", "quoted_identifier", "literal"}
+
+
+def _missing_comma(site: Site, tokens: list[dict[str, Any]]) -> Problem | None:
+    """Two values side by side (`f(a b)`): jmespath's parser accepts it inside a function call
+    (as two arguments), but it is always a mistake."""
+    for before, token in zip(tokens, tokens[1:], strict=False):
+        if before["type"] in _ENDS and token["type"] in _STARTS:
+            value = f"'{token['value']}'" if "identifier" in token["type"] else "literal"
+            return _at(
+                site,
+                token["start"],
+                f"{site.label}: invalid expression: unexpected {value}",
+                "bad-expression",
+                hint="a ',' is missing between function arguments? (a name with spaces is "
+                "quoted: \"First Name\"; a text value is in single quotes: 'Estate Planning')",
+            )
+    return None
+
+
+def _lexer_message(error: exceptions.LexerError) -> tuple[str, str | None]:
+    text = str(getattr(error, "message", "") or "")
+    if text.startswith("Unclosed"):
+        quote = text.split()[1]
+        kind = {"'": "text", "`": "literal", '"': "quoted name"}.get(quote, "")
+        return f"unclosed {quote} ({kind})", f"close it with a matching {quote}"
+    value = getattr(error, "lexer_value", "")
+    return f"unexpected character '{value}'", (
+        "text values are written in single quotes: 'Estate Planning'"
+    )
+
+
+def _missing_closers(source: str) -> str | None:
+    """Which brackets are still open at the end (outside quotes), as a hint."""
+    stack: list[str] = []
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    quote: str | None = None
+    for ch in source:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'`\"":
+            quote = ch
+        elif ch in pairs:
+            stack.append(pairs[ch])
+        elif stack and ch == stack[-1]:
+            stack.pop()
+    if stack:
+        closers = "".join(reversed(stack))
+        return f"something is missing at the end: '{closers}'?"
+    return "something is missing after the last operator or '.'"
+
+
+def _unexpected_hint(source: str, position: int) -> str:
+    before = source[:position].rstrip()
+    if before and (before[-1].isalnum() or before[-1] == "_"):
+        return (
+            "two names need an operator between them ('.', '|', '&&', '=='); a name with spaces "
+            "is quoted: \"First Name\"; a text value is in single quotes: 'Estate Planning'"
+        )
+    return "check the expression's syntax; `mapctl functions` lists the functions"
+
+
+def _function_problems(
+    site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    starts = [
+        tok
+        for tok, nxt in zip(tokens, tokens[1:], strict=False)
+        if tok["type"] == "unquoted_identifier" and nxt["type"] == "lparen"
+    ]
+    calls = list(_function_nodes(ast))
+    for i, node in enumerate(calls):
+        name = node["value"]
+        token = starts[i] if i < len(starts) and starts[i]["value"] == name else None
+        offset, length = (token["start"], len(name)) if token else (0, 1)
+        if name not in FUNCTION_NAMES:
+            close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "`mapctl functions` lists them all"
+            yield _at(
+                site,
+                offset,
+                f"{site.label}: unknown function '{name}()'",
+                "unknown-function",
+                hint=hint,
+                length=length,
+            )
+            continue
+        arity = _arity_message(name, len(node["children"]))
+        if arity:
+            yield _at(site, offset, f"{site.label}: {arity}", "function-arity", length=length)
+
+
+def _function_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") == "function_expression":
+            yield node
+        for child in node.get("children", ()):
+            yield from _function_nodes(child)
+
+
+def _arity_message(name: str, given: int) -> str | None:
+    signature = FUNCTIONS.FUNCTION_TABLE[name]["signature"]  # type: ignore[attr-defined]
+    needed = len(signature)
+    variadic = bool(signature and signature[-1].get("variadic"))
+    if given == needed or (variadic and given >= needed):
+        return None
+    plural = "" if needed == 1 else "s"
+    amount = f"at least {needed}" if variadic else str(needed)
+    return f"{name}() takes {amount} argument{plural}, got {given}"
+
+
+def _reference_problems(
+    site: Site, names: Names, tokens: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    """`custom.<alias>` and `by_role.<role>` naming something the mapping does not declare."""
+    for a, dot, b in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if a["type"] != "unquoted_identifier" or dot["type"] != "dot":
+            continue
+        if b["type"] not in ("unquoted_identifier", "quoted_identifier"):
+            continue
+        name = str(b["value"])
+        if a["value"] == "custom" and name not in names.aliases:
+            yield _undeclared(
+                site,
+                b,
+                name,
+                "custom field alias",
+                names.aliases,
+                "declare it under custom_fields:",
+            )
+        elif a["value"] == "by_role" and name not in names.roles:
+            yield _undeclared(site, b, name, "role", names.roles, "the roles are")
+
+
+def _undeclared(
+    site: Site,
+    token: dict[str, Any],
+    name: str,
+    what: str,
+    known: Collection[str],
+    advice: str,
+) -> Problem:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean '{close[0]}'?"
+    elif what == "role":
+        hint = f"{advice}: {', '.join(known)}"
+    else:
+        declared = ", ".join(sorted(known)) or "none"
+        hint = f"{advice} {name}: <Clio field name> (declared: {declared})"
+    code = "unknown-alias" if what != "role" else "unknown-role"
+    return _at(
+        site,
+        token["start"],
+        f"{site.label}: undeclared {what} '{name}'",
+        code,
+        hint=hint,
+        length=len(name),
+    )
+
+
+def _root_name_problems(
+    site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    reported: set[str] = set()
+    for name in root_names(ast):
+        if name in CONTEXT_NAMES or name in reported:
+            continue
+        reported.add(name)
+        token = next((t for t in tokens if t["value"] == name and "identifier" in t["type"]), None)
+        close = difflib.get_close_matches(name, CONTEXT_NAMES, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else None
+        yield _at(
+            site,
+            token["start"] if token else 0,
+            f"{site.label}: unknown name '{name}' (expressions start from "
+            f"{', '.join(CONTEXT_NAMES[:-1])} or {CONTEXT_NAMES[-1]})",
+            "unknown-name",
+            hint=hint,
+            length=len(name),
+        )
+
+
+def root_names(node: dict[str, Any], at_root: bool = True) -> list[str]:
+    """Names looked up in the top of the context (`client` in `client.name`), in source order."""
+    kind = node.get("type")
+    children = node.get("children", [])
+    if kind == "field":
+        return [node["value"]] if at_root else []
+    if kind == "expref":
+        return []
+    if kind in (
+        "subexpression",
+        "index_expression",
+        "projection",
+        "value_projection",
+        "pipe",
+        "filter_projection",
+    ):
+        found = root_names(children[0], at_root) if children else []
+        for child in children[1:]:
+            found += root_names(child, False)
+        return found
+    found = []
+    for child in children:
+        if isinstance(child, dict):
+            found += root_names(child, at_root)
+    return found
