@@ -123,7 +123,7 @@ def _parse_problem(site: Site, error: exceptions.JMESPathError) -> Problem:
     else:
         token = getattr(error, "token_value", "")
         message = f"unexpected '{token}' in the expression"
-        hint = _unexpected_hint(source, position)
+        hint = _unexpected_hint(source, position, str(getattr(error, "token_type", "")))
     position = max(0, min(position, len(source) - 1 if source else 0))
     length = 1
     return _at(
@@ -169,8 +169,9 @@ def _lexer_message(error: exceptions.LexerError) -> tuple[str, str | None]:
     )
 
 
-def _missing_closers(source: str) -> str | None:
-    """Which brackets are still open at the end (outside quotes), as a hint."""
+def _open_brackets(source: str) -> str:
+    """The closing brackets still missing at the end of `source` (outside quotes), innermost
+    first."""
     stack: list[str] = []
     pairs = {"(": ")", "[": "]", "{": "}"}
     quote: str | None = None
@@ -183,19 +184,34 @@ def _missing_closers(source: str) -> str | None:
             stack.append(pairs[ch])
         elif stack and ch == stack[-1]:
             stack.pop()
-    if stack:
-        closers = "".join(reversed(stack))
+    return "".join(reversed(stack))
+
+
+def _missing_closers(source: str) -> str:
+    closers = _open_brackets(source)
+    if closers:
         return f"something is missing at the end: '{closers}'?"
     return "something is missing after the last operator or '.'"
 
 
-def _unexpected_hint(source: str, position: int) -> str:
+def _unexpected_hint(source: str, position: int, token_type: str) -> str:
     before = source[:position].rstrip()
-    if before and (before[-1].isalnum() or before[-1] == "_"):
+    closers = _open_brackets(before)
+    if token_type.lower() == "number":
+        return "a literal is quoted inside the expression: '1970-01-01' for text, `42` for a number"
+    if before.endswith("."):
+        return "a name is missing after '.'"
+    if (
+        "identifier" in token_type.lower()
+        and before
+        and (before[-1].isalnum() or before[-1] == "_")
+    ):
         return (
             "two names need an operator between them ('.', '|', '&&', '=='); a name with spaces "
             "is quoted: \"First Name\"; a text value is in single quotes: 'Estate Planning'"
         )
+    if closers:
+        return f"is a '{closers[0]}' missing before it?"
     return "check the expression's syntax; `mapctl functions` lists the functions"
 
 

@@ -128,7 +128,12 @@ class _ChainLoader:
                 start = next(i for i, s in enumerate(stack + [source]) if s.key == resolved.key)
                 names = " -> ".join([*cycle[start:], resolved.display])
                 self.loaded.problems.append(
-                    Problem(f"extends cycle: {names}", "extends-cycle", doc.location(path))
+                    doc.problem(
+                        doc.location(path),
+                        f"extends cycle: {names}",
+                        "extends-cycle",
+                        length=len(resolved.display.split("/")[-1]),
+                    )
                 )
                 continue
             for item in self.load(resolved, [*stack, source]):
@@ -151,8 +156,10 @@ class _ChainLoader:
             return doc
         text, problem = decode(data, source.display)
         if text is None:
-            doc = Document(source.display, "")
-            doc.problems.append(problem)  # type: ignore[arg-type]
+            doc = Document(source.display, data.decode("utf-8", "replace"))
+            if problem is not None and problem.location is not None:
+                problem.context = doc.excerpt(problem.location)
+                doc.problems.append(problem)
         else:
             doc = parse(text, source.display)
         self.loaded.problems.extend(doc.problems)
@@ -178,11 +185,12 @@ class _ChainLoader:
         if hint is None and bundled:
             hint = f"the bundled mappings are: {', '.join(bundled)}"
         self.loaded.problems.append(
-            Problem(
+            doc.problem(
+                doc.location(path),
                 f"cannot find '{target}' to extend (looked {where} and in the bundled mappings)",
                 "extends-missing",
-                doc.location(path),
                 hint=hint,
+                length=len(target),
             )
         )
         return None

@@ -143,7 +143,22 @@ def _simple(doc: Document, error: ValidationError, path: Path) -> Problem:
                 hint=_literal_hint(value),
             )
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
-        return _at(doc, path, f"{where} must be {words}, got {_describe(value)}", "wrong-type")
+        if not path:
+            return _at(
+                doc,
+                path,
+                f"a mapping file must be YAML key: value lines, got {_describe(value)}",
+                "wrong-type",
+                hint="start with `version: 1`, then `answers:`",
+            )
+        hint = None
+        if "boolean" in expected and str(value).lower() in ("yes", "no", "on", "off", "y", "n"):
+            hint = "write true or false (yes/no/on/off are text in a mapping)"
+        elif "object" in expected and isinstance(value, list):
+            hint = "write the entries as `key: value` lines, without '- ' in front"
+        return _at(
+            doc, path, f"{where} must be {words}, got {_describe(value)}", "wrong-type", hint=hint
+        )
     if kind == "enum":
         options = [str(o) for o in error.validator_value]  # type: ignore[union-attr]
         close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)

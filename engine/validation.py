@@ -81,7 +81,7 @@ def relationships_of(loaded: LoadedMapping) -> Relationships:
 
 
 def declared_names(loaded: LoadedMapping) -> Names:
-    return Names(frozenset(loaded.custom_fields), frozenset(relationships_of(loaded).role_names))
+    return Names(tuple(loaded.custom_fields), tuple(relationships_of(loaded).role_names))
 
 
 def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
@@ -101,7 +101,7 @@ def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
             path = (*entry.path, "each")
             sites.append((Site(entry.doc, path, each, f"{label}: each", gives_list=True), entry))
         if isinstance(value.get("value"), str) and value["value"]:
-            scope: Scope = "element" if isinstance(each, str) else "root"
+            scope: Scope = "element" if "each" in value else "root"
             path = (*entry.path, "value")
             sites.append((Site(entry.doc, path, value["value"], label, scope), entry))
     for key, entry in loaded.client_record.items():

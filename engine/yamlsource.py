@@ -260,6 +260,7 @@ class _Builder:
                     f"duplicate key '{key}' (first on line {first})",
                     "duplicate-key",
                     hint="YAML would silently keep only the last one: remove or rename one",
+                    length=len(key),
                 )
                 continue
             seen[key] = key_node
@@ -313,10 +314,12 @@ class _Builder:
         if node.tag and node.tag not in allowed:
             self._add(node, f"YAML tag '{node.tag}' is not supported in a mapping", "bad-tag")
 
-    def _add(self, node: yaml.Node, message: str, code: str, hint: str | None = None) -> None:
-        mark = node.start_mark
+    def _add(
+        self, node: yaml.Node, message: str, code: str, hint: str | None = None, length: int = 1
+    ) -> None:
+        location = self.doc._at(node.start_mark.line, node.start_mark.column)
         self.doc.problems.append(
-            _problem(self.doc, mark.line + 1, mark.column + 1, message, code, hint)
+            self.doc.problem(location, message, code, hint=hint, length=length)
         )
 
 
@@ -347,7 +350,9 @@ _YAML_HINTS = (
     ("could not find expected ':'", "a key is missing its ':' or a quote is not closed"),
     ("quoted scalar", "a quote is not closed"),
     ("expected <block end>", "entries of one mapping must start in the same column"),
-    ("single document", "a mapping file holds one YAML document: remove the '---' line"),
+    ("second YAML document", "a mapping file holds one YAML document: remove the '---' line"),
+    ("flow sequence", "a '[' is not closed with ']'"),
+    ("flow mapping", "a '{' is not closed with '}'"),
     ("undefined alias", "an alias (*name) needs an anchor (&name) earlier in the file"),
 )
 
@@ -364,6 +369,12 @@ def _yaml_problem(error: yaml.YAMLError, doc: Document) -> Problem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    starts = context_mark is not None and mark is not None and context_mark.line != mark.line
+    if context and context.startswith("while") and starts and context_mark is not None:
+        context += f" started on line {context_mark.line + 1}"
+    if problem.startswith("but found another document"):
+        problem, context = "a second YAML document starts here", None
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     text = f"{problem} {context or ''}"
     hint = next((h for needle, h in _YAML_HINTS if needle in text), None)
