@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.errors import EXIT_INTERNAL, MapctlError, MappingError
+from engine.errors import EXIT_INTERNAL, EvaluationError, MapctlError, MappingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,7 +66,7 @@ def reporting(func: F) -> F:
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except MappingError as error:
+        except (MappingError, EvaluationError) as error:  # every problem, gcc-style
             from engine.report import format_problems
 
             click.echo(format_problems(error.problems), err=True)

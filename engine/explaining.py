@@ -105,16 +105,64 @@ def _is_choice(value: tuple[Any, ...]) -> bool:
     return all(isinstance(v, str) for v in value)
 
 
-def describe_path(path: Sequence[str], mapping: CompiledMapping) -> str:
-    """`("children", "[]", "custom", "gender")` -> `children[].custom.gender (Clio custom field
-    "Gender")`."""
-    text = ".".join(path).replace(".[]", "[]")
-    if "custom" in path[:-1]:
-        alias = path[path.index("custom") + 1]
-        spec = next((s for s in mapping.custom_fields if s.alias == alias), None)
-        if spec is not None:
+def fields_read(ast: dict[str, Any]) -> list[str]:
+    """The context fields an expression reads, as people write them: `client.first_name`,
+    `primary(client.addresses).street`, `by_role.Spouse[].name`."""
+    text = _chain_text(ast)
+    if text is not None:
+        return [] if text == "@" else [text]
+    found: list[str] = []
+    for child in ast.get("children", ()):
+        if isinstance(child, dict):
+            found.extend(f for f in fields_read(child) if f not in found)
+    return found
+
+
+def _chain_text(node: dict[str, Any], head: bool = False) -> str | None:
+    # `head`: the left end of a chain, where a one-argument call reads as a field
+    # (`primary(client.addresses).street`); alone, `length(children)` reads `children`.
+    kind = node.get("type")
+    if kind == "field":
+        return str(node["value"])
+    if kind == "index":
+        return f"[{node['value']}]"
+    if kind in ("current", "identity"):
+        return "@"
+    children = [c for c in node.get("children", ()) if isinstance(c, dict)]
+    chained = kind in ("subexpression", "index_expression")
+    parts = [_chain_text(c, head=chained and n == 0) for n, c in enumerate(children)]
+    if any(part is None for part in parts):
+        return None
+    texts = [p for p in parts if p is not None]
+    if kind in ("subexpression", "index_expression") and texts:
+        out = texts[0]
+        for part in texts[1:]:
+            out += part if part.startswith("[") else f".{part}"
+        return out
+    if kind == "flatten" and len(texts) == 1:
+        return f"{texts[0]}[]"
+    if kind == "projection" and len(texts) == 2:
+        left = texts[0] if texts[0].endswith("]") else f"{texts[0]}[*]"
+        return left if texts[1] == "@" else f"{left}.{texts[1]}"
+    if kind == "function_expression" and head and len(texts) == 1:
+        return f"{node['value']}({texts[0]})"
+    return None
+
+
+def describe_fields(rule: AnswerRule, mapping: CompiledMapping) -> list[str]:
+    """Where a rule's value comes from, with custom aliases named by their Clio field."""
+    own = fields_read(rule.value.ast)
+    if rule.each is not None:
+        lists = fields_read(rule.each.ast) or [rule.each.source]
+        own = [f"{lists[0]}[].{f}" for f in own] or lists
+    return [_with_custom_name(text, mapping) for text in own]
+
+
+def _with_custom_name(text: str, mapping: CompiledMapping) -> str:
+    for spec in mapping.custom_fields:
+        if f"custom.{spec.alias}" in text:
             what = f'"{spec.name}"' if spec.name else f"id {spec.id}"
-            text += f" (Clio custom field {what})"
+            return f"{text} (Clio custom field {what})"
     return text
 
 
@@ -138,12 +186,14 @@ def explain_text(
     for view in context.contacts:
         lines.append(f"  {_contact_line(view)}")
     otherwise = mapping.relationships.otherwise
-    if context.unmatched_labels:
+    unmatched = [v for v in context.contacts if v.role != "Client" and not v.classification.matched]
+    if unmatched:
         lines += ["", f"Labels that fell to {otherwise}:"]
-        for found in context.unmatched_labels:
+        for view in unmatched:
+            found = view.classification
             label = json.dumps(found.label) if found.label else "(blank)"
             hint = f": did you mean {json.dumps(found.suggestion)}?" if found.suggestion else ""
-            lines.append(f"  {label}{hint}")
+            lines.append(f"  {label} ({view.name or f'contact {view.id}'}){hint}")
     if context.warnings:
         lines += ["", "Warnings:"] + [f"  {w}" for w in context.warnings]
     lines += ["", "Answers:"]
@@ -171,9 +221,9 @@ def _answer_lines(item: Explained, mapping: CompiledMapping) -> list[str]:
     kind = rule.type + (f", one entry per {rule.each.source}" if rule.each else "")
     value = "(failed: see below)" if item.failed else show_value(item.value, masked=item.sensitive)
     lines = [f"  {rule.name} ({kind}) = {value}", f"      expression: {rule.value.source}"]
-    if item.provenance and item.provenance.paths:
-        fields = ", ".join(describe_path(p, mapping) for p in item.provenance.paths)
-        lines.append(f"      from: {fields}")
+    fields = describe_fields(rule, mapping)
+    if fields:
+        lines.append(f"      from: {', '.join(fields)}")
     return lines
 
 
@@ -218,9 +268,7 @@ def _answer_json(item: Explained, mapping: CompiledMapping) -> dict[str, Any]:
         "value": _json_value(item.value, item.sensitive),
         "sensitive": item.sensitive,
         "failed": item.failed,
-        "fields": [
-            describe_path(p, mapping) for p in (item.provenance.paths if item.provenance else ())
-        ],
+        "fields": describe_fields(rule, mapping),
     }
 
 

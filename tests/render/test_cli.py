@@ -1,0 +1,269 @@
+"""The offline commands through the real CLI: render, explain, test, functions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import RunCli
+from tests.render.test_cases import CASES
+
+BLENDED = str(CASES / "blended-family" / "bundle.json")
+DAY = ("--today", "2026-03-01")
+
+
+def snapshot_bytes(case: str) -> bytes:
+    folder = Path(__file__).parent / "__snapshots__" / "test_cases"
+    return (folder / f"test_answer_file[{case}].anx").read_bytes()
+
+
+def test_render_one_bundle_to_stdout(run_cli: RunCli) -> None:
+    result = run_cli("render", BLENDED, *DAY)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == snapshot_bytes("blended-family")
+    assert result.stderr == ""
+
+
+def test_render_to_a_file_and_as_json(run_cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "jay.anx"
+    result = run_cli("render", BLENDED, *DAY, "-o", str(out))
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert out.read_bytes() == snapshot_bytes("blended-family")
+    result = run_cli("render", BLENDED, *DAY, "--format", "json")
+    answers = {a["name"]: a["value"] for a in json.loads(result.stdout)["answers"]}
+    assert answers["Client Birth Date DA"] == "1950-05-17"
+    assert answers["Child Full Name TE"][0] == "Claire Dunphy"
+
+
+def test_render_excludes_contacts(run_cli: RunCli) -> None:
+    result = run_cli(
+        "render", BLENDED, *DAY, "--format", "json", "--exclude", "5002", "--exclude", "5003"
+    )
+    answers = {a["name"]: a["value"] for a in json.loads(result.stdout)["answers"]}
+    assert answers["Spouse Full Name TE"] is None and answers["Client Has Spouse TF"] is False
+    assert answers["Number of Children NU"] == 3
+    result = run_cli("render", BLENDED, *DAY, "--exclude", "5001")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: contact 5001 is the matter's client and cannot be excluded\n"
+        "  hint: --exclude takes related contacts only\n"
+    )
+
+
+def test_warnings_go_to_stderr(run_cli: RunCli) -> None:
+    bundle = str(CASES / "two-spouses" / "bundle.json")
+    result = run_cli("render", bundle, *DAY)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"{bundle}: warning: 2 contacts are in the Spouse role (Maria Vulcano, Linda Vulcano): "
+        "the first is `spouse`, all are in `spouses`\n"
+    )
+
+
+def test_several_bundles_need_out_dir(run_cli: RunCli) -> None:
+    result = run_cli("render", BLENDED, BLENDED)
+    assert result.exit_code == 2
+    assert "Error: several bundles need --out-dir DIR (one answer file each)" in result.stderr
+
+
+def test_batch_renders_every_bundle_and_reports_each_failure(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for case in ("blended-family", "no-spouse"):
+        shutil.copy(CASES / case / "bundle.json", inputs / f"{case}.json")
+    (inputs / "broken.json").write_text('{"bundle_version": 1}')
+    out = tmp_path / "out"
+    paths = sorted(str(p) for p in inputs.iterdir())
+    result = run_cli("render", *paths, "--out-dir", str(out), *DAY)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{inputs}/broken.json: error: {inputs}/broken.json: not a usable matter bundle: "
+        "'matter' must be an object, got null\n"
+        f"rendered 2 of 3 bundles into {out}; 1 failed\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["blended-family.anx", "no-spouse.anx"]
+    assert (out / "no-spouse.anx").read_bytes() == snapshot_bytes("no-spouse")
+
+
+def test_an_unusable_bundle_is_refused(run_cli: RunCli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    result = run_cli("render", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {bad}: not a matter bundle: not valid JSON (Expecting value: line 1 column 1 (char 0))\n"
+    )
+    result = run_cli("render", str(tmp_path / "missing.json"))
+    assert result.exit_code == 1
+    assert (
+        result.stderr == f"error: cannot read {tmp_path}/missing.json: No such file or directory\n"
+    )
+
+
+BROKEN_MAPPING = """\
+version: 1
+title: Broken
+answers:
+  Kids NU: {type: number, value: length(client.nickname)}
+  Born DA: {type: date, value: client.name}
+  Name TE: client.name
+"""
+
+
+def test_runtime_errors_write_nothing_unless_keep_going(run_cli: RunCli, tmp_path: Path) -> None:
+    mapping = tmp_path / "broken.yaml"
+    mapping.write_text(BROKEN_MAPPING)
+    out = tmp_path / "out.anx"
+    result = run_cli("render", BLENDED, "-m", str(mapping), "-o", str(out), *DAY)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"""\
+{mapping}:4:34: error: answer 'Kids NU' (number): length() expects string or array or object, got null
+  at answers -> 'Kids NU'
+  expression: length(client.nickname)
+  value: null
+{mapping}:5:32: error: answer 'Born DA' (date): "Jay Francis Pritchett" is not a date (expected YYYY-MM-DD or an ISO date-time)
+  at answers -> 'Born DA'
+  expression: client.name
+  value: "Jay Francis Pritchett"
+"""
+    )
+    assert not out.exists()
+    result = run_cli("render", BLENDED, "-m", str(mapping), "-o", str(out), *DAY, "--keep-going")
+    assert result.exit_code == 1
+    assert result.stderr.count("error: answer") == 2
+    assert b"<TextValue>Jay Francis Pritchett</TextValue>" in out.read_bytes()
+
+
+def test_explain_shows_roles_values_and_fields_with_sensitive_masked(
+    run_cli: RunCli, snapshot_txt: Any
+) -> None:
+    result = run_cli("explain", BLENDED, *DAY)
+    assert result.exit_code == 0, result.stderr
+    assert "123-45-6789" not in result.stdout
+    assert result.stdout == snapshot_txt
+
+
+def test_explain_selected_answers_as_json(run_cli: RunCli, tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "version: 1\nextends: ils-client-interview.yaml\nanswers:\n"
+        "  SSN Last Four TE: \"replace(client.custom.ssn, '-', '')\"\n"
+    )
+    result = run_cli(
+        "explain",
+        BLENDED,
+        "-m",
+        str(mapping),
+        "SSN Last Four TE",
+        "Child Full Name TE",
+        "--format",
+        "json",
+        *DAY,
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [a["name"] for a in report["answers"]] == ["SSN Last Four TE", "Child Full Name TE"]
+    assert report["answers"][0]["value"] == "•••• (sensitive)" and report["answers"][0]["sensitive"]
+    assert report["answers"][1]["value"][:2] == ["Claire Dunphy", "Mitchell Pritchett"]
+    assert report["contacts"][0]["custom"]["ssn"] == "•••• (sensitive)"
+    assert "123-45-6789" not in result.stdout and "123456789" not in result.stdout
+    assert report["unmatched_labels"][0] == {
+        "label": "Step-Grandson",
+        "role": "Party",
+        "suggestion": "grandson",
+    }
+
+
+def test_explain_unknown_name(run_cli: RunCli) -> None:
+    result = run_cli("explain", BLENDED, "Client Frist Name TE")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: the mapping has no answer named 'Client Frist Name TE'\n"
+        "  hint: did you mean 'Client First Name TE'?\n"
+    )
+
+
+def _case(root: Path, name: str, expected: str, kind: str = "yaml") -> None:
+    folder = root / name
+    folder.mkdir(parents=True)
+    shutil.copy(CASES / "blended-family" / "bundle.json", folder / "bundle.json")
+    (folder / f"expected.{kind}").write_text(expected)
+
+
+def test_admin_case_tests(run_cli: RunCli, tmp_path: Path) -> None:
+    root = tmp_path / "mapping-tests"
+    _case(
+        root,
+        "a-passes",
+        "today: 2026-03-01\nanswers:\n  Client First Name TE: Jay\n"
+        "  Client Birth Date DA: 1950-05-17\n  Child Full Name TE: [Claire Dunphy, Mitchell Pritchett, Manny Delgado, Joe Pritchett]\n"
+        "  Client Gender MC: Male\n  Number of Children NU: 4\n  Client Has Spouse TF: true\n  Client Prefix TE: Mr.\n",
+    )
+    _case(
+        root,
+        "b-fails",
+        "answers:\n  Client First Name TE: Gloria\n  Spouse Full Name TE: null\n"
+        "  Other Party Birth Date DA: [2019-05-01, 1967-04-03, 1971-02-28, 1948-02-12]\n  Client Nickname TE: Jay-Jay\n",
+    )
+    (root / "c-whole-file").mkdir()
+    shutil.copy(CASES / "blended-family" / "bundle.json", root / "c-whole-file" / "bundle.json")
+    expected = snapshot_bytes("blended-family").replace(b"Claire Dunphy", b"Claire Pritchett")
+    (root / "c-whole-file" / "expected.anx").write_bytes(expected)
+    (root / "c-whole-file" / "case.yaml").write_text("today: 2026-03-01\n")
+    result = run_cli("test", str(root))
+    assert result.exit_code == 1
+    assert (
+        result.stdout
+        == f"""\
+PASS {root}/a-passes
+FAIL {root}/b-fails
+  Client First Name TE:
+    expected: "Gloria"
+    actual:   "Jay"
+  Spouse Full Name TE:
+    expected: (unanswered)
+    actual:   "Gloria Pritchett"
+  Client Nickname TE:
+    expected: "Jay-Jay"
+    actual:   no such answer in the mapping (did you mean 'Client Last Name TE'?)
+FAIL {root}/c-whole-file
+  Child Full Name TE:
+    expected: ["Claire Pritchett", "Mitchell Pritchett", "Manny Delgado", "Joe Pritchett"]
+    actual:   ["Claire Dunphy", "Mitchell Pritchett", "Manny Delgado", "Joe Pritchett"]
+1 passed, 2 failed
+"""
+    )
+    assert (
+        run_cli("test", str(root / "a-passes")).stdout
+        == f"PASS {root}/a-passes\n1 passed, 0 failed\n"
+    )
+
+
+def test_admin_case_tests_without_cases(run_cli: RunCli, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("test")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: mapping-tests: no such folder\n"
+        "  hint: a case is a folder with bundle.json and expected.anx or expected.yaml\n"
+    )
+
+
+def test_functions_are_listed_from_the_code(run_cli: RunCli) -> None:
+    result = run_cli("functions")
+    assert result.exit_code == 0
+    assert "  format(template, value...) -> string\n" in result.stdout
+    assert (
+        "      Example: format('{} {}', 'Jay', 'Pritchett') -> \"Jay Pritchett\"\n" in result.stdout
+    )
+    assert "  length(string|array|object)" in result.stdout
+    listed = json.loads(run_cli("functions", "--format", "json").stdout)
+    names = {f["name"] for f in listed}
+    assert {"lower", "upper", "trim", "format", "split", "replace", "length", "sort_by"} <= names
+    assert all(f["example"] for f in listed if not f["builtin"])
