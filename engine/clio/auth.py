@@ -92,9 +92,14 @@ class Tokens:
     base_url: str
     client_id: str
     client_secret: str = field(default="", repr=False)  # kept with the refresh token, 0600
+    issued_at: float = 0.0
 
     def needs_refresh(self, now: float) -> bool:
-        return self.refresh_token is not None and now >= self.expires_at - REFRESH_MARGIN
+        """Shortly before expiry: 5 minutes, or a tenth of a short lifetime (no refresh storm)."""
+        margin = REFRESH_MARGIN
+        if self.issued_at:
+            margin = min(margin, (self.expires_at - self.issued_at) / 10)
+        return self.refresh_token is not None and now >= self.expires_at - margin
 
 
 class TokenStore:
@@ -268,6 +273,7 @@ def _tokens(
         access_token=str(body["access_token"]),
         refresh_token=body.get("refresh_token") or previous_refresh,
         expires_at=time.time() + lifetime,
+        issued_at=time.time(),
         base_url=base_url,
         client_id=creds.client_id,
         client_secret=creds.client_secret,

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 SUBSET = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference/clio/clio-api-v4-openapi-subset.json"
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "reference/clio/clio-api-v4-openapi-subset.json"
 )
 FIELD_TABLE = Path(__file__).resolve().parents[2] / "engine" / "clio" / "clio_fields.json"
 

@@ -1,0 +1,481 @@
+"""The Clio client over httpx.MockTransport: paging, auth, refresh, limits, faults, fetch plan."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.clio.auth import TokenStore
+from engine.clio.client import ClioClient, open_client
+from engine.clio.seed import demo_data
+from engine.clio.session import API_VERSION, parse_retry_after
+from engine.errors import ClioError, MapctlError, NotFound
+from tests.clio.conftest import ACCESS, BASE, REFRESH, SECRET, App
+from tests.clio.spec_tools import declared_parameters, load_spec
+
+MATTERS = "/api/v4/matters.json"
+
+
+def error_text(error: MapctlError) -> str:
+    return error.message + (f"\nhint: {error.hint}" if error.hint else "")
+
+
+def assert_no_secrets(*texts: str) -> None:
+    for text in texts:
+        for secret in (ACCESS, REFRESH, SECRET, "access-token-SECRET-renewed"):
+            assert secret not in text
+
+
+# --- search and paging --------------------------------------------------------------------
+
+
+def test_search_follows_every_page_verbatim(client: ClioClient, app: App) -> None:
+    rows = client.search("estate")
+    assert len(rows) == 471
+    assert rows[0] == {
+        "id": 9002,
+        "display_number": "00002-Pritchett",
+        "description": "Estate planning - Jay Pritchett",
+        "client_name": "Jay Pritchett",
+        "status": "Open",
+        "open_date": "2026-03-02",
+    }
+    sent = app.api_requests()
+    assert len(sent) == 3
+    first = dict(sent[0].url.params.multi_items())
+    assert first == {
+        "query": "estate",
+        "order": "id(asc)",
+        "limit": "200",
+        "fields": "id,display_number,description,status,open_date,client{id,name}",
+    }
+    # httpx 0.28 trap (NOTES 6): later pages keep page_token and every original parameter
+    for request in sent[1:]:
+        assert "page_token" in request.url.params
+        assert request.url.params["query"] == "estate"
+    assert sent[1].url.params["page_token"] != sent[2].url.params["page_token"]
+
+
+def test_search_sorts_the_whole_result(client: ClioClient) -> None:
+    rows = client.search("estate", sort="client")
+    names = [r["client_name"].casefold() for r in rows]
+    assert names == sorted(names) and len(rows) == 471
+
+
+def test_search_refuses_short_queries_locally(client: ClioClient, app: App) -> None:
+    with pytest.raises(MapctlError) as info:
+        client.search(" x ")
+    assert info.value.message == "the search text must have at least 2 characters"
+    assert app.requests == []
+
+
+def test_a_page_that_repeats_stops_the_listing(client: ClioClient, app: App) -> None:
+    loop = {"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=same"}}}
+    app.script(MATTERS, *(httpx.Response(200, json=loop) for _ in range(3)))
+    with pytest.raises(ClioError) as info:
+        client.search("estate")
+    assert error_text(info.value) == (
+        "Clio returned the same page twice while listing matters.json; stopped\n"
+        "hint: try again; if it persists, report it with the command you ran"
+    )
+    assert len(app.requests) == 2
+
+
+def test_every_request_sends_auth_version_and_only_declared_parameters(
+    client: ClioClient, app: App
+) -> None:
+    client.search("pritchett")
+    client.fetch_bundle("00002-Pritchett")
+    client.fetch_bundle("9002")
+    client.who_am_i()
+    spec = load_spec()
+    templates = [
+        (re.compile("^/api/v4" + re.sub(r"\{[^}]+\}", r"\\d+", p) + "$"), p) for p in spec["paths"]
+    ]
+    for request in app.api_requests():
+        assert request.headers["Authorization"] == f"Bearer {ACCESS}"
+        assert request.headers["X-API-VERSION"] == API_VERSION
+        path = next(p for rx, p in templates if rx.match(request.url.path))
+        assert set(request.url.params.keys()) <= declared_parameters(spec, path), request.url
+
+
+def test_fields_constants_have_one_level_of_braces() -> None:
+    from engine.clio import client as module
+
+    for name in ("SEARCH_FIELDS", "MATTER_FIELDS", "CONTACT_FIELDS", "CUSTOM_FIELD_FIELDS"):
+        value = getattr(module, name)
+        assert not re.search(r"\{[^}]*\{", value), name
+
+
+# --- fetch plan ----------------------------------------------------------------------------
+
+
+def family_with(related: int) -> dict[str, Any]:
+    data = demo_data()
+    base = next(c for c in data["contacts"] if c["id"] == 5002)
+    for i in range(related):
+        data["contacts"].append({**base, "id": 70000 + i, "name": f"Relative {i}"})
+        data["relationships"].append(
+            {
+                "id": 90000 + i,
+                "description": f"Cousin {i}",
+                "matter": {"id": 9001},
+                "contact": {"id": 70000 + i},
+            }
+        )
+    return data
+
+
+@pytest.mark.parametrize(
+    "related, requests", [(0, 3), (1, 3), (10, 3), (100, 3), (199, 3), (200, 4), (450, 5)]
+)
+def test_fetch_takes_at_most_three_requests(
+    related: int, requests: int, connected_home: Path
+) -> None:
+    """3 requests while client + related fit one page of 200 contacts; +1 per further 200."""
+    app = App(family_with(related))
+    client = open_client(connected_home, {}, transport=httpx.MockTransport(app))
+    bundle = client.fetch_bundle("00001-Dunphy")
+    assert client.request_count == requests == len(app.requests)
+    assert len(bundle["relationships"]) == related
+    ids = [c["id"] for c in bundle["contacts"]]
+    assert ids == [5003, *(70000 + i for i in range(related))]  # client, then labels' order
+
+
+def test_bundle_shape_for_the_demo_matter(client: ClioClient) -> None:
+    bundle = client.fetch_bundle("00002-Pritchett")
+    assert list(bundle) == [
+        "bundle_version",
+        "matter",
+        "contacts",
+        "relationships",
+        "custom_fields",
+    ]
+    assert bundle["bundle_version"] == 1
+    assert bundle["matter"]["client"]["id"] == bundle["contacts"][0]["id"] == 5001
+    assert "relationships" not in bundle["matter"]
+    assert bundle["relationships"][0] == {
+        "id": 8001,
+        "description": "Wife",
+        "contact": {"id": 5002},
+    }
+    rel_ids = [r["contact"]["id"] for r in bundle["relationships"]]
+    assert [c["id"] for c in bundle["contacts"][1:]] == rel_ids
+    gender = bundle["contacts"][0]["custom_field_values"][0]
+    assert gender["value"] == "81001" and gender["picklist_option"]["id"] == 81001
+    assert {f["id"] for f in bundle["custom_fields"]} >= set(range(71001, 71016))
+
+
+def test_fetch_by_id_and_by_display_number_agree(client: ClioClient, app: App) -> None:
+    by_number = client.fetch_bundle("00002-Pritchett")
+    by_id = client.fetch_bundle("9002")
+    assert by_number == by_id
+    assert client.fetch_bundle("00002-pritchett") == by_id  # case does not matter
+
+
+def test_fetch_unknown_matter(client: ClioClient) -> None:
+    with pytest.raises(NotFound) as info:
+        client.fetch_bundle("99999")
+    assert error_text(info.value) == (
+        "Clio has no matter with id or display number '99999'\n"
+        "hint: find it with: mapctl search '99999'"
+    )
+    with pytest.raises(NotFound) as info:
+        client.fetch_bundle("00099-Nobody")
+    assert info.value.message == "Clio has no matter with display number '00099-Nobody'"
+    assert info.value.exit_code == 3
+
+
+def test_custom_fields_are_cached_in_mapctl_home(connected_home: Path, app: App) -> None:
+    clock = [1000.0]
+
+    def make() -> ClioClient:
+        return open_client(
+            connected_home, {}, transport=httpx.MockTransport(app), clock=lambda: clock[0]
+        )
+
+    make().fetch_bundle("9002")
+    second = make()
+    second.fetch_bundle("9002")
+    assert second.request_count == 2  # no custom_fields request
+    clock[0] += 601
+    third = make()
+    third.fetch_bundle("9002")
+    assert third.request_count == 3
+    assert [r.url.path for r in app.requests].count("/api/v4/custom_fields.json") == 2
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+def test_not_connected(mapctl_home: Path) -> None:
+    with pytest.raises(ClioError) as info:
+        open_client(mapctl_home, {})
+    assert error_text(info.value) == "not connected to Clio\nhint: run `mapctl connect` first"
+
+
+def test_connected_elsewhere(connected_home: Path) -> None:
+    with pytest.raises(ClioError) as info:
+        open_client(connected_home, {}, region="eu")
+    assert info.value.message == (
+        "mapctl is connected to https://app.clio.com, not https://eu.app.clio.com"
+    )
+
+
+def test_401_object_shape_means_not_connected(client: ClioClient, app: App) -> None:
+    body = {"error": {"type": "UnauthorizedError", "message": "User is not authorized"}}
+    app.script(MATTERS, httpx.Response(401, json=body))
+    with pytest.raises(ClioError) as info:
+        client.search("estate")
+    assert error_text(info.value) == (
+        "not connected to Clio (Clio says the request is not authorized)\n"
+        "hint: run `mapctl connect` to connect mapctl to Clio again"
+    )
+    assert len(app.requests) == 1  # no refresh for this shape
+
+
+def test_401_invalid_token_refreshes_once_and_retries(
+    client: ClioClient, app: App, connected_home: Path
+) -> None:
+    app.valid_tokens = set()
+    rows = client.search("pritchett")
+    assert len(rows) == 3
+    paths = [r.url.path for r in app.requests]
+    assert paths == [MATTERS, "/oauth/token", MATTERS]
+    form = dict(httpx.QueryParams(app.requests[1].content.decode()))
+    assert form == {
+        "client_id": "app-key",
+        "client_secret": SECRET,
+        "grant_type": "refresh_token",
+        "refresh_token": REFRESH,
+    }
+    stored = TokenStore(connected_home).load()
+    assert stored is not None and stored.access_token == "access-token-SECRET-renewed"
+    assert stored.refresh_token == REFRESH  # the response had none: the old one is kept
+    assert (connected_home / "clio-token.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_401_after_refresh_gives_up(client: ClioClient, app: App) -> None:
+    app.valid_tokens = set()
+    app.token_replies.append(
+        httpx.Response(200, json={"access_token": "still-bad", "expires_in": 3600})
+    )
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert error_text(info.value) == (
+        "Clio rejected mapctl's access token (expired or revoked)\n"
+        "hint: run `mapctl connect` to connect mapctl to Clio again"
+    )
+    assert len(app.requests) == 3
+
+
+def test_failed_refresh_says_connect_again(client: ClioClient, app: App) -> None:
+    app.valid_tokens = set()
+    app.token_replies.append(httpx.Response(400, json={"error": "invalid_grant"}))
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    text = error_text(info.value)
+    assert text == (
+        "Clio refused to refresh the access token (invalid_grant)\n"
+        "hint: run `mapctl connect` to connect mapctl to Clio again"
+    )
+    assert info.value.exit_code == 3
+    assert_no_secrets(text, repr(info.value), str(info.value.__dict__))
+
+
+def test_token_is_refreshed_before_it_expires(connected_home: Path, app: App) -> None:
+    store = TokenStore(connected_home)
+    tokens = store.load()
+    assert tokens is not None
+    tokens.expires_at = time.time() + 60  # inside the 5-minute margin
+    store.save(tokens)
+    client = open_client(connected_home, {}, transport=httpx.MockTransport(app))
+    client.who_am_i()
+    assert [r.url.path for r in app.requests] == ["/oauth/token", "/api/v4/users/who_am_i.json"]
+
+
+def test_reprs_hide_secrets(connected_home: Path) -> None:
+    tokens = TokenStore(connected_home).load()
+    assert_no_secrets(repr(tokens))
+
+
+# --- errors and faults -----------------------------------------------------------------------
+
+
+def test_403_names_the_permission(client: ClioClient, app: App) -> None:
+    body = {"error": {"type": "Forbidden", "message": "User is forbidden from taking that action"}}
+    app.script("/api/v4/custom_fields.json", httpx.Response(403, json=body))
+    with pytest.raises(ClioError) as info:
+        client.fetch_bundle("9002")
+    assert error_text(info.value) == (
+        "Clio refused access to custom_fields (HTTP 403: User is forbidden from taking that "
+        "action)\nhint: the Clio user, or the app's permissions, must allow Custom Fields (read); "
+        "after changing the app's permissions run `mapctl connect` again"
+    )
+
+
+@pytest.mark.parametrize(
+    "body, shown",
+    [
+        (
+            {"error": {"type": "InvalidFields", "message": "foo is not a valid field"}},
+            "foo is not a valid field",
+        ),
+        ({"error": "invalid_request", "error_description": "Bad things"}, "Bad things"),
+        ({"error": "invalid_request"}, "invalid_request"),
+    ],
+)
+def test_400_shows_clios_message(client: ClioClient, app: App, body: Any, shown: str) -> None:
+    app.script(MATTERS, httpx.Response(400, json=body))
+    with pytest.raises(ClioError) as info:
+        client.search("estate")
+    assert info.value.message == (
+        f"Clio rejected the request to {BASE}{MATTERS} (HTTP 400): {shown}"
+    )
+
+
+def test_429_waits_retry_after_then_succeeds(
+    client: ClioClient, app: App, sleeps: list[float]
+) -> None:
+    app.script(
+        MATTERS,
+        httpx.Response(
+            429,
+            headers={"Retry-After": "7"},
+            json={"error": {"message": "Rate limit of 50 exceeded."}},
+        ),
+    )
+    assert len(client.search("pritchett")) == 3
+    assert sleeps == [7.0]
+
+
+def test_429_with_an_http_date(client: ClioClient, app: App, sleeps: list[float]) -> None:
+    when = formatdate(time.time() + 30, usegmt=True)
+    app.script(MATTERS, httpx.Response(429, headers={"Retry-After": when}))
+    client.search("pritchett")
+    assert len(sleeps) == 1 and 27 <= sleeps[0] <= 30
+
+
+def test_rate_limit_waits_are_bounded(client: ClioClient, app: App, sleeps: list[float]) -> None:
+    app.script(MATTERS, *(httpx.Response(429, headers={"Retry-After": "25"}) for _ in range(5)))
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert sleeps == [25.0, 25.0]
+    assert error_text(info.value) == (
+        "Clio's rate limit is still exceeded after waiting 50 s\n"
+        "hint: too many requests for now: try again in a minute"
+    )
+
+
+def test_low_remaining_sleeps_until_reset(
+    client: ClioClient, app: App, sleeps: list[float]
+) -> None:
+    reset = int(time.time()) + 20
+    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(reset)}
+    app.script(
+        MATTERS,
+        httpx.Response(
+            200,
+            json={"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=abc"}}},
+            headers=headers,
+        ),
+    )
+    app.script(MATTERS, httpx.Response(200, json={"data": [], "meta": {"paging": {}}}))
+    client.search("pritchett")
+    assert len(sleeps) == 1 and 15 <= sleeps[0] <= 20
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("12", 12.0),
+        ("0", 0.0),
+        ("nan", 10.0),
+        ("NaN", 10.0),
+        ("soon", 10.0),
+        (None, 10.0),
+        ("", 10.0),
+        ("-5", 0.0),
+        ("inf", 10.0),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+    ],
+)
+def test_parse_retry_after(value: str | None, seconds: float) -> None:
+    assert parse_retry_after(value, now=time.time()) == seconds
+
+
+def test_500_then_success(client: ClioClient, app: App, sleeps: list[float]) -> None:
+    app.script(MATTERS, httpx.Response(500), httpx.Response(503))
+    assert len(client.search("pritchett")) == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_500_three_times_gives_up(client: ClioClient, app: App) -> None:
+    app.script(MATTERS, *(httpx.Response(502) for _ in range(3)))
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert error_text(info.value) == (
+        "Clio failed with HTTP 502 3 times in a row\n"
+        "hint: Clio may be having trouble: try again in a few minutes"
+    )
+
+
+def test_timeout_then_success(client: ClioClient, app: App, sleeps: list[float]) -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    app.script(MATTERS, timeout)
+    assert len(client.search("pritchett")) == 3
+    assert sleeps == [0.5]
+
+
+def test_timeouts_and_connection_errors_give_one_line(client: ClioClient, app: App) -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    app.script(MATTERS, timeout, timeout, timeout)
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert error_text(info.value) == (
+        "Clio at app.clio.com did not answer in time (3 tries)\n"
+        "hint: check the network connection and CLIO_BASE_URL, then try again"
+    )
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    app.script(MATTERS, refused, refused, refused)
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert info.value.message == "could not reach Clio at app.clio.com (ConnectError, 3 tries)"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="<html>maintenance</html>"),
+        httpx.Response(200, json={"records": []}),
+    ],
+)
+def test_malformed_body(client: ClioClient, app: App, response: httpx.Response) -> None:
+    app.script(MATTERS, response)
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert info.value.message == (
+        f"Clio sent a response mapctl cannot read from {BASE}{MATTERS} "
+        "(HTTP 200, expected JSON with `data`)"
+    )
+
+
+def test_custom_field_cache_file_is_private(client: ClioClient, connected_home: Path) -> None:
+    client.fetch_bundle("9002")
+    (cache,) = (connected_home / "cache").iterdir()
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert json.loads(cache.read_text())["custom_fields"][0]["id"] == 71001

@@ -1,0 +1,421 @@
+"""The sandbox against Clio's OpenAPI document: response bodies validate against the documented
+schemas, `fields` is parsed and refused as Clio does, and auth, paging, limits and OAuth behave
+as NOTES.md describes. Over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from engine.clio import client as fields_in_use
+from engine.clio.fields import OVERRIDES, field_table
+from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox, load_data_file
+from engine.errors import MapctlError
+from tests.clio.spec_tools import derive_field_table, load_spec, response_schema
+
+SPEC = load_spec()
+MANY_CONTACT = (
+    "id,etag,name,type,first_name,last_name,date_of_birth,title,prefix,is_client,"
+    "primary_address,company,addresses,email_addresses,phone_numbers,web_sites,"
+    "custom_field_values,related_contacts{id,name}"
+)
+MANY_MATTER = (
+    "id,etag,number,display_number,description,status,open_date,close_date,billable,"
+    "client,practice_area,responsible_attorney{id,name},custom_field_values,"
+    "relationships{id,description,contact,matter}"
+)
+# (spec path, URL path, fields the client uses, many fields)
+CASES = [
+    (
+        "/matters.json",
+        "/api/v4/matters.json?query=pritchett",
+        fields_in_use.SEARCH_FIELDS,
+        MANY_MATTER,
+    ),
+    ("/matters/{id}.json", "/api/v4/matters/9002.json", fields_in_use.MATTER_FIELDS, MANY_MATTER),
+    (
+        "/matters/{matter_id}/client.json",
+        "/api/v4/matters/9002/client.json",
+        "id,name",
+        "id,name,first_name,last_name,type,date_of_birth,addresses,email_addresses,company{id,name}",
+    ),
+    (
+        "/matters/{matter_id}/contacts.json",
+        "/api/v4/matters/9002/contacts.json",
+        "id,name,is_client,relationship_name",
+        "id,etag,name,type,is_client,relationship_name,matter_id,matter_number,description,"
+        "custom_field_values{id,value,field_type},addresses,relationship{id,description}",
+    ),
+    (
+        "/matters/{matter_id}/related_contacts.json",
+        "/api/v4/matters/9002/related_contacts.json",
+        "id,contact_id,name",
+        "id,contact_id,name,type,is_matter_client,custom_field_values,"
+        "relationship{id,description},addresses{id,street}",
+    ),
+    (
+        "/relationships.json",
+        "/api/v4/relationships.json?matter_id=9002",
+        "id,description,contact{id}",
+        "id,etag,description,created_at,contact{id,name},matter",
+    ),
+    (
+        "/relationships/{id}.json",
+        "/api/v4/relationships/8001.json",
+        "id,description",
+        "id,etag,description,contact,matter{id,display_number}",
+    ),
+    (
+        "/contacts.json",
+        "/api/v4/contacts.json?ids[]=5001&ids[]=5015",
+        fields_in_use.CONTACT_FIELDS,
+        MANY_CONTACT,
+    ),
+    (
+        "/contacts/{id}.json",
+        "/api/v4/contacts/5002.json",
+        fields_in_use.CONTACT_FIELDS,
+        MANY_CONTACT,
+    ),
+    (
+        "/custom_fields.json",
+        "/api/v4/custom_fields.json?parent_type=contact",
+        fields_in_use.CUSTOM_FIELD_FIELDS,
+        "id,name,field_type,picklist_options,parent_type",
+    ),
+    (
+        "/custom_fields/{id}.json",
+        "/api/v4/custom_fields/71001.json",
+        fields_in_use.CUSTOM_FIELD_FIELDS,
+        "id,etag,name,picklist_options{id,option,deleted_at}",
+    ),
+    (
+        "/users/who_am_i.json",
+        "/api/v4/users/who_am_i.json",
+        "id,name,email",
+        "id,etag,name,first_name,last_name,email,enabled,roles,time_zone",
+    ),
+]
+
+
+@functools.cache
+def schema_for(spec_path: str) -> dict[str, Any]:
+    return response_schema(SPEC, spec_path)
+
+
+@pytest.fixture(scope="module")
+def token(clio_sandbox: Sandbox) -> str:
+    return str(clio_sandbox.issue_tokens()["access_token"])
+
+
+def get(sandbox: Sandbox, token: str | None, url: str, **params: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(sandbox.base_url + url, params=params or None, headers=headers)
+
+
+def test_field_table_is_the_spec() -> None:
+    assert field_table() == derive_field_table(SPEC)
+    assert list(OVERRIDES) == [("Matter", "relationships")]  # the one documented exception
+
+
+def test_every_spec_get_path_is_served() -> None:
+    served = {case[0] for case in CASES}
+    documented = {p for p, ops in SPEC["paths"].items() if "get" in ops}
+    assert documented == served
+
+
+@pytest.mark.parametrize("kind", ["client", "many"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_responses_validate_against_the_spec(
+    clio_sandbox: Sandbox, token: str, case: tuple[str, str, str, str], kind: str
+) -> None:
+    spec_path, url, client_fields, many = case
+    sep = "&" if "?" in url else "?"
+    response = get(
+        clio_sandbox, token, f"{url}{sep}fields={client_fields if kind == 'client' else many}"
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    jsonschema.validate(body, schema_for(spec_path))
+    data = body["data"]
+    assert data, "the case should return records"
+    if isinstance(data, list):
+        assert body["meta"]["records"] >= len(data)
+
+
+def test_without_fields_only_id_and_etag(clio_sandbox: Sandbox, token: str) -> None:
+    body = get(clio_sandbox, token, "/api/v4/matters/9002.json").json()
+    assert list(body["data"]) == ["id", "etag"]
+    nested = get(clio_sandbox, token, "/api/v4/matters/9002", fields="client").json()["data"]
+    assert list(nested["client"]) == ["id", "etag"]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ("id,client{id,company{name}}", "client{id,company{name}} is not a valid field"),
+        (
+            "id,custom_field_values{id,value,custom_field{id,name},picklist_option{id,option}}",
+            "custom_field_values{id,value,custom_field{id,name},picklist_option{id,option}} "
+            "is not a valid field",
+        ),
+        ("id,nickname", "nickname is not a valid field"),
+        ("id,client{id,nickname}", "nickname is not a valid field"),
+        ("id,display_number{id}", "display_number is not a valid field"),
+    ],
+)
+def test_bad_fields_are_refused_like_clio(
+    clio_sandbox: Sandbox, token: str, fields: str, message: str
+) -> None:
+    response = get(clio_sandbox, token, "/api/v4/matters.json", fields=fields)
+    assert response.status_code == 400
+    assert response.json() == {"error": {"type": "InvalidFields", "message": message}}
+
+
+def test_literal_and_encoded_braces_and_no_json_suffix(clio_sandbox: Sandbox, token: str) -> None:
+    literal = get(clio_sandbox, token, "/api/v4/matters/9002.json?fields=id,client{id,name}")
+    encoded = get(clio_sandbox, token, "/api/v4/matters/9002?fields=id%2Cclient%7Bid%2Cname%7D")
+    assert (
+        literal.json()
+        == encoded.json()
+        == {"data": {"id": 9002, "client": {"id": 5001, "name": "Jay Pritchett"}}}
+    )
+
+
+def test_paging_next_carries_every_parameter(clio_sandbox: Sandbox, token: str) -> None:
+    first = get(
+        clio_sandbox,
+        token,
+        "/api/v4/matters.json",
+        query="Estate",
+        limit="200",
+        order="id(asc)",
+        fields="id",
+    ).json()
+    assert first["meta"]["records"] == 471 and len(first["data"]) == 200
+    following = httpx.URL(first["meta"]["paging"]["next"])
+    assert str(following).startswith(clio_sandbox.base_url + "/api/v4/matters.json?")
+    assert {k: following.params[k] for k in ("query", "limit", "order", "fields")} == {
+        "query": "Estate",
+        "limit": "200",
+        "order": "id(asc)",
+        "fields": "id",
+    }
+    second = httpx.get(following, headers={"Authorization": f"Bearer {token}"}).json()
+    third = httpx.get(
+        second["meta"]["paging"]["next"], headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert len(second["data"]) == 200 and len(third["data"]) == 71
+    assert "next" not in third["meta"]["paging"] and "previous" in third["meta"]["paging"]
+    ids = [r["id"] for page in (first, second, third) for r in page["data"]]
+    assert len(set(ids)) == 471 and ids == sorted(ids)
+
+
+def test_status_filter_lower_case_in_capitalised_out(clio_sandbox: Sandbox, token: str) -> None:
+    body = get(
+        clio_sandbox,
+        token,
+        "/api/v4/matters.json",
+        query="estate",
+        status="closed,pending",
+        fields="id,status",
+    ).json()
+    assert {r["status"] for r in body["data"]} == {"Closed", "Pending"}
+    bad = get(clio_sandbox, token, "/api/v4/matters.json", status="Nope")
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("limit", ["0", "201", "many"])
+def test_limit_is_1_to_200(clio_sandbox: Sandbox, token: str, limit: str) -> None:
+    response = get(clio_sandbox, token, "/api/v4/matters.json", limit=limit)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "limit must be between 1 and 200"
+
+
+def test_the_two_401_shapes(clio_sandbox: Sandbox) -> None:
+    none = get(clio_sandbox, None, "/api/v4/matters.json")
+    assert none.status_code == 401
+    assert none.json() == {
+        "error": {"type": "UnauthorizedError", "message": "User is not authorized"}
+    }
+    bad = get(clio_sandbox, "not-a-token", "/api/v4/matters.json")
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in bad.headers["WWW-Authenticate"]
+    for response in (none, bad):
+        assert "X-RateLimit-Limit" not in response.headers
+
+
+def test_headers_and_404(clio_sandbox: Sandbox, token: str) -> None:
+    response = get(clio_sandbox, token, "/api/v4/matters/424242.json")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"type": "RecordNotFound", "message": "The requested Matter could not be found"}
+    }
+    assert response.headers["X-API-VERSION"] == "4.0.13"
+    assert int(response.headers["X-RateLimit-Limit"]) >= int(
+        response.headers["X-RateLimit-Remaining"]
+    )
+    gone = httpx.get(
+        clio_sandbox.base_url + "/api/v4/matters.json",
+        headers={"Authorization": f"Bearer {token}", "X-API-VERSION": "4.9.0"},
+    )
+    assert gone.status_code == 410
+
+
+def test_rate_limit_per_token() -> None:
+    with Sandbox(rate_limit=3) as sandbox:
+        token = str(sandbox.issue_tokens()["access_token"])
+        codes = [get(sandbox, token, "/api/v4/users/who_am_i.json").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = get(sandbox, token, "/api/v4/users/who_am_i.json")
+        seconds = int(limited.headers["Retry-After"])
+        assert 1 <= seconds <= 60
+        assert limited.json()["error"]["message"] == (
+            f"Rate limit of 3 exceeded. Retry in {seconds} seconds."
+        )
+        other = str(sandbox.issue_tokens()["access_token"])
+        assert get(sandbox, other, "/api/v4/users/who_am_i.json").status_code == 200
+
+
+def test_forced_429_with_a_date_and_failures() -> None:
+    with Sandbox(failure_rate=1.0) as sandbox:
+        token = str(sandbox.issue_tokens()["access_token"])
+        sandbox.force_429(1, retry_after=5, http_date=True)
+        limited = get(sandbox, token, "/api/v4/users/who_am_i.json")
+        assert limited.status_code == 429 and limited.headers["Retry-After"].endswith("GMT")
+        assert get(sandbox, token, "/api/v4/users/who_am_i.json").status_code == 500
+
+
+def authorize(sandbox: Sandbox, state: str = "s1") -> str:
+    response = httpx.get(
+        sandbox.base_url + "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": APP_KEY,
+            "state": state,
+            "redirect_uri": sandbox.base_url + "/oauth/approval",
+        },
+    )
+    assert response.status_code == 302
+    location = httpx.URL(response.headers["Location"])
+    assert location.params["state"] == state
+    return location.params["code"]
+
+
+def token_request(sandbox: Sandbox, **form: str) -> httpx.Response:
+    return httpx.post(
+        sandbox.base_url + "/oauth/token",
+        data={"client_id": APP_KEY, "client_secret": APP_SECRET, **form},
+    )
+
+
+def test_oauth_code_flow_refresh_and_deauthorize() -> None:
+    with Sandbox(token_lifetime=120) as sandbox:
+        code = authorize(sandbox)
+        page = httpx.get(sandbox.base_url + "/oauth/approval", params={"code": code})
+        assert f"<title>Success code={code}</title>" in page.text
+        redirect = sandbox.base_url + "/oauth/approval"
+        granted = token_request(
+            sandbox, grant_type="authorization_code", code=code, redirect_uri=redirect
+        )
+        body = granted.json()
+        assert body["token_type"] == "bearer" and body["expires_in"] == 120
+        reused = token_request(
+            sandbox, grant_type="authorization_code", code=code, redirect_uri=redirect
+        )
+        assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+        wrong = httpx.post(
+            sandbox.base_url + "/oauth/token",
+            data={
+                "client_id": APP_KEY,
+                "client_secret": "nope",
+                "grant_type": "refresh_token",
+                "refresh_token": body["refresh_token"],
+            },
+        )
+        assert wrong.json()["error"] == "invalid_client"
+        sandbox.expire_tokens()
+        assert get(sandbox, body["access_token"], "/api/v4/matters.json").status_code == 401
+        renewed = token_request(
+            sandbox, grant_type="refresh_token", refresh_token=body["refresh_token"]
+        ).json()
+        assert "refresh_token" not in renewed  # Clio may omit it: clients keep the old one
+        assert get(sandbox, renewed["access_token"], "/api/v4/matters.json").status_code == 200
+        out = httpx.post(
+            sandbox.base_url + "/oauth/deauthorize",
+            headers={"Authorization": f"Bearer {renewed['access_token']}"},
+        )
+        assert out.status_code == 200
+        assert get(sandbox, renewed["access_token"], "/api/v4/matters.json").status_code == 401
+        again = token_request(
+            sandbox, grant_type="refresh_token", refresh_token=body["refresh_token"]
+        )
+        assert again.json()["error"] == "invalid_grant"
+
+
+def test_authorize_refuses_an_unknown_app(clio_sandbox: Sandbox) -> None:
+    response = httpx.get(
+        clio_sandbox.base_url + "/oauth/authorize",
+        params={"response_type": "code", "client_id": "other", "redirect_uri": "http://x/cb"},
+    )
+    assert response.status_code == 400
+
+
+def test_data_file_replaces_the_seed(tmp_path: Path) -> None:
+    data = {
+        "matters": [
+            {
+                "id": 1,
+                "display_number": "00001-Solo",
+                "description": "Only one",
+                "status": "Open",
+                "client": {"id": 2},
+            }
+        ],
+        "contacts": [{"id": 2, "name": "Solo Client", "type": "Person"}],
+        "relationships": [],
+        "custom_fields": [],
+    }
+    path = tmp_path / "firm.json"
+    path.write_text(json.dumps(data))
+    with Sandbox(load_data_file(path)) as sandbox:
+        token = str(sandbox.issue_tokens()["access_token"])
+        body = get(sandbox, token, "/api/v4/matters.json", fields="id,display_number").json()
+        assert body == {
+            "data": [{"id": 1, "display_number": "00001-Solo"}],
+            "meta": {"paging": {}, "records": 1},
+        }
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "is not valid JSON"),
+        ("[]", "expected an object with matters, contacts, relationships, custom_fields"),
+        (
+            '{"matters": [], "contacts": [], "relationships": []}',
+            "'custom_fields' must be a list of Clio records",
+        ),
+        (
+            '{"matters": [{"id": "x"}], "contacts": [], "relationships": [], "custom_fields": []}',
+            "every record in 'matters' needs an integer 'id'",
+        ),
+        (
+            '{"matters": [], "contacts": [], "custom_fields": [], "relationships": '
+            '[{"id": 1, "matter": {"id": 5}, "contact": {"id": 6}}]}',
+            "relationship 1 refers to a matter or contact that is not in the file",
+        ),
+    ],
+)
+def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(MapctlError) as info:
+        load_data_file(path)
+    assert str(path) in info.value.message and message in info.value.message
