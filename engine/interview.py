@@ -109,8 +109,8 @@ class Interview:
                 hint += " (HotDocs names are case-sensitive)"
         else:
             hint = "use the variable's exact name as the interview spells it"
-        if self.kind == "answer file":
-            hint += " (an answer file lists only the variables that were answered)"
+            if self.kind == "answer file":
+                hint += " (an answer file lists only the variables that were answered)"
         return _problem(
             entry,
             (),
@@ -125,22 +125,27 @@ class Interview:
     ) -> Iterator[Problem]:
         repeats = "each" in spec
         if variable.repeated is True and not repeats:
-            dialog = f" (dialog '{variable.dialog}')" if variable.dialog else ""
+            if variable.dialog:
+                where = f"{self.file} asks '{name}' in the repeated dialog '{variable.dialog}'"
+            else:
+                where = f"{self.file} has '{name}' as a repeated answer"
             yield _problem(
                 entry,
                 (),
-                f"{self.file} asks '{name}' in a repeated dialog{dialog}, "
-                "but the answer does not repeat",
+                f"{where}, but the answer does not repeat",
                 "interview-repeat",
                 key=True,
                 hint="give it `each:`, e.g. {each: children, value: name}",
             )
         elif variable.repeated is False and repeats:
+            if self.kind == "answer file":
+                where = f"{self.file} has it as a single answer"
+            else:
+                where = f"{self.file} asks it once, not in a repeated dialog"
             yield _problem(
                 entry,
                 ("each",),
-                f"answer '{name}' repeats (each:), but {self.file} "
-                "asks it once, not in a repeated dialog",
+                f"answer '{name}' repeats (each:), but {where}",
                 "interview-repeat",
                 key=True,
                 hint="remove `each:`",

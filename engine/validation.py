@@ -202,8 +202,7 @@ def validate_files(
     problems: list[Problem] = []
     for file in files:
         loaded = load_mapping(file)
-        found = validate(loaded)
-        problems.extend(found)
-        if interview is not None and not found:
+        problems.extend(validate(loaded))
+        if interview is not None:
             problems.extend(interview.check(loaded))
     return unique_sorted(problems)
