@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from engine.errors import AnswerFileError
 from engine.interview import parse_interview, read_interview
@@ -88,7 +90,7 @@ answers:
 """
 
 
-def _run(run_cli, tmp_path, monkeypatch, mapping, interview):
+def _run(run_cli, tmp_path, monkeypatch, mapping: str, interview: Path) -> Result:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mapping.yaml").write_text(mapping)
     shutil.copy(interview, tmp_path / interview.name)
