@@ -11,7 +11,7 @@ from click.testing import Result
 
 from engine.errors import AnswerFileError
 from engine.interview import parse_interview, read_interview
-from tests.conftest import TESTS
+from tests.conftest import TESTS, RunCli
 
 HOTDOCS = TESTS / "fixtures" / "hotdocs"
 CMP = HOTDOCS / "justfix-tenants2__Master.cmp"
@@ -90,7 +90,7 @@ answers:
 """
 
 
-def _run(run_cli, tmp_path, monkeypatch, mapping: str, interview: Path) -> Result:
+def _run(run_cli: RunCli, tmp_path, monkeypatch, mapping: str, interview: Path) -> Result:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mapping.yaml").write_text(mapping)
     shutil.copy(interview, tmp_path / interview.name)
