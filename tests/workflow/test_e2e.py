@@ -1,0 +1,199 @@
+"""End to end through the real CLI against the sandbox over HTTP: search -> preview -> exclude ->
+import -> re-import refused -> clients; the terminal dialogue; failures that leave nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cli import AppState
+from engine.answerfile import read_answer_file
+from engine.clio.sandbox import Sandbox
+from engine.ledger import Ledger
+
+MATTER = "00002-Pritchett"
+COMPANY = 5015  # Pritchett's Closets & Blinds, related to the matter as "Business"
+NOON = datetime(2026, 3, 2, 12, 0, 0, 500, tzinfo=UTC)
+
+
+def clean(text: str, home: Path) -> str:
+    return text.replace(str(home), "$MAPCTL_HOME")
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def api_requests(sandbox: Sandbox, since: int) -> list[str]:
+    return [target for _, target in sandbox.requests[since:] if "/api/v4/" in target]
+
+
+def at_noon(clio_env: dict[str, str], home: Path, *, interactive: bool = False) -> AppState:
+    """A terminal-less (or not) user whose clock says 2026-03-02 12:00 UTC."""
+    env = {"MAPCTL_HOME": str(home), **clio_env}
+    return AppState(env=env, interactive=interactive, now=lambda: NOON)
+
+
+def test_the_whole_workflow(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox, snapshot_txt: Any
+) -> None:
+    found = run_cli("search", "Pritchett", env=clio_env)
+    assert found.exit_code == 0, found.output
+    assert MATTER in found.stdout
+
+    shown = run_cli("preview", MATTER, "--today", "2026-03-02", env=clio_env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == snapshot_txt(name="preview")
+
+    as_json = run_cli(
+        "preview", MATTER, "--format", "json", "--exclude", str(COMPANY), env=clio_env
+    )
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert list(data) == ["matter", "contacts", "unmatched_labels"]
+    assert data["contacts"][0] == {
+        "id": 5001,
+        "name": "Jay Pritchett",
+        "relationship": "",
+        "role": "Client",
+    }
+    assert COMPANY not in [c["id"] for c in data["contacts"]]
+
+    before = len(sandbox.requests)
+    state = at_noon(clio_env, mapctl_home)
+    imported = run_cli("import", MATTER, "--yes", "--exclude", str(COMPANY), state=state)
+    assert imported.exit_code == 0, imported.output
+    assert len(api_requests(sandbox, before)) <= 3
+    assert clean(imported.stdout, mapctl_home) == snapshot_txt(name="import")
+    folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
+    assert listing(mapctl_home / "clients") == [
+        "Pritchett-Jay-5001", "Pritchett-Jay-5001/client.json", "Pritchett-Jay-5001/ils-client-interview.anx",
+    ]  # fmt: skip
+    answers = read_answer_file((folder / "ils-client-interview.anx").read_bytes())
+    assert answers.get("Spouse Full Name TE").value == "Gloria Pritchett"  # type: ignore[union-attr]
+    parties = answers.get("Other Party Name TE").value  # type: ignore[union-attr]
+    assert "Pritchett's Closets & Blinds" not in parties
+
+    again = run_cli("import", MATTER, "--yes", env=clio_env)
+    assert again.exit_code == 1, again.output
+    with Ledger.open(mapctl_home) as ledger:
+        (entry,) = ledger.list_clients()
+    assert again.stderr == (
+        "error: Jay Pritchett (Clio contact 5001) already exists: created 2026-03-02T12:00:00Z from "
+        f"matter {MATTER}; its answer file is {folder / 'ils-client-interview.anx'}\n"
+        "  hint: mapctl creates new clients only; open the existing client in ILS instead\n"
+    )
+
+    assert entry.created_at == "2026-03-02T12:00:00Z"
+    table = run_cli("clients", env=clio_env)
+    assert table.exit_code == 0, table.output
+    assert clean(table.stdout, mapctl_home) == snapshot_txt(name="clients")
+    listed = json.loads(run_cli("clients", "--format", "json", env=clio_env).stdout)
+    assert listed == [entry.as_json()]
+
+
+def test_import_needs_a_terminal_or_yes(
+    run_cli: Any, clio_env: dict[str, str], sandbox: Sandbox
+) -> None:
+    before = len(sandbox.requests)
+    result = run_cli("import", MATTER, env=clio_env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith(
+        "Error: mapctl import asks for confirmation, and there is no terminal to ask on; "
+        "pass --yes to import without questions\n"
+    )
+    assert api_requests(sandbox, before) == []
+
+
+def interactive(clio_env: dict[str, str], home: Path) -> AppState:
+    return AppState(env={"MAPCTL_HOME": str(home), **clio_env}, interactive=True)
+
+
+def test_the_terminal_dialogue(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, snapshot_txt: Any
+) -> None:
+    # 1 is the client, 99 is not in the list, "2,x" has a typo: each refused, nothing removed;
+    # then remove #15 (the company) and #14, try #15 again (already removed), Enter, confirm.
+    replies = "1\n99\n2,x\n15, 14\n15\n\ny\n"
+    state = interactive(clio_env, mapctl_home)
+    result = run_cli("import", MATTER, "--today", "2026-03-02", state=state, input=replies)
+    assert result.exit_code == 0, result.output
+    assert clean(result.stdout, mapctl_home) == snapshot_txt(name="dialogue-stdout")
+    assert result.stderr == snapshot_txt(name="dialogue-stderr")
+    folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
+    client = json.loads((folder / "client.json").read_text())
+    assert client["name"] == "Jay Pritchett"
+
+
+def test_declining_writes_nothing(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path
+) -> None:
+    result = run_cli("import", MATTER, state=interactive(clio_env, mapctl_home), input="\nn\n")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "Import cancelled; nothing was written.\n"
+    assert listing(mapctl_home / "clients") == []
+    assert run_cli("clients", "--format", "json", env=clio_env).stdout == "[]\n"
+
+
+def test_a_bad_mapping_stops_before_any_request(
+    run_cli: Any, clio_env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nanswers:\n  Client Name TE: client.name[\n")
+    before = len(sandbox.requests)
+    result = run_cli("import", MATTER, "--yes", "-m", str(bad), env=clio_env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"{bad}:3:")
+    assert api_requests(sandbox, before) == []
+
+
+def test_an_unknown_matter_is_exit_3(run_cli: Any, clio_env: dict[str, str]) -> None:
+    result = run_cli("import", "00404-Nobody", "--yes", env=clio_env)
+    assert result.exit_code == 3, result.output
+    assert "00404-Nobody" in result.stderr
+
+
+def failing_midway(sandbox: Sandbox, fail_at: int) -> httpx.MockTransport:
+    """Routes to the sandbox in-process; the `fail_at`-th API request (1-based) gets 403."""
+    seen = {"api": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode()
+        if "/api/v4/" in target:
+            seen["api"] += 1
+            if seen["api"] >= fail_at:
+                return httpx.Response(
+                    403, json={"error": {"type": "Forbidden", "message": "Forbidden"}}
+                )
+        answer = sandbox.handle(request.method, target, dict(request.headers), request.content)
+        body = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+        return httpx.Response(answer.status, content=body, headers=answer.headers)
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("fail_at", [2, 3])
+def test_a_clio_error_midway_leaves_nothing(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox, fail_at: int
+) -> None:
+    env = {"MAPCTL_HOME": str(mapctl_home), **clio_env}
+    state = AppState(env=env, interactive=False, transport=failing_midway(sandbox, fail_at))
+    result = run_cli("import", MATTER, "--yes", state=state)
+    assert result.exit_code == 3, result.output
+    assert listing(mapctl_home / "clients") == []
+    assert run_cli("clients", "--format", "json", env=clio_env).stdout == "[]\n"
+
+
+def test_clients_on_a_fresh_home_creates_nothing(run_cli: Any, mapctl_home: Path) -> None:
+    table = run_cli("clients")
+    assert (table.exit_code, table.stdout) == (
+        0,
+        "No clients imported yet (mapctl import MATTER creates one).\n",
+    )
+    assert run_cli("clients", "--format", "json").stdout == "[]\n"
+    assert list(mapctl_home.iterdir()) == []
