@@ -28,13 +28,13 @@ from typing import Any
 from engine.custom_values import CustomFieldIndex
 from engine.errors import BundleError, MapctlError
 from engine.model import CompiledMapping
-from engine.relationships import Classification
+from engine.relationships import Classification, Relationships
 
 BUNDLE_VERSION = 1
 SEED_ROLE_LISTS = (("spouses", "Spouse"), ("children", "Child"), ("grandchildren", "Grandchild"))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one per contact per render, and frozen init is slow
 class ContactView:
     """One contact as preview and explain show it: the client first, with role "Client"."""
 
@@ -113,11 +113,13 @@ def _check_shapes(bundle: dict[str, Any], source: str) -> None:
     contacts = bundle.get("contacts")
     if not isinstance(contacts, list):
         raise _bad(source, f"'contacts' must be an array, got {_json_type(contacts)}")
-    ids = set()
-    for position, contact in enumerate(contacts):
-        if not isinstance(contact, dict) or not _is_id(contact.get("id")):
-            raise _bad(source, f"contacts[{position}] must be a contact object with a numeric id")
-        ids.add(contact["id"])
+    ids = {contact.get("id") for contact in contacts if type(contact) is dict}
+    if len(ids) != len(contacts) or not all(type(i) is int for i in ids):
+        for position, contact in enumerate(contacts):
+            if not isinstance(contact, dict) or not _is_id(contact.get("id")):
+                raise _bad(
+                    source, f"contacts[{position}] must be a contact object with a numeric id"
+                )
     if client["id"] not in ids:
         raise _bad(source, f"the matter's client (contact {client['id']}) is not in 'contacts'")
     for key in ("relationships", "custom_fields"):
@@ -180,7 +182,7 @@ def build_context(
             warnings.append(_twice_warning(by_id[contact_id], contact_id, label, seen[contact_id]))
             continue
         seen[contact_id] = label
-        found = rules.classify(label)
+        found = _classify(rules, label)
         record = by_id[contact_id]
         contact = _contact(record, label, found.role, fields, warnings)
         excluded = contact_id in exclude
@@ -196,6 +198,23 @@ def build_context(
 
 
 _CLIENT = Classification("", "Client", None)
+# Classifying (and the did-you-mean for unmatched labels) costs far more than the rest of a
+# contact; batch renders see the same few labels again and again. Keyed by the Relationships
+# object (kept alive here so its id is not reused).
+_CLASSIFIED: dict[int, tuple[Relationships, dict[str, Classification]]] = {}
+
+
+def _classify(rules: Relationships, label: str) -> Classification:
+    entry = _CLASSIFIED.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        if len(_CLASSIFIED) > 64:
+            _CLASSIFIED.clear()
+        entry = _CLASSIFIED[id(rules)] = (rules, {})
+    cache = entry[1]
+    found = cache.get(label)
+    if found is None:
+        found = cache[label] = rules.classify(label)
+    return found
 
 
 def _check_exclusions(

@@ -79,21 +79,28 @@ class CustomFieldIndex:
         raw = record.get("custom_field_values")
         if not raw or not self.targets:
             return dict(self.empty)
+        usable = [
+            value
+            for value in raw
+            if isinstance(value, dict)
+            and value.get("id") is not None  # None: displayed in Clio but never given a value
+            and value.get("soft_deleted") is not True
+        ]
         by_id: dict[Any, dict[str, Any]] = {}
-        by_name: dict[str, dict[str, Any]] = {}
-        for value in raw:
-            if not isinstance(value, dict) or value.get("soft_deleted") is True:
-                continue
-            if value.get("id") is None:  # displayed in Clio but never given a value
-                continue
+        for value in usable:
             field = value.get("custom_field")
-            if isinstance(field, dict) and field.get("id") is not None:
-                by_id.setdefault(field["id"], value)
-            by_name.setdefault(_key(value.get("field_name")), value)
+            if isinstance(field, dict) and field.get("id") not in by_id:
+                by_id[field.get("id")] = value
+        by_name: dict[str, dict[str, Any]] | None = None
         out: dict[str, Any] = {}
         for target in self.targets:
             value = by_id.get(target.field_id) if target.field_id is not None else None
-            if value is None and target.name_key:
+            if value is None and target.field_id is None and target.name_key:
+                # No definition in the bundle: match the values' own field names.
+                if by_name is None:
+                    by_name = {}
+                    for item in usable:
+                        by_name.setdefault(_key(item.get("field_name")), item)
                 value = by_name.get(target.name_key)
             out[target.alias] = None if value is None else _typed(target, value, record, warnings)
         return out

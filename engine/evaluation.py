@@ -20,6 +20,7 @@ Type rules (issue 3; decisions marked *):
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -70,10 +71,20 @@ class Evaluation:
     """Answers, where each came from, the client record, and every runtime problem."""
 
     answer_set: AnswerSet
-    provenance: dict[str, Provenance]
+    raws: dict[str, tuple[AnswerRule, Any]]  # answer name -> (rule, raw result before typing)
     errors: list[Problem] = field(default_factory=list)
     client_record: ClientRecord = ClientRecord(None, None)
     client_record_errors: list[Problem] = field(default_factory=list)
+
+    @property
+    def provenance(self) -> dict[str, Provenance]:
+        """Where each answer came from (built on demand: rendering never needs it)."""
+        return {
+            name: Provenance(
+                rule.value.source, rule.each.source if rule.each else None, raw, _paths(rule)
+            )
+            for name, (rule, raw) in self.raws.items()
+        }
 
 
 def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = False) -> Evaluation:
@@ -85,7 +96,7 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
     """
     data = context.data
     answers: list[Answer] = []
-    provenance: dict[str, Provenance] = {}
+    raws: dict[str, tuple[AnswerRule, Any]] = {}
     problems: list[Problem] = []
     lists: dict[str, Any] = {}
     for rule in mapping.answers:
@@ -95,14 +106,12 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
             problems.append(failure.problem)
             continue
         answers.append(answer)
-        provenance[rule.name] = Provenance(
-            rule.value.source, rule.each.source if rule.each else None, raw, _paths(rule)
-        )
+        raws[rule.name] = (rule, raw)
     if problems and not keep_going:
         raise EvaluationError(problems)
     record, record_errors = _client_record(mapping, data)
     return Evaluation(
-        AnswerSet(mapping.title, tuple(answers)), provenance, problems, record, record_errors
+        AnswerSet(mapping.title, tuple(answers)), raws, problems, record, record_errors
     )
 
 
@@ -140,7 +149,7 @@ def _run(
     entry: tuple[int, Any] | None = None,
 ) -> Any:
     try:
-        return expression(data)
+        return expression.evaluate(data)
     except jp_errors.JMESPathTypeError as error:
         expected = " or ".join(error.expected_types)
         message = f"{error.function_name}() expects {expected}, got {error.actual_type}"
@@ -224,10 +233,15 @@ def _kind(value: Any) -> str:
 
 
 def _paths(rule: AnswerRule) -> tuple[tuple[str, ...], ...]:
-    own = field_paths(rule.value.ast)
-    if rule.each is None:
+    return _paths_of(rule.value, rule.each)
+
+
+@functools.lru_cache(maxsize=4096)  # Expressions hash by source: computed once per expression
+def _paths_of(value: Expression, each: Expression | None) -> tuple[tuple[str, ...], ...]:
+    own = field_paths(value.ast)
+    if each is None:
         return tuple(own)
-    prefixes = field_paths(rule.each.ast) or [()]
+    prefixes = field_paths(each.ast) or [()]
     return tuple(prefixes) + tuple((*p, "[]", *path) for p in prefixes[:1] for path in own)
 
 
