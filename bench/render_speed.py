@@ -43,7 +43,7 @@ SPOUSE = {"husband", "wife", "spouse", "partner"}
 CHILD = {"son", "stepson", "daughter", "stepdaughter", "child", "children", "stepchild",
          "stepchildren"}  # fmt: skip
 GRANDCHILD = {"grandchild", "grandchildren", "granddaughter", "grandson"}
-FORBIDDEN = {c: None for c in [*range(0, 9), 11, 12, *range(14, 32)]}
+FORBIDDEN = dict.fromkeys([*range(9), 11, 12, *range(14, 32)])
 
 
 def esc(text: str) -> str:

@@ -94,15 +94,15 @@ class CustomFieldIndex:
         by_name: dict[str, dict[str, Any]] | None = None
         out: dict[str, Any] = {}
         for target in self.targets:
-            value = by_id.get(target.field_id) if target.field_id is not None else None
-            if value is None and target.field_id is None and target.name_key:
+            found = by_id.get(target.field_id) if target.field_id is not None else None
+            if found is None and target.field_id is None and target.name_key:
                 # No definition in the bundle: match the values' own field names.
                 if by_name is None:
                     by_name = {}
                     for item in usable:
                         by_name.setdefault(_key(item.get("field_name")), item)
-                value = by_name.get(target.name_key)
-            out[target.alias] = None if value is None else _typed(target, value, record, warnings)
+                found = by_name.get(target.name_key)
+            out[target.alias] = None if found is None else _typed(target, found, record, warnings)
         return out
 
 
