@@ -1,6 +1,9 @@
 """Search results as a table for people, readable in 100 columns.
 
 Stage: presentation only (rows from `ClioClient.search` -> text); no I/O, no httpx.
+Columns take the width their values need; when the line would pass 100 columns the widest of
+number, client and description give way one character at a time (never below 12), so all three
+stay readable. The id, status and date are never cut.
 """
 
 from __future__ import annotations
@@ -8,29 +11,44 @@ from __future__ import annotations
 from typing import Any
 
 WIDTH = 100
+MIN_WIDTH = 12
 COLUMNS = [
-    ("ID", "id", 7),
-    ("NUMBER", "display_number", 18),
-    ("CLIENT", "client_name", 22),
-    ("STATUS", "status", 7),
-    ("OPENED", "open_date", 10),
+    ("ID", "id"),
+    ("NUMBER", "display_number"),
+    ("CLIENT", "client_name"),
+    ("STATUS", "status"),
+    ("OPENED", "open_date"),
+    ("DESCRIPTION", "description"),
 ]
+SHRINKABLE = (1, 2, 5)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
 
 
 def _cell(value: Any, width: int) -> str:
-    text = "" if value is None else " ".join(str(value).split())
+    text = _text(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _widths(rows: list[dict[str, Any]]) -> list[int]:
+    widths = [max(len(t), *(len(_text(r.get(k))) for r in rows)) for t, k in COLUMNS]
+    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+        column = max(SHRINKABLE, key=lambda i: widths[i])
+        if widths[column] <= MIN_WIDTH:
+            break
+        widths[column] -= 1
+    return widths
+
+
 def format_matters(rows: list[dict[str, Any]]) -> str:
-    """Fixed columns, the description takes what is left of 100 columns."""
+    """One line per matter, a header first; an empty result says so."""
     if not rows:
         return "No matters found.\n"
-    fixed = sum(width + 2 for _, _, width in COLUMNS)
-    rest = WIDTH - fixed
-    header = "".join(f"{title:<{width}}  " for title, _, width in COLUMNS) + "DESCRIPTION"
-    lines = [header.rstrip()]
+    widths = _widths(rows)
+    lines = ["  ".join(f"{t:<{w}}" for (t, _), w in zip(COLUMNS, widths, strict=True)).rstrip()]
     for row in rows:
-        cells = "".join(f"{_cell(row.get(key), width):<{width}}  " for _, key, width in COLUMNS)
-        lines.append((cells + _cell(row.get("description"), rest)).rstrip())
+        cells = [_cell(row.get(k), w).ljust(w) for (_, k), w in zip(COLUMNS, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
     return "\n".join(lines) + "\n"

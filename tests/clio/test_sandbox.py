@@ -105,8 +105,10 @@ CASES = [
 
 
 @functools.cache
-def schema_for(spec_path: str) -> dict[str, Any]:
-    return response_schema(SPEC, spec_path)
+def schema_for(spec_path: str) -> jsonschema.Draft202012Validator:
+    schema = response_schema(SPEC, spec_path)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +144,7 @@ def test_responses_validate_against_the_spec(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    jsonschema.validate(body, schema_for(spec_path))
+    schema_for(spec_path).validate(body)
     data = body["data"]
     assert data, "the case should return records"
     if isinstance(data, list):
@@ -419,3 +421,17 @@ def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(MapctlError) as info:
         load_data_file(path)
     assert str(path) in info.value.message and message in info.value.message
+
+
+def test_the_translated_schemas_do_reject_wrong_shapes() -> None:
+    """The faithfulness check is not vacuous: wrong types and a missing `data` fail."""
+    validator = schema_for("/matters/{id}.json")
+    bad: dict[str, Any]
+    for bad in (
+        {"data": {"id": "9002"}},
+        {"data": {"client": {"name": 5}}},
+        {"matter": {}},
+        {"data": {"relationships": {"id": 1}}},
+    ):
+        assert not validator.is_valid(bad), bad
+    assert validator.is_valid({"data": {"id": 1, "description": None, "client": None}})
