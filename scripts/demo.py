@@ -46,7 +46,7 @@ def run(env: dict[str, str], *args: str, show: bool = True) -> str:
     )
     if show:
         print(done.stdout, end="", flush=True)
-    print(done.stderr, end="", file=sys.stderr, flush=True)
+    print(done.stderr, end="", flush=True)  # interleaved as on a terminal
     if done.returncode != 0:
         raise SystemExit(f"demo stopped: `mapctl {shlex.join(args)}` exited {done.returncode}")
     return done.stdout
@@ -80,6 +80,15 @@ def contact_to_remove(env: dict[str, str]) -> tuple[int, str]:
     return int(chosen["id"]), str(chosen["name"])
 
 
+def show_answer_file(import_output: str, lines: int = 14) -> None:
+    """The first lines of the answer file the import wrote (its path is in the output)."""
+    marker = "answer file: "
+    path = next(line.split(marker, 1)[1] for line in import_output.splitlines() if marker in line)
+    text = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    print(f"\n# the answer file ({len(text)} lines; HotDocs reads it into the interview):")
+    print("\n".join(f"  {line.expandtabs(2)}" for line in text[:lines]) + "\n  ...")
+
+
 def main() -> None:
     started = time.perf_counter()
     shutil.rmtree(HOME, ignore_errors=True)
@@ -100,7 +109,8 @@ def main() -> None:
         run(env, "preview", MATTER)
         contact_id, name = contact_to_remove(env)
         print(f"\n# import without the {name} (contact {contact_id})")
-        run(env, "import", MATTER, "--yes", "--exclude", str(contact_id))
+        imported = run(env, "import", MATTER, "--yes", "--exclude", str(contact_id))
+        show_answer_file(imported)
         run(env, "clients")
         requests = len(sandbox.requests)
     seconds = time.perf_counter() - started
