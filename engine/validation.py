@@ -180,7 +180,7 @@ def mapping_files(paths: Sequence[str]) -> list[str | None]:
             found.append(path)
             continue
         inside = sorted(
-            os.path.join(path, str(p.relative_to(path)))
+            os.path.normpath(os.path.join(path, str(p.relative_to(path))))
             for p in FsPath(path).rglob("*")
             if p.suffix in (".yaml", ".yml") and p.is_file() and not _hidden(p, path)
         )
