@@ -260,8 +260,9 @@ def render(
     if len(bundles) > 1 and out_dir is None:
         raise click.UsageError("several bundles need --out-dir DIR (one answer file each)")
     stems = [p.stem for p in bundles]
-    if len(set(stems)) != len(stems):
-        raise click.UsageError("two bundles have the same file name; their outputs would collide")
+    clash = next((s for n, s in enumerate(stems) if s in stems[:n]), None)
+    if clash is not None:
+        raise click.UsageError(f"two bundles are named {clash!r}: their answer files would collide")
     compiled = compile_mapping(mapping)  # once, before reading any bundle
     options = {
         "today": _render_date(today),

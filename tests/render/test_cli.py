@@ -267,3 +267,35 @@ def test_functions_are_listed_from_the_code(run_cli: RunCli) -> None:
     names = {f["name"] for f in listed}
     assert {"lower", "upper", "trim", "format", "split", "replace", "length", "sort_by"} <= names
     assert all(f["example"] for f in listed if not f["builtin"])
+
+
+def test_batch_shows_a_progress_bar_on_a_terminal(
+    run_cli: RunCli, tmp_path: Path, mapctl_home: Path
+) -> None:
+    from cli import AppState
+
+    out = tmp_path / "out"
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home)}, interactive=True)
+    shutil.copy(CASES / "no-spouse" / "bundle.json", tmp_path / "no-spouse.json")
+    result = run_cli(
+        "render",
+        BLENDED,
+        str(tmp_path / "no-spouse.json"),
+        "--out-dir",
+        str(out),
+        *DAY,
+        state=state,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Rendering" in result.stderr
+    assert result.stderr.endswith(f"rendered 2 of 2 bundles into {out}\n")
+
+
+def test_batch_refuses_two_bundles_with_the_same_name(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli(
+        "render", BLENDED, str(CASES / "no-spouse" / "bundle.json"), "--out-dir", str(tmp_path)
+    )
+    assert result.exit_code == 2
+    assert (
+        "Error: two bundles are named 'bundle': their answer files would collide" in result.stderr
+    )

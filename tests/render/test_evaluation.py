@@ -210,3 +210,43 @@ def test_evaluation_is_deterministic():
     rules = [rule("name", "name", each="related"), rule("n", "length(related)", "number")]
     first = evaluate(mapping(*rules), context_for(FAMILY)).answer_set
     assert all(evaluate(mapping(*rules), context_for(FAMILY)).answer_set == first for _ in range(3))
+
+
+def test_property_any_unicode_in_any_text_field_renders_and_reads_back() -> None:
+    import json
+    import random
+
+    from engine.answerfile import read_answer_file, remove_forbidden, render_xml
+
+    rnd = random.Random(3)
+    fields = ("name", "first_name", "last_name", "title", "prefix")
+    rules = [rule(f"Client {f}", f"client.{f}") for f in fields] + [
+        rule("Kids", "name", each="children")
+    ]
+    for _ in range(150):
+        texts = {
+            f: "".join(
+                chr(
+                    rnd.choice(
+                        [
+                            rnd.randint(0, 0x7F),
+                            rnd.randint(0x80, 0xFFFF),
+                            rnd.randint(0x10000, 0x10FFFF),
+                        ]
+                    )
+                )
+                for _ in range(rnd.randint(1, 12))
+            )
+            for f in fields
+        }
+        client = {**contact(5001, "x"), **texts}
+        kid = contact(2, texts["title"])
+        bundle = json.loads(json.dumps(make_bundle(client, [("Son", kid)])))
+        ev = evaluate(mapping(*rules), context_for(bundle))
+        back = {a.name: a.value for a in read_answer_file(render_xml(ev.answer_set)).answers}
+        for f in fields:
+            expected = remove_forbidden(texts[f])
+            assert back.get(f"Client {f}") == (expected or None), (f, texts[f])
+        assert back.get("Kids", ()) == (
+            (remove_forbidden(texts["title"]),) if remove_forbidden(texts["title"]) else ()
+        )
