@@ -340,6 +340,7 @@ def _approval_page(params: dict[str, str]) -> Response:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ClioSandbox/1.0"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
 
     def _serve(self, method: str) -> None:
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]

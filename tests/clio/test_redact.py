@@ -1,0 +1,153 @@
+"""Redaction: personal data replaced by stable fakes; ids, labels and picklist values kept."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from typing import Any
+
+from engine.clio.client import CONTACT_FIELDS
+from engine.clio.sandbox_api import Api, Store
+from engine.clio.seed import demo_data
+from engine.redact import redact_bundle
+
+PERSONAL = [
+    "Pritchett",
+    "Gloria",
+    "Dunphy",
+    "Delgado",
+    "Tucker",
+    "Marshall",
+    "Jay ",
+    "jay.pritchett@example.com",
+    "900-12-3456",
+    "900-65-4321",
+    "1947-05-23",
+    "1971-05-13",
+    "Closets",
+    "Prefers morning",
+    "pritchettclosets",
+]
+
+
+def demo_bundle() -> dict[str, Any]:
+    api = Api(Store(demo_data()), "http://sandbox")
+    matter = api.handle(
+        "/api/v4/matters/9002.json",
+        [
+            (
+                "fields",
+                "id,display_number,description,client{id,name,first_name,last_name},"
+                "relationships{id,description,contact}",
+            )
+        ],
+    ).body["data"]
+    rels = matter.pop("relationships")
+    ids = [5001, *(r["contact"]["id"] for r in rels)]
+    query = [("ids[]", str(i)) for i in ids] + [("fields", CONTACT_FIELDS)]
+    contacts = api.handle("/api/v4/contacts.json", query).body["data"]
+    fields = api.handle(
+        "/api/v4/custom_fields.json", [("fields", "id,name,field_type,picklist_options{id,option}")]
+    ).body["data"]
+    return {
+        "bundle_version": 1,
+        "matter": matter,
+        "contacts": contacts,
+        "relationships": [
+            {"id": r["id"], "description": r["description"], "contact": {"id": r["contact"]["id"]}}
+            for r in rels
+        ],
+        "custom_fields": fields,
+    }
+
+
+def strip_personal(value: Any) -> Any:
+    """The structure with every string/number of personal data replaced by its type."""
+    if isinstance(value, dict):
+        return {k: strip_personal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_personal(v) for v in value]
+    return type(value).__name__
+
+
+def test_no_personal_data_is_left() -> None:
+    text = json.dumps(redact_bundle(demo_bundle()))
+    for word in PERSONAL:
+        assert word not in text, word
+
+
+def test_structure_ids_labels_and_picklists_are_kept() -> None:
+    bundle = demo_bundle()
+    redacted = redact_bundle(bundle)
+    assert strip_personal(redacted) == strip_personal(bundle)
+    assert redacted["relationships"] == bundle["relationships"]
+    assert redacted["custom_fields"] == bundle["custom_fields"]
+    for before, after in zip(bundle["contacts"], redacted["contacts"], strict=True):
+        assert after["id"] == before["id"] and after["type"] == before["type"]
+        kept = [
+            (v["field_type"], v["value"])
+            for v in before["custom_field_values"]
+            if v["field_type"] in ("picklist", "checkbox", "numeric", "contact", "matter")
+        ]
+        assert kept == [
+            (v["field_type"], v["value"])
+            for v in after["custom_field_values"]
+            if v["field_type"] in ("picklist", "checkbox", "numeric", "contact", "matter")
+        ]
+    assert bundle == demo_bundle()  # the input is not modified
+
+
+def test_the_same_person_gets_the_same_fake_everywhere() -> None:
+    redacted = redact_bundle(demo_bundle())
+    jay = redacted["contacts"][0]
+    assert redacted["matter"]["client"]["name"] == jay["name"]
+    assert jay["last_name"] in redacted["matter"]["display_number"]
+    assert redacted["matter"]["description"].endswith(jay["name"])
+    assert jay["email_addresses"][0]["address"] == jay["primary_email_address"]
+    assert jay["primary_email_address"].startswith(
+        f"{jay['first_name']}.{jay['last_name']}".lower()
+    )
+    surnames = {c["last_name"] for c in redacted["contacts"][:2]}  # Jay and Gloria Pritchett
+    assert len(surnames) == 1
+    assert redact_bundle(demo_bundle()) == redacted  # deterministic across runs
+
+
+def test_birth_dates_stay_plausible() -> None:
+    bundle, redacted = demo_bundle(), redact_bundle(demo_bundle())
+    for before, after in zip(bundle["contacts"], redacted["contacts"], strict=True):
+        if before["date_of_birth"]:
+            assert after["date_of_birth"] != before["date_of_birth"]
+            assert abs(int(after["date_of_birth"][:4]) - int(before["date_of_birth"][:4])) <= 1
+
+
+def test_sensitive_fields_from_the_mapping_are_redacted_too() -> None:
+    plain = redact_bundle(demo_bundle())
+    extra = redact_bundle(demo_bundle(), ["Date of Marriage", 71008])
+
+    def value(bundle: dict[str, Any], name: str) -> Any:
+        return next(
+            v["value"]
+            for v in bundle["contacts"][0]["custom_field_values"]
+            if v["field_name"] == name
+        )
+
+    assert value(plain, "Date of Marriage") == "2007-06-16"
+    assert value(extra, "Date of Marriage") not in ("2007-06-16", None)
+    assert value(extra, "Social Security Number").startswith("9")
+    assert len(value(extra, "Social Security Number")) == len("900-12-3456")
+
+
+def test_random_bundles_keep_shape_and_lose_names() -> None:
+    """Property test (fixed seed): any mix of contacts keeps its shape and loses its names."""
+    rng = random.Random(7)
+    base = demo_bundle()
+    for _ in range(30):
+        bundle = copy.deepcopy(base)
+        bundle["contacts"] = rng.sample(base["contacts"], rng.randint(1, len(base["contacts"])))
+        redacted = redact_bundle(bundle)
+        assert strip_personal(redacted) == strip_personal(bundle)
+        for contact in bundle["contacts"]:
+            for key in ("first_name", "last_name"):
+                if contact[key]:
+                    assert contact[key] not in json.dumps(redacted["contacts"])
