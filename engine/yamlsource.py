@@ -162,7 +162,7 @@ def parse(text: str, file: str) -> Document:
     in `Document.problems` and never raised."""
     doc = Document(file, text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.YAMLError as error:
         doc.problems.append(_yaml_problem(error, doc))
         return doc
@@ -180,6 +180,18 @@ def parse(text: str, file: str) -> Document:
         doc.problems.append(error.problem)
         doc.data = None
     return doc
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """libyaml's composer when PyYAML has it (10x faster: `mapctl validate` starts fast), the
+    pure-Python one otherwise and for every error, so messages are the same everywhere."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)  # type: ignore[no-any-return]
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def decode(data: bytes, file: str) -> tuple[str | None, Problem | None]:
