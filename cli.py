@@ -789,7 +789,7 @@ def preview(
     \b
     Examples:
       mapctl preview 00002-Pritchett
-      mapctl preview 00002-Pritchett --exclude 5030 --format json
+      mapctl preview 00002-Pritchett --exclude 5015 --format json
     """
     import json
 
@@ -848,12 +848,18 @@ def import_(
     Shows the preview, lets you remove contacts by their number, asks to confirm, then writes
     the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
     records the client in the ledger. A client already imported is refused (exit 1); nothing
-    existing is overwritten. Without a terminal, pass --yes (questions skipped).
+    existing is overwritten. Without a terminal, pass --yes (questions skipped). In the
+    dialogue, remove contacts by their number in the list: "14", "3, 14" or "11-13".
 
     \b
     Examples:
       mapctl import 00002-Pritchett
-      mapctl import 00002-Pritchett --yes --exclude 5030 --out ./clients
+      mapctl import 00002-Pritchett --yes --exclude 5015 --out ./clients
+
+    \b
+    Exit codes: 0 imported; 1 refused (client already imported, folder exists), invalid
+    mapping, answers that fail, or cancelled at the question; 2 no terminal and no --yes;
+    3 Clio unreachable or refused.
     """
     from engine.compilation import compile_mapping
     from engine.importing import check_not_imported, import_client

@@ -197,3 +197,10 @@ def test_clients_on_a_fresh_home_creates_nothing(run_cli: Any, mapctl_home: Path
     )
     assert run_cli("clients", "--format", "json").stdout == "[]\n"
     assert list(mapctl_home.iterdir()) == []
+
+
+def test_matter_by_id_or_display_number(run_cli: Any, clio_env: dict[str, str]) -> None:
+    by_number = run_cli("preview", MATTER, "--format", "json", env=clio_env)
+    by_id = run_cli("preview", "9002", "--format", "json", env=clio_env)
+    assert (by_number.exit_code, by_id.exit_code) == (0, 0), by_id.output
+    assert by_id.stdout == by_number.stdout
