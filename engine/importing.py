@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.answerfile import render_xml
 from engine.clientfolder import (
     client_folder_name,
     publish,
@@ -33,6 +34,7 @@ from engine.clientfolder import (
 )
 from engine.context import ContactView, Context, build_context
 from engine.errors import EvaluationError
+from engine.evaluation import evaluate
 from engine.ledger import ClientEntry, Ledger, already_exists
 from engine.model import AnswerSet, CompiledMapping
 
@@ -205,8 +207,6 @@ def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folde
 
 def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:
     """The answers and the client record's name and notes; any error: EvaluationError."""
-    from engine.evaluation import evaluate
-
     evaluation = evaluate(mapping, context)  # raises EvaluationError listing failing answers
     problems = [*evaluation.errors, *evaluation.client_record_errors]
     if problems:
@@ -224,8 +224,6 @@ def _client_files(
     notes: str,
     now: datetime.datetime,
 ) -> tuple[ClientEntry, dict[str, bytes]]:
-    from engine.answerfile import render_xml
-
     xml = render_xml(answers)
     answer_name = safe_component(mapping.title.lower(), fallback="answers") + ".anx"
     matter = bundle["matter"]
