@@ -350,3 +350,43 @@ def test_sandbox_command_bad_data(run_cli: Any, tmp_path: Path) -> None:
         1,
         f"error: {bad}: 'matters' must be a list of Clio records\n",
     )
+
+
+def test_fetch_redact_with_a_mapping_redacts_its_sensitive_fields(
+    run_cli: Any, clio_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "firm.yaml"
+    mapping.write_text(
+        "version: 1\n"
+        "custom_fields:\n"
+        "  wed: {name: Date of Marriage, sensitive: true}\n"
+        "answers:\n"
+        "  Client Name: client.name\n"
+        "  Marriage Date: {type: date, value: client.custom.wed}\n"
+    )
+    env = connect_via_cli(run_cli, clio_sandbox)
+    result = run_cli("fetch", "00002-Pritchett", "--redact", "-m", str(mapping), env=env)
+    assert result.exit_code == 0, result.output
+    jay = json.loads(result.stdout)["contacts"][0]
+    wed = next(v for v in jay["custom_field_values"] if v["field_name"] == "Date of Marriage")
+    assert wed["value"] not in ("2007-06-16", None)
+    plain = json.loads(run_cli("fetch", "00002-Pritchett", "--redact", env=env).stdout)
+    plain_wed = next(
+        v
+        for v in plain["contacts"][0]["custom_field_values"]
+        if v["field_name"] == "Date of Marriage"
+    )
+    assert plain_wed["value"] == "2007-06-16"  # a date field is not free text: kept without -m
+
+
+def test_fetch_with_an_invalid_mapping_stops_before_clio(
+    run_cli: Any, clio_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "broken.yaml"
+    mapping.write_text("version: 1\nanswers: [\n")
+    env = connect_via_cli(run_cli, clio_sandbox)
+    before = len(clio_sandbox.requests)
+    result = run_cli("fetch", "00002-Pritchett", "--redact", "-m", str(mapping), env=env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{mapping}:")
+    assert len(clio_sandbox.requests) == before
