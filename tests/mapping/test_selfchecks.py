@@ -33,6 +33,16 @@ def test_every_mapping_starts_with_the_schema_modeline(path):
     assert first == "# yaml-language-server: $schema=../schemas/mapping.schema.json"
 
 
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "tests" / "invalid").rglob("*.yaml") if p.parent.name != "not-utf8"),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_invalid_cases_also_point_editors_at_the_schema(path):
+    first = path.read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../../schemas/mapping.schema.json"
+
+
 def test_the_bundled_mappings_are_the_repo_mappings():
     assert bundled_mapping_names() == sorted(p.name for p in MAPPINGS)
 
