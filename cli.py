@@ -822,6 +822,14 @@ def preview(
     help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
 )
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to report the new client: text for people, JSON for scripts.",
+)
+@click.option(
     "-y", "--yes", is_flag=True, help="Import without questions (needed when not on a terminal)."
 )
 @click.option("--region", type=click.Choice(_REGIONS), help="Clio region (sets the host).")
@@ -839,6 +847,7 @@ def import_(
     exclude: tuple[int, ...],
     mapping: Path | None,
     out_dir: Path | None,
+    fmt: str,
     yes: bool,
     region: str | None,
     today: datetime | None,
@@ -887,7 +896,12 @@ def import_(
         exclude=chosen,
         out_dir=out_dir,
     )
-    click.echo(format_import(result))
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_import(result))
 
 
 def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:

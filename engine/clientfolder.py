@@ -17,9 +17,11 @@ capped at 60 characters and never empty or ending in a dot or space.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from engine.errors import ImportRefused, MapctlError
 MAX_NAME_CHARS = 60
 FOLDER_MODE = 0o700  # the folder holds personal data (birth dates, SSN): only its owner reads it
 FILE_MODE = 0o600
+STALE_AFTER = 3600.0  # seconds after which a leftover staging folder is surely dead
 _WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{stem}{n}" for stem in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"]
@@ -99,6 +102,7 @@ def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterat
     there when the block ends (after a successful `publish` it is gone)."""
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(parent, name)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
     except OSError as error:
         raise MapctlError(
@@ -116,6 +120,16 @@ def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterat
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale_staging(parent: Path, name: str, *, older_than: float = STALE_AFTER) -> None:
+    """Remove what an import killed mid-way (power cut, SIGKILL) left behind: this client's
+    staging folders older than `older_than` seconds (a live import stages for milliseconds)."""
+    limit = time.time() - older_than
+    for leftover in parent.glob(f".{glob.escape(name)}.*.partial"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < limit:
+                shutil.rmtree(leftover)
 
 
 def publish(

@@ -110,6 +110,22 @@ class ImportResult:
     preview: Preview
     unanswered: tuple[str, ...]  # required answers left unanswered (the interview will ask)
 
+    def as_json(self) -> dict[str, Any]:
+        """The new client and its review list, for scripts (`mapctl import --format json`)."""
+        shown = self.preview.as_json()
+        return {
+            "client": self.entry.as_json(),
+            "folder": str(self.folder),
+            "matter": shown["matter"],
+            "contacts": shown["contacts"],
+            "review": {
+                "unanswered_required": list(self.unanswered),
+                "unmatched_labels": shown["unmatched_labels"],
+                "excluded": [c.as_json() for c in self.preview.excluded],
+                "warnings": list(self.preview.warnings),
+            },
+        }
+
 
 def matter_summary(matter: dict[str, Any]) -> dict[str, Any]:
     summary = {key: matter.get(key) for key in _MATTER_KEYS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,22 @@ def test_a_failed_rename_leaves_nothing(tmp_path: Path) -> None:
         with staged_folder(tmp_path, "x", {"a": b"1"}) as staging:
             publish(staging, tmp_path / "x", rename=broken)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_staging_folders_of_a_killed_import_are_swept(tmp_path: Path) -> None:
+    old = tmp_path / ".Pritchett-Jay-5001.abc123.partial"
+    fresh = tmp_path / ".Pritchett-Jay-5001.def456.partial"
+    other = tmp_path / ".Dunphy-Phil-5011.abc123.partial"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "client.json").write_text("{}")
+    two_hours_ago = time.time() - 7200
+    for folder in (old, other):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    with staged_folder(tmp_path, "Pritchett-Jay-5001", {"a": b"1"}) as staging:
+        publish(staging, tmp_path / "Pritchett-Jay-5001")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".Dunphy-Phil-5011.abc123.partial",  # another client's: not ours to judge
+        ".Pritchett-Jay-5001.def456.partial",  # recent: may be a live import
+        "Pritchett-Jay-5001",
+    ]

@@ -204,3 +204,44 @@ def test_matter_by_id_or_display_number(run_cli: Any, clio_env: dict[str, str]) 
     by_id = run_cli("preview", "9002", "--format", "json", env=clio_env)
     assert (by_number.exit_code, by_id.exit_code) == (0, 0), by_id.output
     assert by_id.stdout == by_number.stdout
+
+
+def test_import_json_to_another_folder(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "firm share"
+    state = at_noon(clio_env, mapctl_home)
+    result = run_cli(
+        "import",
+        MATTER,
+        "--yes",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        "--exclude",
+        "5014",
+        "--exclude",
+        str(COMPANY),
+        state=state,
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    folder = out / "Pritchett-Jay-5001"
+    assert list(data) == ["client", "folder", "matter", "contacts", "review"]
+    assert data["folder"] == str(folder)
+    assert data["client"]["answer_file"] == str(folder / "ils-client-interview.anx")
+    assert data["client"]["created_at"] == "2026-03-02T12:00:00Z"
+    assert [c["id"] for c in data["review"]["excluded"]] == [5014, COMPANY]
+    assert [c["label"] for c in data["review"]["unmatched_labels"]] == [
+        "Son-in-law",
+        "Son-in-Law",
+        "Ex-Wife",
+    ]
+    assert data["review"]["unanswered_required"] == []
+    assert listing(out) == [
+        "Pritchett-Jay-5001",
+        "Pritchett-Jay-5001/client.json",
+        "Pritchett-Jay-5001/ils-client-interview.anx",
+    ]
+    assert not (mapctl_home / "clients").exists()
