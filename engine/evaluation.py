@@ -23,6 +23,7 @@ import datetime
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -73,8 +74,24 @@ class Evaluation:
     answer_set: AnswerSet
     raws: dict[str, tuple[AnswerRule, Any]]  # answer name -> (rule, raw result before typing)
     errors: list[Problem] = field(default_factory=list)
-    client_record: ClientRecord = ClientRecord(None, None)
-    client_record_errors: list[Problem] = field(default_factory=list)
+    mapping: CompiledMapping | None = field(default=None, repr=False)
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def _record(self) -> tuple[ClientRecord, list[Problem]]:
+        if self.mapping is None:
+            return ClientRecord(None, None), []
+        return _client_record(self.mapping, self.data)
+
+    @property
+    def client_record(self) -> ClientRecord:
+        """The new client's name and notes (evaluated on first use: rendering never needs it)."""
+        return self._record[0]
+
+    @property
+    def client_record_errors(self) -> list[Problem]:
+        """Why the client record could not be made; the import refuses when there are any."""
+        return self._record[1]
 
     @property
     def provenance(self) -> dict[str, Provenance]:
@@ -100,6 +117,18 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
     problems: list[Problem] = []
     lists: dict[str, Any] = {}
     for rule in mapping.answers:
+        if rule.each is None:  # fast path; on any failure the slow path below reports it
+            try:
+                raw = rule.value.evaluate(data)
+                value = (
+                    None if raw is None or raw == "" or raw == [] else _CONVERTERS[rule.type](raw)
+                )
+            except Exception:  # noqa: BLE001 - re-run below with full error reporting
+                pass
+            else:
+                answers.append(Answer(rule.name, rule.type, value))
+                raws[rule.name] = (rule, raw)
+                continue
         try:
             answer, raw = _answer(rule, data, lists)
         except _RuleFailure as failure:
@@ -109,10 +138,7 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
         raws[rule.name] = (rule, raw)
     if problems and not keep_going:
         raise EvaluationError(problems)
-    record, record_errors = _client_record(mapping, data)
-    return Evaluation(
-        AnswerSet(mapping.title, tuple(answers)), raws, problems, record, record_errors
-    )
+    return Evaluation(AnswerSet(mapping.title, tuple(answers)), raws, problems, mapping, data)
 
 
 class _RuleFailure(Exception):
@@ -282,6 +308,11 @@ def to_date(raw: Any) -> datetime.date:
     if isinstance(raw, datetime.date):
         return raw
     if isinstance(raw, str):
+        if len(raw) == 10 and raw[4] == "-" and raw[7] == "-" and raw.isascii():
+            try:  # the common case; fromisoformat alone would also take 2020-W01-1 forms
+                return datetime.date.fromisoformat(raw)
+            except ValueError:
+                pass
         match = _ISO_DATE.match(raw.strip())
         if match:
             try:
@@ -315,7 +346,7 @@ def to_choices(raw: Any) -> tuple[str, ...] | None:
     return chosen or None
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": to_text,
     "number": to_number,
     "date": to_date,
