@@ -75,6 +75,8 @@ def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, l
     ]
     if site.scope == "root":
         problems.extend(_root_name_problems(site, ast, tokens))
+    else:
+        problems.extend(_element_scope_problems(site, ast, tokens))
     if site.gives_list and ast.get("type") == "literal" and not isinstance(ast.get("value"), list):
         problems.append(
             _at(
@@ -332,6 +334,26 @@ def _root_name_problems(
             f"{', '.join(CONTEXT_NAMES[:-1])} or {CONTEXT_NAMES[-1]})",
             "unknown-name",
             hint=hint,
+            length=len(name),
+        )
+
+
+def _element_scope_problems(
+    site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    """With `each`, `value` sees one element (a contact): `client.name` there is always null."""
+    for name in dict.fromkeys(root_names(ast)):
+        if name not in CONTEXT_NAMES:
+            continue
+        token = next((t for t in tokens if t["value"] == name and "identifier" in t["type"]), None)
+        yield _at(
+            site,
+            token["start"] if token else 0,
+            f"{site.label}: '{name}' is not available inside `each`: value is evaluated on one "
+            "element at a time",
+            "each-scope",
+            hint="use the element's own fields (name, date_of_birth, relationship, custom.<alias>)"
+            ", or drop `each` to answer once",
             length=len(name),
         )
 
