@@ -344,10 +344,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        response = sandbox.handle(method, self.path, headers, body)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            response = sandbox.handle(method, self.path, headers, body)
+        except Exception as error:  # noqa: BLE001 - a sandbox bug answers 500, like a server
+            message = f"sandbox error: {type(error).__name__}: {error}"
+            response = Response(500, {"error": {"type": "InternalServerError", "message": message}})
         payload = (
             response.body
             if isinstance(response.body, bytes)

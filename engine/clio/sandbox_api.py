@@ -157,7 +157,7 @@ def _page(records: list[Record], query: Query, schema: str, url: str) -> Respons
     if offset > 0:
         previous = [*kept, ("page_token", _token(max(0, offset - limit)))]
         paging["previous"] = url + "?" + urlencode(previous)
-    data = [shape(r, spec, schema) for r in chunk]
+    data = [shape(_only_fields(r, query), spec, schema) for r in chunk]
     return Response(200, {"data": data, "meta": {"paging": paging, "records": len(records)}})
 
 
@@ -190,7 +190,22 @@ def _order(records: list[Record], query: Query, keys: dict[str, Callable[[Record
 def _show(record: Record | None, query: Query, schema: str, what: str) -> Response:
     if record is None:
         raise ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
-    return Response(200, {"data": shape(record, _fields(query, schema), schema)})
+    return Response(
+        200, {"data": shape(_only_fields(record, query), _fields(query, schema), schema)}
+    )
+
+
+def _only_fields(record: Record, query: Query) -> Record:
+    """`custom_field_ids[]`: only those custom field values come back."""
+    wanted = _int_list(query, "custom_field_ids[]")
+    if wanted is None or not isinstance(record.get("custom_field_values"), list):
+        return record
+    values = [
+        v
+        for v in record["custom_field_values"]
+        if (v.get("custom_field") or {}).get("id") in wanted
+    ]
+    return {**record, "custom_field_values": values}
 
 
 class Api:

@@ -435,3 +435,79 @@ def test_the_translated_schemas_do_reject_wrong_shapes() -> None:
     ):
         assert not validator.is_valid(bad), bad
     assert validator.is_valid({"data": {"id": 1, "description": None, "client": None}})
+
+
+def test_matter_contacts_lists_the_client_too(clio_sandbox: Sandbox, token: str) -> None:
+    body = get(
+        clio_sandbox,
+        token,
+        "/api/v4/matters/9002/contacts.json",
+        fields="id,name,is_client,relationship_name",
+    ).json()
+    assert body["data"][-1] == {
+        "id": 5001,
+        "name": "Jay Pritchett",
+        "is_client": True,
+        "relationship_name": "Client",
+    }
+    assert body["data"][0] == {
+        "id": 5002,
+        "name": "Gloria Pritchett",
+        "is_client": False,
+        "relationship_name": "Wife",
+    }
+    assert body["meta"]["records"] == 15
+    related = get(
+        clio_sandbox,
+        token,
+        "/api/v4/matters/9002/related_contacts.json",
+        fields="id,contact_id,relationship{description}",
+    ).json()
+    assert related["data"][0] == {
+        "id": 8001,
+        "contact_id": 5002,
+        "relationship": {"description": "Wife"},
+    }
+    rels = get(
+        clio_sandbox,
+        token,
+        "/api/v4/relationships.json",
+        matter_id="9002",
+        fields="id,description,contact{id,name}",
+    ).json()
+    assert rels["data"][-1] == {
+        "id": 8050,
+        "description": "Business",
+        "contact": {"id": 5015, "name": "Pritchett's Closets & Blinds"},
+    }
+
+
+def test_custom_field_ids_restrict_the_values(clio_sandbox: Sandbox, token: str) -> None:
+    response = httpx.get(
+        clio_sandbox.base_url + "/api/v4/contacts/5001.json",
+        params=[
+            ("custom_field_ids[]", "71003"),
+            ("custom_field_ids[]", "71001"),
+            ("fields", "id,custom_field_values{field_name,value}"),
+        ],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.json()["data"]["custom_field_values"] == [
+        {"field_name": "Gender", "value": "81001"},
+        {"field_name": "Marital Status", "value": "81022"},
+    ]
+
+
+def test_a_displayed_but_empty_value_has_a_null_id(clio_sandbox: Sandbox, token: str) -> None:
+    values = get(
+        clio_sandbox,
+        token,
+        "/api/v4/contacts/5004.json",
+        fields="id,custom_field_values{id,field_name,value,picklist_option}",
+    ).json()["data"]["custom_field_values"]
+    assert {
+        "id": None,
+        "field_name": "Citizenship",
+        "value": None,
+        "picklist_option": None,
+    } in values
