@@ -86,11 +86,12 @@ def explain(
     return out
 
 
-def show_value(value: Any, *, masked: bool = False) -> str:
-    """A value as people read it: JSON-ish, dates ISO, repeats as [..], unanswered as such."""
+def show_value(value: Any, *, masked: bool = False, repeated: bool = False) -> str:
+    """A value as people read it: JSON-ish, dates ISO, repeats as [..], unanswered as such;
+    masked: every answered entry (of a repeat too) shows MASK."""
     if masked:
-        if isinstance(value, tuple) and not _is_choice(value):
-            return "[" + ", ".join("(unanswered)" if v is None else MASK for v in value) + "]"
+        if repeated and isinstance(value, tuple):
+            return "[" + ", ".join(show_value(v, masked=True) for v in value) + "]"
         return "(unanswered)" if value is None else MASK
     if value is None:
         return "(unanswered)"
@@ -99,10 +100,6 @@ def show_value(value: Any, *, masked: bool = False) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(show_value(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
-
-
-def _is_choice(value: tuple[Any, ...]) -> bool:
-    return all(isinstance(v, str) for v in value)
 
 
 def fields_read(ast: dict[str, Any]) -> list[str]:
@@ -219,7 +216,11 @@ def _contact_line(view: Any) -> str:
 def _answer_lines(item: Explained, mapping: CompiledMapping) -> list[str]:
     rule = item.rule
     kind = rule.type + (f", one entry per {rule.each.source}" if rule.each else "")
-    value = "(failed: see below)" if item.failed else show_value(item.value, masked=item.sensitive)
+    value = (
+        "(failed: see below)"
+        if item.failed
+        else show_value(item.value, masked=item.sensitive, repeated=rule.each is not None)
+    )
     lines = [f"  {rule.name} ({kind}) = {value}", f"      expression: {rule.value.source}"]
     fields = describe_fields(rule, mapping)
     if fields:
@@ -265,18 +266,18 @@ def _answer_json(item: Explained, mapping: CompiledMapping) -> dict[str, Any]:
         "type": rule.type,
         "each": rule.each.source if rule.each else None,
         "expression": rule.value.source,
-        "value": _json_value(item.value, item.sensitive),
+        "value": _json_value(item.value, item.sensitive, rule.each is not None),
         "sensitive": item.sensitive,
         "failed": item.failed,
         "fields": describe_fields(rule, mapping),
     }
 
 
-def _json_value(value: Any, masked: bool) -> Any:
+def _json_value(value: Any, masked: bool, repeated: bool = False) -> Any:
     if value is None:
         return None
-    if isinstance(value, tuple) and not (masked and _is_choice(value)):
-        return [_json_value(v, masked) for v in value]
     if masked:
-        return MASK
+        return [_json_value(v, True) for v in value] if repeated else MASK
+    if isinstance(value, tuple):
+        return [_json_value(v, False) for v in value]
     return value.isoformat() if isinstance(value, datetime.date) else value

@@ -299,3 +299,39 @@ def test_batch_refuses_two_bundles_with_the_same_name(run_cli: RunCli, tmp_path:
     assert (
         "Error: two bundles are named 'bundle': their answer files would collide" in result.stderr
     )
+
+
+def test_explain_masks_sensitive_values_inside_repeats(run_cli: RunCli, tmp_path: Path) -> None:
+    bundle = json.loads(Path(BLENDED).read_text())
+    claire = next(c for c in bundle["contacts"] if c["id"] == 5003)
+    claire["custom_field_values"].append(
+        {
+            "id": "text_line-1",
+            "field_name": "Social Security Number",
+            "field_type": "text_line",
+            "value": "555-12-3456",
+            "soft_deleted": False,
+            "custom_field": {"id": 71006},
+        }
+    )
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "version: 1\nextends: ils-client-interview.yaml\nanswers:\n"
+        "  Child SSN TE: {each: children, value: custom.ssn}\n"
+    )
+    text = run_cli("explain", str(path), "-m", str(mapping), "Child SSN TE", *DAY).stdout
+    assert (
+        "  Child SSN TE (text, one entry per children) = [•••• (sensitive), (unanswered), (unanswered), (unanswered)]\n"
+        in text
+    )
+    report = json.loads(
+        run_cli(
+            "explain", str(path), "-m", str(mapping), "Child SSN TE", "--format", "json", *DAY
+        ).stdout
+    )
+    assert report["answers"][0]["value"] == ["•••• (sensitive)", None, None, None]
+    assert "555-12-3456" not in text and "555-12-3456" not in json.dumps(report)
+    rendered = run_cli("render", str(path), "-m", str(mapping), *DAY).stdout
+    assert "<TextValue>555-12-3456</TextValue>" in rendered  # the answer file itself has it
