@@ -572,7 +572,8 @@ def search(state: AppState, query: str, sort: str | None, fmt: str, region: str 
     from engine.clio.table import format_matters
 
     click.echo(format_matters(rows), nl=False)
-    click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+    if rows:
+        click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
 
 
 @main.command()

@@ -390,3 +390,27 @@ def test_fetch_with_an_invalid_mapping_stops_before_clio(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{mapping}:")
     assert len(clio_sandbox.requests) == before
+
+
+def test_search_with_no_result(run_cli: Any, clio_sandbox: Sandbox) -> None:
+    env = connect_via_cli(run_cli, clio_sandbox)
+    result = run_cli("search", "zzzz-nothing", env=env)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "No matters found.\n", "")
+    as_json = run_cli("search", "zzzz-nothing", "--format", "json", env=env)
+    assert as_json.stdout == "[]\n"
+
+
+def test_search_table_fits_100_columns_with_long_values() -> None:
+    from engine.clio.table import format_matters
+
+    row = {
+        "id": 1234567890,
+        "display_number": "00123-" + "Long" * 10,
+        "status": "Pending",
+        "client_name": "The Extremely Long Company Name Incorporated LLC",
+        "open_date": "2026-01-01",
+        "description": "An estate " * 20,
+    }
+    lines = format_matters([row]).splitlines()
+    assert max(len(line) for line in lines) == 100
+    assert "1234567890" in lines[1] and "Pending" in lines[1] and "2026-01-01" in lines[1]
