@@ -14,6 +14,7 @@ unchanged; nothing existing is overwritten. No printing, no click, no HTTP here 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -33,7 +34,7 @@ from engine.clientfolder import (
     staged_folder,
 )
 from engine.context import ContactView, Context, build_context
-from engine.errors import EvaluationError
+from engine.errors import EvaluationError, Problem
 from engine.evaluation import evaluate
 from engine.ledger import ClientEntry, Ledger, already_exists
 from engine.model import AnswerSet, CompiledMapping
@@ -223,12 +224,23 @@ def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folde
 
 def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:
     """The answers and the client record's name and notes; any error: EvaluationError."""
-    evaluation = evaluate(mapping, context)  # raises EvaluationError listing failing answers
+    try:
+        evaluation = evaluate(mapping, context)  # raises EvaluationError listing failing answers
+    except EvaluationError as error:
+        raise _nothing_imported(error.problems) from None
     problems = [*evaluation.errors, *evaluation.client_record_errors]
     if problems:
-        raise EvaluationError(problems)
+        raise _nothing_imported(problems)
     record = evaluation.client_record
     return evaluation.answer_set, (record.name or "").strip(), record.notes or ""
+
+
+def _nothing_imported(problems: list[Problem]) -> EvaluationError:
+    """The evaluation's problems, the last one saying that the import wrote nothing."""
+    last = problems[-1]
+    note = "nothing was imported; fix the mapping, then run the import again"
+    problems[-1] = dataclasses.replace(last, hint=f"{last.hint}; {note}" if last.hint else note)
+    return EvaluationError(problems)
 
 
 def _client_files(

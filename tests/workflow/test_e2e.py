@@ -245,3 +245,25 @@ def test_import_json_to_another_folder(
         "Pritchett-Jay-5001/ils-client-interview.anx",
     ]
     assert not (mapctl_home / "clients").exists()
+
+
+def test_answers_that_fail_write_nothing(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "firm.yaml"
+    mapping.write_text(
+        "version: 1\nextends: ils-client-interview.yaml\nanswers:\n"
+        "  Client Birth Date DA: {type: date, value: client.name}\n"
+    )
+    result = run_cli("import", MATTER, "--yes", "-m", str(mapping), env=clio_env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"{mapping}:4:45: error: answer 'Client Birth Date DA' (date): \"Jay Pritchett\" is not a "
+        "date (expected YYYY-MM-DD or an ISO date-time)\n"
+        "  at answers -> 'Client Birth Date DA'\n"
+        "  expression: client.name\n"
+        '  value: "Jay Pritchett"\n'
+        "  hint: nothing was imported; fix the mapping, then run the import again\n"
+    )
+    assert listing(mapctl_home / "clients") == []
+    assert run_cli("clients", "--format", "json", env=clio_env).stdout == "[]\n"
