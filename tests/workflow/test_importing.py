@@ -303,3 +303,27 @@ def test_two_imports_of_one_client_at_once_one_wins(mapctl_home: Path, tmp_path:
         assert [
             e.answer_file.startswith(str(tmp_path / winner)) for e in ledger.list_clients()
         ] == [True]
+
+
+def test_preview_shows_what_needs_attention(snapshot_txt: Any) -> None:
+    bundle = pritchett()
+    jay = bundle["contacts"][0]
+    jay.update(type="Company", name="Pritchett Holdings", first_name=None, last_name=None)
+    bundle["matter"]["client"]["name"] = "Pritchett Holdings"
+    bundle["contacts"][2].update(name=None, first_name=None, last_name=None)  # 5004: no name
+    bundle["relationships"][2]["description"] = "  Husband "  # 5005: a second spouse
+    shown = preview(bundle, mapping(), today=TODAY)
+    text = format_preview(shown)
+    assert text == snapshot_txt
+    assert "Warnings:" in text
+
+
+def test_a_company_client_gets_its_name_as_the_folder(mapctl_home: Path) -> None:
+    bundle = pritchett()
+    bundle["contacts"][0].update(
+        type="Company", name="Pritchett Holdings, LLC", first_name=None, last_name=None
+    )
+    result = run_import(mapctl_home, bundle=bundle)
+    assert result.folder.name == "Pritchett-Holdings-LLC-5001"
+    assert result.entry.name == "Pritchett Holdings, LLC"
+    assert "Client First Name TE" in result.unanswered
