@@ -511,3 +511,44 @@ def test_a_displayed_but_empty_value_has_a_null_id(clio_sandbox: Sandbox, token:
         "value": None,
         "picklist_option": None,
     } in values
+
+
+def test_error_bodies_follow_the_error_schema(clio_sandbox: Sandbox, token: str) -> None:
+    schemas = SPEC["components"]["schemas"]
+    error_schema = {**schemas["Error"], "components": {"schemas": schemas}}
+    validator = jsonschema.Draft202012Validator(error_schema)
+    for url, params in (
+        ("/api/v4/matters/1.json", {}),
+        ("/api/v4/matters.json", {"fields": "x"}),
+        ("/api/v4/matters.json", {"limit": "0"}),
+    ):
+        body = get(clio_sandbox, token, url, **params).json()
+        assert validator.is_valid(body), body
+        assert isinstance(body["error"]["type"], str) and body["error"]["message"]
+
+
+def test_real_requests_use_only_declared_parameters(run_cli: Any) -> None:
+    """The client's requests as the sandbox saw them, checked against the document."""
+    import re
+    import urllib.parse
+
+    from tests.clio.conftest import connect_via_cli
+    from tests.clio.spec_tools import declared_parameters
+
+    with Sandbox() as sandbox:
+        env = connect_via_cli(run_cli, sandbox)
+        start = len(sandbox.requests)
+        assert run_cli("search", "estate", env=env).exit_code == 0
+        assert run_cli("fetch", "00002-Pritchett", env=env).exit_code == 0
+        assert run_cli("fetch", "9002", env=env).exit_code == 0
+        templates = [
+            (re.compile("^/api/v4" + re.sub(r"\{[^}]+\}", r"\\d+", p) + "$"), p)
+            for p in SPEC["paths"]
+        ]
+        seen = sandbox.requests[start:]
+        assert len(seen) == 3 + 3 + 2  # search: 3 pages; fetch: 3; again: 2 (cached fields)
+        for _, target in seen:
+            parts = urllib.parse.urlsplit(target)
+            path = next(p for rx, p in templates if rx.match(parts.path))
+            names = {k for k, _ in urllib.parse.parse_qsl(parts.query)}
+            assert names <= declared_parameters(SPEC, path), target
