@@ -113,13 +113,14 @@ def _check_shapes(bundle: dict[str, Any], source: str) -> None:
     contacts = bundle.get("contacts")
     if not isinstance(contacts, list):
         raise _bad(source, f"'contacts' must be an array, got {_json_type(contacts)}")
-    ids = {contact.get("id") for contact in contacts if type(contact) is dict}
-    if len(ids) != len(contacts) or not all(type(i) is int for i in ids):
+    listed = [contact.get("id") if type(contact) is dict else None for contact in contacts]
+    if not all(type(i) is int for i in listed):
         for position, contact in enumerate(contacts):
             if not isinstance(contact, dict) or not _is_id(contact.get("id")):
                 raise _bad(
                     source, f"contacts[{position}] must be a contact object with a numeric id"
                 )
+    ids = set(listed)
     if client["id"] not in ids:
         raise _bad(source, f"the matter's client (contact {client['id']}) is not in 'contacts'")
     for key in ("relationships", "custom_fields"):

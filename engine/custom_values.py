@@ -40,11 +40,14 @@ class _Target:
 
     def __init__(self, spec: CustomFieldSpec, definition: dict[str, Any] | None) -> None:
         self.alias = spec.alias
-        self.field_id: int | None = definition.get("id") if definition else spec.id
+        field_id = definition.get("id") if definition else spec.id
+        self.field_id: int | None = field_id if type(field_id) is int else None
         self.name_key = _key(definition.get("name") if definition else spec.name)
-        self.field_type: str | None = definition.get("field_type") if definition else None
+        field_type = definition.get("field_type") if definition else None
+        self.field_type: str | None = field_type if isinstance(field_type, str) else None
         self.options: dict[str, str] = {}
-        for option in (definition or {}).get("picklist_options") or ():
+        options = (definition or {}).get("picklist_options")
+        for option in options if isinstance(options, list) else ():
             if isinstance(option, dict) and option.get("id") is not None:
                 label = option.get("option")
                 if isinstance(label, str):
@@ -77,7 +80,7 @@ class CustomFieldIndex:
     def values_for(self, record: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         """{alias: typed value or None} for one contact record."""
         raw = record.get("custom_field_values")
-        if not raw or not self.targets:
+        if not raw or not self.targets or not isinstance(raw, list):
             return dict(self.empty)
         usable = [
             value
@@ -89,8 +92,9 @@ class CustomFieldIndex:
         by_id: dict[Any, dict[str, Any]] = {}
         for value in usable:
             field = value.get("custom_field")
-            if isinstance(field, dict) and field.get("id") not in by_id:
-                by_id[field.get("id")] = value
+            field_id = field.get("id") if isinstance(field, dict) else None
+            if isinstance(field_id, int | str) and field_id not in by_id:
+                by_id[field_id] = value
         by_name: dict[str, dict[str, Any]] | None = None
         out: dict[str, Any] = {}
         for target in self.targets:
