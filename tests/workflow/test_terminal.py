@@ -72,3 +72,25 @@ def test_without_a_terminal_it_refuses_instead_of_waiting(
     assert done.returncode == 2, done.stderr
     assert done.stderr.endswith("pass --yes to import without questions\n")
     assert not (mapctl_home / "clients").exists()
+
+
+def test_two_processes_importing_one_client_one_wins(
+    clio_env: dict[str, str], mapctl_home: Path
+) -> None:
+    env = {**os.environ, **clio_env, "MAPCTL_HOME": str(mapctl_home)}
+    command = [*MAPCTL, "import", "00002-Pritchett", "--yes"]
+    runs = [
+        subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    errors = [run.communicate(timeout=60)[1] for run in runs]
+    outcomes = sorted((run.returncode, error) for run, error in zip(runs, errors, strict=True))
+    assert [code for code, _ in outcomes] == [0, 1], outcomes
+    assert "already exists" in outcomes[1][1]
+    clients = mapctl_home / "clients"
+    assert sorted(p.name for p in clients.iterdir()) == ["Pritchett-Jay-5001"]  # no staging left
+    assert sorted(p.name for p in (clients / "Pritchett-Jay-5001").iterdir()) == [
+        "client.json", "ils-client-interview.anx",
+    ]  # fmt: skip
