@@ -108,7 +108,7 @@ BROKEN_MAPPING = """\
 version: 1
 title: Broken
 answers:
-  Kids NU: {type: number, value: length(client.nickname)}
+  Kids NU: {type: number, value: length(spouse.prefix)}
   Born DA: {type: date, value: client.name}
   Name TE: client.name
 """
@@ -125,7 +125,7 @@ def test_runtime_errors_write_nothing_unless_keep_going(run_cli: RunCli, tmp_pat
         == f"""\
 {mapping}:4:34: error: answer 'Kids NU' (number): length() expects string or array or object, got null
   at answers -> 'Kids NU'
-  expression: length(client.nickname)
+  expression: length(spouse.prefix)
   value: null
 {mapping}:5:32: error: answer 'Born DA' (date): "Jay Francis Pritchett" is not a date (expected YYYY-MM-DD or an ISO date-time)
   at answers -> 'Born DA'
