@@ -335,3 +335,12 @@ def test_explain_masks_sensitive_values_inside_repeats(run_cli: RunCli, tmp_path
     assert "555-12-3456" not in text and "555-12-3456" not in json.dumps(report)
     rendered = run_cli("render", str(path), "-m", str(mapping), *DAY).stdout
     assert "<TextValue>555-12-3456</TextValue>" in rendered  # the answer file itself has it
+
+
+def test_the_example_admin_cases_pass(run_cli: RunCli, monkeypatch: Any) -> None:
+    monkeypatch.chdir(CASES.parent.parent)  # the repository: ./mapping-tests/ is the default
+    result = run_cli("test")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "PASS mapping-tests/pritchett-blended-family\n1 passed, 0 failed\n",
+    )
