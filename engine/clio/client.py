@@ -34,11 +34,16 @@ from engine.fsutil import write_atomic
 
 Record = dict[str, Any]
 SEARCH_FIELDS = "id,display_number,description,status,open_date,client{id,name}"
-MATTER_FIELDS = (
+MATTER_BASE_FIELDS = (
     "id,etag,number,display_number,custom_number,description,status,open_date,close_date,"
     "pending_date,location,client_reference,billable,client{id,name,type,first_name,last_name},"
-    "practice_area{id,name},responsible_attorney{id,name},relationships{id,description,contact}"
+    "practice_area{id,name},responsible_attorney{id,name}"
 )
+# The spec types Matter.relationships as Relationship_base (no `contact`); the notes read it with
+# `contact`. Should Clio refuse it (400 "... not a valid field"), the client falls back to
+# MATTER_BASE_FIELDS plus GET /relationships.json?matter_id= (one more request).
+MATTER_FIELDS = MATTER_BASE_FIELDS + ",relationships{id,description,contact}"
+RELATIONSHIP_FIELDS = "id,description,contact{id}"
 CONTACT_FIELDS = (
     "id,etag,type,name,prefix,first_name,middle_name,last_name,title,initials,date_of_birth,"
     "primary_email_address,secondary_email_address,primary_phone_number,"
@@ -132,19 +137,35 @@ class ClioClient:
 
     # --- fetch -------------------------------------------------------------------------------
     def find_matter(self, matter: str) -> Record:
-        """A matter (with MATTER_FIELDS) by Clio id or exact display number."""
+        """A matter with its relationships (id, description, contact id), by Clio id or exact
+        display number."""
         text = matter.strip()
         if not text:
             raise MapctlError("MATTER is empty: give a Clio matter id or display number")
+        try:
+            return self._find(text, MATTER_FIELDS)
+        except ClioError as error:
+            if error.status != 400 or "not a valid field" not in error.message:
+                raise
+        record = self._find(text, MATTER_BASE_FIELDS)
+        params = [
+            ("matter_id", str(record["id"])),
+            ("fields", RELATIONSHIP_FIELDS),
+            ("limit", PAGE_LIMIT),
+        ]
+        record["relationships"] = self._list("relationships.json", params)
+        return record
+
+    def _find(self, text: str, fields: str) -> Record:
         if text.isdigit():
             try:
                 url = f"{self.session.api}/matters/{int(text)}.json"
-                return _record(self.session.get(url, [("fields", MATTER_FIELDS)]))
+                return _record(self.session.get(url, [("fields", fields)]))
             except NotFound:
                 pass  # display numbers can be all digits ("00042"): try that next
         params = [
             ("query", text),
-            ("fields", MATTER_FIELDS),
+            ("fields", fields),
             ("order", "id(asc)"),
             ("limit", PAGE_LIMIT),
         ]

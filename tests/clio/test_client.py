@@ -479,3 +479,39 @@ def test_custom_field_cache_file_is_private(client: ClioClient, connected_home: 
     (cache,) = (connected_home / "cache").iterdir()
     assert cache.stat().st_mode & 0o777 == 0o600
     assert json.loads(cache.read_text())["custom_fields"][0]["id"] == 71001
+
+
+def test_fetch_falls_back_when_clio_refuses_contact_in_relationships(
+    client: ClioClient, app: App
+) -> None:
+    """If Clio follows its spec (Relationship_base has no `contact`), one more request."""
+    refused = {
+        "error": {
+            "type": "InvalidFields",
+            "message": "relationships{id,description,contact} is not a valid field",
+        }
+    }
+    app.script("/api/v4/matters/9002.json", httpx.Response(400, json=refused))
+    bundle = client.fetch_bundle("9002")
+    paths = [r.url.path for r in app.requests]
+    assert paths[:3] == [
+        "/api/v4/matters/9002.json",
+        "/api/v4/matters/9002.json",
+        "/api/v4/relationships.json",
+    ]
+    assert len(paths) == 5
+    assert app.requests[2].url.params["fields"] == "id,description,contact{id}"
+    assert [r["description"] for r in bundle["relationships"]][:3] == ["Wife", "Daughter", "son"]
+    assert bundle["relationships"][0] == {
+        "id": 8001,
+        "description": "Wife",
+        "contact": {"id": 5002},
+    }
+    assert len(bundle["contacts"]) == 15
+
+
+def test_other_400s_are_not_retried(client: ClioClient, app: App) -> None:
+    app.script("/api/v4/matters/9002.json", httpx.Response(400, json={"error": "bad_request"}))
+    with pytest.raises(ClioError):
+        client.fetch_bundle("9002")
+    assert len(app.requests) == 1
