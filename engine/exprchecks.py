@@ -18,6 +18,7 @@ import jmespath
 from jmespath import exceptions
 from jmespath.lexer import Lexer
 
+from engine.cliofields import COMMON_NAMES, CONTACT_FIELDS, MATTER_FIELDS, ONE_CONTACT
 from engine.errors import Problem
 from engine.functions import FUNCTION_NAMES, FUNCTIONS
 from engine.yamlsource import Document, Path
@@ -49,6 +50,7 @@ class Site:
     label: str  # how messages name it: "answer 'Child Name': value"
     scope: Scope = "root"  # "element": evaluated per element of `each`
     gives_list: bool = False  # an `each`: must give a list
+    elements_are_contacts: bool = False  # element scope over children, by_role.X, ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, l
         problems.extend(_root_name_problems(site, ast, tokens))
     else:
         problems.extend(_element_scope_problems(site, ast, tokens))
+    problems.extend(_clio_field_problems(site, ast, tokens))
     if site.gives_list and ast.get("type") == "literal" and not isinstance(ast.get("value"), list):
         problems.append(
             _at(
@@ -356,6 +359,63 @@ def _element_scope_problems(
             ", or drop `each` to answer once",
             length=len(name),
         )
+
+
+def _clio_field_problems(
+    site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    """Fields Clio records do not have: `client.frist_name`, `matter.numbr`, or (inside an
+    `each` over contacts) `frist_name`. Such an expression would always give null."""
+    for record, field, token in _record_fields(site, ast, tokens):
+        known = MATTER_FIELDS if record == "matter" else CONTACT_FIELDS
+        if field in known:
+            continue
+        close = difflib.get_close_matches(field, sorted(known), n=1, cutoff=0.6)
+        if record != "matter" and field.lower() in COMMON_NAMES:
+            close = [COMMON_NAMES[field.lower()]]
+        what = "matters" if record == "matter" else "contacts"
+        yield _at(
+            site,
+            token["start"],
+            f"{site.label}: Clio {what} have no field '{field}'",
+            "unknown-field",
+            hint=f"did you mean '{close[0]}'?"
+            if close
+            else "see Clio's API v4 Contact and Matter records; custom fields are custom.<alias>",
+            length=len(field),
+        )
+
+
+def _record_fields(
+    site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(record kind, field name, token) for each field read straight off a known record."""
+    padded = [{"type": "start", "value": None}, *tokens]
+    if site.scope == "root":
+        for before, root, dot, field in zip(padded, tokens, tokens[1:], tokens[2:], strict=False):
+            if before["type"] == "dot" or root["type"] != "unquoted_identifier":
+                continue
+            if dot["type"] != "dot" or field["type"] != "unquoted_identifier":
+                continue
+            if root["value"] in (*ONE_CONTACT, "matter"):
+                kind = "matter" if root["value"] == "matter" else "contact"
+                yield kind, str(field["value"]), field
+    elif site.elements_are_contacts:
+        for name in dict.fromkeys(root_names(ast)):
+            if name in CONTEXT_NAMES:  # reported as an each-scope problem
+                continue
+            token = next(
+                (
+                    t
+                    for before, t in zip(padded, tokens, strict=False)
+                    if t["value"] == name
+                    and t["type"] == "unquoted_identifier"
+                    and before["type"] != "dot"
+                ),
+                None,
+            )
+            if token is not None:
+                yield "contact", name, token
 
 
 def root_names(node: dict[str, Any], at_root: bool = True) -> list[str]:

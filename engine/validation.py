@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path as FsPath
@@ -30,6 +31,13 @@ from engine.exprchecks import Names, Scope, Site, check_expression
 from engine.loading import Entry, LoadedMapping, load_mapping, location_of
 from engine.relationships import SEED_OTHERWISE, SEED_RELATIONSHIPS, Relationships
 from engine.schemacheck import schema_problems
+
+# An `each` whose elements are contacts: a contact list, optionally filtered.
+CONTACT_LIST = re.compile(
+    r"\s*(spouses|children|grandchildren|parties|related|by_role\.(\w+|\"[^\"]+\"))"
+    r"\s*(\[\?.*\])?\s*",
+    re.DOTALL,
+)
 
 if TYPE_CHECKING:
     from engine.interview import Interview
@@ -103,7 +111,9 @@ def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
         if isinstance(value.get("value"), str) and value["value"]:
             scope: Scope = "element" if "each" in value else "root"
             path = (*entry.path, "value")
-            sites.append((Site(entry.doc, path, value["value"], label, scope), entry))
+            contacts = isinstance(each, str) and CONTACT_LIST.fullmatch(each) is not None
+            site = Site(entry.doc, path, value["value"], label, scope, False, contacts)
+            sites.append((site, entry))
     for key, entry in loaded.client_record.items():
         if key in ("name", "notes") and isinstance(entry.value, str) and entry.value:
             sites.append((Site(entry.doc, entry.path, entry.value, f"client_record {key}"), entry))
