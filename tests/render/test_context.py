@@ -343,3 +343,22 @@ def test_a_bundle_that_is_not_a_bundle_is_refused_with_one_clear_message(data, m
     with pytest.raises(BundleError) as error:
         load_bundle(data, "b.json")
     assert error.value.message == message
+
+
+def test_property_decorated_synonyms_keep_their_role() -> None:
+    import random
+
+    from engine.relationships import SEED_RELATIONSHIPS
+
+    rnd = random.Random(42)
+    pairs = [(role, syn) for role, syns in SEED_RELATIONSHIPS.items() for syn in syns]
+    for _ in range(40):
+        batch = [rnd.choice(pairs) for _ in range(8)]
+        labels = []
+        for _role, synonym in batch:
+            text = "".join(
+                (ch.upper() if rnd.random() < 0.5 else ch) + rnd.choice(["", "", " ", "-", "  "])
+                for ch in synonym.replace("-", "")
+            )
+            labels.append(rnd.choice(["", " ", "\t"]) + text + rnd.choice(["", " "]))
+        assert roles_of(labels) == [role for role, _ in batch], labels
