@@ -67,3 +67,20 @@ def test_random_damage_to_the_default_mapping_never_raises():
             position = rng.randrange(len(chars))
             chars[position] = rng.choice(ALPHABET)
         _check("".join(chars))
+
+
+def test_the_command_only_ever_exits_0_or_1(run_cli, tmp_path, monkeypatch):
+    """Through the CLI: exit 0 or 1, never an internal error (4) or a traceback."""
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(99)
+    for i in range(60):
+        path = tmp_path / f"m{i}.yaml"
+        if i % 2:
+            document = {"version": 1, "answers": _value(rng, 1)}
+            path.write_text(yaml.safe_dump(document, allow_unicode=True))
+        else:
+            path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randint(0, 60))))
+        for fmt in ("text", "json", "github"):
+            result = run_cli("validate", "--format", fmt, path.name)
+            assert result.exit_code in (0, 1), result.output
+            assert "Traceback" not in result.output
