@@ -114,7 +114,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True), metavar="[PATH]...")
 @click.option(
     "--format",
     "fmt",
