@@ -26,9 +26,14 @@ sys.path.insert(0, str(ROOT))  # the sandbox lives in the project (installed edi
 
 from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
 
-HOME = ROOT / ".mapctl-demo"
+# git-ignored; DEMO_HOME moves it (the test of this demo runs it in a temporary folder)
+HOME = Path(os.environ.get("DEMO_HOME") or ROOT / ".mapctl-demo")
 MATTER = "00002-Pritchett"
 REMOVE = "Pritchett's Closets & Blinds"  # a company, not family: the contact the demo removes
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def mapctl_command() -> list[str]:
@@ -37,8 +42,9 @@ def mapctl_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
-def run(env: dict[str, str], *args: str, show: bool = True) -> str:
-    """Run `mapctl ARGS`, echoing the command and its output; stop the demo if it fails."""
+def run(env: dict[str, str], *args: str, show: bool = True, expect: int = 0) -> str:
+    """Run `mapctl ARGS`, echoing the command and its output; stop the demo if the exit code
+    is not `expect`."""
     if show:
         print(f"\n$ mapctl {shlex.join(args)}", flush=True)
     done = subprocess.run(
@@ -47,7 +53,7 @@ def run(env: dict[str, str], *args: str, show: bool = True) -> str:
     if show:
         print(done.stdout, end="", flush=True)
     print(done.stderr, end="", flush=True)  # interleaved as on a terminal
-    if done.returncode != 0:
+    if done.returncode != expect:
         raise SystemExit(f"demo stopped: `mapctl {shlex.join(args)}` exited {done.returncode}")
     return done.stdout
 
@@ -94,7 +100,7 @@ def main() -> None:
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir()
     with Sandbox() as sandbox:
-        print(f"Clio sandbox running at {sandbox.base_url}; MAPCTL_HOME={HOME.relative_to(ROOT)}/")
+        print(f"Clio sandbox running at {sandbox.base_url}; MAPCTL_HOME={shown(HOME)}/")
         env = {
             **os.environ,
             "MAPCTL_HOME": str(HOME),
@@ -111,11 +117,13 @@ def main() -> None:
         print(f"\n# import without the {name} (contact {contact_id})")
         imported = run(env, "import", MATTER, "--yes", "--exclude", str(contact_id))
         show_answer_file(imported)
+        print("\n# importing the same client again is refused (exit 1): new clients only")
+        run(env, "import", MATTER, "--yes", expect=1)
         run(env, "clients")
         requests = len(sandbox.requests)
     seconds = time.perf_counter() - started
     print(f"\nDone in {seconds:.1f} s; the sandbox answered {requests} requests; it is stopped.")
-    print(f"Run again any time: the demo starts from a clean {HOME.relative_to(ROOT)}/ each run.")
+    print(f"Run again any time: the demo starts from a clean {shown(HOME)}/ each run.")
 
 
 if __name__ == "__main__":
