@@ -26,6 +26,7 @@ from engine.errors import ClioError, NotFound
 API_VERSION = "4.0.13"  # the minor version this code was written against (NOTES section 1)
 MAX_TRIES = 3  # for 5xx, timeouts and connection errors
 MAX_WAIT = 60.0  # total seconds spent waiting on rate limits in one run
+MAX_429 = 8  # 429s in a row for one request, even with tiny Retry-After values
 DEFAULT_RETRY_AFTER = 10.0  # when Retry-After is missing or garbage
 LOW_REMAINING = 2  # slow down when this few requests are left in the window
 PERMISSIONS = {
@@ -93,7 +94,7 @@ class ClioSession:
         """GET `url` (with `params`, or as-is: a `meta.paging.next` URL must be sent untouched,
         since httpx >= 0.28 drops its query when params= is given) -> the JSON body."""
         refreshed = False
-        tries = 0
+        tries = limited = 0
         while True:
             self._before_request()
             response = self._send(url, params, tries)
@@ -106,6 +107,9 @@ class ClioSession:
                 refreshed = True
                 continue
             if status == 429:
+                limited += 1
+                if limited > MAX_429:
+                    raise self._still_limited(url)
                 self._wait_rate_limited(response, url)
                 continue
             if status >= 500 and tries + 1 < MAX_TRIES:
@@ -126,7 +130,7 @@ class ClioSession:
             self.request_count += 1
         try:
             response = self.http.get(url, params=params, headers=headers)
-        except (httpx.TimeoutException, httpx.TransportError) as error:
+        except httpx.RequestError as error:  # timeouts, connection errors, protocol errors
             if tries + 1 >= MAX_TRIES:
                 raise _network_error(error, url, tries + 1) from None
             self._backoff(tries)
@@ -160,14 +164,17 @@ class ClioSession:
     def _wait(self, seconds: float, url: str | None) -> None:
         with self._lock:
             if self.waited + seconds > self.max_wait:
-                raise ClioError(
-                    f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
-                    hint="too many requests for now: try again in a minute",
-                    status=429,
-                    url=_short(url or self.api),
-                )
+                raise self._still_limited(url)
             self.waited += seconds
         self.sleep(seconds)
+
+    def _still_limited(self, url: str | None) -> ClioError:
+        return ClioError(
+            f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
+            hint="too many requests for now: try again in a minute",
+            status=429,
+            url=_short(url or self.api),
+        )
 
     def _backoff(self, tries: int) -> None:
         self.sleep(0.5 * 2**tries)

@@ -515,3 +515,13 @@ def test_other_400s_are_not_retried(client: ClioClient, app: App) -> None:
     with pytest.raises(ClioError):
         client.fetch_bundle("9002")
     assert len(app.requests) == 1
+
+
+def test_endless_429_with_zero_retry_after_stops(
+    client: ClioClient, app: App, sleeps: list[float]
+) -> None:
+    app.script(MATTERS, *(httpx.Response(429, headers={"Retry-After": "0"}) for _ in range(20)))
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert info.value.message == "Clio's rate limit is still exceeded after waiting 0 s"
+    assert len(app.requests) == 9 and sleeps == [0.0] * 8
