@@ -493,8 +493,9 @@ def connect(
     from engine.clio import auth
 
     base_url = auth.base_url_for(state.env, region)
+    asker = _clio_prompt if state.is_interactive() else None  # scripts get a clear error
     if code is None:
-        creds = auth.credentials_from_env(state.env, _clio_prompt, need_secret=False)
+        creds = auth.credentials_from_env(state.env, asker, need_secret=False)
         url = auth.authorize_url(base_url, creds.client_id, auth.new_state(state.home, base_url))
         if print_url:
             click.echo(url)
@@ -507,7 +508,7 @@ def connect(
         code = click.prompt("Paste the code from Clio's approval page", err=True)
     elif print_url:
         raise click.UsageError("use either --print-url or --code, not both")
-    creds = auth.credentials_from_env(state.env, _clio_prompt)
+    creds = auth.credentials_from_env(state.env, asker)
     tokens = auth.connect(
         state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
     )

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cli import AppState
 from engine.clio.sandbox import APP_SECRET, Sandbox
 from tests.clio.conftest import connect_via_cli, sandbox_env
 from tests.conftest import ROOT
@@ -232,7 +233,7 @@ def test_connect_rejects_a_foreign_state(run_cli: Any, clio_sandbox: Sandbox) ->
 
 
 def test_connect_opens_the_browser_and_prompts(
-    run_cli: Any, clio_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    run_cli: Any, clio_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, mapctl_home: Path
 ) -> None:
     """Neither option: the browser opens the authorize URL, then the code and (hidden) secret
     are asked for. The secret never comes from argv and is never echoed."""
@@ -252,8 +253,12 @@ def test_connect_opens_the_browser_and_prompts(
 
     monkeypatch.setattr("webbrowser.open", approve)
     monkeypatch.setattr("click.prompt", prompt)
-    env = {"CLIO_BASE_URL": clio_sandbox.base_url, "CLIO_CLIENT_ID": "sandbox-app"}
-    result = run_cli("connect", env=env)
+    env = {
+        "CLIO_BASE_URL": clio_sandbox.base_url,
+        "CLIO_CLIENT_ID": "sandbox-app",
+        "MAPCTL_HOME": str(mapctl_home),
+    }
+    result = run_cli("connect", state=AppState(env=env, interactive=True))
     assert result.exit_code == 0, result.output
     assert asked == [("Paste the code from Clio's approval page", False), ("Clio App Secret", True)]
     assert result.stderr == f"Authorize mapctl in Clio at:\n  {opened[0]}\n"
@@ -414,3 +419,13 @@ def test_search_table_fits_100_columns_with_long_values() -> None:
     lines = format_matters([row]).splitlines()
     assert max(len(line) for line in lines) == 100
     assert "1234567890" in lines[1] and "Pending" in lines[1] and "2026-01-01" in lines[1]
+
+
+def test_connect_without_credentials_in_a_script(run_cli: Any, clio_sandbox: Sandbox) -> None:
+    result = run_cli("connect", "--print-url", env={"CLIO_BASE_URL": clio_sandbox.base_url})
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: the Clio App Key and App Secret are needed\n"
+        "  hint: set CLIO_CLIENT_ID and CLIO_CLIENT_SECRET (the sandbox's are sandbox-app "
+        "and sandbox-secret)\n",
+    )
