@@ -10,6 +10,7 @@ roles it does not have, and names the evaluation context does not have (`clinet.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from engine.exprsyntax import (
     Scope,
     Site,
     at,
+    legacy_literal_problem,
     missing_comma,
     parse_problem,
     tokens_of,
@@ -35,10 +37,16 @@ __all__ = ["CONTEXT_NAMES", "Names", "Scope", "Site", "check_expression", "root_
 
 def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse and check one expression: its AST (None when it does not parse) and its problems."""
-    try:
-        ast: dict[str, Any] = jmespath.compile(site.source).parsed  # type: ignore[assignment]
-    except exceptions.JMESPathError as error:
-        return None, [parse_problem(site, error)]
+    with warnings.catch_warnings():
+        # jmespath accepts `text` (not JSON) in backticks with a PendingDeprecationWarning;
+        # mapctl refuses it: it is a typo more often than not (`nul`).
+        warnings.simplefilter("error", PendingDeprecationWarning)
+        try:
+            ast: dict[str, Any] = jmespath.compile(site.source).parsed  # type: ignore[assignment]
+        except exceptions.JMESPathError as error:
+            return None, [parse_problem(site, error)]
+        except PendingDeprecationWarning:
+            return None, [legacy_literal_problem(site)]
     tokens = tokens_of(site.source)
     missing = missing_comma(site, tokens)
     if missing is not None:

@@ -6,6 +6,7 @@ Stage: part of validation (used by `engine.exprchecks`). Pure: no I/O.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -62,10 +63,27 @@ def at(site: Site, offset: int, message: str, code: str, **extra: Any) -> Proble
 
 
 def tokens_of(source: str) -> list[dict[str, Any]]:
-    try:
-        return [dict(token) for token in Lexer().tokenize(source)]
-    except exceptions.JMESPathError:
-        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        try:
+            return [dict(token) for token in Lexer().tokenize(source)]
+        except exceptions.JMESPathError:
+            return []
+
+
+def legacy_literal_problem(site: Site) -> Problem:
+    """`aull` in backticks: not JSON, which jmespath would read as the text 'aull'."""
+    start = site.source.find("`")
+    end = site.source.find("`", start + 1)
+    inside = site.source[start + 1 : end] if 0 <= start < end else ""
+    return at(
+        site,
+        max(start, 0),
+        f"{site.label}: invalid expression: `{inside}` is not a JSON literal",
+        "bad-expression",
+        hint=f"backticks hold JSON (`42`, `true`, `null`); text is in single quotes: '{inside}'",
+        length=len(inside) + 2 if inside else 1,
+    )
 
 
 def parse_problem(site: Site, error: exceptions.JMESPathError) -> Problem:

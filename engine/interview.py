@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +66,18 @@ class Interview:
     def check(self, loaded: LoadedMapping) -> list[Problem]:
         """Every answer of the mapping that does not fit this interview."""
         problems: list[Problem] = []
+        top = loaded.top
         for name, entry in loaded.answers.items():
-            problems.extend(self._check_answer(name, entry))
+            found = list(self._check_answer(name, entry))
+            if top is not None and entry.doc is not top:
+                # The answer comes from an extended mapping: say how to fix it from the top file.
+                note = (
+                    f"inherited from {entry.doc.file}: in {top.file}, override '{name}' by name "
+                    f"or write `{name}: null` to drop it"
+                )
+                for problem in found:
+                    problem.hint = f"{problem.hint}; {note}" if problem.hint else note
+            problems.extend(found)
         return problems
 
     def _check_answer(self, name: str, entry: Entry) -> Iterator[Problem]:
@@ -193,10 +204,12 @@ def _literal_choices(source: Any) -> list[str] | None:
     import jmespath
     from jmespath import exceptions
 
-    try:
-        ast = jmespath.compile(source).parsed
-    except exceptions.JMESPathError:
-        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        try:
+            ast = jmespath.compile(source).parsed
+        except exceptions.JMESPathError:
+            return None
     if ast.get("type") == "multi_select_list":  # ['Bronx', 'Kings']
         items = ast.get("children", [])
         if not all(item.get("type") == "literal" for item in items):

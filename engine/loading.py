@@ -8,7 +8,7 @@ can report them together with everything else.
 `extends` (a string or a list of them) names a file relative to the extending file, or a bundled
 mapping by name. Documents merge in order, base first: later ones override earlier ones, answers
 by name, relationship roles by role, custom fields by alias, client_record by key, title as a
-whole.
+whole. An answer written as `Name: null` removes the inherited answer `Name`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ class LoadedMapping:
     custom_fields: dict[str, Entry] = field(default_factory=dict)
     client_record: dict[str, Entry] = field(default_factory=dict)
     answers: dict[str, Entry] = field(default_factory=dict)
+    removed: list[Entry] = field(default_factory=list)  # `Name: null`: inherited answer dropped
+    nothing_to_remove: list[Entry] = field(default_factory=list)  # `Name: null`, nothing inherited
 
     @property
     def top(self) -> Document | None:
@@ -226,9 +228,9 @@ def _merge(loaded: LoadedMapping, doc: Document) -> None:
     for section, target in (
         ("custom_fields", loaded.custom_fields),
         ("client_record", loaded.client_record),
-        ("answers", loaded.answers),
     ):
         _merge_section(doc, section, target)
+    _merge_answers(loaded, doc)
     relationships = data.get("relationships")
     if isinstance(relationships, dict):
         for role, synonyms in relationships.items():
@@ -244,6 +246,22 @@ def _merge_section(doc: Document, section: str, target: dict[str, Entry]) -> Non
     if isinstance(values, dict):
         for key, value in values.items():
             target[key] = Entry(doc, (section, key), value)
+
+
+def _merge_answers(loaded: LoadedMapping, doc: Document) -> None:
+    """Answers override by exact name; `Name: null` removes the inherited answer `Name`."""
+    values = doc.data.get("answers")
+    if not isinstance(values, dict):
+        return
+    for name, value in values.items():
+        entry = Entry(doc, ("answers", name), value)
+        if value is not None:
+            loaded.answers[name] = entry
+        elif name in loaded.answers:
+            del loaded.answers[name]
+            loaded.removed.append(entry)
+        else:
+            loaded.nothing_to_remove.append(entry)
 
 
 def location_of(entry: Entry, *rest: str | int, key: bool = False) -> SourceLocation:

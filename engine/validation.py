@@ -18,6 +18,7 @@ different variables, which is almost always a typo or an override that missed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -51,6 +52,7 @@ def validate(loaded: LoadedMapping) -> list[Problem]:
             problems.extend(schema_problems(doc, _schema()))
     problems.extend(_relationship_problems(loaded))
     problems.extend(_answer_name_problems(loaded))
+    problems.extend(_removal_problems(loaded))
     for site, _ in expression_sites(loaded):
         problems.extend(check_expression(site, declared_names(loaded))[1])
     return unique_sorted(problems)
@@ -216,3 +218,29 @@ def validate_files(
         if interview is not None:
             problems.extend(interview.check(loaded))
     return unique_sorted(problems)
+
+
+def _removal_problems(loaded: LoadedMapping) -> list[Problem]:
+    """`Name: null` where no extended mapping has `Name`: a typo, or an empty answer."""
+    problems = []
+    inherited = [
+        str(name)
+        for doc in loaded.documents
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("answers"), dict)
+        for name, value in doc.data["answers"].items()
+        if value is not None
+    ]
+    for entry in loaded.nothing_to_remove:
+        name = str(entry.path[-1])
+        close = difflib.get_close_matches(name, inherited, n=1, cutoff=0.85)
+        hint = f"did you mean '{close[0]}'?" if close else "give it an expression"
+        problems.append(
+            entry.doc.problem(
+                entry.doc.location(entry.path),
+                f"answer '{name}' is empty: `null` only removes an answer inherited through "
+                "extends, and none has this name",
+                "empty-answer",
+                hint=hint,
+            )
+        )
+    return problems

@@ -168,3 +168,12 @@ def test_an_unreadable_top_file_is_a_problem_not_a_crash(tmp_path):
     assert [p.message for p in loaded.problems] == [
         f"cannot read mapping '{tmp_path / 'missing.yaml'}': No such file or directory"
     ]
+
+
+def test_null_removes_an_inherited_answer(tmp_path):
+    write(tmp_path, "base.yaml", "version: 1\nanswers:\n  A TE: client.name\n  B TE: x\n")
+    top = write(tmp_path, "top.yaml", "version: 1\nextends: base.yaml\nanswers:\n  A TE: null\n")
+    loaded = load_mapping(top)
+    assert list(loaded.answers) == ["B TE"]
+    assert [e.path for e in loaded.removed] == [("answers", "A TE")]
+    assert loaded.nothing_to_remove == []
