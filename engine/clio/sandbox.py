@@ -66,6 +66,7 @@ class Sandbox:
         rate_limit: int = 1000,
         token_lifetime: int = 2_592_000,
         refresh_returns_refresh_token: bool = False,
+        strict_fields: bool = False,
         seed: int = 0,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -95,7 +96,7 @@ class Sandbox:
         self._server.sandbox = self  # type: ignore[attr-defined]
         bound_host, bound_port = self._server.server_address[:2]
         self.base_url = f"http://{bound_host!s}:{bound_port}"
-        self.api = Api(self.store, self.base_url)
+        self.api = Api(self.store, self.base_url, strict=strict_fields)
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------

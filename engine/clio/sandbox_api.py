@@ -129,18 +129,20 @@ def _int_list(query: Query, name: str) -> set[int] | None:
         raise ApiFailure(400, "InvalidParameter", f"{name} must be a list of integers") from None
 
 
-def _fields(query: Query, schema: str) -> list[Any]:
+def _fields(query: Query, schema: str, strict: bool = False) -> list[Any]:
     try:
         spec = parse_fields(_one(query, "fields"))
-        check_fields(spec, schema)
+        check_fields(spec, schema, strict)
     except InvalidFields as error:
         raise ApiFailure(400, "InvalidFields", str(error)) from None
     return spec
 
 
-def _page(records: list[Record], query: Query, schema: str, url: str) -> Response:
+def _page(
+    records: list[Record], query: Query, schema: str, url: str, strict: bool = False
+) -> Response:
     """Cursor paging: `limit` 1..200 (default 200), opaque `page_token`, full-URL `next`."""
-    spec = _fields(query, schema)
+    spec = _fields(query, schema, strict)
     try:
         limit = int(_one(query, "limit") or 200)
     except ValueError:
@@ -187,11 +189,13 @@ def _order(records: list[Record], query: Query, keys: dict[str, Callable[[Record
         records.reverse()
 
 
-def _show(record: Record | None, query: Query, schema: str, what: str) -> Response:
+def _show(
+    record: Record | None, query: Query, schema: str, what: str, strict: bool = False
+) -> Response:
     if record is None:
         raise ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
     return Response(
-        200, {"data": shape(_only_fields(record, query), _fields(query, schema), schema)}
+        200, {"data": shape(_only_fields(record, query), _fields(query, schema, strict), schema)}
     )
 
 
@@ -211,9 +215,16 @@ def _only_fields(record: Record, query: Query) -> Record:
 class Api:
     """Routes `GET /api/v4/...` to handlers; `base_url` makes the `next` links absolute."""
 
-    def __init__(self, store: Store, base_url: str) -> None:
+    def __init__(self, store: Store, base_url: str, strict: bool = False) -> None:
         self.store = store
         self.base_url = base_url
+        self.strict = strict  # `fields` checked against the spec to the letter (no OVERRIDES)
+
+    def _page(self, records: list[Record], query: Query, schema: str, url: str) -> Response:
+        return _page(records, query, schema, url, self.strict)
+
+    def _show(self, record: Record | None, query: Query, schema: str, what: str) -> Response:
+        return _show(record, query, schema, what, self.strict)
 
     def handle(self, path: str, query: Query) -> Response:
         route = path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
@@ -227,32 +238,32 @@ class Api:
         s = self.store
         match route:
             case ["matters"]:
-                return _page(self._matters(query), query, "Matter", url)
+                return self._page(self._matters(query), query, "Matter", url)
             case ["matters", ident]:
-                return _show(s.matters.get(_int(ident)), query, "Matter", "Matter")
+                return self._show(s.matters.get(_int(ident)), query, "Matter", "Matter")
             case ["matters", ident, "client"]:
                 matter = s.matters.get(_int(ident))
-                return _show(matter and matter["client"], query, "Client", "Matter")
+                return self._show(matter and matter["client"], query, "Client", "Matter")
             case ["matters", ident, "contacts"]:
-                return _page(self._matter_contacts(_int(ident)), query, "MatterContacts", url)
+                return self._page(self._matter_contacts(_int(ident)), query, "MatterContacts", url)
             case ["matters", ident, "related_contacts"]:
-                return _page(self._related(_int(ident)), query, "RelatedContacts", url)
+                return self._page(self._related(_int(ident)), query, "RelatedContacts", url)
             case ["relationships"]:
-                return _page(self._relationships(query), query, "Relationship", url)
+                return self._page(self._relationships(query), query, "Relationship", url)
             case ["relationships", ident]:
                 rel = next((r for r in s.relationships if r["id"] == _int(ident)), None)
-                return _show(rel, query, "Relationship", "Relationship")
+                return self._show(rel, query, "Relationship", "Relationship")
             case ["contacts"]:
-                return _page(self._contacts(query), query, "Contact", url)
+                return self._page(self._contacts(query), query, "Contact", url)
             case ["contacts", ident]:
-                return _show(s.contacts.get(_int(ident)), query, "Contact", "Contact")
+                return self._show(s.contacts.get(_int(ident)), query, "Contact", "Contact")
             case ["custom_fields"]:
-                return _page(self._custom_fields(query), query, "CustomField", url)
+                return self._page(self._custom_fields(query), query, "CustomField", url)
             case ["custom_fields", ident]:
                 field_ = s.custom_fields.get(_int(ident))
-                return _show(field_, query, "CustomField", "CustomField")
+                return self._show(field_, query, "CustomField", "CustomField")
             case ["users", "who_am_i"]:
-                return _show(USER, query, "User", "User")
+                return self._show(USER, query, "User", "User")
         raise ApiFailure(404, "RecordNotFound", "The requested resource could not be found")
 
     def _matters(self, query: Query) -> list[Record]:

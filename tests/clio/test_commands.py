@@ -429,3 +429,31 @@ def test_connect_without_credentials_in_a_script(run_cli: Any, clio_sandbox: San
         "  hint: set CLIO_CLIENT_ID and CLIO_CLIENT_SECRET (the sandbox's are sandbox-app "
         "and sandbox-secret)\n",
     )
+
+
+def test_fetch_against_a_spec_strict_clio(run_cli: Any, clio_sandbox: Sandbox) -> None:
+    """A Clio that refuses `contact` in a matter's relationships{} (as the spec types it):
+    the client falls back to /relationships.json and the bundle is the same."""
+    env = connect_via_cli(run_cli, clio_sandbox)
+    normal = json.loads(run_cli("fetch", "00002-Pritchett", env=env).stdout)
+    with Sandbox(strict_fields=True) as strict:
+        strict_env = connect_via_cli(run_cli, strict)
+        refused = httpx.get(
+            strict.base_url + "/api/v4/matters/9002.json",
+            params={"fields": "id,relationships{id,contact}"},
+            headers={"Authorization": "Bearer " + str(strict.issue_tokens()["access_token"])},
+        )
+        assert refused.json() == {
+            "error": {"type": "InvalidFields", "message": "contact is not a valid field"}
+        }
+        before = len(strict.requests)
+        result = run_cli("fetch", "00002-Pritchett", env=strict_env)
+        assert result.exit_code == 0, result.output
+        paths = [t.split("?")[0] for _, t in strict.requests[before:]]
+        assert paths[:3] == [
+            "/api/v4/matters.json",
+            "/api/v4/matters.json",
+            "/api/v4/relationships.json",
+        ]
+        assert len(paths) == 5
+    assert json.loads(result.stdout) == normal
