@@ -53,8 +53,9 @@ def validate(loaded: LoadedMapping) -> list[Problem]:
     problems.extend(_relationship_problems(loaded))
     problems.extend(_answer_name_problems(loaded))
     problems.extend(_removal_problems(loaded))
+    names = declared_names(loaded)
     for site, _ in expression_sites(loaded):
-        problems.extend(check_expression(site, declared_names(loaded))[1])
+        problems.extend(check_expression(site, names)[1])
     return unique_sorted(problems)
 
 

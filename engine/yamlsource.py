@@ -17,8 +17,10 @@ Decisions (see style.md, "PyYAML's SafeLoader..."):
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -79,8 +81,12 @@ class Document:
 
     def line_text(self, line: int) -> str | None:
         """The text of a 1-based line, without its line break."""
-        lines = self.text.splitlines()
+        lines = self._lines
         return lines[line - 1] if 0 < line <= len(lines) else None
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.text.splitlines()
 
     def excerpt(self, location: SourceLocation, length: int = 1) -> list[str]:
         """Context lines for a problem: the source line and a caret (~ for the rest of a token)."""
@@ -111,9 +117,12 @@ class Document:
         return SourceLocation(self.file, line + 1, column + 1)
 
     def _at_index(self, index: int) -> SourceLocation:
-        line = self.text.count("\n", 0, index)
-        start = self.text.rfind("\n", 0, index) + 1
-        return SourceLocation(self.file, line + 1, index - start + 1)
+        line = bisect.bisect_right(self._line_starts, index) - 1
+        return SourceLocation(self.file, line + 1, index - self._line_starts[line] + 1)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(i + 1 for i, ch in enumerate(self.text) if ch == "\n")]
 
 
 def _align(text: str, node: yaml.ScalarNode, offset: int) -> int:
