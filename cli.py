@@ -650,7 +650,8 @@ def fetch(
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help='Serve these records instead of the demo firm: {"matters", "contacts", ...}.',
+    help='Serve these records instead of the demo firm: {"matters", "contacts", ...}, '
+    "or one matter's bundle saved by `mapctl fetch`.",
 )
 @click.option("--latency", default=0, metavar="MS", help="Delay every request by MS ms.")
 @click.option(

@@ -55,7 +55,7 @@ CONTACT_FIELDS = (
 )
 CUSTOM_FIELD_FIELDS = (
     "id,etag,name,parent_type,field_type,displayed,deleted,required,display_order,"
-    "picklist_options{id,option,deleted_at}"
+    "picklist_options{id,etag,option,deleted_at}"
 )
 USER_FIELDS = "id,name,email"
 PAGE_LIMIT = "200"
@@ -247,7 +247,8 @@ class ClioClient:
     def _cache_path(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = hashlib.sha256(self.session.tokens.base_url.encode()).hexdigest()[:16]
+        source = f"{self.session.tokens.base_url} {CUSTOM_FIELD_FIELDS}"  # new fields: new cache
+        key = hashlib.sha256(source.encode()).hexdigest()[:16]
         return self.cache_dir / f"custom-fields-{key}.json"
 
     def _read_cache(self) -> list[Record] | None:

@@ -38,7 +38,7 @@ INVALID_TOKEN = (
 def load_data_file(path: Path) -> dict[str, Any]:
     """A `--data FILE`: {"matters", "contacts", "relationships", "custom_fields"} raw records."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise MapctlError(f"cannot read {path}: {error.strerror or error}") from error
     except ValueError as error:
@@ -47,8 +47,27 @@ def load_data_file(path: Path) -> dict[str, Any]:
         raise MapctlError(
             f"{path}: expected an object with matters, contacts, relationships, custom_fields"
         )
+    if "bundle_version" in data:  # a fetched (maybe redacted) bundle: serve that one matter
+        data = bundle_as_data(data)
     Store(data, source=str(path))  # validate now, with the file's name in the message
-    return data
+    return dict(data)
+
+
+def bundle_as_data(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A matter bundle (`mapctl fetch`) as sandbox data, so support can replay a firm's case."""
+    matter = bundle.get("matter")
+    matter_id = matter.get("id") if isinstance(matter, dict) else None
+    relationships = [
+        {**rel, "matter": {"id": matter_id}}
+        for rel in bundle.get("relationships") or []
+        if isinstance(rel, dict)
+    ]
+    return {
+        "matters": [matter] if isinstance(matter, dict) else [],
+        "contacts": bundle.get("contacts"),
+        "relationships": relationships,
+        "custom_fields": bundle.get("custom_fields"),
+    }
 
 
 class Sandbox:

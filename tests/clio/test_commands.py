@@ -457,3 +457,19 @@ def test_fetch_against_a_spec_strict_clio(run_cli: Any, clio_sandbox: Sandbox) -
         ]
         assert len(paths) == 5
     assert json.loads(result.stdout) == normal
+
+
+def test_a_fetched_bundle_can_be_served_again(
+    run_cli: Any, clio_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Support replays a firm's (redacted) bundle: --data accepts what fetch saved."""
+    from engine.clio.sandbox import load_data_file
+
+    env = connect_via_cli(run_cli, clio_sandbox)
+    saved = tmp_path / "case.json"
+    assert run_cli("fetch", "9002", "--redact", "-o", str(saved), env=env).exit_code == 0
+    with Sandbox(load_data_file(saved)) as replay:
+        replay_env = connect_via_cli(run_cli, replay)
+        again = run_cli("fetch", "9002", env=replay_env)
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == json.loads(saved.read_text())
