@@ -86,7 +86,8 @@ class Document:
 
     @cached_property
     def _lines(self) -> list[str]:
-        return self.text.splitlines()
+        # Only \n: the same line breaks as `_line_starts` (splitlines would also split on \x0c...).
+        return [line.removesuffix("\r") for line in self.text.split("\n")]
 
     def excerpt(self, location: SourceLocation, length: int = 1) -> list[str]:
         """Context lines for a problem: the source line and a caret (~ for the rest of a token)."""

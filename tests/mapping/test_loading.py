@@ -177,3 +177,10 @@ def test_null_removes_an_inherited_answer(tmp_path):
     assert list(loaded.answers) == ["B TE"]
     assert [e.path for e in loaded.removed] == [("answers", "A TE")]
     assert loaded.nothing_to_remove == []
+
+
+def test_windows_line_endings_keep_positions_and_excerpts():
+    doc = parse("version: 1\r\nanswers:\r\n  A TE: client.name\r\n", "m.yaml")
+    location = doc.offset_location(("answers", "A TE"), 7)
+    assert location == SourceLocation("m.yaml", 3, 16)
+    assert doc.excerpt(location, 4) == ["3 |   A TE: client.name", "  |                ^~~~"]
