@@ -162,6 +162,9 @@ def parse_code(text: str, home: Path) -> str:
     A URL's `state` must be the one mapctl generated; `error=access_denied` is reported.
     """
     text = text.strip()
+    if text.lower().startswith("failure error="):  # the approval page's title on a decline
+        reason = text.split("=", 1)[1].strip() or "access_denied"
+        raise ClioError(f"Clio did not authorize mapctl ({reason})", hint=RECONNECT)
     if text.lower().startswith("success code="):
         text = text.split("=", 1)[1].strip()
     if "://" not in text and "code=" not in text:
