@@ -14,6 +14,7 @@ whole. An answer written as `Name: null` removes the inherited answer `Name`.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from engine.errors import Problem, SourceLocation
-from engine.yamlsource import Document, Path, decode, parse
+from engine.yamlsource import MAX_BYTES, Document, Path, decode, parse
 
 BUNDLED_PREFIX = "<bundled>/"
 
@@ -69,7 +70,15 @@ class LoadedMapping:
 def file_source(path: str | os.PathLike[str]) -> Source:
     """A mapping file on disk, named as the user typed it."""
     real = FsPath(path)
-    return Source(str(path), str(real.resolve()), real.read_bytes, real.parent)
+    return Source(
+        str(path), str(real.resolve()), functools.partial(_read_bounded, real), real.parent
+    )
+
+
+def _read_bounded(path: FsPath) -> bytes:
+    """At most one byte more than a mapping may have (so /dev/zero or a pipe cannot hang us)."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_BYTES + 1)
 
 
 def bundled_source(name: str) -> Source:
@@ -159,8 +168,9 @@ class _ChainLoader:
         text, problem = decode(data, source.display)
         if text is None:
             doc = Document(source.display, data.decode("utf-8", "replace"))
-            if problem is not None and problem.location is not None:
-                problem.context = doc.excerpt(problem.location)
+            if problem is not None:
+                if problem.location is not None and problem.code == "bad-encoding":
+                    problem.context = doc.excerpt(problem.location)
                 doc.problems.append(problem)
         else:
             doc = parse(text, source.display)
@@ -176,7 +186,10 @@ class _ChainLoader:
             if candidate.is_file():
                 display = os.path.normpath(os.path.join(os.path.dirname(source.display), target))
                 return Source(
-                    display, str(candidate.resolve()), candidate.read_bytes, candidate.parent
+                    display,
+                    str(candidate.resolve()),
+                    functools.partial(_read_bounded, candidate),
+                    candidate.parent,
                 )
         if target in bundled:
             return bundled_source(target)

@@ -30,6 +30,7 @@ from engine.errors import Problem, SourceLocation
 MAX_BYTES = 1_000_000
 MAX_VALUES = 50_000
 MAX_DEPTH = 64
+EXCERPT_WIDTH = 120  # longer source lines are shown as a window around the spot
 
 Path = tuple[str | int, ...]
 
@@ -94,9 +95,16 @@ class Document:
         text = self.line_text(location.line)
         if text is None or location.file != self.file:
             return []
+        column = location.column - 1
+        if len(text) > EXCERPT_WIDTH:  # a long line: a window around the spot
+            start = max(0, min(column - EXCERPT_WIDTH // 2, len(text) - EXCERPT_WIDTH))
+            before = "..." if start else ""
+            after = "..." if start + EXCERPT_WIDTH < len(text) else ""
+            text = before + text[start : start + EXCERPT_WIDTH] + after
+            column += len(before) - start
         number = str(location.line)
-        pad = "".join(ch if ch == "\t" else " " for ch in text[: location.column - 1])
-        width = max(1, min(length, len(text) - location.column + 1))
+        pad = "".join(ch if ch == "\t" else " " for ch in text[:column])
+        width = max(1, min(length, len(text) - column))
         return [f"{number} | {text}", f"{' ' * len(number)} | {pad}^{'~' * (width - 1)}"]
 
     def problem(

@@ -184,3 +184,20 @@ def test_windows_line_endings_keep_positions_and_excerpts():
     location = doc.offset_location(("answers", "A TE"), 7)
     assert location == SourceLocation("m.yaml", 3, 16)
     assert doc.excerpt(location, 4) == ["3 |   A TE: client.name", "  |                ^~~~"]
+
+
+def test_long_lines_are_shown_as_a_window_around_the_spot():
+    text = "a: [" + ", ".join(f"item{i}" for i in range(100)) + "]\n"
+    doc = parse(text, "m.yaml")
+    column = text.index("item50") + 1
+    line, caret = doc.excerpt(SourceLocation("m.yaml", 1, column), 6)
+    assert line.startswith("1 | ...") and line.endswith("...")
+    assert len(line) < 140
+    assert line[caret.index("^") : caret.index("^") + 6] == "item50"
+
+
+def test_a_device_that_never_ends_is_read_only_up_to_the_limit():
+    loaded = load_mapping("/dev/zero")
+    assert [p.message for p in loaded.problems] == [
+        "the file is too large for a mapping (1,000,001 bytes; the limit is 1,000,000)"
+    ]
