@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import MapctlError, Problem
 from engine.exprchecks import Names, Scope, Site, check_expression
 from engine.loading import Entry, LoadedMapping, load_mapping, location_of
-from engine.relationships import SEED_OTHERWISE, SEED_RELATIONSHIPS, Relationships
+from engine.relationships import (
+    SEED_OTHERWISE,
+    SEED_RELATIONSHIPS,
+    Relationships,
+    normalise_label,
+)
 from engine.schemacheck import schema_problems
 
 # An `each` whose elements are contacts: a contact list, optionally filtered.
@@ -144,6 +149,19 @@ def _relationship_problems(loaded: LoadedMapping) -> list[Problem]:
                 length=len(synonym),
             )
         )
+    for role, entry in loaded.relationships.items():
+        for index, synonym in enumerate(entry.value if isinstance(entry.value, list) else []):
+            if isinstance(synonym, str) and synonym and not normalise_label(synonym):
+                problems.append(
+                    entry.doc.problem(
+                        location_of(entry, index),
+                        f"relationship label '{synonym}' under {role} is blank once spaces and "
+                        "hyphens are ignored",
+                        "blank-label",
+                        hint=f"blank labels always get the otherwise role "
+                        f"({relationships.otherwise}); remove it",
+                    )
+                )
     return problems
 
 
