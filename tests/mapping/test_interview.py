@@ -146,3 +146,29 @@ def test_interview_that_is_not_hotdocs_exits_1(run_cli, tmp_path, monkeypatch):
     assert result.stderr == (
         "error: notes.txt: not well-formed XML: syntax error: line 1, column 0\n"
     )
+
+
+def test_nested_and_self_including_dialogs():
+    cmp = b"""<?xml version="1.0" encoding="UTF-8"?>
+<hd:componentLibrary xmlns:hd="http://www.hotdocs.com/schemas/component_library/2009" version="11">
+  <hd:components>
+    <hd:text name="Client Name TE"/>
+    <hd:text name="Child Name TE"/>
+    <hd:date name="Grandchild DOB DA"/>
+    <hd:text name="Loose TE"/>
+    <hd:dialog name="Client"><hd:contents><hd:item name="Client Name TE"/>
+      <hd:item name="Children"/><hd:item name="Client"/></hd:contents></hd:dialog>
+    <hd:dialog name="Children"><hd:style><hd:series/></hd:style>
+      <hd:contents><hd:item name="Child Name TE"/><hd:item name="Grandchildren"/></hd:contents>
+    </hd:dialog>
+    <hd:dialog name="Grandchildren">
+      <hd:contents><hd:item name="Grandchild DOB DA"/></hd:contents></hd:dialog>
+  </hd:components>
+</hd:componentLibrary>"""
+    variables = parse_interview(cmp, "mini.cmp").variables
+    assert {name: (v.repeated, v.dialog) for name, v in variables.items()} == {
+        "Client Name TE": (False, None),
+        "Child Name TE": (True, "Children"),
+        "Grandchild DOB DA": (True, "Children"),
+        "Loose TE": (None, None),
+    }
