@@ -3,7 +3,8 @@
 
 Pure data. Taken from Clio's OpenAPI document (../shared/reference/clio/, schemas `Contact` and
 `Matter` with everything they include), plus what mapctl adds to each contact in the context
-(`relationship`, `role`, `custom`).
+(`relationship`, `role`, `custom`), and `redacted`, which Clio sets on contacts the user may
+not see (since 4.0.9).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ CONTACT_FIELDS: frozenset[str] = frozenset(
     primary_phone_number primary_web_site primary_work_address related_contacts sales_tax_number
     secondary_address secondary_email_address secondary_phone_number title type updated_at
     web_sites
+    redacted
     relationship role custom
     """.split()
 )

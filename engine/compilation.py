@@ -36,7 +36,7 @@ def compile_mapping_text(
 def compile_loaded(loaded: LoadedMapping) -> CompiledMapping:
     """Validate a loaded mapping; raise `MappingError` with every problem, or compile it."""
     problems = validate(loaded)
-    if problems:
+    if any(problem.is_error for problem in problems):
         raise MappingError(problems)
     compiled = {
         (id(entry), site.path): compile_expression(

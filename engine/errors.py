@@ -60,6 +60,11 @@ class Problem:
     expression_column: int | None = None  # 0-based offset of the bad spot inside `expression`
     path: tuple[str | int, ...] = ()
     context: list[str] = field(default_factory=list)
+    severity: str = "error"  # "error" makes a mapping invalid; "warning" is reported only
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
@@ -71,7 +76,8 @@ class MappingError(MapctlError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=Problem.sort_key)
-        first = self.problems[0] if self.problems else Problem("invalid mapping", "invalid")
+        errors = [p for p in self.problems if p.is_error] or self.problems
+        first = errors[0] if errors else Problem("invalid mapping", "invalid")
         super().__init__(first.message, hint=first.hint)
 
 

@@ -219,7 +219,10 @@ def _clio_field_problems(
     site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
 ) -> Iterator[Problem]:
     """Fields Clio records do not have: `client.frist_name`, `matter.numbr`, or (inside an
-    `each` over contacts) `frist_name`. Such an expression would always give null."""
+    `each` over contacts) `frist_name`. Such an expression would always give null.
+
+    A warning, not an error: Clio adds fields between minor versions and bundles may carry
+    fields the published schema lacks, so a mapping that reads one must still render."""
     for record, field, token in _record_fields(site, ast, tokens):
         known = MATTER_FIELDS if record == "matter" else CONTACT_FIELDS
         if field in known:
@@ -231,12 +234,13 @@ def _clio_field_problems(
         yield at(
             site,
             token["start"],
-            f"{site.label}: Clio {what} have no field '{field}'",
+            f"{site.label}: Clio {what} have no field '{field}' (it will always be blank)",
             "unknown-field",
             hint=f"did you mean '{close[0]}'?"
             if close
             else "see Clio's API v4 Contact and Matter records; custom fields are custom.<alias>",
             length=len(field),
+            severity="warning",
         )
 
 

@@ -14,7 +14,7 @@ from engine.errors import MapctlError, Problem
 def format_problem(problem: Problem) -> str:
     """gcc-style first line (FILE:LINE:COL: error: MESSAGE), then the context lines."""
     where = f"{problem.location}: " if problem.location else ""
-    lines = [f"{where}error: {problem.message}"]
+    lines = [f"{where}{problem.severity}: {problem.message}"]
     lines.extend(f"  {line}" for line in problem.context)
     if problem.expression is not None and not problem.context:
         lines.append(f"    {problem.expression}")
@@ -43,6 +43,7 @@ def problem_json(problem: Problem) -> dict[str, object]:
         "column": loc.column if loc else None,
         "message": problem.message,
         "code": problem.code,
+        "severity": problem.severity,
         "hint": problem.hint,
     }
 
@@ -64,7 +65,7 @@ def _github(problem: Problem) -> str:
         else ""
     )
     message = problem.message + (f"\nhint: {problem.hint}" if problem.hint else "")
-    return f"::error{props}::{_escape_data(message)}"
+    return f"::{problem.severity}{props}::{_escape_data(message)}"
 
 
 def format_error(error: MapctlError) -> str:

@@ -54,6 +54,7 @@ def test_json_format_on_stdout(run_cli, tmp_path, monkeypatch):
             "column": 9,
             "message": "answer 'A TE': unknown function 'uper()'",
             "code": "unknown-function",
+            "severity": "error",
             "hint": "did you mean 'upper'?",
         }
     ]
