@@ -164,11 +164,14 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
         click.echo(format_problems(problems, "github"))
     elif fmt == "text" and problems:
         click.echo(format_problems(problems, "text"), err=True)
-    if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        click.echo(f"{len(problems)} {noun} in {count}{against}", err=True)
+    errors = sum(problem.is_error for problem in problems)
+    warnings = len(problems) - errors
+    noted = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+    if errors:
+        noun = "problem" if errors == 1 else "problems"
+        click.echo(f"{errors} {noun} in {count}{against}{noted}", err=True)
         ctx.exit(1)
-    click.echo(f"{count} valid{against}", err=True)
+    click.echo(f"{count} valid{against}{noted}", err=True)
 
 
 # --- offline: render, explain, test, functions (issue 3) --------------------------------------
