@@ -267,3 +267,17 @@ def test_answers_that_fail_write_nothing(
     )
     assert listing(mapctl_home / "clients") == []
     assert run_cli("clients", "--format", "json", env=clio_env).stdout == "[]\n"
+
+
+def test_exclude_also_works_in_the_dialogue(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path
+) -> None:
+    state = interactive(clio_env, mapctl_home)
+    result = run_cli("import", MATTER, "--exclude", str(COMPANY), state=state, input="\ny\n")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Excluded (not imported):\n  #15 Pritchett's Closets & Blinds (contact 5015): Business\n"
+        in result.stdout
+    )
+    assert "as a new client with 13 related contacts? [Y/n]: y\n" in result.stdout
+    assert "  Contacts excluded:\n    - #15 Pritchett's Closets & Blinds" in result.stdout
