@@ -24,6 +24,10 @@ SEED_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 SEED_OTHERWISE = "Party"
 
+# Qualifiers that turn a synonym into a different relationship (normalised form).
+_QUALIFYING_PREFIXES = ("ex", "former", "late", "estranged", "deceased")
+_QUALIFYING_SUFFIXES = ("inlaw", "inlaws")
+
 
 def normalise_label(label: str | None) -> str:
     """The form labels are compared in: case-folded, no white space, no hyphens."""
@@ -76,9 +80,14 @@ class Relationships:
         return Classification(text, self.otherwise, None, self.nearest(text))
 
     def nearest(self, label: str) -> str | None:
-        """The synonym closest to an unmatched label ("Grandsun" -> "grandson"), if one is close."""
+        """The synonym closest to an unmatched label ("Grandsun" -> "grandson"), if one is close.
+
+        A label that is a synonym with a qualifier naming another relationship ("Ex-Wife",
+        "Former Husband", "Daughter-in-law") gets no suggestion: it is not a typo, and "did you
+        mean wife?" would invite staff to relabel an ex-wife as the client's spouse.
+        """
         key = normalise_label(label)
-        if not key:
+        if not key or _qualified(key, self._index):
             return None
         close = difflib.get_close_matches(key, list(self._index), n=1, cutoff=0.75)
         return self._index[close[0]][1] if close else None
@@ -95,3 +104,11 @@ class Relationships:
                     clashes.append((synonym, role, *seen[key]))
                 seen.setdefault(key, (synonym, role))
         return clashes
+
+
+def _qualified(key: str, synonyms: Mapping[str, object]) -> bool:
+    """Is `key` a known synonym with a qualifying prefix or suffix ("exwife", "soninlaw")?"""
+    for prefix in _QUALIFYING_PREFIXES:
+        if key.startswith(prefix) and key[len(prefix) :] in synonyms:
+            return True
+    return any(key.endswith(sfx) and key[: -len(sfx)] in synonyms for sfx in _QUALIFYING_SUFFIXES)
