@@ -52,8 +52,60 @@ class ApiFailure(Exception):
 
 
 def _ids(record: Any, what: str, source: str) -> None:
-    if not isinstance(record, dict) or not isinstance(record.get("id"), int):
+    ident = record.get("id") if isinstance(record, dict) else None
+    if not isinstance(ident, int) or isinstance(ident, bool):
         raise MapctlError(f"{source}: every record in {what!r} needs an integer 'id'")
+
+
+def _reference(value: Any, allow_null: bool = True) -> bool:
+    """A nested Clio record reference: {"id": <int>, ...} (or null where Clio allows it)."""
+    if value is None:
+        return allow_null
+    ident = value.get("id") if isinstance(value, dict) else None
+    return isinstance(ident, int) and not isinstance(ident, bool)
+
+
+def _objects(value: Any) -> bool:
+    """A list of objects, or absent/null."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, dict) for v in value))
+
+
+def _check_shapes(data: dict[str, Any], source: str) -> None:
+    """Nested references shaped like Clio's, so a hand-written --data file gets one clear line
+    instead of a crash (an unusable file is the user's input, exit 1)."""
+    for rel in data["relationships"]:
+        for key in ("matter", "contact"):
+            if not _reference(rel.get(key), allow_null=False):
+                raise MapctlError(
+                    f"{source}: relationship {rel['id']}: {key!r} must be an object with an "
+                    f'integer id, e.g. {{"id": 5002}}'
+                )
+    for matter in data["matters"]:
+        client_id = matter.get("client_id")
+        if not _reference(matter.get("client")) or not (
+            client_id is None or (isinstance(client_id, int) and not isinstance(client_id, bool))
+        ):
+            raise MapctlError(
+                f"{source}: matter {matter['id']}: 'client' must be null or an object with an "
+                'integer id, e.g. {"id": 5001}'
+            )
+    for field_ in data["custom_fields"]:
+        options = field_.get("picklist_options")
+        if not _objects(options) or not all(_reference(o, False) for o in options or []):
+            raise MapctlError(
+                f"{source}: custom field {field_['id']}: 'picklist_options' must be a list of "
+                "objects with an integer id"
+            )
+    for contact in data["contacts"]:
+        values = contact.get("custom_field_values")
+        if not _objects(values) or not all(
+            _reference(v.get("custom_field")) and _reference(v.get("picklist_option"))
+            for v in values or []
+        ):
+            raise MapctlError(
+                f"{source}: contact {contact['id']}: 'custom_field_values' must be a list of "
+                'objects whose custom_field and picklist_option are null or {"id": ...}'
+            )
 
 
 class Store:
@@ -65,8 +117,11 @@ class Store:
                 raise MapctlError(f"{source}: {key!r} must be a list of Clio records")
             for record in data[key]:
                 _ids(record, key, source)
+        _check_shapes(data, source)
         self.custom_fields = {r["id"]: r for r in data["custom_fields"]}
-        options = {o["id"]: o for r in data["custom_fields"] for o in r.get("picklist_options", [])}
+        options = {
+            o["id"]: o for r in data["custom_fields"] for o in r.get("picklist_options") or []
+        }
         self.contacts = {r["id"]: self._contact(r, options) for r in data["contacts"]}
         self.matters: dict[int, Record] = {r["id"]: dict(r) for r in data["matters"]}
         self.relationships: list[Record] = []

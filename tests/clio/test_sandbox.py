@@ -413,6 +413,35 @@ def test_data_file_replaces_the_seed(tmp_path: Path) -> None:
             '[{"id": 1, "matter": {"id": 5}, "contact": {"id": 6}}]}',
             "relationship 1 refers to a matter or contact that is not in the file",
         ),
+        (
+            '{"matters": [], "contacts": [], "custom_fields": [], "relationships": '
+            '[{"id": 1, "matter": 5, "contact": {"id": 6}}]}',
+            "relationship 1: 'matter' must be an object with an integer id",
+        ),
+        (
+            '{"matters": [{"id": 1, "client": "Jay"}], "contacts": [], "relationships": [], '
+            '"custom_fields": []}',
+            "matter 1: 'client' must be null or an object with an integer id",
+        ),
+        (
+            '{"matters": [{"id": true}], "contacts": [], "relationships": [], "custom_fields": []}',
+            "every record in 'matters' needs an integer 'id'",
+        ),
+        (
+            '{"matters": [], "contacts": [{"id": 1, "custom_field_values": [1]}], '
+            '"relationships": [], "custom_fields": []}',
+            "contact 1: 'custom_field_values' must be a list of objects",
+        ),
+        (
+            '{"matters": [], "contacts": [{"id": 1, "custom_field_values": '
+            '[{"custom_field": 71001}]}], "relationships": [], "custom_fields": []}',
+            "contact 1: 'custom_field_values' must be a list of objects",
+        ),
+        (
+            '{"matters": [], "contacts": [], "relationships": [], "custom_fields": '
+            '[{"id": 1, "picklist_options": [{"option": "Male"}]}]}',
+            "custom field 1: 'picklist_options' must be a list of objects with an integer id",
+        ),
     ],
 )
 def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
