@@ -649,14 +649,26 @@ def fetch(
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help='Serve these records instead of the demo firm: {"matters", "contacts", ...}, '
     "or one matter's bundle saved by `mapctl fetch`.",
 )
-@click.option("--latency", default=0, metavar="MS", help="Delay every request by MS ms.")
+@click.option(
+    "--latency",
+    default=0,
+    type=click.IntRange(min=0),
+    metavar="MS",
+    help="Delay every request by MS ms.",
+)
 @click.option(
     "--failure-rate",
     default=0.0,
@@ -667,6 +679,7 @@ def fetch(
     "--rate-limit",
     default=50,
     show_default=True,
+    type=click.IntRange(min=1),
     metavar="N",
     help="API requests allowed per token per minute (then 429).",
 )
@@ -674,6 +687,7 @@ def fetch(
     "--token-lifetime",
     default=2_592_000,
     show_default=True,
+    type=click.IntRange(min=1),
     metavar="SECONDS",
     help="Lifetime of access tokens (expires_in).",
 )

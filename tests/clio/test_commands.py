@@ -357,6 +357,23 @@ def test_sandbox_command_bad_data(run_cli: Any, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--port", "70000"),
+        ("--port", "-1"),
+        ("--latency", "-5"),
+        ("--rate-limit", "0"),
+        ("--token-lifetime", "0"),
+    ],
+)
+def test_sandbox_command_refuses_impossible_settings(run_cli: Any, option: str, value: str) -> None:
+    result = run_cli("sandbox", option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': {value} is not in the range" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_fetch_redact_with_a_mapping_redacts_its_sensitive_fields(
     run_cli: Any, clio_sandbox: Sandbox, tmp_path: Path
 ) -> None:
