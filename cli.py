@@ -284,9 +284,16 @@ def _render_one(bundle: Path, compiled: Any, target: Path | None, options: dict[
     from engine.rendering import render_bundle
     from engine.report import format_problems
 
-    rendered = render_bundle(_read_input(bundle), str(bundle), compiled, **options)
+    try:
+        rendered = render_bundle(_read_input(bundle), str(bundle), compiled, **options)
+    except EvaluationError as error:
+        _warn(str(bundle), error.warnings)
+        raise
     _warn(str(bundle), rendered.warnings)
     if rendered.errors:
+        count = len(rendered.errors)
+        click.echo(f"{bundle}: {_answers(count)} failed and {'was' if count == 1 else 'were'} "
+                   "left out (--keep-going):", err=True)  # fmt: skip
         click.echo(format_problems(rendered.errors), err=True)
     if target is None:
         click.echo(rendered.output, nl=False)
@@ -304,7 +311,7 @@ def _render_many(
     from engine.report import format_error, format_problems
 
     state = click.get_current_context().find_object(AppState) or AppState()
-    failures = 0
+    failures = partial = 0
     show_bar = state.interactive if state.interactive is not None else sys.stderr.isatty()
     bar: Any = (
         click.progressbar(bundles, label="Rendering", file=sys.stderr)
@@ -315,20 +322,30 @@ def _render_many(
         for bundle in progress:
             target = out_dir / output_name(bundle, options["fmt"])
             try:
-                failures += _render_one(bundle, compiled, target, options)
-            except MapctlError as error:  # reported per file; the rest are still written
+                partial += _render_one(bundle, compiled, target, options)
+            except EvaluationError as error:  # reported per file; the rest are still written
                 failures += 1
-                problems = getattr(error, "problems", None)
-                text = format_problems(problems) if problems else format_error(error)
-                click.echo(f"{bundle}: {text}", err=True)
+                click.echo(f"{bundle}: {_answers(len(error.problems))} failed; nothing written:",
+                           err=True)  # fmt: skip
+                click.echo(format_problems(error.problems), err=True)
+            except MapctlError as error:
+                failures += 1
+                text = format_error(error)
+                named = error.message.startswith(f"{bundle}:")
+                click.echo(text if named else f"{bundle}: {text}", err=True)
     done = len(bundles) - failures
     click.echo(
         f"rendered {done} of {len(bundles)} bundles into {out_dir}"
-        + (f"; {failures} failed" if failures else ""),
+        + (f"; {failures} failed" if failures else "")
+        + (f"; {partial} with answers left out" if partial else ""),
         err=True,
     )
-    if failures:
+    if failures or partial:
         raise SystemExit(1)
+
+
+def _answers(count: int) -> str:
+    return f"{count} answer{'' if count == 1 else 's'}"
 
 
 @main.command()

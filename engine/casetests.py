@@ -27,7 +27,7 @@ import yaml
 
 from engine.answerfile import normalise, read_answer_file
 from engine.errors import MapctlError
-from engine.evaluation import to_date
+from engine.evaluation import CONVERTERS, to_date
 from engine.model import AnswerSet, CompiledMapping
 from engine.rendering import render_bundle
 
@@ -82,7 +82,7 @@ def run_case(case: Path, load_mapping: Callable[[Path | None], CompiledMapping])
     try:
         return _run(case, load_mapping)
     except MapctlError as error:
-        message = error.message
+        message = error.message + (f"\n  hint: {error.hint}" if error.hint else "")
         problems = getattr(error, "problems", None)
         if problems:
             from engine.report import format_problems
@@ -106,7 +106,7 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
         str(case / "bundle.json"),
         mapping,
         today=_today(settings.get("today"), case),
-        exclude=[int(i) for i in settings.get("exclude") or ()],
+        exclude=_exclude(settings.get("exclude"), case),
     )
     actual = rendered.evaluation.answer_set
     if expected_yaml.is_file():
@@ -134,6 +134,15 @@ def _today(value: Any, case: Path) -> datetime.date:
         return to_date(str(value))
     except ValueError:
         raise MapctlError(f"{case}: today: {value!r} is not a YYYY-MM-DD date") from None
+
+
+def _exclude(value: Any, case: Path) -> list[int]:
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    if not all(type(i) is int for i in items):
+        raise MapctlError(
+            f"{case}: exclude: {value!r} is not a list of contact ids", hint="e.g. exclude: [5002]"
+        )
+    return items
 
 
 def compare_sets(expected: AnswerSet, actual: AnswerSet) -> list[Mismatch]:
@@ -169,18 +178,18 @@ def _expected_value(value: Any, kind: str, repeated: bool) -> Any:
         return _trim(tuple(_expected_value(v, kind, False) for v in items))
     if value is None or value == "" or value == []:
         return None
+    if kind == "date" and isinstance(value, datetime.date):
+        return value
     if kind == "date":
-        if isinstance(value, datetime.date):
-            return value
-        try:
-            return to_date(str(value))
-        except ValueError:
-            return str(value)
+        value = str(value)
+    if kind == "multiple_choice" and not isinstance(value, list):
+        value = [value]
     if kind == "multiple_choice":
-        return tuple(value) if isinstance(value, list) else (value,)
-    if kind == "number" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+        value = [v if isinstance(v, str) else str(v) for v in value]
+    try:  # as the answer's type reads it: a zip code 90210 is the text "90210"
+        return CONVERTERS[kind](value)
+    except ValueError:
+        return value
 
 
 def _trim(value: Any) -> Any:

@@ -59,6 +59,9 @@ class Context:
     warnings: list[str]
     unmatched_labels: list[Classification]
     bundle: dict[str, Any] = field(repr=False)
+    # The text of every `sensitive` custom field value in the bundle (4+ characters): masked
+    # wherever it would be shown (explain, error messages).
+    sensitive_values: tuple[str, ...] = field(default=(), repr=False)
 
 
 def load_bundle(data: bytes, source: str = "bundle") -> dict[str, Any]:
@@ -104,6 +107,9 @@ def _is_id(value: Any) -> bool:
 
 
 def _check_shapes(bundle: dict[str, Any], source: str) -> None:
+    for key in ("matter", "contacts"):
+        if key not in bundle:
+            raise _bad(source, f"no '{key}'", hint=_FETCH_HINT)
     matter = bundle.get("matter")
     if not isinstance(matter, dict):
         raise _bad(source, f"'matter' must be an object, got {_json_type(matter)}")
@@ -195,7 +201,20 @@ def build_context(
             by_role[found.role].append(contact)
     data = _data(bundle["matter"], client, related, by_role, rules.otherwise, today)
     warnings[:0] = _odd_contacts(client_record, views, data)
-    return Context(data, views, warnings, unmatched, bundle)
+    secrets = _sensitive_values(views, mapping.sensitive_aliases)
+    return Context(data, views, warnings, unmatched, bundle, secrets)
+
+
+def _sensitive_values(views: list[ContactView], aliases: frozenset[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for alias in aliases:
+        for view in views:
+            value = view.record["custom"].get(alias)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and len(value.strip()) >= 4:
+                found[value.strip()] = None
+    return tuple(found)
 
 
 _CLIENT = Classification("", "Client", None)

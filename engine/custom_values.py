@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.model import CustomFieldSpec
+from engine.model import SENSITIVE_MASK, CustomFieldSpec
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on", "checked"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", "unchecked", ""})
@@ -36,10 +36,11 @@ def _key(name: Any) -> str:
 class _Target:
     """One alias resolved against the bundle's field definitions."""
 
-    __slots__ = ("alias", "field_id", "name_key", "field_type", "options")
+    __slots__ = ("alias", "field_id", "name_key", "field_type", "options", "sensitive")
 
     def __init__(self, spec: CustomFieldSpec, definition: dict[str, Any] | None) -> None:
         self.alias = spec.alias
+        self.sensitive = spec.sensitive
         field_id = definition.get("id") if definition else spec.id
         self.field_id: int | None = field_id if type(field_id) is int else None
         self.name_key = _key(definition.get("name") if definition else spec.name)
@@ -125,9 +126,10 @@ def _typed(
     typed = convert(raw)
     if typed is None:
         who = record.get("name") or f"contact {record.get('id')}"
+        shown = SENSITIVE_MASK if target.sensitive else json.dumps(raw)
         warnings.append(
             f"{who}: custom field {json.dumps(target.alias)} ({field_type}) has the value "
-            f"{json.dumps(raw)}, which is not a valid {field_type} value; treated as blank"
+            f"{shown}, which is not a valid {field_type} value; treated as blank"
         )
     return typed
 
@@ -144,9 +146,10 @@ def _picklist(
         label = option["option"]
     if label is None:
         who = record.get("name") or f"contact {record.get('id')}"
+        shown = SENSITIVE_MASK if target.sensitive else json.dumps(option_id)
         warnings.append(
             f"{who}: custom field {json.dumps(target.alias)} has picklist option id "
-            f"{json.dumps(option_id)}, which the field does not define; treated as blank"
+            f"{shown}, which the field does not define; treated as blank"
         )
     return label
 

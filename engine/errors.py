@@ -86,6 +86,7 @@ class EvaluationError(MapctlError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.warnings: list[str] = []  # the bundle's warnings, set by rendering
         super().__init__(problems[0].message if problems else "evaluation failed")
 
 

@@ -23,7 +23,7 @@ import datetime
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,7 +33,7 @@ from jmespath import exceptions as jp_errors
 from engine.context import Context
 from engine.errors import EvaluationError, Problem
 from engine.expressions import Expression, field_paths
-from engine.model import Answer, AnswerRule, AnswerSet, CompiledMapping
+from engine.model import SENSITIVE_MASK, Answer, AnswerRule, AnswerSet, CompiledMapping
 
 _ISO_DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -132,7 +132,7 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
         try:
             answer, raw = _answer(rule, data, lists)
         except _RuleFailure as failure:
-            problems.append(failure.problem)
+            problems.append(_redacted(failure, rule, mapping, context.sensitive_values))
             continue
         answers.append(answer)
         raws[rule.name] = (rule, raw)
@@ -142,8 +142,61 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
 
 
 class _RuleFailure(Exception):
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, value: Any) -> None:
         self.problem = problem
+        self.value = value  # the offending value the problem shows
+
+
+def reads_sensitive(paths: Sequence[Sequence[str]], sensitive: frozenset[str]) -> bool:
+    """Whether any path reads a sensitive alias, or a whole `custom` dict holding one."""
+    if not sensitive:
+        return False
+    for path in paths:
+        for position, part in enumerate(path):
+            if part == "custom":
+                following = path[position + 1] if position + 1 < len(path) else None
+                if following is None or following in sensitive:
+                    return True
+    return False
+
+
+def holds_sensitive(value: Any, secrets: Collection[str]) -> bool:
+    """Whether a value (or an entry or selection of it) contains a sensitive field's text:
+    catches what `reads_sensitive` cannot see (`client.*.ssn`, `values(client.custom)`)."""
+    if not secrets or value is None:
+        return False
+    if isinstance(value, tuple | list):
+        return any(holds_sensitive(v, secrets) for v in value)
+    text = value if isinstance(value, str) else None
+    return text is not None and any(secret in text for secret in secrets)
+
+
+def _redacted(
+    failure: _RuleFailure, rule: AnswerRule, mapping: CompiledMapping, secrets: Collection[str]
+) -> Problem:
+    """The failure's problem without a sensitive field's value in its message or context."""
+    problem = failure.problem
+    shown = failure.value
+    if reads_sensitive(_paths(rule), mapping.sensitive_aliases):
+        shown_as = {json.dumps(shown, ensure_ascii=False, default=str), truncate(shown)}
+        texts = {t for t in shown_as if len(t) >= 3 and t not in ("null", "true", "false")}
+    elif holds_sensitive(truncate(shown, 10**6), secrets):
+        texts = set()
+    else:
+        return problem
+    texts.update(secrets)
+    texts.update(json.dumps(s, ensure_ascii=False)[1:-1] for s in secrets)
+
+    def clean(line: str) -> str:
+        if line.startswith(("value: ", "input: ")):
+            return line.split(": ", 1)[0] + ": " + SENSITIVE_MASK
+        for text in sorted(texts, key=len, reverse=True):
+            line = line.replace(text, SENSITIVE_MASK)
+        return line
+
+    problem.message = clean(problem.message)
+    problem.context = [clean(line) for line in problem.context]
+    return problem
 
 
 def _answer(rule: AnswerRule, data: dict[str, Any], lists: dict[str, Any]) -> tuple[Answer, Any]:
@@ -159,7 +212,7 @@ def _answer(rule: AnswerRule, data: dict[str, Any], lists: dict[str, Any]) -> tu
         return Answer(rule.name, rule.type, (), repeated=True), []
     if not isinstance(items, list):
         raise _RuleFailure(
-            _problem(rule, rule.each, f"`each` must give a list, got {_kind(items)}", items)
+            _problem(rule, rule.each, f"`each` must give a list, got {_kind(items)}", items), items
         )
     raws = [_run(rule, rule.value, item, entry=(n, item)) for n, item in enumerate(items)]
     values = tuple(_convert(rule, convert, raw, entry=(n, items[n])) for n, raw in enumerate(raws))
@@ -178,13 +231,20 @@ def _run(
         return expression.evaluate(data)
     except jp_errors.JMESPathTypeError as error:
         expected = " or ".join(error.expected_types)
-        message = f"{error.function_name}() expects {expected}, got {error.actual_type}"
+        actual = _PYTHON_TYPES.get(error.actual_type, error.actual_type)
+        message = f"{error.function_name}() expects {expected}, got {actual}"
         raise _RuleFailure(
-            _problem(rule, expression, message, error.current_value, entry)
+            _problem(rule, expression, message, error.current_value, entry), error.current_value
         ) from None
     except (jp_errors.JMESPathError, TypeError, ValueError, ArithmeticError) as error:
         text = str(error).strip() or type(error).__name__
-        raise _RuleFailure(_problem(rule, expression, text, data, entry, show="input")) from None
+        problem = _problem(rule, expression, text, data, entry, show="input")
+        raise _RuleFailure(problem, data) from None
+
+
+# jmespath names some types the Python way (a null inside an array: "NoneType").
+_PYTHON_TYPES = {"NoneType": "null", "str": "string", "int": "number", "float": "number",
+                 "bool": "boolean", "list": "array", "dict": "object"}  # fmt: skip
 
 
 def _convert(rule: AnswerRule, convert: Any, raw: Any, entry: tuple[int, Any] | None = None) -> Any:
@@ -193,7 +253,9 @@ def _convert(rule: AnswerRule, convert: Any, raw: Any, entry: tuple[int, Any] | 
     try:
         return convert(raw)
     except ValueProblem as error:
-        raise _RuleFailure(_problem(rule, rule.value, str(error), error.value, entry)) from None
+        raise _RuleFailure(
+            _problem(rule, rule.value, str(error), error.value, entry), error.value
+        ) from None
 
 
 def _problem(
@@ -353,6 +415,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "true_false": to_true_false,
     "multiple_choice": to_choices,
 }
+CONVERTERS = _CONVERTERS  # raw value -> answer value, by type (`mapctl test` reads expectations)
 
 
 def _client_record(

@@ -17,11 +17,11 @@ from typing import Any
 
 from engine.context import Context
 from engine.errors import MapctlError
-from engine.evaluation import Evaluation, Provenance
-from engine.model import AnswerRule, CompiledMapping
+from engine.evaluation import Evaluation, Provenance, holds_sensitive, reads_sensitive
+from engine.model import SENSITIVE_MASK, AnswerRule, CompiledMapping
 from engine.report import format_problem
 
-MASK = "•••• (sensitive)"
+MASK = SENSITIVE_MASK
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,6 @@ def select_rules(mapping: CompiledMapping, names: Sequence[str]) -> list[AnswerR
     return [by_name[name] for name in dict.fromkeys(names)]
 
 
-def reads_sensitive(paths: Sequence[Sequence[str]], sensitive: frozenset[str]) -> bool:
-    """Whether any path reads a sensitive alias, or a whole `custom` dict holding one."""
-    if not sensitive:
-        return False
-    for path in paths:
-        for position, part in enumerate(path):
-            if part == "custom":
-                following = path[position + 1] if position + 1 < len(path) else None
-                if following is None or following in sensitive:
-                    return True
-    return False
-
-
 def explain(
     mapping: CompiledMapping, context: Context, evaluation: Evaluation, names: Sequence[str] = ()
 ) -> list[Explained]:
@@ -79,7 +66,8 @@ def explain(
                 rule,
                 answer.value if answer else None,
                 prov,
-                reads_sensitive(paths, mapping.sensitive_aliases),
+                reads_sensitive(paths, mapping.sensitive_aliases)
+                or holds_sensitive(answer.value if answer else None, context.sensitive_values),
                 rule.name in failed,
             )
         )

@@ -198,7 +198,11 @@ def _root_name_problems(
 def _element_scope_problems(
     site: Site, ast: dict[str, Any], tokens: list[dict[str, Any]]
 ) -> Iterator[Problem]:
-    """With `each`, `value` sees one element (a contact): `client.name` there is always null."""
+    """With `each`, `value` sees one element (a contact): `client.name` there is always null.
+
+    An error when the elements are known to be contacts (`each: children`); a warning when
+    `each` gives something else, whose elements might have such a field (a matter's `client`)."""
+    severity = "error" if site.elements_are_contacts else "warning"
     for name in dict.fromkeys(root_names(ast)):
         if name not in CONTEXT_NAMES:
             continue
@@ -207,11 +211,15 @@ def _element_scope_problems(
             site,
             token["start"] if token else 0,
             f"{site.label}: '{name}' is not available inside `each`: value is evaluated on one "
-            "element at a time",
+            "element at a time"
+            if site.elements_are_contacts
+            else f"{site.label}: '{name}' inside `each` is read from the element, not the "
+            "context: value is evaluated on one element at a time",
             "each-scope",
             hint="use the element's own fields (name, date_of_birth, relationship, custom.<alias>)"
             ", or drop `each` to answer once",
             length=len(name),
+            severity=severity,
         )
 
 

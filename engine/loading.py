@@ -90,10 +90,22 @@ def bundled_source(name: str) -> Source:
 
 
 def load_mapping(path: str | os.PathLike[str] | None = None) -> LoadedMapping:
-    """Read a mapping file (None: the bundled default) and everything it extends."""
-    from engine.resources import DEFAULT_MAPPING
+    """Read a mapping file (None: the bundled default) and everything it extends.
 
-    source = bundled_source(DEFAULT_MAPPING) if path is None else file_source(path)
+    A bare bundled mapping's name (`-m ils-client-interview.yaml`) that is not a file in the
+    current folder names the bundled mapping, as it does in `extends`."""
+    from engine.resources import DEFAULT_MAPPING, bundled_mapping_names
+
+    if path is None:
+        source = bundled_source(DEFAULT_MAPPING)
+    elif (
+        os.sep not in str(path)
+        and not FsPath(path).exists()
+        and str(path) in bundled_mapping_names()
+    ):
+        source = bundled_source(str(path))
+    else:
+        source = file_source(path)
     return load_source(source)
 
 

@@ -24,6 +24,9 @@ from engine.relationships import Relationships
 AnswerType = Literal["text", "number", "date", "true_false", "multiple_choice"]
 ANSWER_TYPES: tuple[str, ...] = get_args(AnswerType)
 
+# What people see instead of a `sensitive` custom field's value (explain, errors, warnings).
+SENSITIVE_MASK = "•••• (sensitive)"
+
 # The HotDocs value element for each answer type.
 VALUE_ELEMENTS: dict[str, str] = {
     "text": "TextValue",

@@ -15,7 +15,7 @@ from typing import Literal
 
 from engine.answerfile import answers_to_json, render_xml
 from engine.context import Context, build_context, load_bundle
-from engine.errors import Problem
+from engine.errors import EvaluationError, Problem
 from engine.evaluation import Evaluation, evaluate
 from engine.model import CompiledMapping
 
@@ -50,7 +50,11 @@ def render_bundle(
     """Load, build the context, evaluate and write one bundle (raises the engine's errors)."""
     bundle = load_bundle(data, source)
     context = build_context(bundle, mapping, today=today, exclude=exclude)
-    evaluation = evaluate(mapping, context, keep_going=keep_going)
+    try:
+        evaluation = evaluate(mapping, context, keep_going=keep_going)
+    except EvaluationError as error:
+        error.warnings = list(context.warnings)  # they may explain the failure
+        raise
     answers = evaluation.answer_set
     output = render_xml(answers) if fmt == "anx" else answers_to_json(answers).encode("utf-8")
     return Rendered(output, context, evaluation, list(context.warnings))

@@ -60,3 +60,27 @@ def test_errors_and_warnings_together_exit_1_counting_errors(run_cli, tmp_path):
     assert f"{mapping}:3:16: warning: answer 'A TE': Clio contacts have no field" in result.stderr
     assert f"{mapping}:4:9: error: answer 'B TE': unknown function 'uper()'" in result.stderr
     assert result.stderr.endswith("1 problem in 1 mapping (1 warning)\n")
+
+
+def test_context_names_inside_each_over_non_contacts_are_warnings(run_cli, tmp_path):
+    """Over contacts (`each: children`) `client.name` is always null: an error. Over anything
+    else the elements may have such a field (a matter's `client`): a warning, and it renders."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        'version: 1\nanswers:\n  Matter Client TE: {each: "[matter]", value: client.name}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("validate", str(mapping))
+    assert (result.exit_code, result.stderr) == (
+        0,
+        f"{mapping}:3:47: warning: answer 'Matter Client TE': 'client' inside `each` is read "
+        "from the element, not the context: value is evaluated on one element at a time\n"
+        '  3 |   Matter Client TE: {each: "[matter]", value: client.name}\n'
+        "    |                                               ^~~~~~\n"
+        "  hint: use the element's own fields (name, date_of_birth, relationship, custom.<alias>)"
+        ", or drop `each` to answer once\n"
+        "1 mapping valid (1 warning)\n",
+    )
+    result = run_cli("render", str(BUNDLE), "-m", str(mapping), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answers"][0]["value"] == ["Jay Francis Pritchett"]

@@ -81,8 +81,8 @@ def test_batch_renders_every_bundle_and_reports_each_failure(
     result = run_cli("render", *paths, "--out-dir", str(out), *DAY)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"{inputs}/broken.json: error: {inputs}/broken.json: not a usable matter bundle: "
-        "'matter' must be an object, got null\n"
+        f"error: {inputs}/broken.json: not a usable matter bundle: "
+        "no 'matter'\n  hint: make one with `mapctl fetch MATTER -o FILE`\n"
         f"rendered 2 of 3 bundles into {out}; 1 failed\n"
     )
     assert sorted(p.name for p in out.iterdir()) == ["blended-family.anx", "no-spouse.anx"]
@@ -344,3 +344,123 @@ def test_the_example_admin_cases_pass(run_cli: RunCli, monkeypatch: Any) -> None
         0,
         "PASS mapping-tests/pritchett-blended-family\n1 passed, 0 failed\n",
     )
+
+
+SENSITIVE_MAPPING = """\
+version: 1
+custom_fields:
+  ssn: {name: Social Security Number, sensitive: true}
+answers:
+  Wildcard TE: "client.*.ssn | [0]"
+  Joined TE: "join(',', [client.custom.ssn])"
+  SSN DA: {type: date, value: client.custom.ssn}
+  SSN Digits DA: {type: date, value: "replace(client.custom.ssn, '-', '')"}
+"""
+
+
+def test_sensitive_values_never_shown_in_explain_errors_or_warnings(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(SENSITIVE_MAPPING)
+    result = run_cli("explain", BLENDED, "-m", str(mapping), *DAY)
+    assert result.exit_code == 0, result.stderr
+    assert "  Wildcard TE (text) = •••• (sensitive)\n" in result.stdout
+    assert "  Joined TE (text) = •••• (sensitive)\n" in result.stdout
+    assert (
+        f"{mapping}:7:31: error: answer 'SSN DA' (date): •••• (sensitive) is not a date "
+        "(expected YYYY-MM-DD or an ISO date-time)\n"
+        "  at answers -> 'SSN DA'\n"
+        "  expression: client.custom.ssn\n"
+        "  value: •••• (sensitive)\n"
+    ) in result.stdout
+    assert "  value: •••• (sensitive)\n" in result.stdout.split("'SSN Digits DA' (date)")[1]
+    result = run_cli("render", BLENDED, "-m", str(mapping), *DAY)
+    assert result.exit_code == 1
+    assert result.stderr.count("•••• (sensitive)") == 4
+    for shown in (
+        result.stdout + result.stderr,
+        run_cli("explain", BLENDED, "-m", str(mapping), "--format", "json", *DAY).stdout,
+    ):
+        assert "123-45-6789" not in shown and "123456789" not in shown
+    bundle = json.loads(Path(BLENDED).read_text())
+    for value in bundle["contacts"][0]["custom_field_values"]:
+        if value["field_name"] == "Social Security Number":
+            value.update(field_type="numeric", value="123-45-6789")
+    for definition in bundle["custom_fields"]:
+        if definition["name"] == "Social Security Number":
+            definition["field_type"] = "numeric"
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(bundle))
+    result = run_cli("render", str(odd), "-m", str(mapping), *DAY)  # fails: warnings first
+    assert "123-45-6789" not in result.stderr
+    assert result.stderr.startswith(f"{odd}: warning: Jay Francis Pritchett: custom field")
+    assert (
+        f'{odd}: warning: Jay Francis Pritchett: custom field "ssn" (numeric) has the value '
+        "•••• (sensitive), which is not a valid numeric value; treated as blank\n"
+    ) in result.stderr
+
+
+def test_mapping_option_takes_a_bundled_mappings_name_from_any_folder(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("render", BLENDED, "-m", "ils-client-interview.yaml", *DAY)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == snapshot_bytes("blended-family")
+    (tmp_path / "ils-client-interview.yaml").write_text(
+        "version: 1\nanswers:\n  A TE: client.name\n"
+    )
+    result = run_cli("render", BLENDED, "-m", "ils-client-interview.yaml", *DAY)
+    assert b'<Answer name="A TE">' in result.stdout_bytes  # a file of that name comes first
+
+
+def test_admin_case_values_are_read_as_the_answer_type(run_cli: RunCli, tmp_path: Path) -> None:
+    root = tmp_path / "cases"
+    _case(
+        root,
+        "typed",
+        "today: 2026-03-01\nanswers:\n  Client Zip Code TE: 90210\n"
+        "  Number of Children NU: '4'\n  Client Has Spouse TF: yes\n"
+        "  Client Birth Date DA: '1950-05-17'\n",
+    )
+    _case(root, "bad-exclude", "exclude: [Gloria]\nanswers: {}\n")
+    result = run_cli("test", str(root))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"FAIL {root}/bad-exclude\n"
+        f"  {root}/bad-exclude: exclude: ['Gloria'] is not a list of contact ids\n"
+        "    hint: e.g. exclude: [5002]\n"
+        f"PASS {root}/typed\n"
+        "1 passed, 1 failed\n"
+    )
+
+
+def test_batch_names_each_bundle_whose_answers_failed(run_cli: RunCli, tmp_path: Path) -> None:
+    mapping = tmp_path / "broken.yaml"
+    mapping.write_text("version: 1\nanswers:\n  Born DA: {type: date, value: client.name}\n")
+    bundle = tmp_path / "jay.json"
+    shutil.copy(BLENDED, bundle)
+    out = tmp_path / "out"
+    problem = (
+        f"{mapping}:3:32: error: answer 'Born DA' (date): \"Jay Francis Pritchett\" is not a "
+        "date (expected YYYY-MM-DD or an ISO date-time)\n"
+        "  at answers -> 'Born DA'\n  expression: client.name\n"
+        '  value: "Jay Francis Pritchett"\n'
+    )
+    result = run_cli("render", str(bundle), "-m", str(mapping), "--out-dir", str(out), *DAY)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{bundle}: 1 answer failed; nothing written:\n{problem}"
+        f"rendered 0 of 1 bundles into {out}; 1 failed\n",
+    )
+    assert not (out / "jay.anx").exists()
+    result = run_cli(
+        "render", str(bundle), "-m", str(mapping), "--out-dir", str(out), "--keep-going", *DAY
+    )
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{bundle}: 1 answer failed and was left out (--keep-going):\n{problem}"
+        f"rendered 1 of 1 bundles into {out}; 1 with answers left out\n",
+    )
+    assert (out / "jay.anx").read_bytes().count(b"<Answer ") == 0

@@ -250,3 +250,11 @@ def test_property_any_unicode_in_any_text_field_renders_and_reads_back() -> None
         assert back.get("Kids", ()) == (
             (remove_forbidden(texts["title"]),) if remove_forbidden(texts["title"]) else ()
         )
+
+
+def test_function_type_errors_use_json_type_names():
+    with pytest.raises(EvaluationError) as error:
+        values(rule("Joined", "join(', ', [client.nothing])"))
+    assert error.value.problems[0].message == (
+        "answer 'Joined' (text): join() expects array-string, got null"
+    )
