@@ -783,11 +783,16 @@ def _workflow_today(state: AppState, today: datetime | None) -> Any:
 
 
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
+    """The matter's bundle, checked like a bundle file (a matter without a client, a contact
+    Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
+    import json
+
     from engine.clio.client import open_client
+    from engine.context import load_bundle
 
     with open_client(state.home, state.env, transport=state.transport, region=region) as client:
         bundle: dict[str, Any] = client.fetch_bundle(matter)
-    return bundle
+    return load_bundle(json.dumps(bundle).encode(), source=f"Clio matter {matter}")
 
 
 @main.command()

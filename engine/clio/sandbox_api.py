@@ -214,7 +214,7 @@ def _page(
     if offset > 0:
         previous = [*kept, ("page_token", _token(max(0, offset - limit)))]
         paging["previous"] = url + "?" + urlencode(previous)
-    data = [shape(_only_fields(r, query), spec, schema) for r in chunk]
+    data = [_shape(r, query, spec, schema) for r in chunk]
     return Response(200, {"data": data, "meta": {"paging": paging, "records": len(records)}})
 
 
@@ -249,9 +249,15 @@ def _show(
 ) -> Response:
     if record is None:
         raise ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
-    return Response(
-        200, {"data": shape(_only_fields(record, query), _fields(query, schema, strict), schema)}
-    )
+    return Response(200, {"data": _shape(record, query, _fields(query, schema, strict), schema)})
+
+
+def _shape(record: Record, query: Query, spec: list[Any], schema: str) -> Record:
+    """The record as asked for; a contact hidden by Clio's Contacts Visibility permission
+    (`"redacted": true` in the data) comes back as only its id and `redacted` (NOTES 4.3)."""
+    if schema == "Contact" and record.get("redacted") is True:
+        return {"id": record["id"], "redacted": True}
+    return shape(_only_fields(record, query), spec, schema)
 
 
 def _only_fields(record: Record, query: Query) -> Record:

@@ -16,6 +16,8 @@ import pytest
 from engine.clio import client as fields_in_use
 from engine.clio.fields import OVERRIDES, field_table
 from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox, load_data_file
+from engine.clio.sandbox_api import Api, Store
+from engine.clio.seed import demo_data
 from engine.errors import MapctlError
 from tests.clio.spec_tools import derive_field_table, load_spec, response_schema
 
@@ -393,6 +395,21 @@ def test_data_file_replaces_the_seed(tmp_path: Path) -> None:
             "data": [{"id": 1, "display_number": "00001-Solo"}],
             "meta": {"paging": {}, "records": 1},
         }
+
+
+def test_a_redacted_contact_comes_back_as_its_id_only() -> None:
+    """Contacts Visibility (NOTES 4.3): a hidden contact is `{"id", "redacted": true}` whatever
+    `fields` asks, in lists and alone."""
+    data = demo_data()
+    hidden = next(c for c in data["contacts"] if c["id"] == 5007)
+    hidden["redacted"] = True
+    api = Api(Store(data), "http://sandbox")
+    fields = [("fields", "id,name,date_of_birth")]
+    listed = api.handle("/api/v4/contacts.json", [("ids[]", "5007"), ("ids[]", "5008"), *fields])
+    assert [c.get("redacted") for c in listed.body["data"]] == [True, None]
+    assert listed.body["data"][0] == {"id": 5007, "redacted": True}
+    alone = api.handle("/api/v4/contacts/5007.json", fields)
+    assert (alone.status, alone.body) == (200, {"data": {"id": 5007, "redacted": True}})
 
 
 @pytest.mark.parametrize(

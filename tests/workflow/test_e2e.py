@@ -189,6 +189,61 @@ def test_a_clio_error_midway_leaves_nothing(
     assert run_cli("clients", "--format", "json", env=clio_env).stdout == "[]\n"
 
 
+def rewriting(sandbox: Sandbox, path: str, edit: Any) -> httpx.MockTransport:
+    """Routes to the sandbox in-process; `edit(body)` changes the JSON answer for `path`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode()
+        answer = sandbox.handle(request.method, target, dict(request.headers), request.content)
+        body = answer.body
+        if request.url.path == path and not isinstance(body, bytes):
+            edit(body)
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return httpx.Response(answer.status, content=content, headers=answer.headers)
+
+    return httpx.MockTransport(handler)
+
+
+def test_a_redacted_contact_is_a_warning(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox
+) -> None:
+    def hide_5007(body: dict[str, Any]) -> None:
+        body["data"] = [
+            {"id": 5007, "redacted": True} if c["id"] == 5007 else c for c in body["data"]
+        ]
+
+    env = {"MAPCTL_HOME": str(mapctl_home), **clio_env}
+    transport = rewriting(sandbox, "/api/v4/contacts.json", hide_5007)
+    state = AppState(env=env, interactive=False, transport=transport)
+    result = run_cli("preview", MATTER, state=state)
+    assert result.exit_code == 0, result.output
+    assert (
+        "  - contact 5007 is redacted by Clio (your Clio user may not see it): "
+        "its answers stay blank\n"
+    ) in result.stdout
+
+
+@pytest.mark.parametrize("command", ["preview", "import"])
+def test_a_matter_without_a_client_is_refused_and_leaves_nothing(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox, command: str
+) -> None:
+    def no_client(body: dict[str, Any]) -> None:
+        body["data"]["client"] = None
+
+    env = {"MAPCTL_HOME": str(mapctl_home), **clio_env}
+    state = AppState(env=env, transport=rewriting(sandbox, "/api/v4/matters/9002.json", no_client))
+    result = run_cli(
+        command, "9002", "--yes" if command == "import" else "--format=table", state=state
+    )
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: Clio matter 9002: not a usable matter bundle: the matter has no client "
+        "('matter.client.id' must be a number)\n",
+    )
+    assert listing(mapctl_home / "clients") == []
+    assert not (mapctl_home / "clients.db").exists()
+
+
 def test_clients_on_a_fresh_home_creates_nothing(run_cli: Any, mapctl_home: Path) -> None:
     table = run_cli("clients")
     assert (table.exit_code, table.stdout) == (
