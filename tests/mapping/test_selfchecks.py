@@ -43,6 +43,25 @@ def test_invalid_cases_also_point_editors_at_the_schema(path):
     assert first == "# yaml-language-server: $schema=../../../schemas/mapping.schema.json"
 
 
+EVERY_MAPPING = sorted(
+    p
+    for p in ROOT.rglob("*.y*ml")
+    if not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    and p.name not in ("expected.yaml", "case.yaml")  # mapctl test's case files
+    and p.parent.name != "not-utf8"
+)
+
+
+@pytest.mark.parametrize("path", EVERY_MAPPING, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_mapping_anywhere_in_the_repo_points_editors_at_the_schema(path):
+    first = path.read_text().splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix)
+    assert (
+        path.parent / first[len(prefix) :]
+    ).resolve() == ROOT / "schemas" / "mapping.schema.json"
+
+
 def test_the_bundled_mappings_are_the_repo_mappings():
     assert bundled_mapping_names() == sorted(p.name for p in MAPPINGS)
 
