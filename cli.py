@@ -606,7 +606,12 @@ def search(state: AppState, query: str, sort: str | None, fmt: str, region: str 
     help="Write the bundle here (default: standard output). Never overwrites a file.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
-@click.option("--redact", is_flag=True, help="Replace personal data with realistic fakes.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace personal data with realistic fakes (keyed by $MAPCTL_HOME/redact.key, so "
+    "they cannot be worked back to the originals).",
+)
 @click.option(
     "-m",
     "--mapping",
@@ -647,9 +652,9 @@ def fetch(
     with _clio_open(state, region) as client:
         bundle = client.fetch_bundle(matter)
     if redact:
-        from engine.redact import redact_bundle
+        from engine.redact import home_key, redact_bundle
 
-        bundle = redact_bundle(bundle, sensitive)
+        bundle = redact_bundle(bundle, sensitive, key=home_key(state.home))
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)

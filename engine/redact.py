@@ -5,7 +5,14 @@ numbers, addresses, web sites, and free-text or sensitive custom field values (t
 text_area, email, url, plus any field the caller names, e.g. the mapping's `sensitive: true`).
 Keeps ids, relationship labels, picklist ids, types and the custom field definitions, so the
 redacted bundle renders the same way. Deterministic: the same original always gets the same fake
-(a hash of the original picks it), so a family keeps one surname and fixtures stay stable.
+(a keyed hash of the original picks it), so a family keeps one surname and fixtures stay stable.
+
+The key matters: with a public salt anyone could work back from a fake to the original (try each
+birth date within the shift's 361 days, each SSN, each guessed name, and see which one gives the
+fake). `mapctl fetch --redact` therefore keys the hash with a random secret kept in
+`$MAPCTL_HOME/redact.key` (mode 0600, made on first use; `home_key`, the one function here that
+touches a file): the same home always gives the same fakes, and a bundle handed to support
+cannot be reversed without that file. Without a key (tests) the public salt is used.
 """
 
 from __future__ import annotations
@@ -13,9 +20,15 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+from engine.errors import MapctlError
+from engine.fsutil import write_atomic
 
 SALT = "mapctl-redact-v1"
 FIRST = [
@@ -117,32 +130,62 @@ FREE_TEXT = {"text_line", "text_area", "email", "url"}
 WORD = re.compile(r"[^\W\d_][\w'’]*")
 
 
-def _hash(*parts: object) -> int:
-    text = "\x1f".join([SALT, *map(str, parts)])
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+KEY_FILE = "redact.key"
 
 
-def _pick(options: list[str], *parts: object) -> str:
-    return options[_hash(*parts) % len(options)]
+def home_key(home: Path) -> bytes:
+    """The redaction key of this MAPCTL_HOME, created (32 random bytes, 0600) when missing."""
+    path = Path(home) / KEY_FILE
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        if len(key) >= 16:
+            return key
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        raise MapctlError(
+            f"the redaction key {path} is unreadable",
+            hint="delete it; a new one is made (fakes will differ from earlier redactions)",
+        ) from error
+    key = secrets.token_bytes(32)
+    try:
+        write_atomic(path, key.hex().encode() + b"\n", mode=0o600, overwrite=False)
+    except MapctlError:
+        if path.exists():  # another mapctl made it at the same moment: use that one
+            return home_key(home)
+        raise
+    return key
+
+
+def _hash(key: bytes, *parts: object) -> int:
+    text = "\x1f".join(map(str, parts))
+    return int.from_bytes(hmac.new(key, text.encode(), hashlib.sha256).digest()[:8], "big")
 
 
 class Redactor:
     """Keeps the original -> fake choices for one bundle so every mention agrees."""
 
-    def __init__(self, sensitive: Iterable[str | int] = ()) -> None:
+    def __init__(self, sensitive: Iterable[str | int] = (), key: bytes | None = None) -> None:
         self.sensitive = {str(s).casefold() for s in sensitive}
         self.names: dict[str, str] = {}
+        self.key = key if key is not None else SALT.encode()
+
+    def _hash(self, *parts: object) -> int:
+        return _hash(self.key, *parts)
+
+    def _pick(self, options: list[str], *parts: object) -> str:
+        return options[self._hash(*parts) % len(options)]
 
     def learn_names(self, contacts: list[dict[str, Any]]) -> None:
         for contact in contacts:
             if contact.get("type") == "Company":
                 name = contact.get("name")
                 if isinstance(name, str) and name:
-                    self.names[name] = _pick(COMPANIES, "company", name)
+                    self.names[name] = self._pick(COMPANIES, "company", name)
                 continue
             for key, pool in (("first_name", FIRST), ("middle_name", FIRST), ("last_name", LAST)):
                 for token in WORD.findall(str(contact.get(key) or "")):
-                    self.names.setdefault(token, _pick(pool, key[:4], token.casefold()))
+                    self.names.setdefault(token, self._pick(pool, key[:4], token.casefold()))
 
     def text(self, value: Any) -> Any:
         """Every known name (whole company names first, then words) replaced in free text."""
@@ -156,31 +199,35 @@ class Redactor:
         """A fake address; for a person it uses their fake name, as real addresses often do."""
         if not isinstance(value, str) or not value:
             return value
-        first, last = owner or (_pick(FIRST, "email", value), _pick(LAST, "email", value))
+        first, last = owner or (self._pick(FIRST, "email", value), self._pick(LAST, "email", value))
         local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
-        return f"{local}{_hash('n', value) % 90 + 10}@example.com"
+        return f"{local}{self._hash('n', value) % 90 + 10}@example.com"
 
     def phone(self, value: Any) -> Any:
         if not isinstance(value, str) or not value:
             return value
-        return f"{200 + _hash('area', value) % 700}-555-01{_hash('line', value) % 100:02d}"
+        return (
+            f"{200 + self._hash('area', value) % 700}-555-01{self._hash('line', value) % 100:02d}"
+        )
 
     def date(self, value: Any, *who: object) -> Any:
         try:
             day = dt.date.fromisoformat(str(value))
         except ValueError:
             return value
-        shift = _hash("dob", value, *who) % 361 - 180
+        shift = self._hash("dob", value, *who) % 361 - 180
         return (day + dt.timedelta(days=shift or 1)).isoformat()
 
     def address(self, item: dict[str, Any]) -> None:
         original = str(item.get("street") or "")
         if original:
-            item["street"] = f"{_hash('no', original) % 9000 + 100} {_pick(STREETS, original)}"
+            item["street"] = (
+                f"{self._hash('no', original) % 9000 + 100} {self._pick(STREETS, original)}"
+            )
         if item.get("city"):
-            item["city"] = _pick(CITIES, "city", item["city"])
+            item["city"] = self._pick(CITIES, "city", item["city"])
         if item.get("postal_code"):
-            item["postal_code"] = f"{_hash('zip', item['postal_code']) % 90000 + 10000}"
+            item["postal_code"] = f"{self._hash('zip', item['postal_code']) % 90000 + 10000}"
 
     def free_text(self, value: Any, field_type: str, owner: tuple[str, str] | None = None) -> Any:
         if not isinstance(value, str) or not value:
@@ -190,13 +237,13 @@ class Redactor:
         if field_type == "date":
             return self.date(value)
         if field_type == "url":
-            return f"https://www.example.com/{_pick(WORDS, 'url', value)}"
+            return f"https://www.example.com/{self._pick(WORDS, 'url', value)}"
         if re.fullmatch(r"[\d\s().+/-]+", value):  # numbers (SSN, ids): same shape, new digits
-            digits = iter(str(_hash("digits", value)).rjust(len(value), "7"))
+            digits = iter(str(self._hash("digits", value)).rjust(len(value), "7"))
             fake = re.sub(r"\d", lambda _: next(digits), value)
             return "9" + fake[1:] if fake[:1].isdigit() else fake  # 9xx: never a real SSN
         count = max(2, min(40, len(value.split())))
-        words = [_pick(WORDS, "w", value, i) for i in range(count)]
+        words = [self._pick(WORDS, "w", value, i) for i in range(count)]
         return " ".join(words).capitalize() + "."
 
     def custom_value(self, item: dict[str, Any], owner: tuple[str, str] | None) -> None:
@@ -244,23 +291,26 @@ def redact_contact(contact: dict[str, Any], r: Redactor) -> None:
         r.custom_value(item, owner)
 
 
-def redact_bundle(bundle: dict[str, Any], sensitive: Iterable[str | int] = ()) -> dict[str, Any]:
-    """A redacted copy of `bundle`; `sensitive` adds custom fields (by name or id) to redact."""
+def redact_bundle(
+    bundle: dict[str, Any], sensitive: Iterable[str | int] = (), *, key: bytes | None = None
+) -> dict[str, Any]:
+    """A redacted copy of `bundle`; `sensitive` adds custom fields (by name or id) to redact;
+    `key` (see `home_key`) keys the fakes so they cannot be worked back to the originals."""
     out = copy.deepcopy(bundle)
-    r = Redactor(sensitive)
+    r = Redactor(sensitive, key)
     contacts = [c for c in out.get("contacts") or [] if isinstance(c, dict)]
     r.learn_names(contacts)
     for contact in contacts:
         redact_contact(contact, r)
     matter = out.get("matter")
     if isinstance(matter, dict):
-        for key in ("display_number", "description", "client_reference"):
-            matter[key] = r.text(matter.get(key)) if key in matter else None
-            if matter[key] is None and key not in bundle.get("matter", {}):
-                del matter[key]
+        for name in ("display_number", "description", "client_reference"):
+            matter[name] = r.text(matter.get(name)) if name in matter else None
+            if matter[name] is None and name not in bundle.get("matter", {}):
+                del matter[name]
         client = matter.get("client")
         if isinstance(client, dict):
-            for key in ("name", "first_name", "last_name"):
-                if key in client:
-                    client[key] = r.text(client[key])
+            for name in ("name", "first_name", "last_name"):
+                if name in client:
+                    client[name] = r.text(client[name])
     return out

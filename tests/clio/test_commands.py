@@ -121,7 +121,9 @@ def test_fetch_to_a_file_never_overwrites(
     assert forced.exit_code == 0 and "redacted" in forced.stderr
 
 
-def test_fetch_redacted_has_no_personal_data(run_cli: Any, clio_sandbox: Sandbox) -> None:
+def test_fetch_redacted_has_no_personal_data(
+    run_cli: Any, clio_sandbox: Sandbox, mapctl_home: Path
+) -> None:
     env = connect_via_cli(run_cli, clio_sandbox)
     plain = json.loads(run_cli("fetch", "00002-Pritchett", env=env).stdout)
     result = run_cli("fetch", "00002-Pritchett", "--redact", env=env)
@@ -143,6 +145,8 @@ def test_fetch_redacted_has_no_personal_data(run_cli: Any, clio_sandbox: Sandbox
     ]
     assert redacted["custom_fields"] == plain["custom_fields"]
     assert redacted == json.loads(run_cli("fetch", "9002", "--redact", env=env).stdout)
+    key = mapctl_home / "redact.key"  # the fakes are keyed by this home's secret
+    assert key.stat().st_mode & 0o777 == 0o600
 
 
 def test_unknown_matter(run_cli: Any, clio_sandbox: Sandbox) -> None:

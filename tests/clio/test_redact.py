@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import random
+import stat
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from engine.clio.client import CONTACT_FIELDS
 from engine.clio.sandbox_api import Api, Store
 from engine.clio.seed import demo_data
-from engine.redact import redact_bundle
+from engine.errors import MapctlError
+from engine.redact import Redactor, home_key, redact_bundle
 
 PERSONAL = [
     "Pritchett",
@@ -151,3 +157,37 @@ def test_random_bundles_keep_shape_and_lose_names() -> None:
             for key in ("first_name", "last_name"):
                 if contact[key]:
                     assert contact[key] not in json.dumps(redacted["contacts"])
+
+
+def birth_dates_that_give(fake: str, contact_id: int) -> list[str]:
+    """The attack on an unkeyed redaction: every date whose public-salt fake is `fake`."""
+    day = datetime.date.fromisoformat(fake)
+    candidates = (day + datetime.timedelta(days=d) for d in range(-181, 182))
+    public = Redactor()
+    return [c.isoformat() for c in candidates if public.date(c.isoformat(), contact_id) == fake]
+
+
+def test_a_keyed_redaction_cannot_be_worked_back() -> None:
+    """With the public salt a fake birth date gives the real one back (a few hundred tries);
+    with a secret key the same search misses it."""
+    jay_born = "1947-05-23"
+    unkeyed = redact_bundle(demo_bundle())["contacts"][0]["date_of_birth"]
+    assert jay_born in birth_dates_that_give(unkeyed, 5001)
+    keyed = redact_bundle(demo_bundle(), key=bytes(range(32)))
+    assert jay_born not in birth_dates_that_give(keyed["contacts"][0]["date_of_birth"], 5001)
+    other = redact_bundle(demo_bundle(), key=bytes(range(1, 33)))
+    assert keyed["contacts"][0]["name"] != other["contacts"][0]["name"] or (
+        keyed["contacts"][0]["date_of_birth"] != other["contacts"][0]["date_of_birth"]
+    )
+    assert redact_bundle(demo_bundle(), key=bytes(range(32))) == keyed  # same key, same fakes
+
+
+def test_the_home_key_is_made_once_and_private(tmp_path: Path) -> None:
+    key = home_key(tmp_path)
+    path = tmp_path / "redact.key"
+    assert len(key) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert home_key(tmp_path) == key
+    path.write_text("not hex\n")
+    with pytest.raises(MapctlError) as info:
+        home_key(tmp_path)
+    assert info.value.message == f"the redaction key {path} is unreadable"
