@@ -244,6 +244,13 @@ def _property_name(doc: Document, name: str, path: Path) -> Problem:
             hint=f"expressions write it as custom.<alias>: try '{fixed}'",
             length=len(name),
         )
+    if path == ("answers",) and not name.strip():
+        return doc.problem(
+            location,
+            "an answer name is empty",
+            "bad-name",
+            hint="the key is the interview variable's exact name, e.g. Client First Name TE",
+        )
     if path == ("answers",):
         return doc.problem(
             location,

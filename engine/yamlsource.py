@@ -216,8 +216,7 @@ def decode(data: bytes, file: str) -> tuple[str | None, Problem | None]:
     """Bytes of a mapping file -> text (UTF-8, an optional BOM), or a problem saying why not."""
     if len(data) > MAX_BYTES:
         return None, Problem(
-            f"the file is too large for a mapping ({len(data):,} bytes; the limit is "
-            f"{MAX_BYTES:,})",
+            f"the file is too large for a mapping (more than {MAX_BYTES:,} bytes)",
             "file-too-large",
             SourceLocation(file, 1, 1),
         )

@@ -199,5 +199,5 @@ def test_long_lines_are_shown_as_a_window_around_the_spot():
 def test_a_device_that_never_ends_is_read_only_up_to_the_limit():
     loaded = load_mapping("/dev/zero")
     assert [p.message for p in loaded.problems] == [
-        "the file is too large for a mapping (1,000,001 bytes; the limit is 1,000,000)"
+        "the file is too large for a mapping (more than 1,000,000 bytes)"
     ]

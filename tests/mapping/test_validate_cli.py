@@ -105,3 +105,17 @@ def test_example_override_checked_from_a_copy(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run_cli("validate", "example-firm-override.yaml")
     assert (result.exit_code, result.stderr) == (0, "1 mapping valid\n")
+
+
+def test_an_empty_answer_name_is_named_as_such(run_cli, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('version: 1\nanswers:\n  "": client.name\n')
+    result = run_cli("validate", str(mapping))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{mapping}:3:3: error: an answer name is empty\n"
+        '  3 |   "": client.name\n'
+        "    |   ^\n"
+        "  hint: the key is the interview variable's exact name, e.g. Client First Name TE\n"
+        "1 problem in 1 mapping\n",
+    )
