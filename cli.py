@@ -482,10 +482,16 @@ def _clio_prompt(text: str, hidden: bool) -> str:
     return value
 
 
+def _clio_notice(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _clio_open(state: AppState, region: str | None) -> Any:
     from engine.clio.client import open_client
 
-    return open_client(state.home, state.env, transport=state.transport, region=region)
+    return open_client(
+        state.home, state.env, transport=state.transport, region=region, notice=_clio_notice
+    )
 
 
 @main.command()
@@ -792,10 +798,9 @@ def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[st
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
     import json
 
-    from engine.clio.client import open_client
     from engine.context import load_bundle
 
-    with open_client(state.home, state.env, transport=state.transport, region=region) as client:
+    with _clio_open(state, region) as client:
         bundle: dict[str, Any] = client.fetch_bundle(matter)
     return load_bundle(json.dumps(bundle).encode(), source=f"Clio matter {matter}")
 

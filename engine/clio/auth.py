@@ -91,7 +91,12 @@ class Tokens:
     expires_at: float
     base_url: str
     client_id: str
-    client_secret: str = field(default="", repr=False)  # kept with the refresh token, 0600
+    # The App Secret is stored too, on purpose: Clio's refresh grant authenticates the app, and
+    # a later run (cron, another shell) may not have CLIO_CLIENT_SECRET set. It lives only in
+    # this file (mode 0600, written atomically), next to the refresh token, which grants as much
+    # on its own; it is never printed (repr=False) and `mapctl disconnect` deletes the file.
+    # CLIO_CLIENT_ID / CLIO_CLIENT_SECRET, when set, win over the stored values (open_client).
+    client_secret: str = field(default="", repr=False)
     issued_at: float = 0.0
 
     def needs_refresh(self, now: float) -> bool:

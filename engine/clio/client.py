@@ -325,10 +325,12 @@ def open_client(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
+    notice: Callable[[str], None] | None = None,
 ) -> ClioClient:
     """An authenticated client from the stored tokens (`mapctl connect`); ClioError if none.
 
-    `region` / CLIO_BASE_URL, when given, must be where the tokens were issued.
+    `region` / CLIO_BASE_URL, when given, must be where the tokens were issued. `notice` hears
+    about long rate-limit waits (the CLI prints them on stderr).
     """
     store = TokenStore(home)
     tokens = store.load()
@@ -349,5 +351,6 @@ def open_client(
         transport=transport,
         sleep=sleep,
         clock=clock,
+        notice=notice,
     )
     return ClioClient(session, cache_dir=Path(home) / "cache")

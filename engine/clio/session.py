@@ -69,6 +69,7 @@ class ClioSession:
         clock: Callable[[], float] = time.time,
         max_wait: float = MAX_WAIT,
         timeout: float = 30.0,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.tokens = tokens
         self.store = store
@@ -77,6 +78,7 @@ class ClioSession:
         self.sleep = sleep
         self.clock = clock
         self.max_wait = max_wait
+        self.notice = notice  # told about long waits, so a person does not think mapctl hangs
         self.waited = 0.0
         self.request_count = 0
         self.remaining: int | None = None
@@ -164,14 +166,19 @@ class ClioSession:
     def _wait(self, seconds: float, url: str | None) -> None:
         with self._lock:
             if self.waited + seconds > self.max_wait:
-                raise self._still_limited(url)
+                raise self._still_limited(url, seconds)
             self.waited += seconds
+        if self.notice is not None and seconds >= 1:
+            self.notice(f"Clio's rate limit is reached: waiting {seconds:.0f} s before going on")
         self.sleep(seconds)
 
-    def _still_limited(self, url: str | None) -> ClioError:
+    def _still_limited(self, url: str | None, asked: float | None = None) -> ClioError:
+        hint = "too many requests for now: try again in a minute"
+        if asked is not None and asked > self.max_wait:  # e.g. Retry-After: 3600
+            hint = f"Clio asks to wait {asked:.0f} s before the next request: try again then"
         return ClioError(
             f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
-            hint="too many requests for now: try again in a minute",
+            hint=hint,
             status=429,
             url=_short(url or self.api),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,34 @@ def test_rate_limit_waits_are_bounded(client: ClioClient, app: App, sleeps: list
         "Clio's rate limit is still exceeded after waiting 50 s\n"
         "hint: too many requests for now: try again in a minute"
     )
+
+
+def test_a_retry_after_longer_than_the_budget_says_how_long(
+    client: ClioClient, app: App, sleeps: list[float]
+) -> None:
+    app.script(MATTERS, httpx.Response(429, headers={"Retry-After": "3600"}))
+    with pytest.raises(ClioError) as info:
+        client.search("pritchett")
+    assert sleeps == []
+    assert error_text(info.value) == (
+        "Clio's rate limit is still exceeded after waiting 0 s\n"
+        "hint: Clio asks to wait 3600 s before the next request: try again then"
+    )
+
+
+def test_long_waits_are_announced(
+    make_client: Callable[..., ClioClient], app: App, sleeps: list[float]
+) -> None:
+    heard: list[str] = []
+    client = make_client(notice=heard.append)
+    app.script(
+        MATTERS,
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.Response(429, headers={"Retry-After": "12"}),
+    )
+    assert len(client.search("pritchett")) == 3
+    assert sleeps == [0.0, 12.0]
+    assert heard == ["Clio's rate limit is reached: waiting 12 s before going on"]
 
 
 def test_low_remaining_sleeps_until_reset(
