@@ -266,6 +266,7 @@ def render(
     clash = next((s for n, s in enumerate(stems) if s in stems[:n]), None)
     if clash is not None:
         raise click.UsageError(f"two bundles are named {clash!r}: their answer files would collide")
+    _refuse_overwriting_bundles(bundles, output, out_dir, fmt)
     compiled = compile_mapping(mapping)  # once, before reading any bundle
     options = {
         "today": _render_date(today),
@@ -277,6 +278,17 @@ def render(
         failed = _render_one(bundles[0], compiled, output, options)
         raise SystemExit(1 if failed else 0)
     _render_many(bundles, compiled, out_dir, options)
+
+
+def _refuse_overwriting_bundles(
+    bundles: tuple[Path, ...], output: Path | None, out_dir: Path | None, fmt: str
+) -> None:
+    from engine.rendering import output_name
+
+    for bundle in bundles:
+        target = output if out_dir is None else out_dir / output_name(bundle, fmt)  # type: ignore[arg-type]
+        if target is not None and target.resolve() == bundle.resolve():
+            raise click.UsageError(f"the answers would overwrite the bundle {bundle}")
 
 
 def _render_one(bundle: Path, compiled: Any, target: Path | None, options: dict[str, Any]) -> bool:

@@ -464,3 +464,14 @@ def test_batch_names_each_bundle_whose_answers_failed(run_cli: RunCli, tmp_path:
         f"rendered 1 of 1 bundles into {out}; 1 with answers left out\n",
     )
     assert (out / "jay.anx").read_bytes().count(b"<Answer ") == 0
+
+
+def test_render_never_overwrites_a_bundle(run_cli: RunCli, tmp_path: Path) -> None:
+    bundle = tmp_path / "jay.json"
+    shutil.copy(BLENDED, bundle)
+    before = bundle.read_bytes()
+    for args in (("--out-dir", str(tmp_path), "--format", "json"), ("-o", str(bundle))):
+        result = run_cli("render", str(bundle), *args, *DAY)
+        assert result.exit_code == 2
+        assert f"Error: the answers would overwrite the bundle {bundle}\n" in result.stderr
+    assert bundle.read_bytes() == before
