@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,7 @@ REGIONS = {
 }
 TOKEN_FILE = "clio-token.json"
 STATE_FILE = "clio-oauth-state.json"
+CACHE_DIR = "cache"  # the client's short-lived copies of Clio data (custom field definitions)
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry (oktopeak: expiry - 5 min)
 RECONNECT = "run `mapctl connect` to connect mapctl to Clio again"
 
@@ -300,7 +302,14 @@ def connect(
         tokens = exchange_code(http, base_url, creds, code)
     TokenStore(home).save(tokens)
     (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    forget_cache(home)
     return tokens
+
+
+def forget_cache(home: Path) -> None:
+    """Drop cached Clio data: after (dis)connecting, the account may be another firm's on the
+    same host, whose custom fields must not be read from the last one's cache."""
+    shutil.rmtree(Path(home) / CACHE_DIR, ignore_errors=True)
 
 
 def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str | None:
@@ -320,4 +329,5 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
             warning = f"could not deauthorize at Clio: {error.message}"
     store.delete()
     (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    forget_cache(home)
     return warning

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from engine.clio.auth import Credentials, TokenStore, base_url_for
+from engine.clio.auth import CACHE_DIR, Credentials, TokenStore, base_url_for
 from engine.clio.session import ClioSession
 from engine.errors import ClioError, MapctlError, NotFound
 from engine.fsutil import write_atomic
@@ -353,4 +353,4 @@ def open_client(
         clock=clock,
         notice=notice,
     )
-    return ClioClient(session, cache_dir=Path(home) / "cache")
+    return ClioClient(session, cache_dir=Path(home) / CACHE_DIR)

@@ -211,6 +211,22 @@ def test_disconnect_revokes_at_clio(run_cli: Any, mapctl_home: Path) -> None:
         assert again.stdout == "Not connected to Clio: nothing to do.\n"
 
 
+def test_connecting_or_disconnecting_forgets_cached_clio_data(
+    run_cli: Any, mapctl_home: Path
+) -> None:
+    """Another firm's account on the same host must not see the last one's custom fields."""
+    with Sandbox() as sandbox:
+        stale = mapctl_home / "cache" / "custom-fields-0123456789abcdef.json"
+        stale.parent.mkdir(parents=True)
+        stale.write_text('{"fetched_at": 0, "custom_fields": []}')
+        env = connect_via_cli(run_cli, sandbox)
+        assert not (mapctl_home / "cache").exists()
+        assert run_cli("fetch", "9002", env=env).exit_code == 0
+        assert list((mapctl_home / "cache").iterdir())
+        assert run_cli("disconnect", env=env).exit_code == 0
+        assert not (mapctl_home / "cache").exists()
+
+
 def test_connect_with_a_reused_code(run_cli: Any, clio_sandbox: Sandbox) -> None:
     env = sandbox_env(clio_sandbox)
     url = run_cli("connect", "--print-url", env=env).stdout.strip()
