@@ -11,7 +11,8 @@ Type rules (issue 3; decisions marked *):
   number; booleans and other strings are errors.
 - date: "YYYY-MM-DD" or an ISO date-time (its date part as written); anything else is an error.
 - true_false: booleans; *the strings "true"/"false"/"yes"/"no" in any case; anything else errors.
-- multiple_choice: a string or a list of strings (one selection each; blank strings dropped).
+- multiple_choice: a string or a list of strings (one selection each; *blank entries, null or
+  "", dropped).
 - `each`: a list gives one entry per element (the element is the current node for `value`);
   null gives no entries; anything else is an error. Answers with the same `each` source share
   one evaluation of it, so their entries line up.
@@ -396,15 +397,17 @@ def to_true_false(raw: Any) -> bool:
 
 
 def to_choices(raw: Any) -> tuple[str, ...] | None:
+    """A string or a list of strings; blank entries (null, "") are no selection, so
+    `[client.custom.gender, spouse.custom.gender]` works without a spouse."""
     items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+    if not isinstance(items, list) or not all(i is None or isinstance(i, str) for i in items):
         raise ValueProblem(
             f"a multiple_choice answer needs a string or a list of strings, got {_kind(raw)}"
             if not isinstance(items, list)
             else "a multiple_choice list may hold only strings",
             raw,
         )
-    chosen = tuple(i for i in items if i != "")
+    chosen = tuple(i for i in items if i)
     return chosen or None
 
 

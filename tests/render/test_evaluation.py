@@ -90,8 +90,20 @@ def test_blank_is_unanswered_but_false_and_zero_are_answers():
         rule("list", "`[]`", "multiple_choice"),
         rule("false", "`false`", "true_false"),
         rule("zero", "`0`", "number"),
+        rule("blanks", "[client.nothing, '']", "multiple_choice"),
+        rule("some", "[client.nothing, client.first_name, '']", "multiple_choice"),
     )
-    assert got == {"null": None, "empty": None, "list": None, "false": False, "zero": 0}
+    assert got == {
+        "null": None,
+        "empty": None,
+        "list": None,
+        "false": False,
+        "zero": 0,
+        "blanks": None,
+        "some": ("Jay",),
+    }
+    with pytest.raises(EvaluationError, match="a multiple_choice list may hold only strings"):
+        values(rule("numbers", "[client.first_name, `1`]", "multiple_choice"))
 
 
 def test_each_gives_one_entry_per_element_with_blank_gaps_aligned():
