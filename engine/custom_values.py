@@ -71,7 +71,11 @@ class CustomFieldIndex:
                 continue
             if isinstance(definition.get("id"), int):
                 by_id.setdefault(definition["id"], definition)
-            by_name.setdefault(_key(definition.get("name")), definition)
+            # A field deleted and made again keeps its name: the live one wins (Clio lists
+            # deleted fields for a while, and by id the old one comes first).
+            known = by_name.get(_key(definition.get("name")))
+            if known is None or (known.get("deleted") is True and not definition.get("deleted")):
+                by_name[_key(definition.get("name"))] = definition
         self.targets: list[_Target] = []
         for spec in specs:
             found = by_id.get(spec.id) if spec.id is not None else by_name.get(_key(spec.name))

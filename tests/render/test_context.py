@@ -362,3 +362,19 @@ def test_property_decorated_synonyms_keep_their_role() -> None:
             )
             labels.append(rnd.choice(["", " ", "\t"]) + text + rnd.choice(["", " "]))
         assert roles_of(labels) == [role for role, _ in batch], labels
+
+
+def test_a_field_deleted_and_made_again_resolves_to_the_live_one():
+    """Clio lists deleted fields for a while; listed by id, the old one comes first."""
+    old = {"id": 100, "name": "Gender", "parent_type": "Contact", "field_type": "text_line",
+           "deleted": True}  # fmt: skip
+    new = {"id": 200, "name": "Gender", "parent_type": "Contact", "field_type": "text_line",
+           "deleted": False}  # fmt: skip
+    values = [
+        {"id": "text_line-1", "value": "Old", "soft_deleted": True, "custom_field": {"id": 100}},
+        {"id": "text_line-2", "value": "Female", "custom_field": {"id": 200}},
+    ]
+    client = contact(5001, "Gloria Pritchett", custom_field_values=values)
+    bundle = make_bundle(client, [], custom_fields=[old, new])
+    ctx = context_for(bundle, mapping(custom_fields=(CustomFieldSpec("gender", "Gender"),)))
+    assert ctx.data["client"]["custom"] == {"gender": "Female"}
