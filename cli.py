@@ -550,8 +550,19 @@ def connect(
     tokens = auth.connect(
         state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
     )
-    with _clio_open(state, region) as client:
-        user = client.who_am_i()
+    from engine.errors import ClioError
+
+    try:
+        with _clio_open(state, region) as client:
+            user = client.who_am_i()
+    except ClioError as error:  # the tokens are stored: say so, not just "HTTP 500"
+        raise ClioError(
+            f"mapctl is connected (tokens saved in {auth.TokenStore(state.home).path}), but "
+            f"checking the connection failed: {error.message}",
+            hint=error.hint,
+            status=error.status,
+            url=error.url,
+        ) from None
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
     click.echo(f"Connected to Clio at {tokens.base_url} as {who}.")
     click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")

@@ -227,6 +227,25 @@ def test_connecting_or_disconnecting_forgets_cached_clio_data(
         assert not (mapctl_home / "cache").exists()
 
 
+def test_connect_says_the_tokens_are_saved_when_the_check_fails(
+    run_cli: Any, mapctl_home: Path
+) -> None:
+    with Sandbox(failure_rate=1.0) as sandbox:  # every API request fails; OAuth works
+        env = sandbox_env(sandbox)
+        url = run_cli("connect", "--print-url", env=env).stdout.strip()
+        approval = httpx.get(url, follow_redirects=True)
+        result = run_cli("connect", "--code", str(approval.url), env=env)
+    token_file = mapctl_home / "clio-token.json"
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        3,
+        "",
+        f"error: mapctl is connected (tokens saved in {token_file}), but checking the "
+        "connection failed: Clio failed with HTTP 500 3 times in a row\n"
+        "  hint: Clio may be having trouble: try again in a few minutes\n",
+    )
+    assert token_file.exists()
+
+
 def test_connect_with_a_reused_code(run_cli: Any, clio_sandbox: Sandbox) -> None:
     env = sandbox_env(clio_sandbox)
     url = run_cli("connect", "--print-url", env=env).stdout.strip()
