@@ -60,21 +60,31 @@ def find_cases(paths: list[Path]) -> list[Path]:
     roots = paths or [DEFAULT_CASES]
     cases: list[Path] = []
     for root in roots:
-        if (root / "bundle.json").is_file():
-            cases.append(root)
-        elif root.is_dir():
-            cases.extend(sorted(p for p in root.iterdir() if (p / "bundle.json").is_file()))
-        else:
+        try:
+            found = _cases_in(root)
+        except OSError as error:
+            raise MapctlError(f"{root}: cannot read: {error.strerror or error}") from None
+        if found is None:
             raise MapctlError(
                 f"{root}: no such folder",
                 hint="a case is a folder with bundle.json and expected.anx or expected.yaml",
             )
+        cases.extend(found)
     if not cases:
         raise MapctlError(
             f"no test cases found in {', '.join(str(r) for r in roots)}",
             hint="a case is a folder with bundle.json and expected.anx or expected.yaml",
         )
     return cases
+
+
+def _cases_in(root: Path) -> list[Path] | None:
+    """`root` itself when it is a case, else the cases in it; None when it is not a folder."""
+    if (root / "bundle.json").is_file():
+        return [root]
+    if not root.is_dir():
+        return None
+    return sorted(p for p in root.iterdir() if (p / "bundle.json").is_file())
 
 
 def run_case(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> CaseResult:
@@ -101,8 +111,12 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
         raise MapctlError(f"{case}: no expected.anx or expected.yaml")
     own = case / "mapping.yaml"
     mapping = load_mapping(own if own.is_file() else None)
+    try:
+        data = (case / "bundle.json").read_bytes()
+    except OSError as error:
+        raise MapctlError(f"{case}/bundle.json: cannot read: {error.strerror or error}") from None
     rendered = render_bundle(
-        (case / "bundle.json").read_bytes(),
+        data,
         str(case / "bundle.json"),
         mapping,
         today=_today(settings.get("today"), case),

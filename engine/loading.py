@@ -100,8 +100,8 @@ def load_mapping(path: str | os.PathLike[str] | None = None) -> LoadedMapping:
         source = bundled_source(DEFAULT_MAPPING)
     elif (
         os.sep not in str(path)
-        and not FsPath(path).exists()
         and str(path) in bundled_mapping_names()
+        and not _is_file(FsPath(path))
     ):
         source = bundled_source(str(path))
     else:
@@ -195,7 +195,7 @@ class _ChainLoader:
         bundled = bundled_mapping_names()
         if source.folder is not None:
             candidate = source.folder / target
-            if candidate.is_file():
+            if _is_file(candidate):
                 display = os.path.normpath(os.path.join(os.path.dirname(source.display), target))
                 return Source(
                     display,
@@ -221,6 +221,13 @@ class _ChainLoader:
             )
         )
         return None
+
+
+def _is_file(path: FsPath) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, say: not a file we can read
+        return False
 
 
 def _nearby_names(folder: FsPath | None) -> list[str]:

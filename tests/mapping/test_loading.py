@@ -201,3 +201,8 @@ def test_a_device_that_never_ends_is_read_only_up_to_the_limit():
     assert [p.message for p in loaded.problems] == [
         "the file is too large for a mapping (more than 1,000,000 bytes)"
     ]
+
+
+def test_an_extends_name_too_long_for_the_file_system_is_not_found(tmp_path):
+    loaded = load_text(f"version: 1\nextends: {'a' * 500}\nanswers: {{}}\n", "m.yaml", tmp_path)
+    assert [p.code for p in loaded.problems] == ["extends-missing"]

@@ -475,3 +475,17 @@ def test_render_never_overwrites_a_bundle(run_cli: RunCli, tmp_path: Path) -> No
         assert result.exit_code == 2
         assert f"Error: the answers would overwrite the bundle {bundle}\n" in result.stderr
     assert bundle.read_bytes() == before
+
+
+def test_names_too_long_for_the_file_system_are_input_errors(run_cli: RunCli) -> None:
+    long = "a" * 300
+    result = run_cli("test", long)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: {long}: cannot read: File name too long\n",
+    )
+    result = run_cli("render", BLENDED, "-m", long)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: cannot read mapping '{long}': File name too long\n",
+    )
