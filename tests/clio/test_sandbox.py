@@ -410,6 +410,8 @@ def test_a_redacted_contact_comes_back_as_its_id_only() -> None:
     assert listed.body["data"][0] == {"id": 5007, "redacted": True}
     alone = api.handle("/api/v4/contacts/5007.json", fields)
     assert (alone.status, alone.body) == (200, {"data": {"id": 5007, "redacted": True}})
+    assert schema_for("/contacts/{id}.json").is_valid(alone.body)
+    assert schema_for("/contacts.json").is_valid(listed.body)
 
 
 @pytest.mark.parametrize(
