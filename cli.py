@@ -678,6 +678,13 @@ def fetch(
         for spec in compiled.custom_fields:
             if spec.sensitive:
                 sensitive.append(spec.name if spec.name is not None else str(spec.id))
+    if output is not None and not force and os.path.lexists(output):  # before asking Clio
+        from engine.errors import ImportRefused
+
+        raise ImportRefused(
+            f"{output} already exists; mapctl never overwrites it",
+            hint="pass --force to replace it, or choose another output path",
+        )
     with _clio_open(state, region) as client:
         bundle = client.fetch_bundle(matter)
     if redact:

@@ -110,12 +110,14 @@ def test_fetch_to_a_file_never_overwrites(
     assert first.exit_code == 0, first.output
     assert first.stderr == f"Saved 00002-Pritchett (15 contacts) to {out}\n"
     saved = out.read_text()
+    before = len(clio_sandbox.requests)
     again = run_cli("fetch", "9002", "-o", str(out), env=env)
     assert again.exit_code == 1
     assert again.stderr == (
         f"error: {out} already exists; mapctl never overwrites it\n"
-        "  hint: choose another output path or move the existing file away\n"
+        "  hint: pass --force to replace it, or choose another output path\n"
     )
+    assert len(clio_sandbox.requests) == before  # refused before asking Clio
     assert out.read_text() == saved
     forced = run_cli("fetch", "9002", "-o", str(out), "--force", "--redact", env=env)
     assert forced.exit_code == 0 and "redacted" in forced.stderr
