@@ -29,6 +29,7 @@ MAX_WAIT = 60.0  # total seconds spent waiting on rate limits in one run
 MAX_429 = 8  # 429s in a row for one request, even with tiny Retry-After values
 DEFAULT_RETRY_AFTER = 10.0  # when Retry-After is missing or garbage
 LOW_REMAINING = 2  # slow down when this few requests are left in the window
+WINDOW = 60.0  # Clio's rate-limit window (seconds)
 PERMISSIONS = {
     "matters": "Matters (read)",
     "contacts": "Contacts (read)",
@@ -146,7 +147,14 @@ class ClioSession:
         with self._lock:
             remaining, reset_at = self.remaining, self.reset_at
         if remaining is not None and remaining <= LOW_REMAINING and reset_at is not None:
-            self._wait(max(0.0, reset_at - self.clock()), None)
+            # Slowing down is a courtesy, never a failure: a reset far away (a skewed clock, or
+            # a window longer than Clio's minute) waits at most a window and what is left of
+            # the budget; a real 429 then decides.
+            with self._lock:
+                left = self.max_wait - self.waited
+            pause = min(reset_at - self.clock(), WINDOW, left)
+            if pause > 0:
+                self._wait(pause, None)
             with self._lock:
                 self.remaining = None
 

@@ -421,6 +421,18 @@ def test_low_remaining_sleeps_until_reset(
     assert len(sleeps) == 1 and 15 <= sleeps[0] <= 20
 
 
+def test_a_far_reset_only_slows_down_never_fails(
+    client: ClioClient, app: App, sleeps: list[float]
+) -> None:
+    """X-RateLimit-Reset an hour away (a skewed clock): one window's pause, then on."""
+    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(int(time.time()) + 3600)}
+    page = {"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=abc"}}}
+    app.script(MATTERS, httpx.Response(200, json=page, headers=headers))
+    app.script(MATTERS, httpx.Response(200, json={"data": [], "meta": {"paging": {}}}))
+    assert client.search("pritchett") == []
+    assert sleeps == [60.0]
+
+
 @pytest.mark.parametrize(
     "value, seconds",
     [
