@@ -27,9 +27,9 @@ import yaml
 
 from engine.answerfile import normalise, read_answer_file
 from engine.errors import MapctlError
-from engine.evaluation import CONVERTERS, to_date
-from engine.model import AnswerSet, CompiledMapping
-from engine.rendering import render_bundle
+from engine.evaluation import CONVERTERS, holds_sensitive, reads_sensitive, to_date
+from engine.model import SENSITIVE_MASK, AnswerSet, CompiledMapping
+from engine.rendering import Rendered, render_bundle
 
 DEFAULT_TODAY = datetime.date(2026, 1, 1)
 DEFAULT_CASES = Path("mapping-tests")
@@ -124,9 +124,35 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
     )
     actual = rendered.evaluation.answer_set
     if expected_yaml.is_file():
-        return CaseResult(case, _compare_yaml(settings.get("answers") or {}, actual, case))
-    expected = read_answer_file(expected_anx.read_bytes(), str(expected_anx))
-    return CaseResult(case, compare_sets(expected, actual))
+        mismatches = _compare_yaml(settings.get("answers") or {}, actual, case)
+    else:
+        expected = read_answer_file(expected_anx.read_bytes(), str(expected_anx))
+        mismatches = compare_sets(expected, actual)
+    return CaseResult(case, _masked(mismatches, rendered, mapping))
+
+
+def _masked(
+    mismatches: list[Mismatch], rendered: Rendered, mapping: CompiledMapping
+) -> list[Mismatch]:
+    """Mismatches of answers that read a `sensitive` field show neither value (test output
+    ends up in CI logs); an unanswered side is still shown as such."""
+    provenance = rendered.evaluation.provenance
+    secrets = rendered.context.sensitive_values
+    out = []
+    for miss in mismatches:
+        source = provenance.get(miss.name)
+        if (
+            (source is not None and reads_sensitive(source.paths, mapping.sensitive_aliases))
+            or holds_sensitive(miss.expected, secrets)
+            or holds_sensitive(miss.actual, secrets)
+        ):
+            miss = Mismatch(miss.name, _mask(miss.expected), _mask(miss.actual))
+        out.append(miss)
+    return out
+
+
+def _mask(shown: str) -> str:
+    return shown if shown == _show(None) or shown.startswith("no such answer") else SENSITIVE_MASK
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -489,3 +489,20 @@ def test_names_too_long_for_the_file_system_are_input_errors(run_cli: RunCli) ->
         1,
         f"error: cannot read mapping '{long}': File name too long\n",
     )
+
+
+def test_admin_case_failures_hide_sensitive_values(run_cli: RunCli, tmp_path: Path) -> None:
+    root = tmp_path / "cases"
+    _case(root, "ssn", "answers:\n  Client SSN TE: 111-22-3333\n  Spouse Prefix TE: Mrs.\n")
+    result = run_cli("test", str(root))
+    assert (result.exit_code, result.stdout) == (
+        1,
+        f"FAIL {root}/ssn\n"
+        "  Client SSN TE:\n"
+        "    expected: •••• (sensitive)\n"
+        "    actual:   •••• (sensitive)\n"
+        "  Spouse Prefix TE:\n"
+        '    expected: "Mrs."\n'
+        "    actual:   (unanswered)\n"
+        "0 passed, 1 failed\n",
+    )
