@@ -543,7 +543,14 @@ def connect(
             import webbrowser
 
             webbrowser.open(url)
-        code = click.prompt("Paste the code from Clio's approval page", err=True)
+        try:
+            code = click.prompt("Paste the code from Clio's approval page", err=True)
+        except click.exceptions.Abort:  # end of input (a script) or Ctrl-C
+            click.echo(err=True)
+            raise MapctlError(
+                "no authorization code was given",
+                hint="open the address above, approve, then run `mapctl connect --code CODE`",
+            ) from None
     elif print_url:
         raise click.UsageError("use either --print-url or --code, not both")
     creds = auth.credentials_from_env(state.env, asker)

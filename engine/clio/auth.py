@@ -175,8 +175,13 @@ def parse_code(text: str, home: Path) -> str:
     if text.lower().startswith("success code="):
         text = text.split("=", 1)[1].strip()
     if "://" not in text and "code=" not in text:
-        if not text or any(c.isspace() for c in text):
+        if not text:
             raise MapctlError("no authorization code given", hint="paste the code Clio showed")
+        if any(c.isspace() for c in text):
+            raise MapctlError(
+                "that is not an authorization code (a code has no spaces)",
+                hint="paste the code Clio showed, its page title (Success code=...) or address",
+            )
         return text
     query = parse_qs(urlsplit(text).query if "://" in text else text.lstrip("?"))
     if "error" in query:

@@ -57,7 +57,7 @@ def test_what_code_accepts(mapctl_home: Path) -> None:
     "pasted, message",
     [
         ("", "no authorization code given"),
-        ("two words", "no authorization code given"),
+        ("two words", "that is not an authorization code (a code has no spaces)"),
         ("https://app.clio.com/oauth/approval?state=x", "the address has no `code`"),
         (
             "https://app.clio.com/oauth/approval?code=a&state=forged",

@@ -313,7 +313,11 @@ def test_connect_no_browser_does_not_open_it(
     monkeypatch.setattr("webbrowser.open", lambda url: pytest.fail("browser opened"))
     result = run_cli("connect", "--no-browser", env=sandbox_env(clio_sandbox), input="\n")
     assert result.exit_code == 1  # no code typed: aborted, and no browser was opened
-    assert result.stderr.endswith("Paste the code from Clio's approval page: Aborted!\n")
+    assert result.stderr.endswith(
+        "Paste the code from Clio's approval page: \n"
+        "error: no authorization code was given\n"
+        "  hint: open the address above, approve, then run `mapctl connect --code CODE`\n"
+    )
 
 
 def test_unknown_region_and_bad_base_url(run_cli: Any) -> None:
