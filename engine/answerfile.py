@@ -168,6 +168,13 @@ _NAME_ESCAPE = re.compile(r"\\([0-9a-fA-F]{2})")
 def read_answer_file(data: bytes, source: str = "answer file") -> AnswerSet:
     """Parse a HotDocs answer file (module docstring); AnswerFileError when it is not one."""
     root = _parse(data, source)
+    try:
+        return _answer_set(root, source)
+    except RecursionError:
+        raise AnswerFileError(f"{source}: repeats nested too deeply") from None
+
+
+def _answer_set(root: ElementTree.Element, source: str) -> AnswerSet:
     tag = _local(root.tag)
     if tag.lower() != "answerset":
         what = _KNOWN_ROOTS.get(tag.lower(), f"its root element is <{tag}>, not <AnswerSet>")
@@ -285,7 +292,7 @@ def _parse_number(text: str) -> int | float:
         number = Decimal(text.strip())
     except ArithmeticError:
         raise ValueError(f"NumValue {text!r} is not a number") from None
-    if not number.is_finite():
+    if not number.is_finite() or number.adjusted() > 30:  # 1e99999999: no exact int to make
         raise ValueError(f"NumValue {text!r} is not a number")
     return int(number) if number == number.to_integral_value() else float(number)
 

@@ -158,7 +158,7 @@ def _mask(shown: str) -> str:
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as error:
         raise MapctlError(f"{path}: cannot read: {error}") from None
     if data is None:
         return {}

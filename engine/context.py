@@ -70,6 +70,9 @@ def load_bundle(data: bytes, source: str = "bundle") -> dict[str, Any]:
         bundle = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(f"{source}: not a matter bundle: not valid JSON ({error})") from None
+    except (ValueError, RecursionError) as error:  # a 5,000-digit number, [[[[...]]]]
+        reason = "nested too deeply" if isinstance(error, RecursionError) else "a number too long"
+        raise BundleError(f"{source}: not a matter bundle: unreadable JSON ({reason})") from None
     if not isinstance(bundle, dict):
         raise _bad(source, f"the file holds a JSON {_json_type(bundle)}, not an object")
     version = bundle.get("bundle_version")

@@ -185,6 +185,8 @@ def _number(raw: Any) -> int | float | None:
         return None
     if not number.is_finite():
         return None
+    if number.adjusted() > 30:  # "1e99999999": no exact int (making one would take minutes)
+        return None
     return int(number) if number == number.to_integral_value() else float(number)
 
 

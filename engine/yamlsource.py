@@ -359,7 +359,10 @@ def plain_scalar(value: str) -> Any:
     if value in _BOOL:
         return _BOOL[value]
     if _INT.fullmatch(value):
-        return int(value, 0) if value.startswith(("0o", "0x")) else int(value, 10)
+        try:
+            return int(value, 0) if value.startswith(("0o", "0x")) else int(value, 10)
+        except ValueError:  # more digits than Python converts (4300): a number all the same
+            return float("inf") if value.lstrip("+")[:1].isdigit() else float("-inf")
     if _FLOAT.fullmatch(value):
         return float(value.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf"))
     if value in _NAN:

@@ -206,3 +206,8 @@ def test_a_device_that_never_ends_is_read_only_up_to_the_limit():
 def test_an_extends_name_too_long_for_the_file_system_is_not_found(tmp_path):
     loaded = load_text(f"version: 1\nextends: {'a' * 500}\nanswers: {{}}\n", "m.yaml", tmp_path)
     assert [p.code for p in loaded.problems] == ["extends-missing"]
+
+
+def test_an_integer_longer_than_python_converts_is_a_plain_problem():
+    doc = parse("version: " + "1" * 5000 + "\nanswers: {}\n", "m.yaml")
+    assert doc.problems == [] and doc.data["version"] == float("inf")

@@ -306,6 +306,18 @@ def test_every_unanswered_form_and_tolerance():
             "f.anx: answer 'n': NumValue '12,5' is not a number",
         ),
         (
+            b"<AnswerSet><Answer name='n'><NumValue>1e99999999</NumValue></Answer></AnswerSet>",
+            "f.anx: answer 'n': NumValue '1e99999999' is not a number",
+        ),
+        (
+            b"<AnswerSet><Answer name='r'>"
+            + b"<RptValue>" * 5000
+            + b"<TextValue>a</TextValue>"
+            + b"</RptValue>" * 5000
+            + b"</Answer></AnswerSet>",
+            "f.anx: repeats nested too deeply",
+        ),
+        (
             b"<AnswerSet><Answer name='d'><DateValue>2020-01-02</DateValue></Answer></AnswerSet>",
             "f.anx: answer 'd': DateValue '2020-01-02' is not a d/M/yyyy date",
         ),

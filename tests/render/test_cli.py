@@ -506,3 +506,13 @@ def test_admin_case_failures_hide_sensitive_values(run_cli: RunCli, tmp_path: Pa
         "    actual:   (unanswered)\n"
         "0 passed, 1 failed\n",
     )
+
+
+def test_an_expected_yaml_python_cannot_read_fails_its_case(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    root = tmp_path / "cases"
+    _case(root, "huge", "answers:\n  Number of Children NU: " + "1" * 5000 + "\n")
+    result = run_cli("test", str(root))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"FAIL {root}/huge\n  {root}/huge/expected.yaml: cannot read:")

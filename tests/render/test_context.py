@@ -378,3 +378,21 @@ def test_a_field_deleted_and_made_again_resolves_to_the_live_one():
     bundle = make_bundle(client, [], custom_fields=[old, new])
     ctx = context_for(bundle, mapping(custom_fields=(CustomFieldSpec("gender", "Gender"),)))
     assert ctx.data["client"]["custom"] == {"gender": "Female"}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"bundle_version": 1, "n": ' + b"1" * 5000 + b"}", "a number too long"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_json_python_cannot_hold_is_refused_not_a_crash(data: bytes, reason: str) -> None:
+    with pytest.raises(BundleError) as error:
+        load_bundle(data, "b.json")
+    assert error.value.message == f"b.json: not a matter bundle: unreadable JSON ({reason})"
+
+
+def test_a_numeric_value_with_a_huge_exponent_is_blank_at_once() -> None:
+    custom, warnings = custom_of([value(71008, "1e99999999")], ALL)
+    assert custom["marriages"] is None and len(warnings) == 1
