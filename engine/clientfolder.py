@@ -100,11 +100,13 @@ def refuse_if_exists(target: Path) -> None:
 def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterator[Path]:
     """Write `files` into a hidden temporary folder in `parent`; yield it; remove it if still
     there when the block ends (after a successful `publish` it is gone)."""
+    created = _missing_folders(parent)  # made here; taken back if the import fails
     try:
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, name)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
     except OSError as error:
+        _remove_empty(created)
         raise MapctlError(
             f"cannot create a folder in {parent}: {error.strerror or error}"
         ) from error
@@ -115,11 +117,31 @@ def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterat
         _fsync_dir(staging)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(created)
         raise MapctlError(f"cannot write in {parent}: {error.strerror or error}") from error
     try:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(created)  # after a publish the folder holds the client: it stays
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """`path` and its ancestors that do not exist yet, deepest first."""
+    missing: list[Path] = []
+    while not os.path.lexists(path) and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders an import created, deepest first, as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def remove_stale_staging(parent: Path, name: str, *, older_than: float = STALE_AFTER) -> None:

@@ -220,6 +220,34 @@ def test_a_disk_error_leaves_nothing_behind(
     assert_nothing_left(mapctl_home)
 
 
+@pytest.mark.parametrize("fail", ["disk", "ledger"])
+def test_a_failed_import_takes_back_the_folders_it_made(
+    mapctl_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: str
+) -> None:
+    """--out to a folder that does not exist yet: after a failure it still does not exist."""
+    out = tmp_path / "firm" / "clients"
+    if fail == "disk":
+
+        def disk_full(fd: int) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", disk_full)
+    else:
+
+        @contextlib.contextmanager
+        def locked(self: Ledger, entry: Any) -> Iterator[None]:
+            raise MapctlError("cannot write the client ledger: database is locked")
+            yield
+
+        monkeypatch.setattr(Ledger, "reserve", locked)
+    with pytest.raises(MapctlError):
+        run_import(mapctl_home, out_dir=out)
+    monkeypatch.undo()
+    assert not (tmp_path / "firm").exists()
+    result = run_import(mapctl_home, out_dir=out)  # and a later import creates them again
+    assert result.folder == out / "Pritchett-Jay-5001"
+
+
 def test_a_ledger_failure_after_the_rename_takes_the_folder_back(
     mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
