@@ -186,10 +186,9 @@ def _render_date(today: datetime | None) -> Any:
 
 
 def _read_input(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise MapctlError(f"cannot read {path}: {error.strerror or error}") from None
+    from engine.fsutil import read_bounded
+
+    return read_bounded(path, "a matter bundle")
 
 
 def _warn(source: str, warnings: list[str]) -> None:

@@ -28,6 +28,7 @@ import yaml
 from engine.answerfile import normalise, read_answer_file
 from engine.errors import MapctlError
 from engine.evaluation import CONVERTERS, holds_sensitive, reads_sensitive, to_date
+from engine.fsutil import read_bounded
 from engine.model import SENSITIVE_MASK, AnswerSet, CompiledMapping
 from engine.rendering import Rendered, render_bundle
 
@@ -111,10 +112,7 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
         raise MapctlError(f"{case}: no expected.anx or expected.yaml")
     own = case / "mapping.yaml"
     mapping = load_mapping(own if own.is_file() else None)
-    try:
-        data = (case / "bundle.json").read_bytes()
-    except OSError as error:
-        raise MapctlError(f"{case}/bundle.json: cannot read: {error.strerror or error}") from None
+    data = read_bounded(case / "bundle.json", "a matter bundle")
     rendered = render_bundle(
         data,
         str(case / "bundle.json"),
@@ -126,7 +124,7 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
     if expected_yaml.is_file():
         mismatches = _compare_yaml(settings.get("answers") or {}, actual, case)
     else:
-        expected = read_answer_file(expected_anx.read_bytes(), str(expected_anx))
+        expected = read_answer_file(read_bounded(expected_anx, "an answer file"), str(expected_anx))
         mismatches = compare_sets(expected, actual)
     return CaseResult(case, _masked(mismatches, rendered, mapping))
 

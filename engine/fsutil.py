@@ -49,3 +49,19 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool 
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+MAX_INPUT_BYTES = 64_000_000  # a bundle of 40 contacts is ~100 kB; an interview file a few MB
+
+
+def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """A file's bytes, refused (MapctlError, exit 1) when unreadable or larger than `limit`,
+    so that /dev/zero or a never-ending pipe cannot exhaust memory."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise MapctlError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise MapctlError(f"{path}: too large for {what} (more than {limit:,} bytes)")
+    return data

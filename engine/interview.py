@@ -25,6 +25,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from engine.errors import AnswerFileError, Problem
+from engine.fsutil import read_bounded
 from engine.loading import Entry, LoadedMapping
 from engine.model import AnswerType
 
@@ -244,11 +245,7 @@ def _problem(
 
 def read_interview(path: str) -> Interview:
     """The variables of the interview in `path` (.cmp, .manifest.xml or .anx, by content)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise AnswerFileError(f"cannot read {path}: {error.strerror}") from None
+    data = read_bounded(path, "an interview file")
     return parse_interview(data, os.path.basename(path))
 
 

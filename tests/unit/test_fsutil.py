@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ImportRefused
-from engine.fsutil import write_atomic
+from engine.errors import ImportRefused, MapctlError
+from engine.fsutil import read_bounded, write_atomic
 
 
 def test_write_atomic_writes_whole_file_with_mode(tmp_path: Path) -> None:
@@ -31,3 +31,15 @@ def test_write_atomic_replaces_when_overwrite_is_allowed(tmp_path: Path) -> None
     target.write_bytes(b"old")
     write_atomic(target, b"new")
     assert target.read_bytes() == b"new"
+
+
+def test_reads_are_bounded_so_a_never_ending_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MapctlError) as error:
+        read_bounded("/dev/zero", "a matter bundle", limit=1000)
+    assert error.value.message == "/dev/zero: too large for a matter bundle (more than 1,000 bytes)"
+    small = tmp_path / "b.json"
+    small.write_bytes(b"x" * 1000)
+    assert read_bounded(small, "a matter bundle", limit=1000) == b"x" * 1000
+    with pytest.raises(MapctlError) as error:
+        read_bounded(tmp_path / "missing.json", "a matter bundle")
+    assert error.value.message == f"cannot read {tmp_path}/missing.json: No such file or directory"
