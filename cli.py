@@ -181,8 +181,9 @@ _MAPPING_HELP = "Mapping file, or a bundled mapping's name (default: the bundled
 
 
 def _render_date(today: datetime | None) -> Any:
+    """--today, else today's date where the user is (as the import does), not UTC's."""
     state = click.get_current_context().find_object(AppState) or AppState()
-    return (today or state.now()).date()
+    return today.date() if today else state.now().astimezone().date()
 
 
 def _read_input(path: Path) -> bytes:

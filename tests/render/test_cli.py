@@ -516,3 +516,27 @@ def test_an_expected_yaml_python_cannot_read_fails_its_case(
     result = run_cli("test", str(root))
     assert result.exit_code == 1
     assert result.stdout.startswith(f"FAIL {root}/huge\n  {root}/huge/expected.yaml: cannot read:")
+
+
+def test_the_default_render_date_is_the_users_local_date(
+    run_cli: RunCli, monkeypatch: Any, mapctl_home: Path
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from cli import AppState
+
+    state = AppState(
+        env={"MAPCTL_HOME": str(mapctl_home)},
+        interactive=False,
+        now=lambda: datetime(2026, 3, 2, 3, 0, tzinfo=UTC),  # 2 March in UTC...
+    )
+    monkeypatch.setenv("TZ", "Etc/GMT+8")  # ...still 1 March 8 hours behind
+    time.tzset()
+    try:
+        result = run_cli("explain", BLENDED, "--format", "json", state=state)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["today"] == "2026-03-01"
