@@ -13,34 +13,65 @@ from jmespath import functions as jp_functions
 
 from engine.functions import BUILTIN_NAMES, project_function_docs
 
-# One line each for the built-ins (JMESPath's table has signatures but no descriptions).
-_BUILTIN_NOTES = {
-    "abs": "absolute value",
-    "avg": "average of an array of numbers",
-    "ceil": "round up",
-    "contains": "whether a string or array contains a value",
-    "ends_with": "whether a string ends with another",
-    "floor": "round down",
-    "join": "join an array of strings with a separator",
-    "keys": "an object's keys",
-    "length": "length of a string, array or object (null is an error)",
-    "map": "apply an expression to each element",
-    "max": "largest number or string",
-    "max_by": "element with the largest expression value",
-    "merge": "merge objects",
-    "min": "smallest number or string",
-    "min_by": "element with the smallest expression value",
-    "not_null": "first argument that is not null",
-    "reverse": "reverse a string or array",
-    "sort": "sort numbers or strings",
-    "sort_by": "sort by an expression",
-    "starts_with": "whether a string starts with another",
-    "sum": "sum of numbers",
-    "to_array": "wrap a value in an array (arrays unchanged)",
-    "to_number": "a number from a string or number",
-    "to_string": "a value as a JSON string",
-    "type": "the value's JSON type name",
-    "values": "an object's values",
+# The built-ins: JMESPath's table has signatures but no descriptions or examples. Examples run
+# over the demo family (tests/cases/blended-family; tests/unit/test_function_examples.py).
+_BUILTIN_NOTES: dict[str, tuple[str, str]] = {
+    "abs": ("absolute value", "abs(`-2`) -> 2"),
+    "avg": ("average of an array of numbers", "avg(`[1, 2, 3, 4]`) -> 2.5"),
+    "ceil": ("round up", "ceil(`1.2`) -> 2"),
+    "contains": (
+        "whether a string or array contains a value",
+        "contains(children[].first_name, 'Manny') -> true",
+    ),
+    "ends_with": (
+        "whether a string ends with another",
+        "ends_with(client.name, 'Pritchett') -> true",
+    ),
+    "floor": ("round down", "floor(`1.8`) -> 1"),
+    "join": (
+        "join an array of strings with a separator",
+        "join(', ', children[].first_name) -> \"Claire, Mitchell, Manny, Joe\"",
+    ),
+    "keys": ("an object's keys", 'keys(by_role) -> ["Spouse", "Child", "Grandchild", "Party"]'),
+    "length": ("length of a string, array or object (null is an error)", "length(children) -> 4"),
+    "map": ("apply an expression to each element", 'map(&first_name, spouses) -> ["Gloria"]'),
+    "max": ("largest number or string", 'max(children[].date_of_birth) -> "2013-04-05"'),
+    "max_by": (
+        "element with the largest expression value",
+        'max_by(children, &date_of_birth).first_name -> "Joe"',
+    ),
+    "merge": ("merge objects", 'merge(`{"a": 1}`, `{"b": 2}`) -> {"a": 1, "b": 2}'),
+    "min": ("smallest number or string", 'min(children[].date_of_birth) -> "1970-10-03"'),
+    "min_by": (
+        "element with the smallest expression value",
+        'min_by(children, &date_of_birth).first_name -> "Claire"',
+    ),
+    "not_null": ("first argument that is not null", "not_null(spouse.prefix, 'Ms.') -> \"Ms.\""),
+    "reverse": (
+        "reverse a string or array",
+        'reverse(children[].first_name) -> ["Joe", "Manny", "Mitchell", "Claire"]',
+    ),
+    "sort": (
+        "sort numbers or strings",
+        'sort(children[].first_name) -> ["Claire", "Joe", "Manny", "Mitchell"]',
+    ),
+    "sort_by": (
+        "sort by an expression",
+        'sort_by(children, &first_name)[0].name -> "Claire Dunphy"',
+    ),
+    "starts_with": (
+        "whether a string starts with another",
+        "starts_with(matter.display_number, '00002') -> true",
+    ),
+    "sum": ("sum of numbers", "sum(`[1, 2, 3]`) -> 6"),
+    "to_array": (
+        "wrap a value in an array (arrays unchanged)",
+        'to_array(client.name) -> ["Jay Francis Pritchett"]',
+    ),
+    "to_number": ("a number from a string or number", "to_number('42') -> 42"),
+    "to_string": ("a value as a JSON string", 'to_string(`[1, 2]`) -> "[1,2]"'),
+    "type": ("the value's JSON type name", 'type(spouse) -> "object"'),
+    "values": ("an object's values", 'values(`{"a": 1}`) -> [1]'),
 }
 
 
@@ -74,8 +105,8 @@ def function_list() -> list[dict[str, Any]]:
             {
                 "name": name,
                 "signature": builtin_signature(name),
-                "description": _BUILTIN_NOTES.get(name, ""),
-                "example": "",
+                "description": _BUILTIN_NOTES.get(name, ("", ""))[0],
+                "example": _BUILTIN_NOTES.get(name, ("", ""))[1],
                 "builtin": True,
             }
         )
@@ -93,8 +124,9 @@ def functions_text() -> str:
         "",
         "JMESPath built-ins (https://jmespath.org/specification.html#built-in-functions):",
     ]
-    lines += [
-        f"  {builtin_signature(name):<44} {_BUILTIN_NOTES.get(name, '')}".rstrip()
-        for name in sorted(BUILTIN_NAMES)
-    ]
+    for name in sorted(BUILTIN_NAMES):
+        note, example = _BUILTIN_NOTES.get(name, ("", ""))
+        lines.append(f"  {builtin_signature(name):<44} {note}".rstrip())
+        if example:
+            lines.append(f"      Example: {example}")
     return "\n".join(lines) + "\n"
