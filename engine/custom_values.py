@@ -145,7 +145,8 @@ def _picklist(
     option_id = raw if raw not in (None, "") else (option or {}).get("id")
     if option_id is None or isinstance(option_id, bool):
         return None
-    label = target.options.get(str(option_id))
+    key = str(int(option_id)) if isinstance(option_id, float) and option_id.is_integer() else None
+    label = target.options.get(key or str(option_id).strip())
     if label is None and isinstance(option, dict) and isinstance(option.get("option"), str):
         label = option["option"]
     if label is None:

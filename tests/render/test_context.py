@@ -396,3 +396,9 @@ def test_json_python_cannot_hold_is_refused_not_a_crash(data: bytes, reason: str
 def test_a_numeric_value_with_a_huge_exponent_is_blank_at_once() -> None:
     custom, warnings = custom_of([value(71008, "1e99999999")], ALL)
     assert custom["marriages"] is None and len(warnings) == 1
+
+
+@pytest.mark.parametrize("raw", ["81002", 81002, 81002.0, " 81002 "])
+def test_a_picklist_option_id_in_any_json_form_gives_its_label(raw: Any) -> None:
+    custom, warnings = custom_of([value(71001, raw)], ALL)
+    assert (custom["gender"], warnings) == ("Female", [])
