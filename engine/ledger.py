@@ -10,6 +10,7 @@ together or not at all. No printing, no click; sqlite errors become `MapctlError
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
@@ -96,23 +97,40 @@ class Ledger:
             yield ledger
 
     def _migrate(self) -> None:
-        try:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise MapctlError(
-                    f"the client ledger {self.path} was written by a newer mapctl "
-                    f"(schema {version}, this one knows {SCHEMA_VERSION})",
-                    hint="upgrade mapctl",
-                )
+        """Set up the file (WAL, schema). `PRAGMA journal_mode` answers "database is locked" at
+        once, without the busy timeout, while another mapctl writes or closes the ledger: two
+        imports at the same moment must not fail on that, so a locked setup is tried again."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._migrate_once()
+                return
+            except sqlite3.OperationalError as error:
+                self._rollback()
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise MapctlError(
+                        f"cannot use the client ledger {self.path}: {error}"
+                    ) from error
+                time.sleep(0.01)
+            except sqlite3.DatabaseError as error:
+                raise MapctlError(f"cannot use the client ledger {self.path}: {error}") from error
+
+    def _migrate_once(self) -> None:
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise MapctlError(
+                f"the client ledger {self.path} was written by a newer mapctl "
+                f"(schema {version}, this one knows {SCHEMA_VERSION})",
+                hint="upgrade mapctl",
+            )
+        if str(self._db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            if version < SCHEMA_VERSION:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(_SCHEMA)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                self._db.execute("COMMIT")
-        except sqlite3.DatabaseError as error:
-            raise MapctlError(f"cannot use the client ledger {self.path}: {error}") from error
+        if version < SCHEMA_VERSION:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
 
     def find_by_contact(self, contact_id: int) -> ClientEntry | None:
         """The client created from this Clio contact, if any."""

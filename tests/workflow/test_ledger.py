@@ -103,3 +103,22 @@ def test_concurrent_inserts_of_one_contact_one_wins(tmp_path: Path) -> None:
     assert sorted(outcomes) == ["refused"] * 7 + ["won"]
     with Ledger.open(tmp_path) as ledger:
         assert len(ledger.list_clients()) == 1
+
+
+def test_opening_waits_while_another_connection_writes(tmp_path: Path) -> None:
+    """`PRAGMA journal_mode=WAL` answers "database is locked" at once, without the busy
+    timeout, while another mapctl holds a write lock (seen as a failed import when two ran at
+    the same moment); opening the ledger must wait for the lock instead."""
+    path = tmp_path / "clients.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE unrelated (a)")  # a file not yet in WAL mode...
+    other.execute("BEGIN IMMEDIATE")  # ...that another writer holds
+    other.execute("INSERT INTO unrelated VALUES (1)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        with Ledger.open(tmp_path) as ledger:
+            assert ledger.list_clients() == []
+    finally:
+        release.join()
+        other.close()
