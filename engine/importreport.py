@@ -13,8 +13,15 @@ from engine.importing import ImportResult, Preview, PreviewContact
 from engine.ledger import ClientEntry
 
 
+def _cell(value: object) -> str:
+    """One line of printable text: Clio data with a newline, a tab or a terminal escape
+    sequence in a name must not break the table or drive the terminal."""
+    return "".join(c if c.isprintable() else " " for c in str(value))
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
     """A plain text table, columns padded to the widest cell, no trailing spaces."""
+    rows = [[_cell(cell) for cell in row] for row in rows]
     widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
     lines = []
     for row in (headers, *rows):

@@ -355,3 +355,12 @@ def test_a_company_client_gets_its_name_as_the_folder(mapctl_home: Path) -> None
     assert result.folder.name == "Pritchett-Holdings-LLC-5001"
     assert result.entry.name == "Pritchett Holdings, LLC"
     assert "Client First Name TE" in result.unanswered
+
+
+def test_names_cannot_break_the_table_or_drive_the_terminal() -> None:
+    bundle = pritchett()
+    bundle["contacts"][1].update(name="Gloria\nPritchett\x1b[2J", first_name="Gloria")
+    text = format_preview(preview(bundle, mapping(), today=TODAY))
+    assert "\x1b" not in text
+    (row,) = [line for line in text.splitlines() if "5002" in line]
+    assert "Gloria Pritchett " in row and row.endswith("Spouse")
