@@ -24,7 +24,11 @@ SHRINKABLE = (1, 2, 5)
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())
+    """One line of printable text (a newline or an escape sequence from Clio data neither
+    breaks the row nor drives the terminal)."""
+    if value is None:
+        return ""
+    return " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
 
 
 def _cell(value: Any, width: int) -> str:

@@ -483,6 +483,19 @@ def test_search_table_fits_100_columns_with_long_values() -> None:
     assert "1234567890" in lines[1] and "Pending" in lines[1] and "2026-01-01" in lines[1]
 
 
+def test_search_table_shows_control_characters_as_spaces() -> None:
+    from engine.clio.table import format_matters
+
+    row = {
+        "id": 1,
+        "display_number": "00001-X",
+        "description": "Two\nlines\x1b[2J",
+        "status": "Open",
+    }
+    lines = format_matters([row]).splitlines()
+    assert len(lines) == 2 and lines[1].endswith("Two lines [2J")
+
+
 def test_connect_without_credentials_in_a_script(run_cli: Any, clio_sandbox: Sandbox) -> None:
     result = run_cli("connect", "--print-url", env={"CLIO_BASE_URL": clio_sandbox.base_url})
     assert (result.exit_code, result.stderr) == (
