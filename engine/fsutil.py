@@ -25,6 +25,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except (FileExistsError, NotADirectoryError) as error:  # e.g. MAPCTL_HOME names a file
+        raise MapctlError(
+            f"cannot write {path}: {path.parent} is not a folder (a file is in the way)"
+        ) from error
     except OSError as error:
         raise MapctlError(f"cannot write {path}: {error.strerror or error}") from error
     tmp = Path(tmp_name)

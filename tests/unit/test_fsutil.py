@@ -43,3 +43,15 @@ def test_reads_are_bounded_so_a_never_ending_file_is_refused(tmp_path: Path) -> 
     with pytest.raises(MapctlError) as error:
         read_bounded(tmp_path / "missing.json", "a matter bundle")
     assert error.value.message == f"cannot read {tmp_path}/missing.json: No such file or directory"
+
+
+@pytest.mark.parametrize("inside", ["", "deeper"])
+def test_write_atomic_under_a_file_says_it_is_not_a_folder(tmp_path: Path, inside: str) -> None:
+    home = tmp_path / "home"  # e.g. MAPCTL_HOME set to a file by mistake
+    home.write_text("not a folder")
+    target = home / inside / "clio-token.json" if inside else home / "clio-token.json"
+    with pytest.raises(MapctlError) as error:
+        write_atomic(target, b"{}")
+    assert error.value.message == (
+        f"cannot write {target}: {target.parent} is not a folder (a file is in the way)"
+    )
