@@ -176,6 +176,10 @@ class Redactor:
     def _pick(self, options: list[str], *parts: object) -> str:
         return options[self._hash(*parts) % len(options)]
 
+    def person(self, name: str) -> str:
+        """A fake full name for a person who is not one of the contacts (an attorney)."""
+        return f"{self._pick(FIRST, 'user', name)} {self._pick(LAST, 'user', name)}"
+
     def learn_names(self, contacts: list[dict[str, Any]]) -> None:
         for contact in contacts:
             if contact.get("type") == "Company":
@@ -313,4 +317,7 @@ def redact_bundle(
             for name in ("name", "first_name", "last_name"):
                 if name in client:
                     client[name] = r.text(client[name])
+        lawyer = matter.get("responsible_attorney")  # a person too (the firm's, not a contact)
+        if isinstance(lawyer, dict) and isinstance(lawyer.get("name"), str) and lawyer["name"]:
+            lawyer["name"] = r.person(lawyer["name"])
     return out

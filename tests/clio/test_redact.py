@@ -191,3 +191,11 @@ def test_the_home_key_is_made_once_and_private(tmp_path: Path) -> None:
     with pytest.raises(MapctlError) as info:
         home_key(tmp_path)
     assert info.value.message == f"the redaction key {path} is unreadable"
+
+
+def test_the_responsible_attorney_is_renamed_too() -> None:
+    bundle = demo_bundle()
+    bundle["matter"]["responsible_attorney"] = {"id": 3001, "name": "Sam Sandbox"}
+    redacted = redact_bundle(bundle)["matter"]["responsible_attorney"]
+    assert redacted["id"] == 3001 and redacted["name"] != "Sam Sandbox"
+    assert "Sam" not in redacted["name"] and len(redacted["name"].split()) == 2
