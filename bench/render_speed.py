@@ -99,7 +99,7 @@ def by_hand(raw: bytes) -> bytes:
     cc = custom(client, options)
     spouse = spouses[0] if spouses else None
     addr, phone = primary(client.get("addresses")), primary(client.get("phone_numbers"))
-    out = ['\ufeff<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
            '<AnswerSet title="ILS Client Interview (benchmark)" version="1.1">\n']  # fmt: skip
 
     def single(name: str, element: str, value: Any) -> None:
@@ -117,7 +117,7 @@ def by_hand(raw: bytes) -> bytes:
         out.append(f'\t<Answer name="{name}">\n\t\t<RptValue>\n')
         for value in values:
             if value is None or value == "":
-                out.append(f'\t\t\t<{element} unans="true" />\n')
+                out.append(f'\t\t\t<{element} unans="true"/>\n')
             elif element == "MCValue":
                 out.append(
                     f"\t\t\t<MCValue>\n\t\t\t\t<SelValue>{esc(value)}</SelValue>\n\t\t\t</MCValue>\n"

@@ -4,11 +4,12 @@ Stage: the last step of rendering (`render_xml`) and the first of checking (`rea
 used by `mapctl test`, `validate --interview` and the round-trip tests). Pure: bytes in, bytes
 out; no file or network access.
 
-Writer (../shared/reference/hotdocs/NOTES.md §0, §1): UTF-8 with a BOM, as HotDocs writes it;
-the standard declaration; tab indentation; one Answer per answer in mapping order; dates
+Writer (issue 3 and ../shared/reference/hotdocs/NOTES.md §0, §1): UTF-8 without a BOM, the
+declaration first (HotDocs' reader takes UTF-8 when there is no BOM; the issue fixes the file's
+first bytes as the declaration); tab indentation; one Answer per answer in mapping order; dates
 d/M/yyyy; TFValue true/false; one SelValue per selection; a blank single answer (and a repeated
-one with no entries) is left out; gaps in a repeat are `<XValue unans="true" />` of the answer's
-type; nested repeats are nested RptValues (`<RptValue />` when empty); characters XML 1.0 forbids
+one with no entries) is left out; gaps in a repeat are `<XValue unans="true"/>` of the answer's
+type; nested repeats are nested RptValues (`<RptValue/>` when empty); characters XML 1.0 forbids
 are removed, the rest escaped (CR as `&#13;` so it survives parsing); nothing is added inside
 values; a trailing newline. Same answers -> same bytes.
 
@@ -33,7 +34,6 @@ from xml.parsers import expat
 from engine.errors import AnswerFileError
 from engine.model import VALUE_ELEMENTS, Answer, AnswerSet, AnswerType
 
-BOM = "\ufeff"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 # XML 1.0 allows #x9 #xA #xD [#x20-#xD7FF] [#xE000-#xFFFD] [#x10000-#x10FFFF].
@@ -73,7 +73,6 @@ def remove_forbidden(text: str) -> str:
 def render_xml(answer_set: AnswerSet) -> bytes:
     """The HotDocs answer file for `answer_set` (see the module docstring)."""
     out = [
-        BOM,
         DECLARATION,
         f'<AnswerSet title="{escape_attribute(answer_set.title)}" version="1.1">\n',
     ]
@@ -101,7 +100,7 @@ def _open_answer(name: str) -> str:
 def _write_repeat(out: list[str], kind: AnswerType, entries: Any, depth: int) -> None:
     indent = "\t" * depth
     if not entries:
-        out.append(f"{indent}<RptValue />\n")
+        out.append(f"{indent}<RptValue/>\n")
         return
     out.append(f"{indent}<RptValue>\n")
     inner = indent + "\t"
@@ -109,7 +108,7 @@ def _write_repeat(out: list[str], kind: AnswerType, entries: Any, depth: int) ->
         if (isinstance(entry, tuple) and kind != "multiple_choice") or _is_nested(kind, entry):
             _write_repeat(out, kind, entry, depth + 1)
         elif entry is None:
-            out.append(f'{inner}<{VALUE_ELEMENTS[kind]} unans="true" />\n')
+            out.append(f'{inner}<{VALUE_ELEMENTS[kind]} unans="true"/>\n')
         else:
             _write_value(out, kind, entry, inner)
     out.append(f"{indent}</RptValue>\n")

