@@ -183,6 +183,8 @@ def build_context(
     for rel in bundle.get("relationships", []):
         contact_id = rel["contact"]["id"]
         label = rel.get("description") or ""
+        if not label.strip():  # blank: "" in the context, whatever white space Clio holds
+            label = ""
         if contact_id == client_id:
             warnings.append(
                 f"a relationship labelled {json.dumps(label)} points to the client itself; ignored"

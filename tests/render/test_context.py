@@ -49,6 +49,14 @@ def test_son_in_law_blank_and_missing_labels_are_parties():
     assert roles_of(["Son-in-law", "", None, "   ", "Nephew"]) == ["Party"] * 5
 
 
+def test_the_label_is_kept_as_typed_and_a_blank_one_is_empty():
+    labels = [" Husband ", "", None, " \t ", "Nephew"]
+    related = [(label, contact(6000 + n, f"Person {n}")) for n, label in enumerate(labels)]
+    ctx = context_for(make_bundle(JAY, related))
+    assert [c["relationship"] for c in ctx.data["related"]] == [" Husband ", "", "", "", "Nephew"]
+    assert ctx.data["client"]["relationship"] == ""
+
+
 def test_lists_per_role_keep_clio_order_and_client_is_not_related():
     related = [
         ("Son", contact(2, "A B")),
