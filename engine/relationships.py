@@ -24,6 +24,9 @@ SEED_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 SEED_OTHERWISE = "Party"
 
+# Hyphens, and the dashes word processors put in their place ("Step\u2013Son" typed in Word).
+_HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
+
 # Qualifiers that turn a synonym into a different relationship (normalised form).
 _QUALIFYING_PREFIXES = ("ex", "former", "late", "estranged", "deceased")
 _QUALIFYING_SUFFIXES = ("inlaw", "inlaws")
@@ -33,7 +36,7 @@ def normalise_label(label: str | None) -> str:
     """The form labels are compared in: case-folded, no white space, no hyphens."""
     if not label:
         return ""
-    return "".join(ch for ch in label.casefold() if not ch.isspace() and ch not in "-\u2010\u2011")
+    return "".join(ch for ch in label.casefold() if not ch.isspace() and ch not in _HYPHENS)
 
 
 @dataclass(frozen=True)
