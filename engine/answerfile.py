@@ -166,7 +166,11 @@ _NAME_ESCAPE = re.compile(r"\\([0-9a-fA-F]{2})")
 
 def read_answer_file(data: bytes, source: str = "answer file") -> AnswerSet:
     """Parse a HotDocs answer file (module docstring); AnswerFileError when it is not one."""
-    root = _parse(data, source)
+    return answers_from_root(parse_xml(data, source), source)
+
+
+def answers_from_root(root: ElementTree.Element, source: str) -> AnswerSet:
+    """The answers of an already parsed answer file (see `parse_xml`)."""
     try:
         return _answer_set(root, source)
     except RecursionError:
@@ -189,7 +193,9 @@ def _answer_set(root: ElementTree.Element, source: str) -> AnswerSet:
     return AnswerSet(root.get("title", ""), tuple(answers.values()))
 
 
-def _parse(data: bytes, source: str) -> ElementTree.Element:
+def parse_xml(data: bytes, source: str) -> ElementTree.Element:
+    """Parse HotDocs XML (answer, component or manifest file) safely: entity declarations are
+    refused before anything could expand them; a DOCTYPE is otherwise ignored."""
     # First pass with expat alone, to refuse entity declarations before anything expands them.
     checker = expat.ParserCreate()
 

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
-from xml.parsers import expat
 
+from engine.answerfile import answers_from_root, parse_xml
 from engine.errors import AnswerFileError, Problem
 from engine.fsutil import read_bounded
 from engine.loading import Entry, LoadedMapping
@@ -251,16 +251,14 @@ def read_interview(path: str) -> Interview:
 
 def parse_interview(data: bytes, name: str) -> Interview:
     """Recognise the file by its root element and read its variables."""
-    root = _parse_xml(data, name)
+    root = parse_xml(data, name)
     tag = _local(root.tag)
     if tag == "componentLibrary":
         return _from_component_file(root, name)
     if tag == "templateManifest":
         return _from_manifest(root, name)
     if tag.lower() == "answerset":
-        from engine.answerfile import read_answer_file
-
-        answers = read_answer_file(data, name)
+        answers = answers_from_root(root, name)
         variables = {
             a.name: Variable(a.name, a.type, a.type, repeated=a.repeated) for a in answers.answers
         }
@@ -269,20 +267,6 @@ def parse_interview(data: bytes, name: str) -> Interview:
         f"{name}: not a HotDocs component file (.cmp), template manifest (.manifest.xml) or "
         f"answer file (.anx): its root element is <{tag}>"
     )
-
-
-def _parse_xml(data: bytes, name: str) -> ElementTree.Element:
-    checker = expat.ParserCreate()
-
-    def refuse(*args: Any) -> None:
-        raise AnswerFileError(f"{name}: the file declares XML entities; mapctl refuses them")
-
-    checker.EntityDeclHandler = refuse
-    try:
-        checker.Parse(data, True)
-        return ElementTree.fromstring(data)
-    except (expat.ExpatError, ElementTree.ParseError) as error:
-        raise AnswerFileError(f"{name}: not well-formed XML: {error}") from None
 
 
 def _local(tag: Any) -> str:

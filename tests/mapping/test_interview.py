@@ -66,7 +66,7 @@ def test_kind_is_recognised_by_content_not_extension(tmp_path):
          "(.manifest.xml) or answer file (.anx): its root element is <html>"),
         (b"not xml at all", "page.xml: not well-formed XML: syntax error: line 1, column 0"),
         (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
-         "page.xml: the file declares XML entities; mapctl refuses them"),
+         "page.xml: the file declares XML entities; mapctl refuses them (entity expansion)"),
     ],
 )  # fmt: skip
 def test_files_that_are_not_interviews(data, message):
