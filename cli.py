@@ -110,6 +110,43 @@ def main(ctx: click.Context, debug: bool) -> None:
     state.debug = state.debug or debug
 
 
+# --- options and helpers shared by several commands -------------------------------------------
+
+REGIONS = ["us", "ca", "eu", "au"]
+
+mapping_option = click.option(
+    "-m",
+    "--mapping",
+    metavar="MAPPING",
+    help="Mapping file, or a bundled mapping's name (default: the bundled ILS mapping).",
+)
+exclude_option = click.option(
+    "--exclude",
+    type=int,
+    multiple=True,
+    metavar="CONTACT_ID",
+    help="Leave this related contact out (repeatable); ids are in `mapctl preview`.",
+)
+region_option = click.option(
+    "--region",
+    type=click.Choice(REGIONS),
+    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com).",
+)
+
+
+def today_option(help: str) -> Callable[[F], F]:
+    """--today YYYY-MM-DD: the render date, for reproducible output."""
+    return click.option(
+        "--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help
+    )
+
+
+def render_date(today: datetime | None) -> Any:
+    """--today, else today's date where the user is (not UTC's: a US evening is still today)."""
+    state = click.get_current_context().find_object(AppState) or AppState()
+    return today.date() if today else state.now().astimezone().date()
+
+
 # --- offline: validate (issue 2) --------------------------------------------------------------
 
 
@@ -176,15 +213,6 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
 
 # --- offline: render, explain, test, functions (issue 3) --------------------------------------
 
-_ISO_DAY = click.DateTime(formats=["%Y-%m-%d"])
-_MAPPING_HELP = "Mapping file, or a bundled mapping's name (default: the bundled ILS mapping)."
-
-
-def _render_date(today: datetime | None) -> Any:
-    """--today, else today's date where the user is (as the import does), not UTC's."""
-    state = click.get_current_context().find_object(AppState) or AppState()
-    return today.date() if today else state.now().astimezone().date()
-
 
 def _read_input(path: Path) -> bytes:
     from engine.fsutil import read_bounded
@@ -199,7 +227,7 @@ def _warn(source: str, warnings: list[str]) -> None:
 
 @main.command()
 @click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
+@mapping_option
 @click.option(
     "-o",
     "--output",
@@ -211,19 +239,8 @@ def _warn(source: str, warnings: list[str]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write DIR/<bundle stem>.anx for each bundle.",
 )
-@click.option(
-    "--today",
-    type=_ISO_DAY,
-    metavar="YYYY-MM-DD",
-    help="The render date (`today` in expressions; default: today).",
-)
-@click.option(
-    "--exclude",
-    type=int,
-    multiple=True,
-    metavar="CONTACT_ID",
-    help="Leave this related contact out (repeatable).",
-)
+@today_option("The render date (`today` in expressions; default: today).")
+@exclude_option
 @click.option(
     "--format",
     "fmt",
@@ -269,7 +286,7 @@ def render(
     _refuse_overwriting_bundles(bundles, output, out_dir, fmt)
     compiled = compile_mapping(mapping)  # once, before reading any bundle
     options = {
-        "today": _render_date(today),
+        "today": render_date(today),
         "exclude": exclude,
         "keep_going": keep_going,
         "fmt": fmt,
@@ -363,15 +380,9 @@ def _answers(count: int) -> str:
 @main.command()
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.argument("names", nargs=-1, metavar="[NAME]...")
-@click.option("-m", "--mapping", metavar="MAPPING", help=_MAPPING_HELP)
-@click.option("--today", type=_ISO_DAY, metavar="YYYY-MM-DD", help="The render date.")
-@click.option(
-    "--exclude",
-    type=int,
-    multiple=True,
-    metavar="CONTACT_ID",
-    help="Leave this related contact out (repeatable).",
-)
+@mapping_option
+@today_option("The render date (`today` in expressions; default: today).")
+@exclude_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -402,7 +413,7 @@ def explain(
     compiled = compile_mapping(mapping)
     select_rules(compiled, names)  # an unknown NAME fails before any work
     data = load_bundle(_read_input(bundle), str(bundle))
-    context = build_context(data, compiled, today=_render_date(today), exclude=exclude)
+    context = build_context(data, compiled, today=render_date(today), exclude=exclude)
     evaluation = evaluate(compiled, context, keep_going=True)
     items = explain_answers(compiled, context, evaluation, names)
     if fmt == "json":
@@ -485,10 +496,6 @@ def functions(fmt: str) -> None:
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
 
-_CLIO_REGIONS = ["us", "ca", "eu", "au"]
-_REGION_HELP = "Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com)."
-
-
 def _clio_prompt(text: str, hidden: bool) -> str:
     value: str = click.prompt(text, hide_input=hidden, err=True)
     return value
@@ -510,7 +517,7 @@ def _clio_open(state: AppState, region: str | None) -> Any:
 @click.option("--print-url", is_flag=True, help="Print the authorize URL and exit.")
 @click.option("--code", metavar="CODE", help="The code from Clio's approval page (or its URL).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the URL.")
-@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@region_option
 @click.pass_obj
 @reporting
 def connect(
@@ -606,7 +613,7 @@ def disconnect(state: AppState) -> None:
     show_default=True,
     help="A table for people or JSON for scripts.",
 )
-@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@region_option
 @click.pass_obj
 @reporting
 def search(state: AppState, query: str, sort: str | None, fmt: str, region: str | None) -> None:
@@ -651,10 +658,11 @@ def search(state: AppState, query: str, sort: str | None, fmt: str, region: str 
 @click.option(
     "-m",
     "--mapping",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --redact: also redact the custom fields this mapping marks sensitive.",
+    metavar="MAPPING",
+    help="With --redact: also redact the custom fields this mapping marks sensitive (a file, or "
+    "a bundled mapping's name).",
 )
-@click.option("--region", type=click.Choice(_CLIO_REGIONS), help=_REGION_HELP)
+@region_option
 @click.pass_obj
 @reporting
 def fetch(
@@ -663,7 +671,7 @@ def fetch(
     output: Path | None,
     force: bool,
     redact: bool,
-    mapping: Path | None,
+    mapping: str | None,
     region: str | None,
 ) -> None:
     """Save MATTER's bundle (raw Clio records) as JSON, for render, test and fixtures.
@@ -821,15 +829,6 @@ def sandbox(
 # --- workflow: preview, import, clients (issue 5) ---------------------------------------------
 
 
-_REGIONS = ["us", "ca", "eu", "au"]
-_EXCLUDE_HELP = "Leave this related contact out (repeatable); ids are in `mapctl preview`."
-
-
-def _workflow_today(state: AppState, today: datetime | None) -> Any:
-    """The render date: --today, else today's date where the user is."""
-    return today.date() if today else state.now().astimezone().date()
-
-
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
@@ -844,7 +843,7 @@ def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[st
 
 @main.command()
 @click.argument("matter")
-@click.option("--exclude", multiple=True, type=int, metavar="CONTACT_ID", help=_EXCLUDE_HELP)
+@exclude_option
 @click.option(
     "--format",
     "fmt",
@@ -853,19 +852,9 @@ def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[st
     show_default=True,
     help="A table for people or JSON for scripts.",
 )
-@click.option(
-    "-m",
-    "--mapping",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Mapping file (default: the bundled ILS Client Interview mapping).",
-)
-@click.option("--region", type=click.Choice(_REGIONS), help="Clio region (sets the host).")
-@click.option(
-    "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="The date the import would use (default: today).",
-)
+@mapping_option
+@region_option
+@today_option("The date the import would use (default: today).")
 @click.pass_obj
 @reporting
 def preview(
@@ -873,7 +862,7 @@ def preview(
     matter: str,
     exclude: tuple[int, ...],
     fmt: str,
-    mapping: Path | None,
+    mapping: str | None,
     region: str | None,
     today: datetime | None,
 ) -> None:
@@ -896,7 +885,7 @@ def preview(
 
     compiled = compile_mapping(mapping)  # before any network call
     bundle = _workflow_fetch(state, matter, region)
-    result = make_preview(bundle, compiled, today=_workflow_today(state, today), exclude=exclude)
+    result = make_preview(bundle, compiled, today=render_date(today), exclude=exclude)
     if fmt == "json":
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -905,13 +894,8 @@ def preview(
 
 @main.command("import")
 @click.argument("matter")
-@click.option("--exclude", multiple=True, type=int, metavar="CONTACT_ID", help=_EXCLUDE_HELP)
-@click.option(
-    "-m",
-    "--mapping",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Mapping file (default: the bundled ILS Client Interview mapping).",
-)
+@exclude_option
+@mapping_option
 @click.option(
     "--out",
     "out_dir",
@@ -929,20 +913,15 @@ def preview(
 @click.option(
     "-y", "--yes", is_flag=True, help="Import without questions (needed when not on a terminal)."
 )
-@click.option("--region", type=click.Choice(_REGIONS), help="Clio region (sets the host).")
-@click.option(
-    "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="The date written in the notes and the context (default: today).",
-)
+@region_option
+@today_option("The date written in the notes and the context (default: today).")
 @click.pass_obj
 @reporting
 def import_(
     state: AppState,
     matter: str,
     exclude: tuple[int, ...],
-    mapping: Path | None,
+    mapping: str | None,
     out_dir: Path | None,
     fmt: str,
     yes: bool,
@@ -980,7 +959,7 @@ def import_(
     compiled = compile_mapping(mapping)  # before any network call
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
-    day = _workflow_today(state, today)
+    day = render_date(today)
     chosen = set(exclude)
     if not yes:
         chosen = _workflow_choose(bundle, compiled, day, chosen)
