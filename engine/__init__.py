@@ -32,4 +32,53 @@ click or prints.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import Any
+
+# The public API: name -> the module that defines it. Imported on first use (PEP 562), so that
+# `import engine.x` stays cheap and `mapctl validate` never loads the HTTP stack.
+_PUBLIC: dict[str, str] = {
+    # mapping -> compiled mapping
+    "compile_mapping": "engine.compilation",
+    "compile_mapping_text": "engine.compilation",
+    "validate_files": "engine.validation",
+    "read_interview": "engine.interview",
+    # bundle -> context -> answers -> answer file
+    "load_bundle": "engine.context",
+    "build_context": "engine.context",
+    "evaluate": "engine.evaluation",
+    "render_xml": "engine.answerfile",
+    "read_answer_file": "engine.answerfile",
+    "answers_to_json": "engine.answerfile",
+    # Clio and the import workflow
+    "open_client": "engine.clio.client",
+    "Sandbox": "engine.clio.sandbox",
+    "redact_bundle": "engine.redact",
+    "preview": "engine.importing",
+    "import_client": "engine.importing",
+    "Ledger": "engine.ledger",
+    # data and errors
+    "CompiledMapping": "engine.model",
+    "AnswerSet": "engine.model",
+    "Answer": "engine.model",
+    "Relationships": "engine.relationships",
+    "MapctlError": "engine.errors",
+    "MappingError": "engine.errors",
+    "BundleError": "engine.errors",
+    "ClioError": "engine.errors",
+    "ImportRefused": "engine.errors",
+    "SourceLocation": "engine.errors",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -48,3 +48,18 @@ def test_every_engine_module_has_a_docstring_and_future_annotations() -> None:
             n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"
         ]
         assert futures, f"{path} lacks 'from __future__ import annotations'"
+
+
+def test_the_public_api_resolves_lazily_without_loading_httpx() -> None:
+    """engine.__all__ names real objects; importing `engine` alone loads none of them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, engine; assert 'httpx' not in sys.modules, 'engine loaded httpx';"
+        "assert 'engine.compilation' not in sys.modules;"
+        "missing = [n for n in engine.__all__ if getattr(engine, n, None) is None];"
+        "assert not missing, missing"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
