@@ -129,13 +129,24 @@ def _typed(
     convert: Callable[[Any], Any] = _CONVERTERS.get(field_type, _text)
     typed = convert(raw)
     if typed is None:
-        who = record.get("name") or f"contact {record.get('id')}"
-        shown = SENSITIVE_MASK if target.sensitive else json.dumps(raw)
         warnings.append(
-            f"{who}: custom field {json.dumps(target.alias)} ({field_type}) has the value "
-            f"{shown}, which is not a valid {field_type} value; treated as blank"
+            _blank_warning(
+                record,
+                target,
+                f"({field_type}) has the value",
+                raw,
+                f"which is not a valid {field_type} value",
+            )  # fmt: skip
         )
     return typed
+
+
+def _blank_warning(record: dict[str, Any], target: _Target, has: str, value: Any, why: str) -> str:
+    """'<contact>: custom field "<alias>" <has> <value>, <why>; treated as blank', the value
+    masked when the field is sensitive."""
+    who = record.get("name") or f"contact {record.get('id')}"
+    shown = SENSITIVE_MASK if target.sensitive else json.dumps(value)
+    return f"{who}: custom field {json.dumps(target.alias)} {has} {shown}, {why}; treated as blank"
 
 
 def _picklist(
@@ -150,11 +161,14 @@ def _picklist(
     if label is None and isinstance(option, dict) and isinstance(option.get("option"), str):
         label = option["option"]
     if label is None:
-        who = record.get("name") or f"contact {record.get('id')}"
-        shown = SENSITIVE_MASK if target.sensitive else json.dumps(option_id)
         warnings.append(
-            f"{who}: custom field {json.dumps(target.alias)} has picklist option id "
-            f"{shown}, which the field does not define; treated as blank"
+            _blank_warning(
+                record,
+                target,
+                "has picklist option id",
+                option_id,
+                "which the field does not define",
+            )  # fmt: skip
         )
     return label
 
