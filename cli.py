@@ -832,13 +832,11 @@ def sandbox(
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
-    import json
-
-    from engine.context import load_bundle
+    from engine.context import check_bundle
 
     with _clio_open(state, region) as client:
         bundle: dict[str, Any] = client.fetch_bundle(matter)
-    return load_bundle(json.dumps(bundle).encode(), source=f"Clio matter {matter}")
+    return check_bundle(bundle, source=f"Clio matter {matter}")
 
 
 @main.command()

@@ -73,6 +73,12 @@ def load_bundle(data: bytes, source: str = "bundle") -> dict[str, Any]:
     except (ValueError, RecursionError) as error:  # a 5,000-digit number, [[[[...]]]]
         reason = "nested too deeply" if isinstance(error, RecursionError) else "a number too long"
         raise BundleError(f"{source}: not a matter bundle: unreadable JSON ({reason})") from None
+    return check_bundle(bundle, source)
+
+
+def check_bundle(bundle: Any, source: str = "bundle") -> dict[str, Any]:
+    """Check an already decoded bundle (a file's JSON, or what the Clio client fetched); one
+    BundleError naming the first problem otherwise."""
     if not isinstance(bundle, dict):
         raise _bad(source, f"the file holds a JSON {_json_type(bundle)}, not an object")
     version = bundle.get("bundle_version")
