@@ -25,8 +25,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy sees the checkout under the package's own name (as the wheel installs it).
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy
+	mkdir -p $(VENV)/typecheck
+	for name in tests bench scripts; do ln -sfn $(CURDIR)/$$name $(VENV)/typecheck/$$name; done
+	ln -sfn $(CURDIR) $(VENV)/typecheck/mapctl
+	cd $(VENV)/typecheck && MYPYPATH=. ../bin/mypy --config-file $(CURDIR)/pyproject.toml \
+		-p mapctl -p tests -p bench -p scripts
 
 check: test
 

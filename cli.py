@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.errors import EXIT_INTERNAL, EvaluationError, MapctlError, MappingError
+from .engine.errors import EXIT_INTERNAL, EvaluationError, MapctlError, MappingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,12 +67,12 @@ def reporting(func: F) -> F:
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except (MappingError, EvaluationError) as error:  # every problem, gcc-style
-            from engine.report import format_problems
+            from .engine.report import format_problems
 
             click.echo(format_problems(error.problems), err=True)
             raise SystemExit(error.exit_code) from None
         except MapctlError as error:
-            from engine.report import format_error
+            from .engine.report import format_error
 
             click.echo(format_error(error), err=True)
             raise SystemExit(error.exit_code) from None
@@ -183,13 +183,13 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
       mapctl validate --format github mappings/
       mapctl validate mappings/firm.yaml --interview "Client Interview.cmp"
     """
-    from engine.report import format_problems
-    from engine.validation import mapping_files, validate_files
+    from .engine.mapping.validation import mapping_files, validate_files
+    from .engine.report import format_problems
 
     files = mapping_files(paths)
     checked = None
     if interview is not None:
-        from engine.interview import read_interview
+        from .engine.hotdocs.interview import read_interview
 
         checked = read_interview(interview)
     problems = validate_files(files, checked)
@@ -215,7 +215,7 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
 
 
 def _read_input(path: Path) -> bytes:
-    from engine.fsutil import read_bounded
+    from .engine.fsutil import read_bounded
 
     return read_bounded(path, "a matter bundle")
 
@@ -273,7 +273,7 @@ def render(
       mapctl render pritchett.json --today 2026-03-01 --format json
       mapctl render bundles/*.json --out-dir answers/
     """
-    from engine.compilation import compile_mapping
+    from .engine.mapping.compilation import compile_mapping
 
     if output is not None and out_dir is not None:
         raise click.UsageError("use -o FILE for one bundle or --out-dir DIR, not both")
@@ -300,7 +300,7 @@ def render(
 def _refuse_overwriting_bundles(
     bundles: tuple[Path, ...], output: Path | None, out_dir: Path | None, fmt: str
 ) -> None:
-    from engine.rendering import output_name
+    from .engine.render.rendering import output_name
 
     for bundle in bundles:
         target = output if out_dir is None else out_dir / output_name(bundle, fmt)  # type: ignore[arg-type]
@@ -309,9 +309,9 @@ def _refuse_overwriting_bundles(
 
 
 def _render_one(bundle: Path, compiled: Any, target: Path | None, options: dict[str, Any]) -> bool:
-    from engine.fsutil import write_atomic
-    from engine.rendering import render_bundle
-    from engine.report import format_problems
+    from .engine.fsutil import write_atomic
+    from .engine.render.rendering import render_bundle
+    from .engine.report import format_problems
 
     try:
         rendered = render_bundle(_read_input(bundle), str(bundle), compiled, **options)
@@ -336,8 +336,8 @@ def _render_many(
 ) -> None:
     import contextlib
 
-    from engine.rendering import output_name
-    from engine.report import format_error, format_problems
+    from .engine.render.rendering import output_name
+    from .engine.report import format_error, format_problems
 
     state = click.get_current_context().find_object(AppState) or AppState()
     failures = partial = 0
@@ -404,11 +404,11 @@ def explain(
     """
     import json
 
-    from engine.compilation import compile_mapping
-    from engine.context import build_context, load_bundle
-    from engine.evaluation import evaluate
-    from engine.explaining import explain as explain_answers
-    from engine.explaining import explain_json, explain_text, select_rules
+    from .engine.mapping.compilation import compile_mapping
+    from .engine.render.context import build_context, load_bundle
+    from .engine.render.evaluation import evaluate
+    from .engine.render.explaining import explain as explain_answers
+    from .engine.render.explaining import explain_json, explain_text, select_rules
 
     compiled = compile_mapping(mapping)
     select_rules(compiled, names)  # an unknown NAME fails before any work
@@ -446,8 +446,8 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
         Spouse Full Name TE: null   # unanswered
     A mapping.yaml in the case folder is used for that case. Exit 1 when any case fails.
     """
-    from engine.casetests import find_cases, run_case
-    from engine.compilation import compile_mapping
+    from .engine.mapping.compilation import compile_mapping
+    from .engine.render.casetests import find_cases, run_case
 
     found = find_cases(list(cases))
     cache: dict[str, Any] = {}
@@ -485,7 +485,7 @@ def functions(fmt: str) -> None:
     """List the functions expressions can call, with signatures and examples."""
     import json
 
-    from engine.functionlist import function_list, functions_text
+    from .engine.mapping.functionlist import function_list, functions_text
 
     if fmt == "json":
         click.echo(json.dumps(function_list(), ensure_ascii=False, indent=2))
@@ -506,7 +506,7 @@ def _clio_notice(message: str) -> None:
 
 
 def _clio_open(state: AppState, region: str | None) -> Any:
-    from engine.clio.client import open_client
+    from .engine.clio.client import open_client
 
     return open_client(
         state.home, state.env, transport=state.transport, region=region, notice=_clio_notice
@@ -535,7 +535,7 @@ def connect(
       mapctl connect --print-url           # print the address to open elsewhere
       mapctl connect --code 'Success code=...'
     """
-    from engine.clio import auth
+    from .engine.clio import auth
 
     base_url = auth.base_url_for(state.env, region)
     asker = _clio_prompt if state.is_interactive() else None  # scripts get a clear error
@@ -564,7 +564,7 @@ def connect(
     tokens = auth.connect(
         state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
     )
-    from engine.errors import ClioError
+    from .engine.errors import ClioError
 
     try:
         with _clio_open(state, region) as client:
@@ -587,7 +587,7 @@ def connect(
 @reporting
 def disconnect(state: AppState) -> None:
     """Deauthorize mapctl at Clio and delete the stored tokens (fine when not connected)."""
-    from engine.clio import auth
+    from .engine.clio import auth
 
     if not auth.TokenStore(state.home).path.exists():
         click.echo("Not connected to Clio: nothing to do.")
@@ -633,7 +633,7 @@ def search(state: AppState, query: str, sort: str | None, fmt: str, region: str 
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    from engine.clio.table import format_matters
+    from .engine.clio.table import format_matters
 
     click.echo(format_matters(rows), nl=False)
     if rows:
@@ -687,14 +687,14 @@ def fetch(
 
     sensitive: list[str | int] = []
     if mapping is not None:
-        from engine.compilation import compile_mapping
+        from .engine.mapping.compilation import compile_mapping
 
         compiled = compile_mapping(mapping)  # before any network call
         for spec in compiled.custom_fields:
             if spec.sensitive:
                 sensitive.append(spec.name if spec.name is not None else str(spec.id))
     if output is not None and not force and os.path.lexists(output):  # before asking Clio
-        from engine.errors import ImportRefused
+        from .engine.errors import ImportRefused
 
         raise ImportRefused(
             f"{output} already exists; mapctl never overwrites it",
@@ -703,14 +703,14 @@ def fetch(
     with _clio_open(state, region) as client:
         bundle = client.fetch_bundle(matter)
     if redact:
-        from engine.redact import home_key, redact_bundle
+        from .engine.render.redact import home_key, redact_bundle
 
         bundle = redact_bundle(bundle, sensitive, key=home_key(state.home))
     text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
         return
-    from engine.fsutil import write_atomic
+    from .engine.fsutil import write_atomic
 
     write_atomic(output, text.encode("utf-8"), overwrite=force)
     number = bundle["matter"].get("display_number")
@@ -793,7 +793,7 @@ def sandbox(
     Example:
       mapctl sandbox --port 8765 --latency 100
     """
-    from engine.clio.sandbox import Sandbox, load_data_file
+    from .engine.sandbox.server import Sandbox, load_data_file
 
     if not 0 <= failure_rate <= 1:
         raise click.BadParameter("must be between 0 and 1", param_hint="--failure-rate")
@@ -832,7 +832,7 @@ def sandbox(
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
-    from engine.context import check_bundle
+    from .engine.render.context import check_bundle
 
     with _clio_open(state, region) as client:
         bundle: dict[str, Any] = client.fetch_bundle(matter)
@@ -877,9 +877,9 @@ def preview(
     """
     import json
 
-    from engine.compilation import compile_mapping
-    from engine.importing import preview as make_preview
-    from engine.importreport import format_preview
+    from .engine.mapping.compilation import compile_mapping
+    from .engine.workflow.importing import preview as make_preview
+    from .engine.workflow.importreport import format_preview
 
     compiled = compile_mapping(mapping)  # before any network call
     bundle = _workflow_fetch(state, matter, region)
@@ -944,9 +944,9 @@ def import_(
     mapping, answers that fail, or cancelled at the question; 2 no terminal and no --yes;
     3 Clio unreachable or refused.
     """
-    from engine.compilation import compile_mapping
-    from engine.importing import check_not_imported, import_client
-    from engine.importreport import format_import
+    from .engine.mapping.compilation import compile_mapping
+    from .engine.workflow.importing import check_not_imported, import_client
+    from .engine.workflow.importreport import format_import
 
     interactive = state.is_interactive()
     if not yes and not interactive:
@@ -980,9 +980,9 @@ def import_(
 
 def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
     """The terminal dialogue: show the list, remove contacts by number, confirm."""
-    from engine.importing import parse_removal
-    from engine.importing import preview as make_preview
-    from engine.importreport import format_preview
+    from .engine.workflow.importing import parse_removal
+    from .engine.workflow.importing import preview as make_preview
+    from .engine.workflow.importreport import format_preview
 
     shown = make_preview(bundle, compiled, today=day, exclude=chosen)
     click.echo(format_preview(shown))
@@ -1027,8 +1027,8 @@ def clients(state: AppState, fmt: str) -> None:
     """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db)."""
     import json
 
-    from engine.importreport import format_clients
-    from engine.ledger import LEDGER_FILE, Ledger
+    from .engine.workflow.importreport import format_clients
+    from .engine.workflow.ledger import LEDGER_FILE, Ledger
 
     entries = []
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger

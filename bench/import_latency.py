@@ -20,8 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
-from engine.clio.seed import demo_data, matter  # noqa: E402
+from mapctl.engine.sandbox.seed import demo_data, matter  # noqa: E402
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
 
 # scripts/demo.py (not a package): its browser step and where `mapctl` is
 _demo: Any = importlib.import_module("demo")

@@ -20,8 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.compilation import compile_mapping  # noqa: E402
-from engine.rendering import render_bundle  # noqa: E402
+from mapctl.engine.mapping.compilation import compile_mapping  # noqa: E402
+from mapctl.engine.render.rendering import render_bundle  # noqa: E402
 
 COPIES = 3000
 ROUNDS = 5

@@ -22,10 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.clio.auth import Tokens, TokenStore  # noqa: E402
-from engine.clio.client import open_client  # noqa: E402
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
-from engine.clio.seed import demo_data, matter  # noqa: E402
+from mapctl.engine.clio.auth import Tokens, TokenStore  # noqa: E402
+from mapctl.engine.clio.client import open_client  # noqa: E402
+from mapctl.engine.sandbox.seed import demo_data, matter  # noqa: E402
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
 
 LATENCY = 0.100
 SIZES = [1, 10, 100, 199, 450]
@@ -86,7 +86,7 @@ def measure(related: int) -> tuple[int, int, float, float]:
             [
                 sys.executable,
                 "-c",
-                "from cli import main; main()",
+                "from mapctl.cli import main; main()",
                 "fetch",
                 "00990-Bench",
                 "-o",

@@ -24,10 +24,19 @@ answer file
 ledger
     The record of clients mapctl has created (`$MAPCTL_HOME/clients.db`): new clients only.
 
-Stages point one way: errors/model -> loading -> validation -> compilation -> context ->
-evaluation -> answerfile. `engine.clio` (the only code that imports httpx) depends on errors and
-model; `importing` ties Clio, the pipeline and the ledger together. No engine module imports
-click or prints.
+Layout (imports point one way, down this list; `tests/test_layering.py` holds the rule):
+    errors, model, fsutil, resources, report   ground: every package may use them
+    hotdocs/    the HotDocs file formats: answer files written and read, interview files read
+    mapping/    the mapping language: YAML with positions, loading and `extends`, the schema,
+                expressions and functions, relationships, validation (also against an
+                interview), compilation
+    clio/       the Clio client only (OAuth, session, requests, fields); the only httpx user
+    sandbox/    the local Clio server, its API and its seed data (uses clio's field parsing)
+    render/     context, custom values, evaluation, rendering, explain, admin case tests,
+                redaction
+    workflow/   preview, import, the ledger, client folders and the import report
+No engine module imports click or the web framework, or prints: `cli.py` and the staff app are
+thin layers over `workflow`.
 """
 
 from __future__ import annotations
@@ -36,38 +45,38 @@ import importlib
 from typing import Any
 
 # The public API: name -> the module that defines it. Imported on first use (PEP 562), so that
-# `import engine.x` stays cheap and `mapctl validate` never loads the HTTP stack.
+# importing one engine module stays cheap and `mapctl validate` never loads the HTTP stack.
 _PUBLIC: dict[str, str] = {
     # mapping -> compiled mapping
-    "compile_mapping": "engine.compilation",
-    "compile_mapping_text": "engine.compilation",
-    "validate_files": "engine.validation",
-    "read_interview": "engine.interview",
+    "compile_mapping": ".mapping.compilation",
+    "compile_mapping_text": ".mapping.compilation",
+    "validate_files": ".mapping.validation",
+    "read_interview": ".hotdocs.interview",
     # bundle -> context -> answers -> answer file
-    "load_bundle": "engine.context",
-    "build_context": "engine.context",
-    "evaluate": "engine.evaluation",
-    "render_xml": "engine.answerfile",
-    "read_answer_file": "engine.answerfile",
-    "answers_to_json": "engine.answerfile",
+    "load_bundle": ".render.context",
+    "build_context": ".render.context",
+    "evaluate": ".render.evaluation",
+    "render_xml": ".hotdocs.answerfile",
+    "read_answer_file": ".hotdocs.answerfile",
+    "answers_to_json": ".hotdocs.answerfile",
     # Clio and the import workflow
-    "open_client": "engine.clio.client",
-    "Sandbox": "engine.clio.sandbox",
-    "redact_bundle": "engine.redact",
-    "preview": "engine.importing",
-    "import_client": "engine.importing",
-    "Ledger": "engine.ledger",
+    "open_client": ".clio.client",
+    "Sandbox": ".sandbox.server",
+    "redact_bundle": ".render.redact",
+    "preview": ".workflow.importing",
+    "import_client": ".workflow.importing",
+    "Ledger": ".workflow.ledger",
     # data and errors
-    "CompiledMapping": "engine.model",
-    "AnswerSet": "engine.model",
-    "Answer": "engine.model",
-    "Relationships": "engine.relationships",
-    "MapctlError": "engine.errors",
-    "MappingError": "engine.errors",
-    "BundleError": "engine.errors",
-    "ClioError": "engine.errors",
-    "ImportRefused": "engine.errors",
-    "SourceLocation": "engine.errors",
+    "CompiledMapping": ".mapping.model",
+    "AnswerSet": ".model",
+    "Answer": ".model",
+    "Relationships": ".mapping.relationships",
+    "MapctlError": ".errors",
+    "MappingError": ".errors",
+    "BundleError": ".errors",
+    "ClioError": ".errors",
+    "ImportRefused": ".errors",
+    "SourceLocation": ".errors",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -76,8 +85,8 @@ __all__ = sorted(_PUBLIC)
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
 
 
 def __dir__() -> list[str]:

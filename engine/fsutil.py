@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from engine.errors import ImportRefused, MapctlError
+from .errors import ImportRefused, MapctlError
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:

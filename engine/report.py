@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from engine.errors import MapctlError, Problem
+from .errors import MapctlError, Problem
 
 
 def format_problem(problem: Problem) -> str:

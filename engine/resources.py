@@ -1,27 +1,24 @@
 """Resources: the bundled mappings and schema, wherever mapctl is installed.
 
-In a wheel they live under `engine/_data/` (pyproject's force-include); in a checkout or an
-editable install they are the repository's `mappings/` and `schemas/` folders.
+They are the repository's `mappings/` and `schemas/` folders, which the wheel installs beside
+`engine/` inside the `mapctl` package (pyproject's `sources` remapping): the same relative place
+in a checkout, an editable install and a wheel.
 """
 
 from __future__ import annotations
 
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 DEFAULT_MAPPING = "ils-client-interview.yaml"
 MAPPING_SCHEMA = "mapping.schema.json"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _folder(kind: str) -> Traversable:
-    packaged = files("engine") / "_data" / kind
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / kind
+def _folder(kind: str) -> Path:
+    return PACKAGE_ROOT / kind
 
 
-def bundled_mapping(name: str = DEFAULT_MAPPING) -> Traversable:
+def bundled_mapping(name: str = DEFAULT_MAPPING) -> Path:
     """A mapping shipped with mapctl, by file name."""
     return _folder("mappings") / name
 
@@ -33,6 +30,6 @@ def bundled_mapping_names() -> list[str]:
     )
 
 
-def mapping_schema() -> Traversable:
+def mapping_schema() -> Path:
     """The published JSON Schema for mapping files."""
     return _folder("schemas") / MAPPING_SCHEMA

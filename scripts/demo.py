@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the sandbox lives in the project (installed editable anyway)
 
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
 
 # git-ignored; DEMO_HOME moves it (the test of this demo runs it in a temporary folder)
 HOME = Path(os.environ.get("DEMO_HOME") or ROOT / ".mapctl-demo")
@@ -39,7 +39,7 @@ def shown(path: Path) -> str:
 def mapctl_command() -> list[str]:
     """The installed `mapctl` next to this Python, else `python -m cli`."""
     script = Path(sys.executable).parent / "mapctl"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mapctl"]
 
 
 def run(env: dict[str, str], *args: str, show: bool = True, expect: int = 0) -> str:

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from mapctl.cli import AppState, main
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from cli import AppState, main
-
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 TESTS = Path(__file__).resolve().parent
 
 

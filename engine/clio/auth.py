@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from engine.errors import ClioError, MapctlError
-from engine.fsutil import write_atomic
+from ..errors import ClioError, MapctlError
+from ..fsutil import write_atomic
 
 DEFAULT_BASE_URL = "https://app.clio.com"
 REGIONS = {

@@ -27,10 +27,10 @@ from typing import Any
 
 import httpx
 
-from engine.clio.auth import CACHE_DIR, Credentials, TokenStore, base_url_for
-from engine.clio.session import ClioSession
-from engine.errors import ClioError, MapctlError, NotFound
-from engine.fsutil import write_atomic
+from ..errors import ClioError, MapctlError, NotFound
+from ..fsutil import write_atomic
+from .auth import CACHE_DIR, Credentials, TokenStore, base_url_for
+from .session import ClioSession
 
 Record = dict[str, Any]
 SEARCH_FIELDS = "id,display_number,description,status,open_date,client{id,name}"

@@ -32,7 +32,7 @@ class InvalidFields(ValueError):
 
 @cache
 def field_table() -> dict[str, dict[str, list[str | None]]]:
-    text = resources.files("engine.clio").joinpath("clio_fields.json").read_text("utf-8")
+    text = resources.files(__package__ or "").joinpath("clio_fields.json").read_text("utf-8")
     table: dict[str, dict[str, list[str | None]]] = json.loads(text)
     return table
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from engine.clio import auth
-from engine.clio.auth import Credentials, Tokens, TokenStore
-from engine.errors import ClioError, NotFound
+from ..errors import ClioError, NotFound
+from . import auth
+from .auth import Credentials, Tokens, TokenStore
 
 API_VERSION = "4.0.13"  # the minor version this code was written against (NOTES section 1)
 MAX_TRIES = 3  # for 5xx, timeouts and connection errors

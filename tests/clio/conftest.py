@@ -11,12 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-
-from engine.clio.auth import Tokens, TokenStore
-from engine.clio.client import ClioClient, open_client
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox
-from engine.clio.sandbox_api import Api, Store
-from engine.clio.seed import demo_data
+from mapctl.engine.clio.auth import Tokens, TokenStore
+from mapctl.engine.clio.client import ClioClient, open_client
+from mapctl.engine.sandbox.api import Api, Store
+from mapctl.engine.sandbox.seed import demo_data
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox
 
 BASE = "https://app.clio.com"
 ACCESS = "access-token-SECRET-1111"

@@ -1,4 +1,4 @@
-"""Helpers that read Clio's OpenAPI document (../shared/reference/clio/) for the faithfulness tests.
+"""Helpers that read Clio's OpenAPI document (tests/fixtures/clio/, copied from Clio's published document) for the faithfulness tests.
 
 `derive_field_table` turns the document's component schemas into the sandbox's table of valid
 `fields` names (engine/clio/clio_fields.json); `python -m tests.clio.spec_tools` rewrites it.
@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 SUBSET = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "reference/clio/clio-api-v4-openapi-subset.json"
+    Path(__file__).resolve().parents[1] / "fixtures" / "clio" / "clio-api-v4-openapi-subset.json"
 )
 FIELD_TABLE = Path(__file__).resolve().parents[2] / "engine" / "clio" / "clio_fields.json"
 

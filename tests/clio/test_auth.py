@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.clio import auth
-from engine.errors import ClioError, MapctlError
+from mapctl.engine.clio import auth
+from mapctl.engine.errors import ClioError, MapctlError
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from mapctl.engine.clio.auth import TokenStore
+from mapctl.engine.clio.client import ClioClient, open_client
+from mapctl.engine.clio.session import API_VERSION, parse_retry_after
+from mapctl.engine.errors import ClioError, MapctlError, NotFound
+from mapctl.engine.sandbox.seed import demo_data
 
-from engine.clio.auth import TokenStore
-from engine.clio.client import ClioClient, open_client
-from engine.clio.seed import demo_data
-from engine.clio.session import API_VERSION, parse_retry_after
-from engine.errors import ClioError, MapctlError, NotFound
 from tests.clio.conftest import ACCESS, BASE, REFRESH, SECRET, App
 from tests.clio.spec_tools import declared_parameters, load_spec
 
@@ -108,7 +108,7 @@ def test_every_request_sends_auth_version_and_only_declared_parameters(
 
 
 def test_fields_constants_have_one_level_of_braces() -> None:
-    from engine.clio import client as module
+    from mapctl.engine.clio import client as module
 
     for name in ("SEARCH_FIELDS", "MATTER_FIELDS", "CONTACT_FIELDS", "CUSTOM_FIELD_FIELDS"):
         value = getattr(module, name)

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from mapctl.cli import AppState
+from mapctl.engine.sandbox.server import APP_SECRET, Sandbox
 
-from cli import AppState
-from engine.clio.sandbox import APP_SECRET, Sandbox
 from tests.clio.conftest import connect_via_cli, sandbox_env
 from tests.conftest import ROOT
 
@@ -359,7 +359,7 @@ def test_sandbox_command_serves_until_ctrl_c(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from cli import main; main()",
+            "from mapctl.cli import main; main()",
             "sandbox",
             "--port",
             "0",
@@ -468,7 +468,7 @@ def test_search_with_no_result(run_cli: Any, clio_sandbox: Sandbox) -> None:
 
 
 def test_search_table_fits_100_columns_with_long_values() -> None:
-    from engine.clio.table import format_matters
+    from mapctl.engine.clio.table import format_matters
 
     row = {
         "id": 1234567890,
@@ -484,7 +484,7 @@ def test_search_table_fits_100_columns_with_long_values() -> None:
 
 
 def test_search_table_shows_control_characters_as_spaces() -> None:
-    from engine.clio.table import format_matters
+    from mapctl.engine.clio.table import format_matters
 
     row = {
         "id": 1,
@@ -538,7 +538,7 @@ def test_a_fetched_bundle_can_be_served_again(
     run_cli: Any, clio_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """Support replays a firm's (redacted) bundle: --data accepts what fetch saved."""
-    from engine.clio.sandbox import load_data_file
+    from mapctl.engine.sandbox.server import load_data_file
 
     env = connect_via_cli(run_cli, clio_sandbox)
     saved = tmp_path / "case.json"

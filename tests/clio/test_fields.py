@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from engine.clio.fields import InvalidFields, check_fields, field_table, parse_fields, shape
+from mapctl.engine.clio.fields import InvalidFields, check_fields, field_table, parse_fields, shape
 
 
 def test_parse() -> None:

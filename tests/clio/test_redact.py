@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.clio.client import CONTACT_FIELDS
-from engine.clio.sandbox_api import Api, Store
-from engine.clio.seed import demo_data
-from engine.errors import MapctlError
-from engine.redact import Redactor, home_key, redact_bundle
+from mapctl.engine.clio.client import CONTACT_FIELDS
+from mapctl.engine.errors import MapctlError
+from mapctl.engine.render.redact import Redactor, home_key, redact_bundle
+from mapctl.engine.sandbox.api import Api, Store
+from mapctl.engine.sandbox.seed import demo_data
 
 PERSONAL = [
     "Pritchett",

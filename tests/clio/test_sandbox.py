@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+from mapctl.engine.clio import client as fields_in_use
+from mapctl.engine.clio.fields import OVERRIDES, field_table
+from mapctl.engine.errors import MapctlError
+from mapctl.engine.sandbox.api import Api, Store
+from mapctl.engine.sandbox.seed import demo_data
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox, load_data_file
 
-from engine.clio import client as fields_in_use
-from engine.clio.fields import OVERRIDES, field_table
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox, load_data_file
-from engine.clio.sandbox_api import Api, Store
-from engine.clio.seed import demo_data
-from engine.errors import MapctlError
 from tests.clio.spec_tools import derive_field_table, load_spec, response_schema
 
 SPEC = load_spec()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from engine.compilation import compile_mapping, compile_mapping_text
-from engine.errors import MappingError
-from engine.relationships import SEED_OTHERWISE, SEED_RELATIONSHIPS
+from mapctl.engine.errors import MappingError
+from mapctl.engine.mapping.compilation import compile_mapping, compile_mapping_text
+from mapctl.engine.mapping.relationships import SEED_OTHERWISE, SEED_RELATIONSHIPS
 
 
 def test_defaults_title_relationships_custom_fields_and_client_record(tmp_path):

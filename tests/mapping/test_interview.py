@@ -1,5 +1,5 @@
 """`mapctl validate --interview FILE`: answers checked against real HotDocs files
-(tests/fixtures/hotdocs/, copied from ../shared/reference/hotdocs/)."""
+(tests/fixtures/hotdocs/, copied from the team's HotDocs reference folder)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from mapctl.engine.errors import AnswerFileError
+from mapctl.engine.hotdocs.interview import parse_interview, read_interview
 
-from engine.errors import AnswerFileError
-from engine.interview import parse_interview, read_interview
 from tests.conftest import TESTS, RunCli
 
 HOTDOCS = TESTS / "fixtures" / "hotdocs"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.errors import SourceLocation
-from engine.loading import load_mapping, load_text
-from engine.yamlsource import MAX_BYTES, decode, parse
+from mapctl.engine.errors import SourceLocation
+from mapctl.engine.mapping.loading import load_mapping, load_text
+from mapctl.engine.mapping.source import MAX_BYTES, decode, parse
 
 
 def test_keys_and_values_have_their_positions():

@@ -1,43 +1,92 @@
-"""The installed layout: the wheel carries engine/, cli.py and the bundled mappings and schema
-under engine/_data/ (pyproject's force-include). Built here by hand from pyproject.toml, without
-network or build backend, then `mapctl validate` runs from an empty folder against it.
-(A real `pip install .` into a fresh virtualenv was also checked by hand: see the report.)"""
+"""The installed layout (issue 8): the wheel holds one import package, `mapctl`, and works beside
+another distribution that ships its own top-level `cli.py` and `engine/`.
+
+The wheel is built by the real build backend (hatchling, a dev dependency, so no network), then
+installed by pip into a fresh virtualenv that borrows this environment's dependencies.
+"""
 
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
 import sys
-import tomllib
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
 
-def test_validate_works_from_the_wheel_layout(tmp_path):
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
-    site = tmp_path / "site"
-    for name in wheel["only-include"]:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, site / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, site / name)
-    for source, target in wheel["force-include"].items():
-        shutil.copytree(ROOT / source, site / target)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    code = (
-        "import engine, sys\n"
-        "from click.testing import CliRunner\n"
-        "from cli import main\n"
-        f"assert engine.__file__.startswith({str(site)!r}), engine.__file__\n"
-        "result = CliRunner().invoke(main, ['validate'])\n"
-        "print(result.exit_code, result.stderr.strip())\n"
-    )
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=empty, capture_output=True, text=True, timeout=60,
-        env={"PYTHONPATH": str(site), "PATH": ""},
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "0 1 mapping valid\n"
+    (found,) = out.glob("mapctl-*.whl")
+    return found
+
+
+def test_the_wheel_holds_one_top_level_package(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    top = {name.split("/")[0] for name in names}
+    assert top == {"mapctl", wheel.name.split("-py3")[0] + ".dist-info"}
+    for expected in (
+        "mapctl/__init__.py",
+        "mapctl/__main__.py",
+        "mapctl/cli.py",
+        "mapctl/engine/__init__.py",
+        "mapctl/engine/mapping/validation.py",
+        "mapctl/mappings/ils-client-interview.yaml",
+        "mapctl/schemas/mapping.schema.json",
+    ):
+        assert expected in names
+    assert not [n for n in names if "__pycache__" in n or "/tests/" in n]
+
+
+def test_installed_beside_a_package_with_its_own_cli_and_engine(wheel: Path, tmp_path: Path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            text=True,
+        ).strip()
+    )
+    # Dependencies come from this environment (a dir named by a .pth: its own .pth files, such
+    # as the editable install's, are not read).
+    (site / "borrowed.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # Another distribution's generic top-level modules.
+    (site / "cli.py").write_text("def main():\n    raise SystemExit('the other cli')\n")
+    (site / "engine").mkdir()
+    (site / "engine" / "__init__.py").write_text("raise ImportError('the other engine')\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+         "--no-index", "-q", str(wheel)],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    run = {"cwd": empty, "capture_output": True, "text": True, "timeout": 60, "env": clean}
+    checked = subprocess.run([str(env_dir / "bin" / "mapctl"), "validate"], **run)  # type: ignore[call-overload]
+    assert checked.returncode == 0, checked.stderr
+    assert "1 mapping valid" in checked.stderr
+    helped = subprocess.run([str(python), "-m", "mapctl", "--help"], **run)  # type: ignore[call-overload]
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Usage: mapctl [OPTIONS] COMMAND"), helped.stdout
+    version = subprocess.run([str(python), "-m", "mapctl", "--version"], **run)  # type: ignore[call-overload]
+    assert version.stdout.startswith("mapctl, version "), version.stdout
+    where = subprocess.run(
+        [str(python), "-c", "import mapctl.engine as e; print(e.__file__)"], **run
+    )  # type: ignore[call-overload]
+    assert where.stdout.startswith(str(site)), where.stdout

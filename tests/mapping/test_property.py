@@ -7,10 +7,9 @@ import random
 from typing import Any
 
 import yaml
-
-from engine.errors import Problem
-from engine.loading import load_text
-from engine.validation import validate
+from mapctl.engine.errors import Problem
+from mapctl.engine.mapping.loading import load_text
+from mapctl.engine.mapping.validation import validate
 
 ALPHABET = "ab: -[]{}&*!|>'\"#\n\t,.?%@`~\\0123456789xyz_()\u00e9"
 KEYS = ["version", "title", "extends", "relationships", "custom_fields", "client_record",

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.engine.mapping.loading import load_mapping
+from mapctl.engine.mapping.validation import validate
+from mapctl.engine.resources import bundled_mapping_names, mapping_schema
 
-from engine.compilation import compile_mapping
-from engine.loading import load_mapping
-from engine.resources import bundled_mapping_names, mapping_schema
-from engine.validation import validate
 from tests.conftest import ROOT
 
 MAPPINGS = sorted((ROOT / "mappings").rglob("*.y*ml"))
@@ -106,7 +106,7 @@ def test_validate_never_imports_httpx(tmp_path):
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from cli import main\n"
+        "from mapctl.cli import main\n"
         "result = CliRunner().invoke(main, ['validate'])\n"
         "assert result.exit_code == 0, result.output\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore'))\n"

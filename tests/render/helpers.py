@@ -8,11 +8,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from engine.context import Context, build_context, load_bundle
-from engine.errors import SourceLocation
-from engine.expressions import compile_expression
-from engine.model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec
-from engine.relationships import Relationships
+from mapctl.engine.errors import SourceLocation
+from mapctl.engine.mapping.expressions import compile_expression
+from mapctl.engine.mapping.model import (
+    AnswerRule,
+    ClientRecordRule,
+    CompiledMapping,
+    CustomFieldSpec,
+)
+from mapctl.engine.mapping.relationships import Relationships
+from mapctl.engine.render.context import Context, build_context, load_bundle
 
 TODAY = datetime.date(2026, 3, 1)
 DEFAULT_FIELDS = (

@@ -7,16 +7,15 @@ import random
 from pathlib import Path
 
 import pytest
-
-from engine.answerfile import (
+from mapctl.engine.errors import AnswerFileError
+from mapctl.engine.hotdocs.answerfile import (
     answers_to_json,
     normalise,
     read_answer_file,
     remove_forbidden,
     render_xml,
 )
-from engine.errors import AnswerFileError
-from engine.model import Answer, AnswerSet
+from mapctl.engine.model import Answer, AnswerSet
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "hotdocs-samples"
 D = datetime.date

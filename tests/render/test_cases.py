@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.answerfile import normalise, read_answer_file
-from engine.compilation import compile_mapping
-from engine.model import CompiledMapping
-from engine.rendering import Rendered, render_bundle
+from mapctl.engine.hotdocs.answerfile import normalise, read_answer_file
+from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.engine.mapping.model import CompiledMapping
+from mapctl.engine.render.rendering import Rendered, render_bundle
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 TODAY = datetime.date(2026, 3, 1)

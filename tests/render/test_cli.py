@@ -272,7 +272,7 @@ def test_functions_are_listed_from_the_code(run_cli: RunCli) -> None:
 def test_batch_shows_a_progress_bar_on_a_terminal(
     run_cli: RunCli, tmp_path: Path, mapctl_home: Path
 ) -> None:
-    from cli import AppState
+    from mapctl.cli import AppState
 
     out = tmp_path / "out"
     state = AppState(env={"MAPCTL_HOME": str(mapctl_home)}, interactive=True)
@@ -524,7 +524,7 @@ def test_the_default_render_date_is_the_users_local_date(
     import time
     from datetime import UTC, datetime
 
-    from cli import AppState
+    from mapctl.cli import AppState
 
     state = AppState(
         env={"MAPCTL_HOME": str(mapctl_home)},

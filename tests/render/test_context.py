@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from mapctl.engine.errors import BundleError, MapctlError
+from mapctl.engine.mapping.model import CustomFieldSpec
+from mapctl.engine.mapping.relationships import Relationships
+from mapctl.engine.render.context import load_bundle
 
-from engine.context import load_bundle
-from engine.errors import BundleError, MapctlError
-from engine.model import CustomFieldSpec
-from engine.relationships import Relationships
 from tests.render.fixtures import value
 from tests.render.helpers import contact, context_for, make_bundle, mapping
 
@@ -356,7 +356,7 @@ def test_a_bundle_that_is_not_a_bundle_is_refused_with_one_clear_message(data, m
 def test_property_decorated_synonyms_keep_their_role() -> None:
     import random
 
-    from engine.relationships import SEED_RELATIONSHIPS
+    from mapctl.engine.mapping.relationships import SEED_RELATIONSHIPS
 
     rnd = random.Random(42)
     pairs = [(role, syn) for role, syns in SEED_RELATIONSHIPS.items() for syn in syns]

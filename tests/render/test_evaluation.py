@@ -6,11 +6,11 @@ import datetime
 from typing import Any
 
 import pytest
+from mapctl.engine.errors import EvaluationError
+from mapctl.engine.mapping.model import AnswerRule
+from mapctl.engine.render.evaluation import evaluate
+from mapctl.engine.report import format_problems
 
-from engine.errors import EvaluationError
-from engine.evaluation import evaluate
-from engine.model import AnswerRule
-from engine.report import format_problems
 from tests.render.helpers import contact, context_for, make_bundle, mapping, rule
 
 FAMILY = make_bundle(
@@ -228,7 +228,7 @@ def test_property_any_unicode_in_any_text_field_renders_and_reads_back() -> None
     import json
     import random
 
-    from engine.answerfile import read_answer_file, remove_forbidden, render_xml
+    from mapctl.engine.hotdocs.answerfile import read_answer_file, remove_forbidden, render_xml
 
     rnd = random.Random(3)
     fields = ("name", "first_name", "last_name", "title", "prefix")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import jmespath
 import pytest
-
-from engine.expressions import OPTIONS, called_functions, compile_expression, field_paths
+from mapctl.engine.mapping.expressions import (
+    OPTIONS,
+    called_functions,
+    compile_expression,
+    field_paths,
+)
 
 DATA = {
     "client": {

@@ -4,9 +4,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from engine.errors import ImportRefused, MapctlError
-from engine.fsutil import read_bounded, write_atomic
+from mapctl.engine.errors import ImportRefused, MapctlError
+from mapctl.engine.fsutil import read_bounded, write_atomic
 
 
 def test_write_atomic_writes_whole_file_with_mode(tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from engine.compilation import compile_mapping
-from engine.context import build_context, load_bundle
-from engine.expressions import compile_expression
-from engine.functionlist import function_list
-from engine.functions import project_function_docs
+from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.engine.mapping.expressions import compile_expression
+from mapctl.engine.mapping.functionlist import function_list
+from mapctl.engine.mapping.functions import project_function_docs
+from mapctl.engine.render.context import build_context, load_bundle
 
 BUNDLE = Path(__file__).resolve().parent.parent / "cases" / "blended-family" / "bundle.json"
 LISTED = function_list()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from engine.relationships import Relationships, normalise_label
+from mapctl.engine.mapping.relationships import Relationships, normalise_label
 
 SEED = Relationships()
 

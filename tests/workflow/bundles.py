@@ -5,9 +5,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine.expressions import compile_expression
-from engine.model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec
-from engine.relationships import Relationships
+from mapctl.engine.mapping.expressions import compile_expression
+from mapctl.engine.mapping.model import (
+    AnswerRule,
+    ClientRecordRule,
+    CompiledMapping,
+    CustomFieldSpec,
+)
+from mapctl.engine.mapping.relationships import Relationships
 
 
 def person(contact_id: int, first: str, last: str, dob: str | None = None) -> dict[str, Any]:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from engine.clio.sandbox import APP_KEY, APP_SECRET, Sandbox
+from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-
-from engine.clientfolder import (
+from mapctl.engine.errors import ImportRefused, MapctlError
+from mapctl.engine.workflow.clientfolder import (
     MAX_NAME_CHARS,
     client_folder_name,
     publish,
     safe_component,
     staged_folder,
 )
-from engine.errors import ImportRefused, MapctlError
 
 WINDOWS_FORBIDDEN = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
 WINDOWS_DEVICES = (

@@ -10,11 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-from cli import AppState
-from engine.answerfile import read_answer_file
-from engine.clio.sandbox import Sandbox
-from engine.ledger import Ledger
+from mapctl.cli import AppState
+from mapctl.engine.hotdocs.answerfile import read_answer_file
+from mapctl.engine.sandbox.server import Sandbox
+from mapctl.engine.workflow.ledger import Ledger
 
 MATTER = "00002-Pritchett"
 COMPANY = 5015  # Pritchett's Closets & Blinds, related to the matter as "Business"

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from engine.answerfile import read_answer_file
-from engine.errors import EvaluationError, ImportRefused, MapctlError
-from engine.importing import import_client, parse_removal, preview
-from engine.importreport import format_clients, format_import, format_preview
-from engine.ledger import Ledger
+from mapctl.engine.errors import EvaluationError, ImportRefused, MapctlError
+from mapctl.engine.hotdocs.answerfile import read_answer_file
+from mapctl.engine.workflow.importing import import_client, parse_removal, preview
+from mapctl.engine.workflow.importreport import format_clients, format_import, format_preview
+from mapctl.engine.workflow.ledger import Ledger
 
 from .bundles import mapping, pritchett, rule
 

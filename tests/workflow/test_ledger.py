@@ -7,9 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from engine.errors import ImportRefused, MapctlError
-from engine.ledger import SCHEMA_VERSION, ClientEntry, Ledger
+from mapctl.engine.errors import ImportRefused, MapctlError
+from mapctl.engine.workflow.ledger import SCHEMA_VERSION, ClientEntry, Ledger
 
 
 def entry(contact_id: int = 5001, name: str = "Jay Pritchett", **changes: object) -> ClientEntry:

@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo terminal")
 
-MAPCTL = [sys.executable, "-m", "cli"]
+MAPCTL = [sys.executable, "-m", "mapctl"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

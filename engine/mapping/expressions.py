@@ -1,0 +1,197 @@
+"""Expressions: JMESPath source text -> a compiled, callable `Expression`.
+
+Stage: used by compilation, once per expression, before any network call. Pure: no I/O.
+Simple shapes (field paths, indexes, projections, literals, function calls over those) get a
+direct Python closure that follows JMESPath's semantics exactly; anything else runs through one
+shared `TreeInterpreter`. Either way the result equals `jmespath.search(source, data, options)`
+(tests/unit/test_expressions.py checks this on many expressions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+from jmespath import visitor
+
+from ..errors import SourceLocation
+from .functions import FUNCTIONS
+
+Evaluator = Callable[[Any], Any]
+
+OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
+_INTERPRETER = visitor.TreeInterpreter(OPTIONS)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled JMESPath expression and where it was written.
+
+    `location` is the start of the expression text in the mapping file (for a quoted YAML
+    scalar, the character after the quote), so an offset inside `source` maps to a column.
+    """
+
+    source: str
+    ast: dict[str, Any] = field(repr=False, compare=False)
+    location: SourceLocation | None = field(default=None, compare=False)
+    evaluate: Evaluator = field(default=lambda data: None, repr=False, compare=False)
+
+    def __call__(self, data: Any) -> Any:
+        return self.evaluate(data)
+
+
+def compile_expression(source: str, location: SourceLocation | None = None) -> Expression:
+    """Parse `source` (raises `jmespath.exceptions.ParseError`) and build its evaluator."""
+    ast: dict[str, Any] = jmespath.compile(source).parsed  # type: ignore[assignment]
+    return Expression(source, ast, location, build_evaluator(ast))
+
+
+def called_functions(ast: dict[str, Any]) -> list[str]:
+    """Names of every function the expression calls, in source order (nested ones included)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "function_expression":
+                found.append(node["value"])
+            for child in node.get("children", ()):
+                walk(child)
+
+    walk(ast)
+    return found
+
+
+def field_paths(ast: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The plain field paths an expression reads (`client.custom.ssn` -> ("client", "custom",
+    "ssn")), for explain's provenance and the custom-alias check."""
+    paths: list[tuple[str, ...]] = []
+
+    def chain(node: dict[str, Any]) -> tuple[str, ...] | None:
+        kind = node.get("type")
+        if kind == "field":
+            return (node["value"],)
+        if kind in ("subexpression", "index_expression"):
+            parts: tuple[str, ...] = ()
+            for child in node["children"]:
+                if child.get("type") == "index":
+                    continue
+                sub = chain(child)
+                if sub is None:
+                    return None
+                parts += sub
+            return parts
+        return None
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        found = chain(node)
+        if found:
+            paths.append(found)
+            return
+        for child in node.get("children", ()):
+            walk(child)
+
+    walk(ast)
+    return paths
+
+
+def build_evaluator(node: dict[str, Any]) -> Evaluator:
+    """A closure equivalent to interpreting `node`; falls back to the shared interpreter."""
+    kind = node["type"]
+    builder = _BUILDERS.get(kind)
+    if builder is not None:
+        fast = builder(node)
+        if fast is not None:
+            return fast
+    return lambda data: _INTERPRETER.visit(node, data)  # type: ignore[arg-type]
+
+
+def _field(node: dict[str, Any]) -> Evaluator:
+    name = node["value"]
+
+    def get(data: Any) -> Any:
+        return data.get(name) if isinstance(data, dict) else None
+
+    return get
+
+
+def _chain(node: dict[str, Any]) -> Evaluator:
+    steps = [build_evaluator(child) for child in node["children"]]
+    if len(steps) == 2:
+        first, second = steps
+        return lambda data: second(first(data))
+
+    def run(data: Any) -> Any:
+        for step in steps:
+            data = step(data)
+        return data
+
+    return run
+
+
+def _index(node: dict[str, Any]) -> Evaluator:
+    position = node["value"]
+
+    def get(data: Any) -> Any:
+        if not isinstance(data, list):
+            return None
+        try:
+            return data[position]
+        except IndexError:
+            return None
+
+    return get
+
+
+def _literal(node: dict[str, Any]) -> Evaluator:
+    value = node["value"]
+    return lambda data: value
+
+
+def _current(node: dict[str, Any]) -> Evaluator:
+    return lambda data: data
+
+
+def _projection(node: dict[str, Any]) -> Evaluator:
+    left, right = (build_evaluator(child) for child in node["children"])
+
+    def project(data: Any) -> Any:
+        base = left(data)
+        if not isinstance(base, list):
+            return None
+        out = []
+        for element in base:
+            value = right(element)
+            if value is not None:
+                out.append(value)
+        return out
+
+    return project
+
+
+def _function(node: dict[str, Any]) -> Evaluator:
+    name = node["value"]
+    args = [build_evaluator(child) for child in node["children"]]
+    call = FUNCTIONS.call_function
+
+    def run(data: Any) -> Any:
+        return call(name, [arg(data) for arg in args])
+
+    return run
+
+
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Evaluator | None]] = {
+    "field": _field,
+    "subexpression": _chain,
+    "index_expression": _chain,
+    "pipe": _chain,
+    "index": _index,
+    "literal": _literal,
+    "current": _current,
+    "identity": _current,
+    "projection": _projection,
+    "function_expression": _function,
+}

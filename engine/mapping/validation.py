@@ -1,0 +1,266 @@
+"""Validation: a loaded mapping -> every problem in it, each at its FILE:LINE:COL.
+
+Stage: after loading, before compilation. `validate` is pure (it reads no file but the bundled
+schema); `mapping_files`/`validate_files` are what `mapctl validate` runs over files. Never
+prints, never stops at the first problem. Three passes:
+1. what loading found (YAML syntax, duplicate keys, missing or cyclic `extends`);
+2. the JSON Schema (`schemas/mapping.schema.json`) on each document, its errors turned into
+   messages an admin can act on (did-you-mean on unknown keys and types);
+3. semantic checks on the merged mapping: expressions (engine.exprchecks), relationship labels
+   under two roles, answer names that differ only in case or spacing.
+
+Rule for duplicate answer names: within one file the same key twice is a YAML duplicate-key
+error. Across `extends`, the exact same name is an override (the later file's rule replaces the
+earlier one). Two names that differ only in case or spacing ("Client first name" and "Client
+First Name") are an error wherever they are: HotDocs names are case-sensitive, so they are two
+different variables, which is almost always a typo or an override that missed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MapctlError, Problem
+from .exprchecks import Names, Scope, Site, check_expression
+from .interviewcheck import check_interview
+from .loading import Entry, LoadedMapping, load_mapping, location_of
+from .relationships import (
+    SEED_OTHERWISE,
+    SEED_RELATIONSHIPS,
+    Relationships,
+    normalise_label,
+)
+from .schemacheck import schema_problems
+
+# An `each` whose elements are contacts: a contact list, optionally filtered.
+CONTACT_LIST = re.compile(
+    r"\s*(spouses|children|grandchildren|parties|related|by_role\.(\w+|\"[^\"]+\"))"
+    r"\s*(\[\?.*\])?\s*",
+    re.DOTALL,
+)
+
+if TYPE_CHECKING:
+    from ..hotdocs.interview import Interview
+
+
+def validate(loaded: LoadedMapping) -> list[Problem]:
+    """Every problem of a loaded mapping, sorted by file, line and column (duplicates dropped)."""
+    problems = list(loaded.problems)
+    for doc in loaded.documents:
+        if doc.data is not None:
+            problems.extend(schema_problems(doc, _schema()))
+    problems.extend(_relationship_problems(loaded))
+    problems.extend(_answer_name_problems(loaded))
+    problems.extend(_removal_problems(loaded))
+    names = declared_names(loaded)
+    for site, _ in expression_sites(loaded):
+        problems.extend(check_expression(site, names)[1])
+    return unique_sorted(problems)
+
+
+def unique_sorted(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[Any, ...]] = set()
+    result = []
+    for problem in sorted(problems, key=Problem.sort_key):
+        key = (problem.location, problem.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(problem)
+    return result
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    from ..resources import mapping_schema
+
+    schema: dict[str, Any] = json.loads(mapping_schema().read_text(encoding="utf-8"))
+    return schema
+
+
+def relationships_of(loaded: LoadedMapping) -> Relationships:
+    """The merged roles; the seed's when no document names a role of its own."""
+    roles = {
+        role: tuple(s for s in entry.value if isinstance(s, str))
+        for role, entry in loaded.relationships.items()
+        if isinstance(entry.value, list)
+    }
+    otherwise = loaded.otherwise.value if loaded.otherwise else SEED_OTHERWISE
+    if not isinstance(otherwise, str) or not otherwise:
+        otherwise = SEED_OTHERWISE
+    return Relationships(roles if loaded.relationships else dict(SEED_RELATIONSHIPS), otherwise)
+
+
+def declared_names(loaded: LoadedMapping) -> Names:
+    return Names(tuple(loaded.custom_fields), tuple(relationships_of(loaded).role_names))
+
+
+def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
+    """Every expression of the merged mapping (answers, then client_record) where it is written."""
+    sites: list[tuple[Site, Entry]] = []
+    for name, entry in loaded.answers.items():
+        label = f"answer '{name}'"
+        value = entry.value
+        if isinstance(value, str):
+            if value:
+                sites.append((Site(entry.doc, entry.path, value, label), entry))
+            continue
+        if not isinstance(value, dict):
+            continue
+        each = value.get("each")
+        if isinstance(each, str) and each:
+            path = (*entry.path, "each")
+            sites.append((Site(entry.doc, path, each, f"{label}: each", gives_list=True), entry))
+        if isinstance(value.get("value"), str) and value["value"]:
+            scope: Scope = "element" if "each" in value else "root"
+            path = (*entry.path, "value")
+            contacts = isinstance(each, str) and CONTACT_LIST.fullmatch(each) is not None
+            site = Site(entry.doc, path, value["value"], label, scope, False, contacts)
+            sites.append((site, entry))
+    for key, entry in loaded.client_record.items():
+        if key in ("name", "notes") and isinstance(entry.value, str) and entry.value:
+            sites.append((Site(entry.doc, entry.path, entry.value, f"client_record {key}"), entry))
+    return sites
+
+
+def _relationship_problems(loaded: LoadedMapping) -> list[Problem]:
+    problems = []
+    relationships = relationships_of(loaded)
+    for synonym, role, earlier, earlier_role in relationships.conflicts():
+        entry = loaded.relationships[role]
+        index = next(
+            (i for i, s in enumerate(entry.value) if s == synonym and isinstance(s, str)), 0
+        )
+        location = location_of(entry, index)
+        same = "" if synonym == earlier else f" (as '{earlier}')"
+        problems.append(
+            entry.doc.problem(
+                location,
+                f"relationship label '{synonym}' is listed under two roles: {role} and "
+                f"{earlier_role}{same}",
+                "label-conflict",
+                hint="labels are compared ignoring case, spaces and hyphens; keep it under one "
+                "role",
+                length=len(synonym),
+            )
+        )
+    for role, entry in loaded.relationships.items():
+        for index, synonym in enumerate(entry.value if isinstance(entry.value, list) else []):
+            if isinstance(synonym, str) and synonym and not normalise_label(synonym):
+                problems.append(
+                    entry.doc.problem(
+                        location_of(entry, index),
+                        f"relationship label '{synonym}' under {role} is blank once spaces and "
+                        "hyphens are ignored",
+                        "blank-label",
+                        hint=f"blank labels always get the otherwise role "
+                        f"({relationships.otherwise}); remove it",
+                    )
+                )
+    return problems
+
+
+def fold_name(name: str) -> str:
+    """How two answer names are compared for near-duplicates: case and spacing ignored."""
+    return " ".join(name.casefold().split())
+
+
+def _answer_name_problems(loaded: LoadedMapping) -> list[Problem]:
+    problems = []
+    first: dict[str, tuple[str, Entry]] = {}
+    for name, entry in loaded.answers.items():
+        key = fold_name(name)
+        if key not in first:
+            first[key] = (name, entry)
+            continue
+        other, other_entry = first[key]
+        location = location_of(entry, key=True)
+        where = other_entry.doc.location(other_entry.path, key=True)
+        same_file = where.file == location.file
+        at = f"line {where.line}" if same_file else f"{where.file}:{where.line}"
+        problems.append(
+            entry.doc.problem(
+                location,
+                f"answer '{name}' differs from answer '{other}' ({at}) only in case or spacing",
+                "duplicate-answer",
+                hint=f"HotDocs names are case-sensitive, so these are two variables; to replace "
+                f"'{other}', use exactly that name",
+                length=len(name),
+            )
+        )
+    return problems
+
+
+def mapping_files(paths: Sequence[str]) -> list[str | None]:
+    """The mapping files to check for `mapctl validate PATH...`: files as given, every
+    *.yaml/*.yml under a folder (sorted); no PATH: ./mappings/ when it exists, else the bundled
+    default (None)."""
+    if not paths:
+        if os.path.isdir("mappings"):
+            paths = ["mappings"]
+        else:
+            return [None]
+    found: list[str | None] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            found.append(path)
+            continue
+        inside = sorted(
+            os.path.normpath(os.path.join(path, str(p.relative_to(path))))
+            for p in FsPath(path).rglob("*")
+            if p.suffix in (".yaml", ".yml") and p.is_file() and not _hidden(p, path)
+        )
+        if not inside:
+            raise MapctlError(f"no mapping files (*.yaml, *.yml) in {path}")
+        found.extend(inside)
+    return found
+
+
+def _hidden(path: FsPath, root: str) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def validate_files(
+    files: Sequence[str | None], interview: Interview | None = None
+) -> list[Problem]:
+    """Every problem in the given mapping files (None: the bundled default), and, with an
+    interview, every answer that does not fit it."""
+    problems: list[Problem] = []
+    for file in files:
+        loaded = load_mapping(file)
+        problems.extend(validate(loaded))
+        if interview is not None:
+            problems.extend(check_interview(interview, loaded))
+    return unique_sorted(problems)
+
+
+def _removal_problems(loaded: LoadedMapping) -> list[Problem]:
+    """`Name: null` where no extended mapping has `Name`: a typo, or an empty answer."""
+    problems = []
+    inherited = [
+        str(name)
+        for doc in loaded.documents
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("answers"), dict)
+        for name, value in doc.data["answers"].items()
+        if value is not None
+    ]
+    for entry in loaded.nothing_to_remove:
+        name = str(entry.path[-1])
+        close = difflib.get_close_matches(name, inherited, n=1, cutoff=0.85)
+        hint = f"did you mean '{close[0]}'?" if close else "give it an expression"
+        problems.append(
+            entry.doc.problem(
+                entry.doc.location(entry.path),
+                f"answer '{name}' is empty: `null` only removes an answer inherited through "
+                "extends, and none has this name",
+                "empty-answer",
+                hint=hint,
+            )
+        )
+    return problems

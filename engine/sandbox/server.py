@@ -1,0 +1,398 @@
+"""The sandbox: a local Clio (API v4 subset + OAuth) on a stdlib ThreadingHTTPServer.
+
+Used in-process by tests and the demo (`with Sandbox() as sb: sb.base_url`, port 0 = a free
+port) and by `mapctl sandbox`. Adds to `sandbox_api` what sits in front of the API: Bearer auth
+with Clio's two 401 shapes, per-token rate limits (X-RateLimit-* headers, 429 + Retry-After),
+the X-API-VERSION header, the OAuth endpoints, and fault injection (latency, failure rate,
+forced 429s, expired tokens). Listens on loopback unless told otherwise; never calls out.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from ..errors import MapctlError
+from .api import Api, Response, Store
+from .seed import demo_data
+
+APP_KEY = "sandbox-app"
+APP_SECRET = "sandbox-secret"
+API_VERSION = "4.0.13"
+CODE_LIFETIME = 600.0
+INVALID_TOKEN = (
+    "The access token provided is expired, revoked, malformed or invalid for other reasons."
+)
+
+
+def load_data_file(path: Path) -> dict[str, Any]:
+    """A `--data FILE`: {"matters", "contacts", "relationships", "custom_fields"} raw records."""
+    try:
+        data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise MapctlError(f"cannot read {path}: {error.strerror or error}") from error
+    except ValueError as error:
+        raise MapctlError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise MapctlError(
+            f"{path}: expected an object with matters, contacts, relationships, custom_fields"
+        )
+    if "bundle_version" in data:  # a fetched (maybe redacted) bundle: serve that one matter
+        data = bundle_as_data(data)
+    Store(data, source=str(path))  # validate now, with the file's name in the message
+    return dict(data)
+
+
+def bundle_as_data(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A matter bundle (`mapctl fetch`) as sandbox data, so support can replay a firm's case."""
+    matter = bundle.get("matter")
+    matter_id = matter.get("id") if isinstance(matter, dict) else None
+    relationships = [
+        {**rel, "matter": {"id": matter_id}}
+        for rel in bundle.get("relationships") or []
+        if isinstance(rel, dict)
+    ]
+    return {
+        "matters": [matter] if isinstance(matter, dict) else [],
+        "contacts": bundle.get("contacts"),
+        "relationships": relationships,
+        "custom_fields": bundle.get("custom_fields"),
+    }
+
+
+class Sandbox:
+    """A local Clio. Settable faults: `latency` (s), `failure_rate` (0..1), `force_429()`,
+    `expire_tokens()`, `revoke_refresh_tokens()`; `rate_limit` requests per token per minute."""
+
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        failure_rate: float = 0.0,
+        rate_limit: int = 1000,
+        token_lifetime: int = 2_592_000,
+        refresh_returns_refresh_token: bool = False,
+        strict_fields: bool = False,
+        seed: int = 0,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = Store(data if data is not None else demo_data(), "data")
+        self.latency = latency
+        self.failure_rate = failure_rate
+        self.rate_limit = rate_limit
+        self.token_lifetime = token_lifetime
+        self.refresh_returns_refresh_token = refresh_returns_refresh_token
+        self.log = log
+        self.requests: list[tuple[str, str]] = []  # (method, path?query) of every request
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._codes: dict[str, tuple[str, float, bool]] = {}  # code -> (redirect, expiry, used)
+        self._access: dict[str, tuple[str, float]] = {}  # token -> (refresh token, expiry)
+        self._refresh: dict[str, bool] = {}  # refresh token -> still valid
+        self._windows: dict[str, tuple[float, int]] = {}  # token -> (window start, count)
+        self._forced: list[tuple[int, bool]] = []  # pending forced 429s: (retry_after, as date)
+        try:
+            self._server = ThreadingHTTPServer((host, port), _Handler)
+        except OSError as error:
+            raise MapctlError(
+                f"the sandbox cannot listen on {host}:{port}: {error.strerror or error}",
+                hint="choose another --port (0 picks a free one)",
+            ) from None
+        self._server.daemon_threads = True
+        self._server.sandbox = self  # type: ignore[attr-defined]
+        bound_host, bound_port = self._server.server_address[:2]
+        self.base_url = f"http://{bound_host!s}:{bound_port}"
+        self.api = Api(self.store, self.base_url, strict=strict_fields)
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Release the socket after `serve_forever` returned (e.g. on Ctrl-C)."""
+        self._server.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- faults and helpers for tests --------------------------------------------------------
+    def force_429(self, count: int = 1, retry_after: int = 1, http_date: bool = False) -> None:
+        """The next `count` API requests get 429 with this Retry-After (seconds or a date)."""
+        with self._lock:
+            self._forced.extend([(retry_after, http_date)] * count)
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is expired (refresh tokens stay valid)."""
+        with self._lock:
+            self._access = {t: (r, 0.0) for t, (r, _) in self._access.items()}
+
+    def revoke_refresh_tokens(self) -> None:
+        with self._lock:
+            self._refresh = dict.fromkeys(self._refresh, False)
+
+    def issue_tokens(self) -> dict[str, Any]:
+        """Tokens without the browser dance (what /oauth/token would return)."""
+        with self._lock:
+            refresh = secrets.token_urlsafe(24)
+            self._refresh[refresh] = True
+            return self._new_access(refresh, include_refresh=True)
+
+    def _new_access(self, refresh: str, include_refresh: bool) -> dict[str, Any]:
+        token = secrets.token_urlsafe(24)
+        self._access[token] = (refresh, time.time() + self.token_lifetime)
+        body: dict[str, Any] = {
+            "token_type": "bearer",
+            "access_token": token,
+            "expires_in": self.token_lifetime,
+        }
+        if include_refresh:
+            body["refresh_token"] = refresh
+        return body
+
+    # --- request handling --------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        self.requests.append((method, target))
+        if self.latency:
+            time.sleep(self.latency)
+        parts = urlsplit(target)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        path = parts.path
+        if path.startswith("/oauth/"):
+            form = parse_qsl(body.decode("utf-8", "replace")) if method == "POST" else []
+            return self._oauth(method, path, query, dict(form), headers)
+        if not path.startswith("/api/v4/"):
+            return Response(404, {"error": {"type": "RecordNotFound", "message": "Not found"}})
+        return self._api(method, path, query, headers)
+
+    def _api(self, method: str, path: str, query: Any, headers: dict[str, str]) -> Response:
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            return Response(
+                401, {"error": {"type": "UnauthorizedError", "message": "User is not authorized"}}
+            )
+        token = auth.removeprefix("Bearer ").strip()
+        with self._lock:
+            entry = self._access.get(token)
+            valid = entry is not None and entry[1] > time.time() and self._refresh.get(entry[0])
+            if not valid:
+                return _invalid_token()
+            limited = self._rate(token)
+        version = headers.get("x-api-version", API_VERSION)
+        if not version.startswith("4.0.") or not version[4:].isdigit() or int(version[4:]) > 13:
+            response = Response(
+                410,
+                {"error": {"type": "Gone", "message": f"API version {version} is not supported"}},
+            )
+        elif limited is not None:
+            response = limited
+        elif self.failure_rate and self._random.random() < self.failure_rate:
+            response = Response(
+                500,
+                {
+                    "error": {
+                        "type": "InternalServerError",
+                        "message": "Something went wrong (injected)",
+                    }
+                },
+            )
+        elif method != "GET":
+            response = Response(
+                405, {"error": {"type": "MethodNotAllowed", "message": "The sandbox is read-only"}}
+            )
+        else:
+            response = self.api.handle(path, query)
+        response.headers["X-API-VERSION"] = version
+        response.headers.update(self._rate_headers(token))
+        return response
+
+    def _rate(self, token: str) -> Response | None:
+        now = time.time()
+        start, count = self._windows.get(token, (now, 0))
+        if now - start >= 60:
+            start, count = now, 0
+        if self._forced:
+            seconds, as_date = self._forced.pop(0)
+            return _too_many(self.rate_limit, seconds, as_date)
+        count += 1
+        self._windows[token] = (start, count)
+        if count > self.rate_limit:
+            return _too_many(self.rate_limit, max(1, int(start + 60 - now + 0.999)), False)
+        return None
+
+    def _rate_headers(self, token: str) -> dict[str, str]:
+        with self._lock:
+            start, count = self._windows.get(token, (time.time(), 0))
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(0, self.rate_limit - count)),
+            "X-RateLimit-Reset": str(int(start + 60)),
+        }
+
+    def _oauth(
+        self, method: str, path: str, query: Any, form: dict[str, str], headers: dict[str, str]
+    ) -> Response:
+        params = dict(query)
+        route = path.removesuffix(".json")
+        if route == "/oauth/authorize" and method == "GET":
+            return self._authorize(params)
+        if route == "/oauth/approval" and method == "GET":
+            return _approval_page(params)
+        if route == "/oauth/token" and method == "POST":
+            with self._lock:
+                return self._token(form)
+        if route == "/oauth/deauthorize" and method == "POST":
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            token = token or form.get("token", "")
+            with self._lock:
+                entry = self._access.pop(token, None)
+                if entry is None:
+                    return _invalid_token()
+                self._refresh[entry[0]] = False
+            return Response(200, {})
+        return Response(404, {"error": {"type": "RecordNotFound", "message": "Not found"}})
+
+    def _authorize(self, params: dict[str, str]) -> Response:
+        if params.get("client_id") != APP_KEY or params.get("response_type") != "code":
+            return _page_response(400, "Error", "Invalid client_id or response_type.")
+        redirect = params.get("redirect_uri", "")
+        if not redirect:
+            return _page_response(400, "Error", "redirect_uri is required.")
+        code = secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = (redirect, time.time() + CODE_LIFETIME, False)
+        answer = {"code": code, **({"state": params["state"]} if "state" in params else {})}
+        sep = "&" if "?" in redirect else "?"
+        return Response(302, b"", {"Location": redirect + sep + urlencode(answer)})
+
+    def _token(self, form: dict[str, str]) -> Response:
+        if form.get("client_id") != APP_KEY or form.get("client_secret") != APP_SECRET:
+            return _oauth_error(401, "invalid_client", "Client authentication failed.")
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            redirect, expiry, used = self._codes.get(form.get("code", ""), ("", 0.0, True))
+            if used or expiry < time.time() or redirect != form.get("redirect_uri"):
+                return _oauth_error(400, "invalid_grant", "The authorization code is invalid.")
+            self._codes[form["code"]] = (redirect, expiry, True)
+            refresh = secrets.token_urlsafe(24)
+            self._refresh[refresh] = True
+            return Response(200, self._new_access(refresh, include_refresh=True))
+        if grant == "refresh_token":
+            refresh = form.get("refresh_token", "")
+            if not self._refresh.get(refresh):
+                return _oauth_error(400, "invalid_grant", "The refresh token is invalid.")
+            body = self._new_access(refresh, self.refresh_returns_refresh_token)
+            return Response(200, body)
+        return _oauth_error(400, "unsupported_grant_type", "The grant type is not supported.")
+
+
+def _invalid_token() -> Response:
+    return Response(
+        401,
+        {"error": "invalid_token", "error_description": INVALID_TOKEN},
+        {
+            "WWW-Authenticate": f'Bearer realm="Clio API", error="invalid_token", '
+            f'error_description="{INVALID_TOKEN}"'
+        },
+    )
+
+
+def _too_many(limit: int, seconds: int, as_date: bool) -> Response:
+    after = formatdate(time.time() + seconds, usegmt=True) if as_date else str(seconds)
+    message = f"Rate limit of {limit} exceeded. Retry in {seconds} seconds."
+    return Response(
+        429, {"error": {"type": "RateLimited", "message": message}}, {"Retry-After": after}
+    )
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return Response(status, {"error": error, "error_description": description})
+
+
+def _page_response(status: int, title: str, text: str) -> Response:
+    page = (
+        f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+    return Response(status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def _approval_page(params: dict[str, str]) -> Response:
+    """Like Clio's desktop-app page: the code (or the failure) in the title."""
+    if "code" in params:
+        title = f"Success code={params['code']}"
+        text = "Copy this code into mapctl: " + params["code"]
+    else:
+        title = f"Failure error={params.get('error', 'access_denied')}"
+        text = "The authorization was not granted."
+    return _page_response(200, title, text)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "ClioSandbox/1.0"
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
+
+    def _serve(self, method: str) -> None:
+        sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            response = sandbox.handle(method, self.path, headers, body)
+        except Exception as error:  # noqa: BLE001 - a sandbox bug answers 500, like a server
+            message = f"sandbox error: {type(error).__name__}: {error}"
+            response = Response(500, {"error": {"type": "InternalServerError", "message": message}})
+        payload = (
+            response.body
+            if isinstance(response.body, bytes)
+            else (json.dumps(response.body).encode())
+        )
+        self.send_response(response.status)
+        if not isinstance(response.body, bytes):
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        if sandbox.log is not None:
+            sandbox.log(f"{method} {self.path.split('?')[0]} -> {response.status}")
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence the stdlib's stderr log
+        return

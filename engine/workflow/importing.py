@@ -1,0 +1,347 @@
+"""Importing: the seed's workflow. A fetched matter bundle -> preview -> a new ILS client.
+
+Stage: the top of the engine. In: a checked bundle (`context.load_bundle` or the Clio client's
+`fetch_bundle`), a `CompiledMapping` compiled before any network call, the contacts to exclude.
+Out: a `Preview` (who comes across, in which role, what needs a person's attention) and, for an
+import, an `ImportResult`: the client's folder with its answer file and `client.json`, one new
+ledger row, and the review list.
+
+All or nothing (issue 5): the ledger is checked first; the answers are evaluated (any error:
+nothing written); the folder is staged under a temporary name, then renamed into place inside
+the ledger's write transaction. On any failure nothing is left behind and the ledger is
+unchanged; nothing existing is overwritten. No printing, no click, no HTTP here (the CLI fetches).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import EvaluationError, Problem
+from ..hotdocs.answerfile import render_xml
+from ..mapping.model import CompiledMapping
+from ..model import AnswerSet
+from ..render.context import ContactView, Context, build_context
+from ..render.evaluation import evaluate
+from .clientfolder import (
+    client_folder_name,
+    publish,
+    refuse_if_exists,
+    remove_published,
+    safe_component,
+    staged_folder,
+)
+from .ledger import ClientEntry, Ledger, already_exists
+
+CLIENT_JSON = "client.json"
+CLIENTS_FOLDER = "clients"
+_MATTER_KEYS = ("id", "display_number", "description", "status", "open_date")
+
+
+@dataclass(frozen=True)
+class PreviewContact:
+    """One line of the preview. `number` is its place in the full list (the client is 1) and
+    stays the same when contacts are removed, so a number always means the same person."""
+
+    number: int
+    id: int
+    name: str
+    relationship: str  # as typed in Clio; "" when blank (and for the client)
+    role: str
+    suggestion: str | None = None  # nearest synonym when the label fell to `otherwise`
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "relationship": self.relationship,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Who an import brings across. `contacts` starts with the client (role "Client")."""
+
+    matter: dict[str, Any]
+    contacts: tuple[PreviewContact, ...]
+    excluded: tuple[PreviewContact, ...]
+    unmatched: tuple[PreviewContact, ...]  # kept contacts whose label fell to `otherwise`
+    otherwise: str
+    warnings: tuple[str, ...]
+
+    @property
+    def client(self) -> PreviewContact:
+        return self.contacts[0]
+
+    def by_number(self, number: int) -> PreviewContact | None:
+        return next((c for c in (*self.contacts, *self.excluded) if c.number == number), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's shape: {"matter", "contacts", "unmatched_labels"}."""
+        return {
+            "matter": self.matter,
+            "contacts": [c.as_json() for c in self.contacts],
+            "unmatched_labels": [
+                {
+                    "contact_id": c.id,
+                    "name": c.name,
+                    "label": c.relationship,
+                    "role": c.role,
+                    "suggestion": c.suggestion,
+                }
+                for c in self.unmatched
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A client created: where its files are, its ledger row, and what a person should review."""
+
+    entry: ClientEntry
+    folder: Path
+    answer_file: Path
+    preview: Preview
+    unanswered: tuple[str, ...]  # required answers left unanswered (the interview will ask)
+
+    def as_json(self) -> dict[str, Any]:
+        """The new client and its review list, for scripts (`mapctl import --format json`)."""
+        shown = self.preview.as_json()
+        return {
+            "client": self.entry.as_json(),
+            "folder": str(self.folder),
+            "matter": shown["matter"],
+            "contacts": shown["contacts"],
+            "review": {
+                "unanswered_required": list(self.unanswered),
+                "unmatched_labels": shown["unmatched_labels"],
+                "excluded": [c.as_json() for c in self.preview.excluded],
+                "warnings": list(self.preview.warnings),
+            },
+        }
+
+
+def matter_summary(matter: dict[str, Any]) -> dict[str, Any]:
+    summary = {key: matter.get(key) for key in _MATTER_KEYS}
+    client = matter.get("client") or {}
+    summary["client"] = {"id": client.get("id"), "name": client.get("name")}
+    return summary
+
+
+def preview(
+    bundle: dict[str, Any],
+    mapping: CompiledMapping,
+    *,
+    today: datetime.date,
+    exclude: Collection[int] = (),
+) -> Preview:
+    """The contacts an import would bring, in Clio's order, the client first."""
+    return _preview(build_context(bundle, mapping, today=today, exclude=exclude), mapping)
+
+
+def _preview(context: Context, mapping: CompiledMapping) -> Preview:
+    lines = [_line(number, view) for number, view in enumerate(context.contacts, start=1)]
+    kept = [line for line, view in zip(lines, context.contacts, strict=True) if not view.excluded]
+    return Preview(
+        matter=matter_summary(context.bundle["matter"]),
+        contacts=tuple(kept),
+        excluded=tuple(line for line in lines if line not in kept),
+        unmatched=tuple(
+            line
+            for line, view in zip(lines, context.contacts, strict=True)
+            if line.number > 1 and not view.excluded and not view.classification.matched
+        ),
+        otherwise=mapping.relationships.otherwise,
+        warnings=tuple(context.warnings),
+    )
+
+
+def _line(number: int, view: ContactView) -> PreviewContact:
+    suggestion = view.classification.suggestion if number > 1 else None
+    return PreviewContact(number, view.id, view.name, view.relationship, view.role, suggestion)
+
+
+def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
+    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger."""
+    with Ledger.open(home) as ledger:
+        existing = ledger.find_by_contact(bundle["matter"]["client"]["id"])
+    if existing is not None:
+        raise already_exists(existing)
+
+
+def import_client(
+    bundle: dict[str, Any],
+    mapping: CompiledMapping,
+    *,
+    home: Path,
+    now: datetime.datetime,
+    today: datetime.date | None = None,
+    exclude: Collection[int] = (),
+    out_dir: Path | None = None,
+) -> ImportResult:
+    """Create the new client: its folder (answer file + client.json) and its ledger row."""
+    today = today or now.date()
+    client_id: int = bundle["matter"]["client"]["id"]
+    with Ledger.open(home) as ledger:
+        existing = ledger.find_by_contact(client_id)
+        if existing is not None:
+            raise already_exists(existing)
+        context = build_context(bundle, mapping, today=today, exclude=exclude)
+        answers, name, notes = _evaluate(mapping, context)
+        parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
+        folder = parent.absolute() / client_folder_name(context.data["client"])
+        refuse_if_exists(folder)
+        entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
+        with staged_folder(folder.parent, folder.name, files) as staging:
+            _publish_and_record(ledger, entry, staging, folder)
+    return ImportResult(
+        entry=entry,
+        folder=folder,
+        answer_file=Path(entry.answer_file),
+        preview=_preview(context, mapping),
+        unanswered=unanswered_required(mapping, answers),
+    )
+
+
+def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folder: Path) -> None:
+    published = False
+    try:
+        with ledger.reserve(entry):
+            publish(staging, folder)
+            published = True
+    except BaseException:
+        if published:  # the commit failed after the rename: take the folder back out
+            remove_published(folder)
+        raise
+
+
+def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:
+    """The answers and the client record's name and notes; any error: EvaluationError."""
+    try:
+        evaluation = evaluate(mapping, context)  # raises EvaluationError listing failing answers
+    except EvaluationError as error:
+        raise _nothing_imported(error.problems) from None
+    problems = [*evaluation.errors, *evaluation.client_record_errors]
+    if problems:
+        raise _nothing_imported(problems)
+    record = evaluation.client_record
+    return evaluation.answer_set, (record.name or "").strip(), record.notes or ""
+
+
+def _nothing_imported(problems: list[Problem]) -> EvaluationError:
+    """The evaluation's problems, the last one saying that the import wrote nothing."""
+    last = problems[-1]
+    note = "nothing was imported; fix the mapping, then run the import again"
+    problems[-1] = dataclasses.replace(last, hint=f"{last.hint}; {note}" if last.hint else note)
+    return EvaluationError(problems)
+
+
+def _client_files(
+    bundle: dict[str, Any],
+    mapping: CompiledMapping,
+    answers: AnswerSet,
+    folder: Path,
+    name: str,
+    notes: str,
+    now: datetime.datetime,
+) -> tuple[ClientEntry, dict[str, bytes]]:
+    xml = render_xml(answers)
+    answer_name = safe_component(mapping.title.lower(), fallback="answers") + ".anx"
+    matter = bundle["matter"]
+    created = now.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    entry = ClientEntry(
+        name=name,
+        notes=notes,
+        clio_contact_id=matter["client"]["id"],
+        matter_id=matter.get("id"),
+        matter_display_number=matter.get("display_number"),
+        answer_file=str(folder / answer_name),
+        answer_sha256=hashlib.sha256(xml).hexdigest(),
+        mapping_title=mapping.title,
+        created_at=created,
+    )
+    info = {
+        "name": name,
+        "notes": notes,
+        "clio_contact_id": entry.clio_contact_id,
+        "source_matter": matter_summary(matter),
+        "created_at": created,
+        "mapping_title": mapping.title,
+        "answer_file": answer_name,
+        "answer_sha256": entry.answer_sha256,
+    }
+    client_json = (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
+    return entry, {answer_name: xml, CLIENT_JSON: client_json}
+
+
+def unanswered_required(mapping: CompiledMapping, answers: AnswerSet) -> tuple[str, ...]:
+    """`required: true` answers that ended up blank; a repeated one says how many entries."""
+    found = []
+    for rule in mapping.answers:
+        if not rule.required:
+            continue
+        answer = answers.get(rule.name)
+        value = answer.value if answer is not None else None
+        if not rule.repeated:
+            if value is None or value == "" or value == ():
+                found.append(rule.name)
+            continue
+        entries = tuple(value or ())
+        gaps = sum(1 for item in entries if item is None or item == "" or item == ())
+        if not entries:
+            found.append(f"{rule.name} (no entries)")
+        elif gaps:
+            found.append(f"{rule.name} ({gaps} of {len(entries)} entries)")
+    return tuple(found)
+
+
+def parse_removal(shown: Preview, reply: str) -> tuple[set[int], str | None]:
+    """The contact ids a reply like "3, 5-7" removes from `shown`, or why it cannot.
+
+    A reply with any problem removes nobody (the user is asked again): a typo must not remove
+    the wrong person.
+    """
+    ids: set[int] = set()
+    problems: list[str] = []
+    for part in (p for p in re.split(r"[,;\s]+", reply.strip()) if p):
+        numbers = _numbers(part)
+        if numbers is None:
+            problems.append(f"{part!r} is not a number from the list")
+            continue
+        for number in numbers:
+            problem = _removable(shown, number)
+            if problem:
+                problems.append(problem)
+            else:
+                ids.add(next(c.id for c in shown.contacts if c.number == number))
+    if problems:
+        return set(), "; ".join(problems) + " (nothing removed)"
+    return ids, None
+
+
+def _numbers(part: str) -> range | None:
+    match = re.fullmatch(r"#?(\d{1,6})(?:-#?(\d{1,6}))?", part)
+    if match is None:
+        return None
+    first = int(match[1])
+    last = int(match[2]) if match[2] else first
+    return range(first, last + 1) if first <= last else None
+
+
+def _removable(shown: Preview, number: int) -> str | None:
+    contact = shown.by_number(number)
+    if contact is None:
+        return f"there is no #{number} in the list"
+    if number == 1:
+        return f"#1 is the client ({contact.name or contact.id}) and cannot be removed"
+    if contact in shown.excluded:
+        return f"#{number} ({contact.name or contact.id}) is already removed"
+    return None
