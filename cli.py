@@ -832,16 +832,36 @@ def sandbox(
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
-    from .engine.render.context import check_bundle
+    from .engine.workflow.importing import fetch_checked_bundle
 
     with _clio_open(state, region) as client:
-        bundle: dict[str, Any] = client.fetch_bundle(matter)
-    return check_bundle(bundle, source=f"Clio matter {matter}")
+        return fetch_checked_bundle(client, matter)
+
+
+def workflow_defaults(
+    state: AppState, mapping: str | None, out_dir: Path | None
+) -> tuple[str | None, Path]:
+    """The mapping and the clients' folder an import uses: the options, else the defaults
+    (the bundled mapping; $MAPCTL_HOME/clients). The one place `import` and `app` resolve them,
+    so settings can be wired in here."""
+    from .engine.workflow.importing import CLIENTS_FOLDER
+
+    return mapping, out_dir if out_dir is not None else state.home / CLIENTS_FOLDER
+
+
+role_option = click.option(
+    "--role",
+    "role",
+    multiple=True,
+    metavar="CONTACT_ID=ROLE",
+    help="Set a related contact's role for this import (repeatable), e.g. 5014=Child.",
+)
 
 
 @main.command()
 @click.argument("matter")
 @exclude_option
+@role_option
 @click.option(
     "--format",
     "fmt",
@@ -859,6 +879,7 @@ def preview(
     state: AppState,
     matter: str,
     exclude: tuple[int, ...],
+    role: tuple[str, ...],
     fmt: str,
     mapping: str | None,
     region: str | None,
@@ -874,16 +895,21 @@ def preview(
     Examples:
       mapctl preview 00002-Pritchett
       mapctl preview 00002-Pritchett --exclude 5015 --format json
+      mapctl preview 00002-Pritchett --role 5014=Child
     """
     import json
 
     from .engine.mapping.compilation import compile_mapping
+    from .engine.workflow.importing import parse_role_options
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
+    mapping, _ = workflow_defaults(state, mapping, None)
     compiled = compile_mapping(mapping)  # before any network call
+    roles = parse_role_options(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
-    result = make_preview(bundle, compiled, today=render_date(today), exclude=exclude)
+    day = render_date(today)
+    result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
     if fmt == "json":
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -893,6 +919,7 @@ def preview(
 @main.command("import")
 @click.argument("matter")
 @exclude_option
+@role_option
 @mapping_option
 @click.option(
     "--out",
@@ -919,6 +946,7 @@ def import_(
     state: AppState,
     matter: str,
     exclude: tuple[int, ...],
+    role: tuple[str, ...],
     mapping: str | None,
     out_dir: Path | None,
     fmt: str,
@@ -932,12 +960,14 @@ def import_(
     the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
     records the client in the ledger. A client already imported is refused (exit 1); nothing
     existing is overwritten. Without a terminal, pass --yes (questions skipped). In the
-    dialogue, remove contacts by their number in the list: "14", "3, 14" or "11-13".
+    dialogue, remove contacts by their number in the list or their Clio id: "14", "3, 14",
+    "11-13" or "5015"; "restore 14" puts a removed contact back.
 
     \b
     Examples:
       mapctl import 00002-Pritchett
       mapctl import 00002-Pritchett --yes --exclude 5015 --out ./clients
+      mapctl import 00002-Pritchett --role 5014=Child
 
     \b
     Exit codes: 0 imported; 1 refused (client already imported, folder exists), invalid
@@ -945,7 +975,7 @@ def import_(
     3 Clio unreachable or refused.
     """
     from .engine.mapping.compilation import compile_mapping
-    from .engine.workflow.importing import check_not_imported, import_client
+    from .engine.workflow.importing import check_not_imported, import_client, parse_role_options
     from .engine.workflow.importreport import format_import
 
     interactive = state.is_interactive()
@@ -954,13 +984,15 @@ def import_(
             "mapctl import asks for confirmation, and there is no terminal to ask on; "
             "pass --yes to import without questions"
         )
+    mapping, out_dir = workflow_defaults(state, mapping, out_dir)
     compiled = compile_mapping(mapping)  # before any network call
+    roles = parse_role_options(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
     if not yes:
-        chosen = _workflow_choose(bundle, compiled, day, chosen)
+        chosen = _workflow_choose(bundle, compiled, day, chosen, roles)
     result = import_client(
         bundle,
         compiled,
@@ -969,6 +1001,7 @@ def import_(
         today=day,
         exclude=chosen,
         out_dir=out_dir,
+        roles=roles,
     )
     if fmt == "json":
         import json
@@ -978,29 +1011,32 @@ def import_(
         click.echo(format_import(result))
 
 
-def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
-    """The terminal dialogue: show the list, remove contacts by number, confirm."""
-    from .engine.workflow.importing import parse_removal
+def _workflow_choose(
+    bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int], roles: dict[int, str]
+) -> set[int]:
+    """The terminal dialogue: show the list, remove (or restore) contacts, confirm."""
+    from .engine.workflow.importing import parse_reply
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
-    shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+    shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
     click.echo(format_preview(shown))
     while True:
         click.echo()
         reply = click.prompt(
-            "Remove contacts (numbers, comma-separated; Enter for none)",
+            "Remove contacts (numbers or Clio ids, comma-separated; 'restore N' puts one back; "
+            "Enter for none)",
             default="",
             show_default=False,
         )
         if not reply.strip():
             break
-        removed, problem = parse_removal(shown, reply)
+        removed, restored, problem = parse_reply(shown, reply)
         if problem:
             click.echo(f"error: {problem}", err=True)
             continue
-        chosen |= removed
-        shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+        chosen = (chosen | removed) - restored
+        shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
         click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
     question = f"Import {shown.client.name or 'the client'} as a new client with {related} " + (

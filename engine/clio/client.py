@@ -98,8 +98,14 @@ class ClioClient:
         return _record(body)
 
     # --- paging ------------------------------------------------------------------------------
-    def _list(self, path: str, params: list[tuple[str, str]]) -> list[Record]:
-        """Every page: the first with params, then `meta.paging.next` verbatim (no params=)."""
+    def _list(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> list[Record]:
+        """Every page: the first with params, then `meta.paging.next` verbatim (no params=).
+        `on_page(pages, records)` hears after each page (the app's progress)."""
         url: str | None = f"{self.session.api}/{path}"
         seen: set[str] = set()
         records: list[Record] = []
@@ -115,11 +121,19 @@ class ClioClient:
             query = None
             records.extend(_records(body["data"], path))
             url = _next_url(body)
+            if on_page is not None:
+                on_page(len(seen), len(records))
         return records
 
     # --- search ------------------------------------------------------------------------------
-    def search(self, query: str, sort: str | None = None) -> list[Record]:
-        """Matters whose number, description or client name match: every page, then sorted."""
+    def search(
+        self,
+        query: str,
+        sort: str | None = None,
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> list[Record]:
+        """Matters whose number, description or client name match: every page, then sorted.
+        `on_page(pages, matters)` hears after each page."""
         if len(query.strip()) < 2:
             raise MapctlError("the search text must have at least 2 characters")
         if sort is not None and sort not in SORT_KEYS:
@@ -130,7 +144,7 @@ class ClioClient:
             ("order", "id(asc)"),
             ("limit", PAGE_LIMIT),
         ]
-        rows = [_summary(m) for m in self._list("matters.json", params)]
+        rows = [_summary(m) for m in self._list("matters.json", params, on_page)]
         if sort is not None:
             rows.sort(key=SORT_KEYS[sort])
         return rows
