@@ -1076,5 +1076,102 @@ def clients(state: AppState, fmt: str) -> None:
         click.echo(format_clients(entries))
 
 
+# --- the staff app (issue 10) -----------------------------------------------------------------
+
+
+@main.command("app")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the app in a browser.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback (other machines can then reach the app).",
+)
+@mapping_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the new clients' folders (default: $MAPCTL_HOME/clients).",
+)
+@click.option("--demo", is_flag=True, help="Try it on the embedded sandbox, already connected.")
+@click.pass_obj
+@reporting
+def app_command(
+    state: AppState,
+    host: str,
+    port: int,
+    no_browser: bool,
+    allow_remote: bool,
+    mapping: str | None,
+    out_dir: Path | None,
+    demo: bool,
+) -> None:
+    """The import workflow as local web pages for staff: search, preview, import.
+
+    Prints one line, `mapctl app: URL` (the address carries this launch's token), opens it in
+    the browser unless --no-browser, and serves until Ctrl-C.
+
+    \b
+    Examples:
+      mapctl app
+      mapctl app --demo --no-browser
+      mapctl app -m mappings/firm.yaml --out //server/ils/clients
+    """
+    from .app.server import AppConfig, Demo, is_loopback, start_app
+    from .engine.mapping.compilation import compile_mapping
+
+    if not is_loopback(host) and not allow_remote:
+        raise click.UsageError(
+            f"--host {host} would let other machines reach the app; pass --allow-remote too"
+        )
+    if not is_loopback(host):
+        click.echo(
+            f"warning: mapctl app listens on {host}: anyone who can reach it and has the "
+            "address printed below can import clients",
+            err=True,
+        )
+    mapping, out_dir = workflow_defaults(state, mapping, out_dir)
+    compiled = compile_mapping(mapping)  # a broken mapping stops here, not on the first page
+    running = Demo(state.env) if demo else None
+    env = running.env if running is not None else state.env
+    home = Path(env["MAPCTL_HOME"]) if running is not None else state.home
+    if running is not None and out_dir == state.home / "clients":
+        out_dir = home / "clients"
+    config = AppConfig(
+        home=home,
+        env=env,
+        mapping=compiled,
+        mapping_name=mapping or "the bundled mapping",
+        out_dir=out_dir,
+        transport=state.transport,
+        now=state.now,
+    )
+    try:
+        server = start_app(config, host, port)
+        click.echo(f"mapctl app: {server.url}")
+        sys.stdout.flush()
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            click.echo("mapctl app stopped", err=True)
+        finally:
+            server.close()
+    finally:
+        if running is not None:
+            running.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

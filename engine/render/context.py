@@ -211,7 +211,9 @@ def build_context(
         record = by_id[contact_id]
         contact = _contact(record, label, role, fields, warnings)
         excluded = contact_id in exclude
-        view = ContactView(contact_id, contact_name(record), label, found, excluded, contact, chosen)
+        view = ContactView(
+            contact_id, contact_name(record), label, found, excluded, contact, chosen
+        )
         views.append(view)
         if not found.matched and chosen is None:
             unmatched.append(found)
@@ -293,8 +295,7 @@ def _check_roles(
     for contact_id, role in sorted(roles.items()):
         if role not in rules.role_names:
             raise MapctlError(
-                f"cannot give contact {contact_id} the role {role!r}: the mapping has no such "
-                "role",
+                f"cannot give contact {contact_id} the role {role!r}: the mapping has no such role",
                 hint=f"the mapping's roles: {', '.join(rules.role_names)}",
             )
 

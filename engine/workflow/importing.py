@@ -38,7 +38,7 @@ from .clientfolder import (
     safe_component,
     staged_folder,
 )
-from .ledger import ClientEntry, Ledger, already_exists
+from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists
 
 CLIENT_JSON = "client.json"
 CLIENTS_FOLDER = "clients"
@@ -185,7 +185,10 @@ def _preview(context: Context, mapping: CompiledMapping) -> Preview:
         unmatched=tuple(
             line
             for line, view in zip(lines, context.contacts, strict=True)
-            if line.number > 1 and not view.excluded and line.fell_to_otherwise and not line.role_set
+            if line.number > 1
+            and not view.excluded
+            and line.fell_to_otherwise
+            and not line.role_set
         ),
         otherwise=mapping.relationships.otherwise,
         warnings=tuple(context.warnings),
@@ -230,7 +233,10 @@ def client_record_defaults(
 
 
 def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
-    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger."""
+    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger (a
+    ledger not made yet holds nobody: checking never creates it)."""
+    if not (Path(home) / LEDGER_FILE).exists():
+        return
     with Ledger.open(home) as ledger:
         existing = ledger.find_by_contact(bundle["matter"]["client"]["id"])
     if existing is not None:
@@ -443,7 +449,9 @@ def _parse_contacts(
             if problem:
                 problems.append(problem)
             else:
-                ids.add(next(c.id for c in (*shown.contacts, *shown.excluded) if c.number == number))
+                ids.add(
+                    next(c.id for c in (*shown.contacts, *shown.excluded) if c.number == number)
+                )
     if problems:
         return set(), "; ".join(problems) + f" ({nothing})"
     return ids, None
