@@ -1163,11 +1163,12 @@ def app_command(
 
             webbrowser.open(server.url)
         try:
-            server.run()
+            server.run()  # waitress ends it on Ctrl-C
         except KeyboardInterrupt:
-            click.echo("mapctl app stopped", err=True)
+            pass
         finally:
             server.close()
+        click.echo("mapctl app stopped", err=True)
     finally:
         if running is not None:
             running.close()

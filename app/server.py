@@ -110,10 +110,24 @@ class AppServer:
         )
 
     def run(self) -> None:
-        self._server.run()
+        """Serve until Ctrl-C or `stop()` (waitress ends its loop on either)."""
+        try:
+            self._server.run()
+        finally:
+            self._server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        """From another thread: close every socket inside the serving loop, which then ends."""
+
+        def close_all() -> None:
+            for dispatcher in list(self._server._map.values()):
+                dispatcher.close()
+
+        self._server.trigger.pull_trigger(close_all)
 
     def close(self) -> None:
-        self._server.close()
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.close()
 
 
 def start_app(config: AppConfig, host: str = "127.0.0.1", port: int = 0) -> AppServer:
