@@ -849,6 +849,17 @@ def workflow_defaults(
     return mapping, out_dir if out_dir is not None else state.home / CLIENTS_FOLDER
 
 
+def _roles(values: tuple[str, ...], compiled: Any) -> dict[int, str]:
+    """--role values -> {contact id: role}; a malformed value or unknown role is a usage error."""
+    from .engine.workflow.importing import parse_role_options
+
+    try:
+        return parse_role_options(values, compiled)
+    except MapctlError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        raise click.BadParameter(error.message + hint, param_hint="--role") from None
+
+
 role_option = click.option(
     "--role",
     "role",
@@ -900,13 +911,12 @@ def preview(
     import json
 
     from .engine.mapping.compilation import compile_mapping
-    from .engine.workflow.importing import parse_role_options
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
     mapping, _ = workflow_defaults(state, mapping, None)
     compiled = compile_mapping(mapping)  # before any network call
-    roles = parse_role_options(role, compiled)
+    roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     day = render_date(today)
     result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
@@ -975,7 +985,7 @@ def import_(
     3 Clio unreachable or refused.
     """
     from .engine.mapping.compilation import compile_mapping
-    from .engine.workflow.importing import check_not_imported, import_client, parse_role_options
+    from .engine.workflow.importing import check_not_imported, import_client
     from .engine.workflow.importreport import format_import
 
     interactive = state.is_interactive()
@@ -986,7 +996,7 @@ def import_(
         )
     mapping, out_dir = workflow_defaults(state, mapping, out_dir)
     compiled = compile_mapping(mapping)  # before any network call
-    roles = parse_role_options(role, compiled)
+    roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
     day = render_date(today)

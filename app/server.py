@@ -105,7 +105,8 @@ class AppServer:
         self.url = self.guard.entry_url(self.base_url)
         from waitress.server import create_server
 
-        self._server = create_server(
+        # Any: stopping reaches into the serving loop's socket map (waitress has no stop()).
+        self._server: Any = create_server(
             self.app, sockets=[sock], threads=8, ident="mapctl", clear_untrusted_proxy_headers=True
         )
 

@@ -501,13 +501,13 @@ def parse_role_options(values: Collection[str], mapping: CompiledMapping) -> dic
         contact, sep, role = value.partition("=")
         if not sep or not contact.strip().isdigit() or not role.strip():
             raise MapctlError(
-                f"--role {value!r} is not CONTACT_ID=ROLE",
-                hint="e.g. --role 5014=Child (ids are in `mapctl preview`)",
+                f"{value!r} is not CONTACT_ID=ROLE",
+                hint="e.g. 5014=Child; the ids are in `mapctl preview`",
             )
         found = names.get(role.strip().casefold())
         if found is None:
             raise MapctlError(
-                f"--role {value!r}: the mapping has no role {role.strip()!r}",
+                f"{value!r}: the mapping has no role {role.strip()!r}",
                 hint=f"the mapping's roles: {', '.join(mapping.relationships.role_names)}",
             )
         roles[int(contact)] = found
