@@ -297,7 +297,7 @@ def set_role(key: str) -> Response:
     role = request.form.get("role", "")
     with draft.lock:
         roles = dict(draft.roles)
-        if role in ("", "-"):
+        if role in ("", _config().mapping.relationships.otherwise):  # back to what Clio said
             roles.pop(contact, None)
         else:
             roles[contact] = role

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -490,3 +491,72 @@ def test_unknown_pages_and_methods_are_pages(
     assert client.get("/nowhere").status_code == 404
     response = client.get("/matters")
     assert response.status_code == 405 and "What to do:" in response.text
+
+
+def test_labels_that_fell_to_party_show_did_you_mean_and_the_role_can_be_reset(
+    make_app: MakeApp, mapctl_home: Path
+) -> None:
+    from mapctl.engine.sandbox.server import bundle_as_data, connect_home
+
+    from ..workflow.bundles import pritchett
+
+    bundle = pritchett()  # Lily's label is "Grandaughter"
+    with Sandbox(bundle_as_data(bundle)) as own:
+        env = {"MAPCTL_HOME": str(mapctl_home), **connect_home(own, mapctl_home)}
+        app, guard, _ = make_app(env=env)
+        client = enter(app, guard)
+        draft = open_draft(client, matter=str(bundle["matter"]["id"]))
+        page = client.get(draft).text
+        section = page.split("Labels that fell to Party")[1].split("</section>")[0]
+        assert "“Grandaughter”" in section and "did you mean granddaughter?" in section
+        assert "Role for Lily Tucker-Pritchett</label>" in section
+        post(client, f"{draft}/role", contact="5010", role="Grandchild")
+        assert ["Lily Tucker-Pritchett", "Grandaughter", "Grandchild (set by hand)"] in rows(
+            client.get(draft).text
+        )
+        post(client, f"{draft}/role", contact="5010", role="Party")  # back to Clio's label
+        assert ["Lily Tucker-Pritchett", "Grandaughter", "Party"] in rows(client.get(draft).text)
+
+
+def test_warnings_are_in_plain_words(app_client: tuple[FlaskClient, Guard, AppConfig]) -> None:
+    client, _, _ = app_client
+    page = client.get(open_draft(client, matter="9003")).text  # a company is the client
+    warnings = page.split('id="warnings"')[1].split("</section>")[0]
+    assert "The client Pritchett&#39;s Closets &amp; Blinds is a Company, not a Person" in warnings
+
+
+def test_a_slow_search_shows_its_progress(
+    app_client: tuple[FlaskClient, Guard, AppConfig], sandbox: Sandbox
+) -> None:
+    client, _, _ = app_client
+    sandbox.latency = 0.3
+    try:
+        page = client.get("/search?q=Estate", follow_redirects=True).text
+        assert 'role="status" data-progress="/search/progress?job=' in page
+        assert "Loading matters from Clio: page" in page
+        job = re.search(r"job=([\w-]+)", page)
+        assert job is not None
+        seen: list[dict[str, Any]] = []
+        for _ in range(100):
+            state = client.get(f"/search/progress?job={job[1]}").get_json()
+            seen.append(state)
+            if state["done"]:
+                break
+            time.sleep(0.05)
+    finally:
+        sandbox.latency = 0.0
+    assert state == {"done": True, "pages": 3, "matters": 471, "waiting": ""}
+    loading = [s["pages"] for s in seen if not s["done"]]
+    assert loading and loading == sorted(loading) and loading[-1] < 3  # counted while loading
+
+
+def test_sensitive_custom_fields_never_reach_a_page(
+    app_client: tuple[FlaskClient, Guard, AppConfig],
+) -> None:
+    client, _, _ = app_client
+    draft = open_draft(client)
+    pages = [client.get(draft), client.get(f"{draft}/client")]
+    pages.append(post(client, f"{draft}/import", name="Jay Pritchett", notes=""))
+    pages += [client.get(f"{draft}/done"), client.get("/clients")]
+    for response in pages:
+        assert "900-12-3456" not in response.text  # Jay's Social Security Number (sensitive)
