@@ -93,7 +93,7 @@ def test_the_whole_workflow(
     assert table.exit_code == 0, table.output
     assert clean(table.stdout, mapctl_home) == snapshot_txt(name="clients")
     listed = json.loads(run_cli("clients", "--format", "json", env=clio_env).stdout)
-    assert listed == [entry.as_json()]
+    assert listed == [{**entry.as_json(), "folder_exists": True, "answer_file_exists": True}]
 
 
 def test_import_needs_a_terminal_or_yes(
