@@ -187,6 +187,10 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
     from .engine.report import format_problems
 
     files = mapping_files(paths)
+    if not paths:
+        from .engine.mapping.validation import default_selection
+
+        click.echo(default_selection(files), err=True)
     checked = None
     if interview is not None:
         from .engine.hotdocs.interview import read_interview
