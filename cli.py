@@ -606,9 +606,10 @@ def disconnect(state: AppState) -> None:
 @click.argument("query")
 @click.option(
     "--sort",
-    type=click.Choice(["number", "description", "client", "open_date"]),
-    help="Order of the rows (default: Clio's, by id).",
+    type=click.Choice(["number", "description", "client", "open_date", "status"]),
+    help="Order of the rows (default: Clio's, by id; status: Open, Pending, Closed).",
 )
+@click.option("--reverse", is_flag=True, help="Reverse the order (last first).")
 @click.option(
     "--format",
     "fmt",
@@ -620,28 +621,89 @@ def disconnect(state: AppState) -> None:
 @region_option
 @click.pass_obj
 @reporting
-def search(state: AppState, query: str, sort: str | None, fmt: str, region: str | None) -> None:
+def search(
+    state: AppState, query: str, sort: str | None, reverse: bool, fmt: str, region: str | None
+) -> None:
     """Find matters whose number, description or client name contains QUERY (every page).
+
+    On a terminal the table fits its width, a long list opens in a pager ($PAGER), and the pages
+    Clio sends are counted on stderr while they come.
 
     \b
     Examples:
       mapctl search Pritchett
-      mapctl search estate --sort open_date --format json
+      mapctl search estate --sort status
+      mapctl search estate --sort open_date --reverse --format json
     """
     import json
 
     if len(query.strip()) < 2:
         raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    progress = _SearchProgress(_on_terminal(state, sys.stderr))
     with _clio_open(state, region) as client:
-        rows = client.search(query, sort=sort)
+        try:
+            rows = client.search(query, sort=sort, reverse=reverse, progress=progress)
+        finally:
+            progress.done()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     from .engine.clio.table import format_matters
 
-    click.echo(format_matters(rows), nl=False)
+    terminal = _on_terminal(state, sys.stdout)
+    columns, lines = _terminal_size(state)
+    text = format_matters(rows, width=columns if terminal else 100)
+    if terminal and text.count("\n") > lines - 2:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=False)
     if rows:
         click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+
+
+def _on_terminal(state: AppState, stream: Any) -> bool:
+    """Whether `stream` is a terminal (tests say so through AppState.interactive)."""
+    if state.interactive is not None:
+        return state.interactive
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _terminal_size(state: AppState) -> tuple[int, int]:
+    """(columns, lines): $COLUMNS/$LINES, else the terminal's, else 100 x 24."""
+    import shutil
+
+    size = shutil.get_terminal_size((100, 24))
+    sizes = []
+    for name, fallback in (("COLUMNS", size.columns), ("LINES", size.lines)):
+        value = state.env.get(name, "")
+        sizes.append(int(value) if value.isdigit() and int(value) > 0 else fallback)
+    return sizes[0], sizes[1]
+
+
+class _SearchProgress:
+    """The pages of a search on stderr: one line rewritten in place on a terminal, one line per
+    page otherwise (only when there is more than one page)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, page: int, fetched: int, total: int | None, more: bool) -> None:
+        if page == 1 and not more:
+            return  # one page: nothing to wait for
+        of = f" of {total}" if total is not None else ""
+        text = f"searching Clio: page {page}, {fetched}{of} matters"
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.shown), nl=False, err=True)
+            self.shown = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def done(self) -> None:
+        if self.terminal and self.shown:
+            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
+            self.shown = 0
 
 
 @main.command()
