@@ -1183,7 +1183,7 @@ def clients_forget(state: AppState, contact_id: int, yes: bool, delete_folder: b
         click.echo("Nothing was forgotten.", err=True)
         raise SystemExit(1)
     forgotten = forget_client(state.home, contact_id, now=state.now(), delete_folder=delete_folder)
-    click.echo(format_forget_done(forgotten))
+    click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -238,8 +238,9 @@ def _dedented_hint(doc: Document, top: dict[str, Any], key: str) -> str | None:
         return None
     last = doc.location((str(before), list(section)[-1]), key=True)
     return (
-        f"a key at column 1 starts a new section; to put '{key}' under {before}, indent it "
-        f"like the entries above it (column {last.column}, line {last.line})"
+        f"'{key}' is not indented, so it is read as a section of its own; to put it under "
+        f"{before}, indent it like the entries above it (column {last.column}, as on line "
+        f"{last.line})"
     )
 
 

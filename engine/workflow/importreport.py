@@ -211,12 +211,16 @@ def format_forget_plan(plan: ForgetPlan, delete_folder: bool) -> str:
     return "\n".join(lines)
 
 
-def format_forget_done(forgotten: ForgottenEntry) -> str:
+def format_forget_done(forgotten: ForgottenEntry, *, folder_was_there: bool = True) -> str:
+    """What `mapctl clients forget` did."""
     entry = forgotten.client
     folder = Path(entry.answer_file).parent
-    kept = (
-        "Its folder was deleted." if forgotten.folder_deleted else f"Its folder stays at {folder}."
-    )
+    if forgotten.folder_deleted:
+        kept = "Its folder was deleted."
+    elif folder_was_there:
+        kept = f"Its folder stays at {folder}."
+    else:
+        kept = f"Its folder was already gone ({folder})."
     return (
         f"Forgot {_cell(entry.name)} (Clio contact {entry.clio_contact_id}): the contact can be "
         f"imported again. {kept}"

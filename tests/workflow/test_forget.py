@@ -96,6 +96,18 @@ def test_delete_folder(run_cli: Any, mapctl_home: Path) -> None:
     assert run_import(mapctl_home).folder == imported.folder  # the old name is free again
 
 
+def test_forgetting_a_client_whose_folder_is_gone(run_cli: Any, mapctl_home: Path) -> None:
+    imported = run_import(mapctl_home)
+    shutil.rmtree(imported.folder)
+    result = run_cli("clients", "forget", "5001", "--yes", "--delete-folder")
+    assert result.exit_code == 0, result.output
+    assert f"Its folder is already gone: {imported.folder}\n" in result.stdout
+    assert result.stdout.endswith(f"Its folder was already gone ({imported.folder}).\n")
+    with Ledger.open(mapctl_home) as ledger:
+        (record,) = ledger.list_forgotten()
+    assert not record.folder_deleted  # mapctl deleted nothing
+
+
 def test_a_folder_mapctl_did_not_create_is_never_deleted(run_cli: Any, mapctl_home: Path) -> None:
     imported = run_import(mapctl_home)
     (imported.folder / "client.json").write_text('{"clio_contact_id": 7}', encoding="utf-8")
