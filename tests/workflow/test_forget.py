@@ -179,19 +179,35 @@ def test_an_error_while_forgetting_changes_nothing(mapctl_home: Path) -> None:
         assert ledger.list_forgotten() == []
 
 
+class FailingCommit:
+    """A sqlite3 connection whose COMMIT fails (a full disk at the last moment)."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
 def test_a_failed_commit_puts_the_folder_back(
     mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     imported = run_import(mapctl_home)
-
-    def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
-        raise MapctlError("cannot write the client ledger: disk I/O error")
-
-    monkeypatch.setattr(Ledger, "_write", refuse)
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: FailingCommit(real_connect(*a, **k)))
     with pytest.raises(MapctlError, match="disk I/O error"):
         forget_client(mapctl_home, 5001, now=LATER, delete_folder=True)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
     assert sorted(p.name for p in (mapctl_home / "clients").iterdir()) == [FOLDER]
     assert imported.answer_file.is_file()
+    with Ledger.open(mapctl_home) as ledger:
+        assert ledger.list_clients() == [imported.entry]
+        assert ledger.list_forgotten() == []
 
 
 def test_a_schema_1_ledger_is_migrated(tmp_path: Path) -> None:
