@@ -107,7 +107,9 @@ def already_exists(entry: ClientEntry) -> ImportRefused:
     return ImportRefused(
         f"{entry.name} (Clio contact {entry.clio_contact_id}) already exists: created "
         f"{entry.created_at} from matter {matter}; its answer file is {entry.answer_file}",
-        hint="mapctl creates new clients only; open the existing client in ILS instead",
+        hint="mapctl creates new clients only; open the existing client in ILS instead (if it "
+        "was imported by mistake or deleted in ILS: mapctl clients forget "
+        f"{entry.clio_contact_id})",
     )
 
 
