@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -198,6 +199,8 @@ def import_client(
         answers, name, notes = _evaluate(mapping, context)
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         folder = parent.absolute() / client_folder_name(context.data["client"])
+        if ledger.was_forgotten(client_id):
+            folder = _beside_kept_folder(folder)
         refuse_if_exists(folder)
         entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
         with staged_folder(folder.parent, folder.name, files) as staging:
@@ -209,6 +212,16 @@ def import_client(
         preview=_preview(context, mapping),
         unanswered=unanswered_required(mapping, answers),
     )
+
+
+def _beside_kept_folder(folder: Path) -> Path:
+    """A client forgotten with its folder kept (issue 11) is imported again next to the old
+    folder, as `<name>-2`, `<name>-3`...: the old folder is never overwritten."""
+    candidate, number = folder, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}-{number}")
+    return candidate
 
 
 def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folder: Path) -> None:
