@@ -400,3 +400,29 @@ def test_the_pre_commit_config_uses_the_hooks_this_repository_ships(tmp_path):
         assert hook["pass_filenames"] is False
         done = run_shell(shlex.join(shlex.split(hook["entry"])), repo)
         assert done.returncode == 0, (hook, done.stdout, done.stderr)
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_docs_resolve():
+    broken = []
+    for path in sorted(DOCS.glob("*.md")):
+        for target, anchor in re.findall(
+            r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)", path.read_text(encoding="utf-8")
+        ):
+            if target.startswith(("http://", "https://")):
+                continue
+            linked = (path.parent / target).resolve() if target else path
+            if not linked.exists():
+                broken.append(f"{path.name}: {target}")
+            elif anchor:
+                headings = re.findall(
+                    r"^#+ (.*)$", linked.read_text(encoding="utf-8"), re.MULTILINE
+                )
+                if anchor not in {slug(h) for h in headings}:
+                    broken.append(f"{path.name}: {target}#{anchor}")
+    assert broken == []
+    assert slug("`mapctl init` (being added)") == "mapctl-init-being-added"
