@@ -474,3 +474,26 @@ def test_links_between_the_docs_resolve():
     assert broken == []
     assert slug("`mapctl init` (being added)") == "mapctl-init-being-added"
     assert slug("`extends`: start from another mapping") == "extends-start-from-another-mapping"
+
+
+def admin_cases() -> list[Any]:
+    """Every ```yaml block in the docs that is an admin test's expected.yaml (`answers`, no
+    `version`): they are written for the blended-family bundle and the bundled mapping."""
+    found = []
+    for path in sorted(DOCS.glob("*.md")):
+        for line, _, body in blocks(path, "yaml"):
+            data = yaml.safe_load(body)
+            if isinstance(data, dict) and "answers" in data and "version" not in data:
+                found.append(pytest.param(body, id=f"{path.name}:{line}"))
+    return found
+
+
+@pytest.mark.parametrize("expected", admin_cases())
+def test_every_admin_test_example_passes(expected, run_cli, tmp_path):
+    case = tmp_path / "mapping-tests" / "blended-family"
+    case.mkdir(parents=True)
+    (case / "bundle.json").write_bytes(BUNDLE.read_bytes())
+    (case / "expected.yaml").write_text(expected, encoding="utf-8")
+    result = run_cli("test", str(case))
+    assert result.exit_code == 0, result.output
+    assert len(admin_cases()) >= 2
