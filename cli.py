@@ -497,6 +497,33 @@ def functions(fmt: str) -> None:
         click.echo(functions_text(), nl=False)
 
 
+@main.command()
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the installed schema file is instead of its content.",
+)
+@reporting
+def schema(show_path: bool) -> None:
+    """Print the mapping JSON Schema, for editors (yaml-language-server, VS Code's YAML).
+
+    \b
+    A mapping outside the repository points its first line at the installed copy:
+      # yaml-language-server: $schema=<the path `mapctl schema --path` prints>
+    Examples:
+      mapctl schema --path
+      mapctl schema > mapping.schema.json
+    """
+    from .engine.resources import mapping_schema
+
+    path = mapping_schema()
+    if show_path:
+        click.echo(str(path))
+        return
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
 
