@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -271,7 +272,7 @@ def test_the_check_catches_made_up_commands_and_options():
     ]
     with pytest.raises(AssertionError):
         resolve(["renderr"])
-    import tests.test_docs as this
+    this = sys.modules[__name__]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(this, "BEING_ADDED_COMMANDS", {"frobnicate"})
