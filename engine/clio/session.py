@@ -144,7 +144,7 @@ class ClioSession:
             with self._lock:
                 self.request_count += 1
             try:
-                query = httpx.QueryParams(params or [])
+                query = httpx.QueryParams(tuple(params or ()))
                 response = self.http.post(url, params=query, json=body, headers=headers)
             except httpx.RequestError as error:
                 raise _network_error(error, url, 1) from None

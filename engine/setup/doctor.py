@@ -221,7 +221,7 @@ def _clio_failure(result: Diagnosis, error: ClioError, url: str | None, version:
     if status is None or status >= 500 or status == 429:
         result.unreachable = True
         result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
-    elif status == 401:
+    elif status == 401 or "mapctl connect" in (error.hint or ""):  # expired, revoked
         result.checks.append(Check("clio", "pass", f"Clio at {url}: reachable"))
         result.checks.append(
             Check("clio token", "fail", f"Clio token: {error.message}", error.hint)

@@ -161,9 +161,10 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
         what = "empty text" if isinstance(value, str) else _kind(value)
         return doc.problem(
             where,
-            f"'{key}' must be text ({KEYS[key]}), got {what}",
+            f"'{key}' must be text, got {what}",
             "wrong-type",
-            hint="remove the line to leave it unset" if isinstance(value, str) else None,
+            hint=f"{key} is {KEYS[key]}"
+            + ("; remove the line to leave it unset" if isinstance(value, str) else ""),
         )
     text = value.strip()
     if key == "clio_region" and text.casefold() not in REGIONS:
@@ -249,7 +250,7 @@ class Setting:
             return f"{self.origin} {self.location}"
         if self.origin == "found":
             return f"found {self.detail}"
-        return self.origin + (f" ({self.detail})" if self.detail else "")
+        return self.origin + (f": {self.detail}" if self.detail else "")
 
     def as_json(self) -> dict[str, Any]:
         loc = self.location
