@@ -118,7 +118,8 @@ mapping_option = click.option(
     "-m",
     "--mapping",
     metavar="MAPPING",
-    help="Mapping file, or a bundled mapping's name (default: the bundled ILS mapping).",
+    help="Mapping file, or a bundled mapping's name (default: the settings' mapping, else "
+    "./mappings/firm.yaml, else the bundled ILS mapping).",
 )
 exclude_option = click.option(
     "--exclude",
@@ -130,7 +131,8 @@ exclude_option = click.option(
 region_option = click.option(
     "--region",
     type=click.Choice(REGIONS),
-    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com).",
+    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else the settings', else "
+    "app.clio.com).",
 )
 
 
@@ -940,7 +942,8 @@ def preview(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
+    help="Folder for the new client's folder (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
 )
 @click.option(
     "--format",

@@ -10,6 +10,7 @@ Creating never changes or deletes an existing field: only names Clio does not ha
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -112,14 +113,14 @@ def _mapping(result: Diagnosis, setup: Setup) -> tuple[CompiledMapping | None, I
     except MappingError as error:
         errors = [p for p in error.problems if p.is_error]
         first = errors[0]
+        where = f"{first.location}: " if first.location else ""
         result.checks.append(
             Check(
                 "mapping",
                 "fail",
                 f"mapping {shown}: {len(errors)} problem{'s' if len(errors) != 1 else ''}, "
-                f"the first: {first.location}: {first.message}",
-                f"run `mapctl validate {setup.mapping.value or ''}`".replace(" `", "`").strip()
-                + " to see them all",
+                f"the first: {where}{first.message}",
+                f"run `{_validate_command(setup)}` to see them all",
             )
         )
     else:
@@ -131,6 +132,11 @@ def _mapping(result: Diagnosis, setup: Setup) -> tuple[CompiledMapping | None, I
             )
         )
     return compiled, _interview(result, setup, loaded)
+
+
+def _validate_command(setup: Setup) -> str:
+    value = setup.mapping.value
+    return "mapctl validate" + (f" {shlex.quote(value)}" if value else "")
 
 
 def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None:
@@ -156,12 +162,13 @@ def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None
     problems = [p for p in check_interview(interview, loaded) if p.is_error]
     if problems:
         first = problems[0]
+        where = f"{first.location}: " if first.location else ""
         result.checks.append(
             Check(
                 "interview",
                 "fail",
-                f"interview {path}: {len(problems)} answer{'s' if len(problems) != 1 else ''} "
-                f"do not fit it, the first: {first.location}: {first.message}",
+                f"interview {path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                f"with the mapping, the first: {where}{first.message}",
                 f"run `mapctl validate MAPPING --interview {path}` to see them all",
             )
         )

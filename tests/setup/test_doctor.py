@@ -244,3 +244,18 @@ def test_doctor_output_folder_must_exist_when_set(
         f"[ok  ] output folder {tmp_path}/share/clients (settings {settings}:1:16): exists and "
         "is writable" in present.stdout
     ), present.stdout
+
+
+def test_doctor_with_an_invalid_mapping(
+    run_cli: Any, connected: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text("version: 1\nanswers: {A TE: 'upper('}\n", "utf-8")
+    result = run_cli("doctor", "-m", "bad.yaml", env=connected)
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith(
+        "[FAIL] mapping bad.yaml (option --mapping): 1 problem, the first: bad.yaml:2:"
+    ), result.stdout
+    assert lines[2] == "       hint: run `mapctl validate bad.yaml` to see them all"
+    assert "[skip] custom fields: not compared (the mapping is invalid)" in lines
