@@ -102,7 +102,7 @@ def load_settings(path: Path) -> SettingsFile:
     ):
         return SettingsFile(path)  # an empty (or all-comments) file: no settings
     doc = parse(text, shown)
-    problems = list(doc.problems)
+    problems = [p for p in doc.problems if p.code != "empty-file"]  # `---` alone: no settings
     values: dict[str, str] = {}
     locations: dict[str, SourceLocation] = {}
     if doc.data is not None and not isinstance(doc.data, dict):

@@ -268,3 +268,23 @@ def test_render_says_which_mapping_it_found(
         "./mappings/firm.yaml)\n"
     )
     assert 'title="Firm Interview"' in (tmp_path / "b.anx").read_text(encoding="utf-8")
+
+
+def test_region_and_base_url_clash_and_a_numeric_app_key(tmp_path: Path) -> None:
+    settings = write(
+        tmp_path / "settings.yaml",
+        "clio_region: eu\nclio_base_url: https://eu.app.clio.com\napp_key: 12345\n",
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(settings)
+    (problem,) = caught.value.problems
+    assert str(problem.location) == f"{settings}:2:1"
+    assert problem.message == (
+        "give clio_region or clio_base_url, not both (clio_region is on line 1)"
+    )
+    fine = load_settings(
+        write(tmp_path / "ok.yaml", "app_key: 12345\nclio_base_url: http://h:1/api/v4\n")
+    )
+    assert fine.values == {"app_key": "12345", "clio_base_url": "http://h:1/api/v4"}
+    setup = resolve_setup({"MAPCTL_SETTINGS": str(tmp_path / "ok.yaml")}, cwd=tmp_path)
+    assert setup.base_url.value == "http://h:1"
