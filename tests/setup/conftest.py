@@ -11,7 +11,7 @@ import pytest
 from mapctl.engine.sandbox.seed import demo_data
 from mapctl.engine.sandbox.server import Sandbox
 
-from tests.clio.conftest import connect_via_cli
+from tests.clio.conftest import app, connect_via_cli, connected_home, make_client, sleeps  # noqa: F401 (fixtures)
 
 
 def differing_firm() -> dict[str, Any]:

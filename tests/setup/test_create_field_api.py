@@ -19,7 +19,7 @@ from mapctl.engine.clio.client import (
     list_custom_fields,
     open_client,
 )
-from mapctl.engine.errors import ClioError
+from mapctl.engine.errors import ClioError, MapctlError
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox
 
 from tests.clio.spec_tools import _nullable, load_spec
@@ -55,8 +55,9 @@ class Recording(httpx.BaseTransport):
         self.inner.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
+    """One sandbox for the module: each test creates only names of its own."""
     with Sandbox() as running:
         yield running
 
@@ -167,9 +168,32 @@ def test_a_refusal_is_a_clio_error(client: ClioClient) -> None:
 
 def test_a_5xx_is_never_retried(client: ClioClient, sandbox: Sandbox) -> None:
     """A POST may have been done before the failure: one try, then a clear error."""
+    posts = [m for m, _ in sandbox.requests].count("POST")
     sandbox.failure_rate = 1.0
-    with pytest.raises(ClioError) as caught:
-        create_custom_field(client, "Pets", "text_line")
+    try:
+        with pytest.raises(ClioError) as caught:
+            create_custom_field(client, "Hobbies", "text_line")
+    finally:
+        sandbox.failure_rate = 0.0
     assert caught.value.status == 500
     assert "check in Clio" in (caught.value.hint or "")
-    assert [m for m, _ in sandbox.requests].count("POST") == 1
+    assert [m for m, _ in sandbox.requests].count("POST") == posts + 1
+
+
+def test_a_403_names_the_write_permission(make_client: Any, app: Any) -> None:
+    app.script(
+        "/api/v4/custom_fields.json",
+        httpx.Response(403, json={"error": {"type": "Forbidden", "message": "User is forbidden"}}),
+    )
+    with make_client() as opened:
+        with pytest.raises(ClioError) as caught:
+            create_custom_field(opened, "Pets", "text_line")
+    assert caught.value.message == "Clio refused to create the custom field 'Pets' (HTTP 403)"
+    assert "Custom Fields (write)" in (caught.value.hint or "")
+
+
+def test_an_unknown_type_is_refused_before_asking_clio(make_client: Any, app: Any) -> None:
+    with make_client() as opened:
+        with pytest.raises(MapctlError):
+            create_custom_field(opened, "Pets", "textline")
+    assert app.api_requests() == []
