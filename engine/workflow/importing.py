@@ -288,11 +288,20 @@ def _client_files(
         "source_matter": matter_summary(matter),
         "created_at": created,
         "mapping_title": mapping.title,
+        "mapping_file": _mapping_file(mapping),
         "answer_file": answer_name,
         "answer_sha256": entry.answer_sha256,
     }
     client_json = (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
     return entry, {answer_name: xml, CLIENT_JSON: client_json}
+
+
+def _mapping_file(mapping: CompiledMapping) -> str | None:
+    """The mapping file used, absolute (or `<bundled>/name`), for client.json (issue 11)."""
+    if not mapping.files:
+        return None
+    first = mapping.files[0]
+    return first if first.startswith("<bundled>/") else os.path.abspath(first)
 
 
 def unanswered_required(mapping: CompiledMapping, answers: AnswerSet) -> tuple[str, ...]:
