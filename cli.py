@@ -118,7 +118,8 @@ mapping_option = click.option(
     "-m",
     "--mapping",
     metavar="MAPPING",
-    help="Mapping file, or a bundled mapping's name (default: the bundled ILS mapping).",
+    help="Mapping file, or a bundled mapping's name (default: the settings' mapping, else "
+    "./mappings/firm.yaml, else the bundled ILS mapping).",
 )
 exclude_option = click.option(
     "--exclude",
@@ -130,7 +131,8 @@ exclude_option = click.option(
 region_option = click.option(
     "--region",
     type=click.Choice(REGIONS),
-    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com).",
+    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else the settings', else "
+    "app.clio.com).",
 )
 
 
@@ -145,6 +147,41 @@ def render_date(today: datetime | None) -> Any:
     """--today, else today's date where the user is (not UTC's: a US evening is still today)."""
     state = click.get_current_context().find_object(AppState) or AppState()
     return today.date() if today else state.now().astimezone().date()
+
+
+# --- settings: the one resolution of mapping, output folder, Clio address, App Key (issue 11) ---
+
+
+def resolve_setup_for(
+    *,
+    mapping: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    region: str | None = None,
+    interview: str | None = None,
+) -> Any:
+    """The effective settings for this command (`engine.setup.settings.Setup`): each option
+    given here wins over the environment, the settings file and the defaults. Every command
+    (and the staff app) asks this, so they all use the same mapping, folder and Clio."""
+    from .engine.setup.settings import resolve_setup
+
+    state = click.get_current_context().find_object(AppState) or AppState()
+    return resolve_setup(
+        state.env, mapping=mapping, output_folder=out_dir, region=region, interview=interview
+    )
+
+
+def mapping_used(setup: Any, compiled: Any) -> dict[str, Any]:
+    """Which mapping a command used, for JSON output: its path, title and where it came from."""
+    return {
+        "path": setup.mapping_display,
+        "title": compiled.title,
+        "origin": setup.mapping.origin,
+        "source": setup.mapping_source(),
+    }
+
+
+def _mapping_line(setup: Any, compiled: Any) -> str:
+    return f"Mapping used: {compiled.title}, {setup.mapping_display} ({setup.mapping_source()})"
 
 
 # --- offline: validate (issue 2) --------------------------------------------------------------
@@ -187,6 +224,10 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
     from .engine.report import format_problems
 
     files = mapping_files(paths)
+    if not paths:
+        from .engine.mapping.validation import default_selection
+
+        click.echo(default_selection(files), err=True)
     checked = None
     if interview is not None:
         from .engine.hotdocs.interview import read_interview
@@ -284,7 +325,10 @@ def render(
     if clash is not None:
         raise click.UsageError(f"two bundles are named {clash!r}: their answer files would collide")
     _refuse_overwriting_bundles(bundles, output, out_dir, fmt)
-    compiled = compile_mapping(mapping)  # once, before reading any bundle
+    setup = resolve_setup_for(mapping=mapping)
+    compiled = compile_mapping(setup.mapping_arg)  # once, before reading any bundle
+    if setup.mapping.origin in ("settings", "found"):  # chosen for the user: say which
+        click.echo(_mapping_line(setup, compiled), err=True)
     options = {
         "today": render_date(today),
         "exclude": exclude,
@@ -410,7 +454,7 @@ def explain(
     from .engine.render.explaining import explain as explain_answers
     from .engine.render.explaining import explain_json, explain_text, select_rules
 
-    compiled = compile_mapping(mapping)
+    compiled = compile_mapping(resolve_setup_for(mapping=mapping).mapping_arg)
     select_rules(compiled, names)  # an unknown NAME fails before any work
     data = load_bundle(_read_input(bundle), str(bundle))
     context = build_context(data, compiled, today=render_date(today), exclude=exclude)
@@ -451,11 +495,12 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
 
     found = find_cases(list(cases))
     cache: dict[str, Any] = {}
+    default = resolve_setup_for(mapping=mapping).mapping_arg  # -m, settings, ./mappings/firm.yaml
 
     def load(path: Path | None) -> Any:
-        key = str(path) if path is not None else f"-m:{mapping}"
+        key = str(path) if path is not None else f"-m:{default}"
         if key not in cache:
-            cache[key] = compile_mapping(str(path) if path is not None else mapping)
+            cache[key] = compile_mapping(str(path) if path is not None else default)
         return cache[key]
 
     failed = 0
@@ -493,6 +538,33 @@ def functions(fmt: str) -> None:
         click.echo(functions_text(), nl=False)
 
 
+@main.command()
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the installed schema file is instead of its content.",
+)
+@reporting
+def schema(show_path: bool) -> None:
+    """Print the mapping JSON Schema, for editors (yaml-language-server, VS Code's YAML).
+
+    \b
+    A mapping outside the repository points its first line at the installed copy:
+      # yaml-language-server: $schema=<the path `mapctl schema --path` prints>
+    Examples:
+      mapctl schema --path
+      mapctl schema > mapping.schema.json
+    """
+    from .engine.resources import mapping_schema
+
+    path = mapping_schema()
+    if show_path:
+        click.echo(str(path))
+        return
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
 
@@ -508,9 +580,8 @@ def _clio_notice(message: str) -> None:
 def _clio_open(state: AppState, region: str | None) -> Any:
     from .engine.clio.client import open_client
 
-    return open_client(
-        state.home, state.env, transport=state.transport, region=region, notice=_clio_notice
-    )
+    env = resolve_setup_for(region=region).clio_env(state.env)  # Clio's address, the App Key
+    return open_client(state.home, env, transport=state.transport, notice=_clio_notice)
 
 
 @main.command()
@@ -537,10 +608,11 @@ def connect(
     """
     from .engine.clio import auth
 
-    base_url = auth.base_url_for(state.env, region)
+    env = resolve_setup_for(region=region).clio_env(state.env)  # settings: address, App Key
+    base_url = auth.base_url_for(env)
     asker = _clio_prompt if state.is_interactive() else None  # scripts get a clear error
     if code is None:
-        creds = auth.credentials_from_env(state.env, asker, need_secret=False)
+        creds = auth.credentials_from_env(env, asker, need_secret=False)
         url = auth.authorize_url(base_url, creds.client_id, auth.new_state(state.home, base_url))
         if print_url:
             click.echo(url)
@@ -560,7 +632,7 @@ def connect(
             ) from None
     elif print_url:
         raise click.UsageError("use either --print-url or --code, not both")
-    creds = auth.credentials_from_env(state.env, asker)
+    creds = auth.credentials_from_env(env, asker)
     tokens = auth.connect(
         state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
     )
@@ -602,9 +674,10 @@ def disconnect(state: AppState) -> None:
 @click.argument("query")
 @click.option(
     "--sort",
-    type=click.Choice(["number", "description", "client", "open_date"]),
-    help="Order of the rows (default: Clio's, by id).",
+    type=click.Choice(["number", "description", "client", "open_date", "status"]),
+    help="Order of the rows (default: Clio's, by id; status: Open, Pending, Closed).",
 )
+@click.option("--reverse", is_flag=True, help="Reverse the order (last first).")
 @click.option(
     "--format",
     "fmt",
@@ -616,28 +689,89 @@ def disconnect(state: AppState) -> None:
 @region_option
 @click.pass_obj
 @reporting
-def search(state: AppState, query: str, sort: str | None, fmt: str, region: str | None) -> None:
+def search(
+    state: AppState, query: str, sort: str | None, reverse: bool, fmt: str, region: str | None
+) -> None:
     """Find matters whose number, description or client name contains QUERY (every page).
+
+    On a terminal the table fits its width, a long list opens in a pager ($PAGER), and the pages
+    Clio sends are counted on stderr while they come.
 
     \b
     Examples:
       mapctl search Pritchett
-      mapctl search estate --sort open_date --format json
+      mapctl search estate --sort status
+      mapctl search estate --sort open_date --reverse --format json
     """
     import json
 
     if len(query.strip()) < 2:
         raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    progress = _SearchProgress(_on_terminal(state, sys.stderr))
     with _clio_open(state, region) as client:
-        rows = client.search(query, sort=sort)
+        try:
+            rows = client.search(query, sort=sort, reverse=reverse, progress=progress)
+        finally:
+            progress.done()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     from .engine.clio.table import format_matters
 
-    click.echo(format_matters(rows), nl=False)
+    terminal = _on_terminal(state, sys.stdout)
+    columns, lines = _terminal_size(state)
+    text = format_matters(rows, width=columns if terminal else 100)
+    if terminal and text.count("\n") > lines - 2:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=False)
     if rows:
         click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+
+
+def _on_terminal(state: AppState, stream: Any) -> bool:
+    """Whether `stream` is a terminal (tests say so through AppState.interactive)."""
+    if state.interactive is not None:
+        return state.interactive
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _terminal_size(state: AppState) -> tuple[int, int]:
+    """(columns, lines): $COLUMNS/$LINES, else the terminal's, else 100 x 24."""
+    import shutil
+
+    size = shutil.get_terminal_size((100, 24))
+    sizes = []
+    for name, fallback in (("COLUMNS", size.columns), ("LINES", size.lines)):
+        value = state.env.get(name, "")
+        sizes.append(int(value) if value.isdigit() and int(value) > 0 else fallback)
+    return sizes[0], sizes[1]
+
+
+class _SearchProgress:
+    """The pages of a search on stderr: one line rewritten in place on a terminal, one line per
+    page otherwise (only when there is more than one page)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, page: int, fetched: int, total: int | None, more: bool) -> None:
+        if page == 1 and not more:
+            return  # one page: nothing to wait for
+        of = f" of {total}" if total is not None else ""
+        text = f"searching Clio: page {page}, {fetched}{of} matters"
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.shown), nl=False, err=True)
+            self.shown = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def done(self) -> None:
+        if self.terminal and self.shown:
+            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
+            self.shown = 0
 
 
 @main.command()
@@ -838,17 +972,6 @@ def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[st
         return fetch_checked_bundle(client, matter)
 
 
-def workflow_defaults(
-    state: AppState, mapping: str | None, out_dir: Path | None
-) -> tuple[str | None, Path]:
-    """The mapping and the clients' folder an import uses: the options, else the defaults
-    (the bundled mapping; $MAPCTL_HOME/clients). The one place `import` and `app` resolve them,
-    so settings can be wired in here."""
-    from .engine.workflow.importing import CLIENTS_FOLDER
-
-    return mapping, out_dir if out_dir is not None else state.home / CLIENTS_FOLDER
-
-
 def _roles(values: tuple[str, ...], compiled: Any) -> dict[int, str]:
     """--role values -> {contact id: role}; a malformed value or unknown role is a usage error."""
     from .engine.workflow.importing import parse_role_options
@@ -914,16 +1037,18 @@ def preview(
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
-    mapping, _ = workflow_defaults(state, mapping, None)
-    compiled = compile_mapping(mapping)  # before any network call
+    setup = resolve_setup_for(mapping=mapping, region=region)
+    compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     day = render_date(today)
     result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
-    if fmt == "json":
+    if fmt == "json":  # the contract's shape; which mapping goes to stderr
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        click.echo(_mapping_line(setup, compiled), err=True)
     else:
         click.echo(format_preview(result))
+        click.echo(f"\n{_mapping_line(setup, compiled)}")
 
 
 @main.command("import")
@@ -935,7 +1060,8 @@ def preview(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
+    help="Folder for the new client's folder (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
 )
 @click.option(
     "--format",
@@ -994,8 +1120,8 @@ def import_(
             "mapctl import asks for confirmation, and there is no terminal to ask on; "
             "pass --yes to import without questions"
         )
-    mapping, out_dir = workflow_defaults(state, mapping, out_dir)
-    compiled = compile_mapping(mapping)  # before any network call
+    setup = resolve_setup_for(mapping=mapping, out_dir=out_dir, region=region)
+    compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
@@ -1010,15 +1136,17 @@ def import_(
         now=state.now(),
         today=day,
         exclude=chosen,
-        out_dir=out_dir,
+        out_dir=Path(str(setup.output_folder.value)),
         roles=roles,
     )
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         click.echo(format_import(result))
+        click.echo(f"\n{_mapping_line(setup, compiled)}")
 
 
 def _workflow_choose(
@@ -1058,7 +1186,7 @@ def _workflow_choose(
     return chosen
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option(
     "--format",
     "fmt",
@@ -1067,23 +1195,253 @@ def _workflow_choose(
     show_default=True,
     help="A table for people or JSON for scripts.",
 )
-@click.pass_obj
+@click.option("--forgotten", is_flag=True, help="List the clients forgotten so far instead.")
+@click.pass_context
 @reporting
-def clients(state: AppState, fmt: str) -> None:
-    """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db)."""
+def clients(ctx: click.Context, fmt: str, forgotten: bool) -> None:
+    """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db).
+
+    Entries whose folder or answer file is gone (moved or deleted outside mapctl) are marked.
+    `mapctl clients forget CONTACT_ID` lets a client imported by mistake, or deleted in ILS,
+    be imported again.
+
+    \b
+    Examples:
+      mapctl clients
+      mapctl clients --format json
+      mapctl clients forget 5001
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     import json
 
-    from .engine.workflow.importreport import format_clients
+    from .engine.workflow.forgetting import files_state
+    from .engine.workflow.importreport import format_clients, format_forgotten
     from .engine.workflow.ledger import LEDGER_FILE, Ledger
 
-    entries = []
+    state = ctx.find_object(AppState) or AppState()
+    entries, gone = [], []
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
         with Ledger.open(state.home) as ledger:
             entries = ledger.list_clients()
+            gone = ledger.list_forgotten() if forgotten else []
+    if forgotten:
+        if fmt == "json":
+            click.echo(json.dumps([f.as_json() for f in gone], indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_forgotten(gone))
+        return
+    files = [files_state(e) for e in entries]
     if fmt == "json":
-        click.echo(json.dumps([e.as_json() for e in entries], indent=2, ensure_ascii=False))
+        rows = [
+            {
+                **e.as_json(),
+                "folder_exists": f.folder_exists,
+                "answer_file_exists": f.answer_file_exists,
+            }
+            for e, f in zip(entries, files, strict=True)
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_clients(entries))
+        click.echo(format_clients(entries, [f.mark for f in files]))
+
+
+@clients.command("forget")
+@click.argument("contact_id", type=int, metavar="CONTACT_ID")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Forget without asking (needed without a terminal)."
+)
+@click.option(
+    "--delete-folder",
+    is_flag=True,
+    help="Also delete the client's folder (its answer file and client.json); default: keep it.",
+)
+@click.pass_obj
+@reporting
+def clients_forget(state: AppState, contact_id: int, yes: bool, delete_folder: bool) -> None:
+    """Remove one client from the ledger, so that its Clio contact can be imported again.
+
+    For a client imported by mistake, or deleted in ILS. Shows what it removes, then asks
+    (--yes skips the question). The client's folder stays where it is unless --delete-folder;
+    a new import then goes next to it (`<name>-2`). Nothing changes in ILS or Clio. The ledger
+    keeps a record of what was forgotten and when (`mapctl clients --forgotten`).
+
+    \b
+    Examples:
+      mapctl clients forget 5001
+      mapctl clients forget 5001 --yes --delete-folder
+
+    \b
+    Exit codes: 0 forgotten; 1 no such client, or declined at the question; 2 no terminal
+    and no --yes.
+    """
+    from .engine.workflow.forgetting import check_deletable, forget_client, plan_forget
+    from .engine.workflow.importreport import format_forget_done, format_forget_plan
+
+    if not yes and not state.is_interactive():
+        raise click.UsageError(
+            "mapctl clients forget asks for confirmation, and there is no terminal to ask on; "
+            "pass --yes to forget without questions"
+        )
+    plan = plan_forget(state.home, contact_id)
+    if delete_folder:
+        check_deletable(plan)  # refuse before asking
+    click.echo(format_forget_plan(plan, delete_folder))
+    if not yes and not click.confirm(f"Forget {plan.entry.name or contact_id}?", default=False):
+        click.echo("Nothing was forgotten.", err=True)
+        raise SystemExit(1)
+    forgotten = forget_client(state.home, contact_id, now=state.now(), delete_folder=delete_folder)
+    click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
+
+
+# --- set-up: settings, init, doctor (issue 11) -------------------------------------------------
+
+
+@main.command("settings")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@reporting
+def settings_command(state: AppState, fmt: str) -> None:
+    """Show each effective setting and where it came from.
+
+    \b
+    Precedence: the command-line option, then the environment, then the settings file
+    ($MAPCTL_HOME/settings.yaml, or the file MAPCTL_SETTINGS names), then the default.
+    Settings: mapping, output_folder, clio_region or clio_base_url, app_key, interview.
+    Examples:
+      mapctl settings
+      MAPCTL_SETTINGS=/firm/share/settings.yaml mapctl settings --format json
+    """
+    import json
+
+    from .engine.setup.settings import format_settings
+
+    setup = resolve_setup_for()
+    if fmt == "json":
+        shown = {s.key: s.as_json() for s in setup.settings()}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_settings(setup))
+
+
+@main.command()
+@click.argument("folder", required=False, default=".", metavar="[DIR]",
+                type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+@click.option("--settings", "with_settings", is_flag=True, help="Also write DIR/settings.yaml.")
+@reporting
+def init(folder: Path, with_settings: bool) -> None:
+    """Set a firm up in DIR (default: here); never overwrites a file.
+
+    \b
+    Writes:
+      mappings/firm.yaml         the firm's mapping, extending the bundled one
+      mapping-tests/example-*/   an admin test case for `mapctl test`
+      .pre-commit-config.yaml    runs `mapctl validate` and `mapctl test` before each commit
+      settings.yaml              with --settings: point MAPCTL_SETTINGS at it
+    Then: edit mappings/firm.yaml, `mapctl validate`, `mapctl test`, `mapctl doctor`.
+    """
+    from .engine.setup.firm import scaffold_firm
+
+    done = scaffold_firm(folder, settings=with_settings)
+    for item in done:
+        if item.written:
+            click.echo(f"wrote   {item.path}")
+        else:
+            click.echo(f"skipped {item.path} (it exists; mapctl never overwrites it)")
+    written = sum(item.written for item in done)
+    click.echo(f"{written} file{'s' if written != 1 else ''} written, {len(done) - written} "
+               "skipped", err=True)  # fmt: skip
+    click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
+               "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+
+
+@main.command()
+@mapping_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--create-fields",
+    is_flag=True,
+    help="Create the declared contact custom fields Clio lacks (as their `create:` says); "
+    "never changes an existing field.",
+)
+@click.option("-y", "--yes", is_flag=True, help="With --create-fields: create without asking.")
+@region_option
+@click.pass_obj
+@reporting
+def doctor(
+    state: AppState,
+    mapping: str | None,
+    fmt: str,
+    create_fields: bool,
+    yes: bool,
+    region: str | None,
+) -> None:
+    """Will imports work? Check the set-up and say what to fix, line by line.
+
+    \b
+    Checks: the settings file; the mapping; the interview (when one is set); Clio: reachable,
+    the token, the API version; Clio's contact custom fields against the mapping (exists, not
+    deleted, a type that suits every answer reading it, picklist options against the
+    interview's); the output folder; the ledger.
+    Exit codes: 0 all pass, 1 something to fix, 2 --create-fields without a terminal and
+    without --yes, 3 Clio cannot be reached.
+    Examples:
+      mapctl doctor
+      mapctl doctor --create-fields
+      mapctl doctor --format json
+    """
+    from .engine.setup.checks import checks_json, format_checks
+    from .engine.setup.doctor import diagnose
+
+    if create_fields and not yes and not state.is_interactive():
+        raise click.UsageError(
+            "--create-fields asks before creating fields in Clio, and there is no terminal to "
+            "ask on; pass --yes to create them without asking"
+        )
+    result = diagnose(
+        state.env, mapping=mapping, region=region, transport=state.transport, notice=_clio_notice
+    )
+    if create_fields and result.setup is not None and not result.unreachable:
+        if _doctor_create(state, result, yes):
+            result = diagnose(state.env, mapping=mapping, region=region,
+                              transport=state.transport, notice=_clio_notice)  # fmt: skip
+    if fmt == "json":
+        click.echo(checks_json(result.checks, result.exit_code))
+    else:
+        click.echo(format_checks(result.checks))
+    raise SystemExit(result.exit_code)
+
+
+def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:
+    """Create the missing declared fields after a confirmation; True when any was made."""
+    from .engine.setup.doctor import creatable, create_fields, describe_creation
+
+    can, cannot = creatable(result.missing)
+    for spec in cannot:
+        click.echo(f"cannot create '{spec.name or spec.id}' ({spec.alias}): the mapping does not "
+                   "say how; add create: {type: ...} to its declaration", err=True)  # fmt: skip
+    if not can:
+        click.echo("No custom fields to create.", err=True)
+        return False
+    where = result.setup.base_url.value
+    click.echo(f"Clio at {where} lacks {len(can)} declared contact custom field"
+               f"{'s' if len(can) != 1 else ''}:", err=True)  # fmt: skip
+    for spec in can:
+        click.echo(f"  {describe_creation(spec)}", err=True)
+    if not yes and not click.confirm("Create them in Clio?", default=False, err=True):
+        click.echo("Nothing was created.", err=True)
+        return False
+    made = create_fields(
+        result.setup, state.env, can, transport=state.transport, notice=_clio_notice
+    )
+    for record in made:
+        click.echo(f"created custom field '{record.get('name')}' ({record.get('field_type')}, "
+                   f"id {record.get('id')})", err=True)  # fmt: skip
+    return bool(made)
 
 
 # --- the staff app (issue 10) -----------------------------------------------------------------
@@ -1109,7 +1467,8 @@ def clients(state: AppState, fmt: str) -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the new clients' folders (default: $MAPCTL_HOME/clients).",
+    help="Folder for the new clients' folders (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
 )
 @click.option("--demo", is_flag=True, help="Try it on the embedded sandbox, already connected.")
 @click.pass_obj
@@ -1135,7 +1494,7 @@ def app_command(
       mapctl app --demo --no-browser
       mapctl app -m mappings/firm.yaml --out //server/ils/clients
     """
-    from .app.server import AppConfig, Demo, is_loopback, start_app
+    from .app.server import AppConfig, Demo, is_loopback
     from .engine.mapping.compilation import compile_mapping
 
     if not is_loopback(host) and not allow_remote:
@@ -1148,40 +1507,46 @@ def app_command(
             "address printed below can import clients",
             err=True,
         )
-    mapping, out_dir = workflow_defaults(state, mapping, out_dir)
-    compiled = compile_mapping(mapping)  # a broken mapping stops here, not on the first page
-    running = Demo(state.env) if demo else None
-    env = running.env if running is not None else state.env
-    home = Path(env["MAPCTL_HOME"]) if running is not None else state.home
-    if running is not None and out_dir == state.home / "clients":
-        out_dir = home / "clients"
-    config = AppConfig(
-        home=home,
-        env=env,
-        mapping=compiled,
-        mapping_name=mapping or "the bundled mapping",
-        out_dir=out_dir,
-        transport=state.transport,
-        now=state.now,
-    )
-    try:
-        server = start_app(config, host, port)
-        click.echo(f"mapctl app: {server.url}")
-        sys.stdout.flush()
-        if not no_browser:
-            import webbrowser
+    from .engine.setup.settings import resolve_setup
 
-            webbrowser.open(server.url)
-        try:
-            server.run()  # waitress ends it on Ctrl-C
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.close()
-        click.echo("mapctl app stopped", err=True)
+    running = Demo(state.env) if demo else None  # the demo's home and Clio: the sandbox
+    try:
+        env = running.env if running is not None else state.env
+        setup = resolve_setup(env, mapping=mapping, output_folder=out_dir)  # as `mapctl import`
+        compiled = compile_mapping(setup.mapping_arg)  # a broken mapping stops here
+        config = AppConfig(
+            home=setup.home_path,
+            env=env if running is not None else setup.clio_env(env),
+            mapping=compiled,
+            mapping_name=f"{setup.mapping_display}, {setup.mapping_source()}",
+            out_dir=Path(str(setup.output_folder.value)),
+            transport=state.transport,
+            now=state.now,
+        )
+        _serve_app(config, host, port, no_browser)
     finally:
         if running is not None:
             running.close()
+
+
+def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
+    """Print the one line with the address, open it, serve until Ctrl-C."""
+    from .app.server import start_app
+
+    server = start_app(config, host, port)
+    click.echo(f"mapctl app: {server.url}")
+    sys.stdout.flush()
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.run()  # waitress ends it on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("mapctl app stopped", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -203,7 +203,7 @@ def _start_search(query: str) -> str:
                 sleep=config.sleep,
                 notice=lambda text: setattr(search, "waiting", text),
             ) as client:
-                search.rows = client.search(query, on_page=search.progress)
+                search.rows = client.search(query, progress=search.progress)
         except MapctlError as error:
             search.error = error
         except Exception as error:  # noqa: BLE001 - reported as a page, never a traceback
@@ -219,7 +219,7 @@ def _start_search(query: str) -> str:
 def search_progress() -> Response:
     search = _config().workspace.searches.get(request.args.get("job"))
     if search is None:
-        return jsonify({"done": True, "pages": 0, "matters": 0, "waiting": ""})
+        return jsonify({"done": True, "pages": 0, "matters": 0, "total": None, "waiting": ""})
     return jsonify(search.as_json())
 
 

@@ -55,13 +55,15 @@ class Search:
     query: str
     pages: int = 0
     matters: int = 0
+    total: int | None = None  # how many Clio says there are, when it says
     waiting: str = ""  # a rate-limit wait Clio asked for, in words
     rows: list[dict[str, Any]] | None = None
     error: MapctlError | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
-    def progress(self, pages: int, matters: int) -> None:
-        self.pages, self.matters, self.waiting = pages, matters, ""
+    def progress(self, pages: int, matters: int, total: int | None, more: bool) -> None:
+        """`ClioClient.search`'s progress: after each page."""
+        self.pages, self.matters, self.total, self.waiting = pages, matters, total, ""
 
     def sorted_rows(self, sort: str, descending: bool) -> list[dict[str, Any]]:
         rows = list(self.rows or [])
@@ -75,6 +77,7 @@ class Search:
             "done": self.done.is_set(),
             "pages": self.pages,
             "matters": self.matters,
+            "total": self.total,
             "waiting": self.waiting,
         }
 

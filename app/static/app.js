@@ -61,11 +61,15 @@ function setupProgress(box) {
         window.location.reload();
         return;
       }
-      const matters = state.matters + " matter" + (state.matters === 1 ? "" : "s");
+      const of = state.total ? " of " + state.total : "";
       text.textContent = state.waiting
         ? state.waiting
-        : "Loading matters from Clio: page " + (state.pages + 1) + ", " + matters + " so far…";
-      if (bar) bar.removeAttribute("value");
+        : "Loading matters from Clio: page " + (state.pages + 1) + ", " + state.matters + of +
+          " matters so far…";
+      if (bar && state.total) {
+        bar.max = state.total;
+        bar.value = state.matters;
+      }
     } catch (error) {
       text.textContent = "Still loading… (the app did not answer; retrying)";
     }

@@ -61,12 +61,17 @@ USER_FIELDS = "id,name,email"
 PAGE_LIMIT = "200"
 MAX_PAGES = 1000
 CACHE_TTL = 600.0
+STATUS_ORDER: dict[str, int] = {"Open": 0, "Pending": 1, "Closed": 2}
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
     "number": lambda m: m["display_number"] or "",
     "description": lambda m: (m["description"] or "").casefold(),
     "client": lambda m: (m["client_name"] or "").casefold(),
     "open_date": lambda m: m["open_date"] or "",
+    # Open, Pending, Closed (Clio's order of a matter's life), then anything else; by number.
+    "status": lambda m: (STATUS_ORDER.get(m["status"] or "", 3), m["display_number"] or ""),
 }
+# Called after each page of a listing: (page number, records so far, total or None, more?).
+Progress = Callable[[int, int, int | None, bool], None]
 
 
 class ClioClient:
@@ -99,13 +104,9 @@ class ClioClient:
 
     # --- paging ------------------------------------------------------------------------------
     def _list(
-        self,
-        path: str,
-        params: list[tuple[str, str]],
-        on_page: Callable[[int, int], None] | None = None,
+        self, path: str, params: list[tuple[str, str]], progress: Progress | None = None
     ) -> list[Record]:
-        """Every page: the first with params, then `meta.paging.next` verbatim (no params=).
-        `on_page(pages, records)` hears after each page (the app's progress)."""
+        """Every page: the first with params, then `meta.paging.next` verbatim (no params=)."""
         url: str | None = f"{self.session.api}/{path}"
         seen: set[str] = set()
         records: list[Record] = []
@@ -121,8 +122,8 @@ class ClioClient:
             query = None
             records.extend(_records(body["data"], path))
             url = _next_url(body)
-            if on_page is not None:
-                on_page(len(seen), len(records))
+            if progress is not None:
+                progress(len(seen), len(records), _total(body), url is not None)
         return records
 
     # --- search ------------------------------------------------------------------------------
@@ -130,10 +131,12 @@ class ClioClient:
         self,
         query: str,
         sort: str | None = None,
-        on_page: Callable[[int, int], None] | None = None,
+        *,
+        reverse: bool = False,
+        progress: Progress | None = None,
     ) -> list[Record]:
-        """Matters whose number, description or client name match: every page, then sorted.
-        `on_page(pages, matters)` hears after each page."""
+        """Matters whose number, description or client name match: every page, then sorted
+        (`reverse`: last first); `progress` is told after each page."""
         if len(query.strip()) < 2:
             raise MapctlError("the search text must have at least 2 characters")
         if sort is not None and sort not in SORT_KEYS:
@@ -144,10 +147,10 @@ class ClioClient:
             ("order", "id(asc)"),
             ("limit", PAGE_LIMIT),
         ]
-        rows = [_summary(m) for m in self._list("matters.json", params, on_page)]
+        rows = [_summary(m) for m in self._list("matters.json", params, progress)]
         if sort is not None:
             rows.sort(key=SORT_KEYS[sort])
-        return rows
+        return rows[::-1] if reverse else rows
 
     # --- fetch -------------------------------------------------------------------------------
     def find_matter(self, matter: str) -> Record:
@@ -188,10 +191,7 @@ class ClioClient:
         exact = exact or [m for m in found if _same(m, text)]  # "00002-pritchett" is fine too
         if not exact:
             what = "id or display number" if text.isdigit() else "display number"
-            raise NotFound(
-                f"Clio has no matter with {what} {text!r}",
-                hint=f"find it with: mapctl search {text[:30]!r}",
-            )
+            raise NotFound(f"Clio has no matter with {what} {text!r}", hint=_find_hint(text))
         return exact[0]
 
     def resolve_matter(self, matter: str) -> int:
@@ -287,6 +287,57 @@ class ClioClient:
             pass  # a cache that cannot be written only costs one request next time
 
 
+# --- set-up: `mapctl doctor` (issue 11) -------------------------------------------------------
+FIELD_TYPES = (
+    "checkbox", "contact", "currency", "date", "time", "email", "matter", "numeric", "picklist",
+    "text_area", "text_line", "url",
+)  # fmt: skip
+
+
+def list_custom_fields(client: ClioClient) -> list[Record]:
+    """Every custom field definition (contact and matter, deleted ones included), fresh from
+    Clio: every page, never the cache (doctor must see a field created a moment ago)."""
+    params = [
+        ("fields", CUSTOM_FIELD_FIELDS),
+        ("order", "id(asc)"),
+        ("limit", PAGE_LIMIT),
+    ]
+    return client._list("custom_fields.json", params)
+
+
+def create_custom_field(
+    client: ClioClient, name: str, field_type: str, options: tuple[str, ...] = ()
+) -> Record:
+    """Create a contact custom field (`POST /custom_fields.json`, CustomField#create) -> the
+    new definition with its picklist options. Never changes an existing field."""
+    if field_type not in FIELD_TYPES:
+        raise MapctlError(f"{field_type!r} is not a Clio custom field type")
+    data: Record = {"name": name, "parent_type": "Contact", "field_type": field_type}
+    if field_type == "picklist":
+        data["picklist_options"] = [{"option": option} for option in options]
+    try:
+        body = client.session.post(
+            f"{client.session.api}/custom_fields.json",
+            {"data": data},
+            [("fields", CUSTOM_FIELD_FIELDS)],
+        )
+    except ClioError as error:
+        if error.status != 403:
+            raise
+        raise ClioError(
+            f"Clio refused to create the custom field {name!r} (HTTP 403)",
+            hint="creating custom fields needs a Clio user allowed to manage custom fields and "
+            "the app's Custom Fields (write) permission; then run `mapctl connect` again",
+            status=403,
+            url=error.url,
+        ) from None
+    client._custom_fields = None  # the run's copy and the cached one are stale now
+    cached = client._cache_path()
+    if cached is not None:
+        cached.unlink(missing_ok=True)
+    return _record(body)
+
+
 def _records(data: Any, path: str) -> list[Record]:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise ClioError(f"Clio sent a list mapctl cannot read from {path} (`data` is not a list)")
@@ -298,6 +349,24 @@ def _record(body: dict[str, Any]) -> Record:
     if not isinstance(data, dict):
         raise ClioError("Clio sent a matter mapctl cannot read (`data` is not an object)")
     return data
+
+
+def _find_hint(text: str) -> str:
+    """How to find a matter that is not there; never a search `search` would refuse (issue 11:
+    it needs 2 characters at least)."""
+    if len(text.strip()) >= 2:
+        return f"find it with: mapctl search {text.strip()[:30]!r}"
+    return (
+        "give the whole display number (e.g. 00002-Pritchett) or the matter's id; to find it, "
+        "search for the client's name: mapctl search NAME"
+    )
+
+
+def _total(body: dict[str, Any]) -> int | None:
+    """How many records the whole listing has, when Clio says (`meta.records`)."""
+    meta = body.get("meta")
+    total = meta.get("records") if isinstance(meta, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def _next_url(body: dict[str, Any]) -> str | None:

@@ -117,10 +117,25 @@ class Document:
         length: int = 1,
         **extra: Any,
     ) -> Problem:
-        """A problem at `location` in this document, with the source excerpt as context."""
+        """A problem at `location` in this document, with the source excerpt as context and
+        the span the caret underlines."""
         return Problem(
-            message, code, location, hint=hint, context=self.excerpt(location, length), **extra
+            message,
+            code,
+            location,
+            hint=hint,
+            context=self.excerpt(location, length),
+            end_column=self.span_end(location, length),
+            **extra,
         )
+
+    def span_end(self, location: SourceLocation, length: int = 1) -> int | None:
+        """The last column (1-based, inclusive) of a `length`-character span at `location`, cut
+        at the end of its line, as `excerpt` underlines it; None when the line is not here."""
+        text = self.line_text(location.line)
+        if text is None or location.file != self.file:
+            return None
+        return location.column + max(1, min(length, len(text) - location.column + 1)) - 1
 
     def _at(self, line: int, column: int) -> SourceLocation:
         return SourceLocation(self.file, line + 1, column + 1)
@@ -389,6 +404,18 @@ _YAML_HINTS = (
 )
 
 
+def _indentation_problem(doc: Document, problem: str, line: int, column: int) -> Problem | None:
+    """An indentation mistake in plain words, at the line out of place (issue 11)."""
+    from .indentation import diagnose
+
+    found = diagnose(doc.text, problem, line, column)
+    if found is None:
+        return None
+    location = SourceLocation(doc.file, found.line, found.column)
+    message = f"invalid YAML indentation: {found.message}"
+    return doc.problem(location, message, "yaml-indentation", hint=found.hint, length=found.length)
+
+
 def _yaml_problem(error: yaml.YAMLError, doc: Document) -> Problem:
     """A PyYAML error -> one problem at the mark PyYAML points at."""
     if isinstance(error, yaml.reader.ReaderError):
@@ -407,6 +434,10 @@ def _yaml_problem(error: yaml.YAMLError, doc: Document) -> Problem:
         context += f" started on line {context_mark.line + 1}"
     if problem.startswith("but found another document"):
         problem, context = "a second YAML document starts here", None
+    if mark is not None:
+        misplaced = _indentation_problem(doc, problem, mark.line + 1, mark.column + 1)
+        if misplaced is not None:
+            return misplaced
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     text = f"{problem} {context or ''}"
     hint = next((h for needle, h in _YAML_HINTS if needle in text), None)

@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -277,6 +278,8 @@ def import_client(
         )
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         folder = parent.absolute() / client_folder_name(context.data["client"])
+        if ledger.was_forgotten(client_id):
+            folder = _beside_kept_folder(folder)
         refuse_if_exists(folder)
         entry, files = _client_files(bundle, mapping, answers, folder, record, now, shown)
         with staged_folder(folder.parent, folder.name, files) as staging:
@@ -308,6 +311,16 @@ def answers_filled(mapping: CompiledMapping, answers: AnswerSet) -> tuple[int, i
 
 def _blank(value: Any) -> bool:
     return value is None or value == "" or value == ()
+
+
+def _beside_kept_folder(folder: Path) -> Path:
+    """A client forgotten with its folder kept (issue 11) is imported again next to the old
+    folder, as `<name>-2`, `<name>-3`...: the old folder is never overwritten."""
+    candidate, number = folder, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}-{number}")
+    return candidate
 
 
 def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folder: Path) -> None:
@@ -375,6 +388,7 @@ def _client_files(
         "source_matter": matter_summary(matter),
         "created_at": created,
         "mapping_title": mapping.title,
+        "mapping_file": _mapping_file(mapping),
         "answer_file": answer_name,
         "answer_sha256": entry.answer_sha256,
     }
@@ -382,6 +396,14 @@ def _client_files(
         info["roles_set_by_hand"] = [_role_json(c) for c in shown.roles_set]
     client_json = (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
     return entry, {answer_name: xml, CLIENT_JSON: client_json}
+
+
+def _mapping_file(mapping: CompiledMapping) -> str | None:
+    """The mapping file used, absolute (or `<bundled>/name`), for client.json (issue 11)."""
+    if not mapping.files:
+        return None
+    first = mapping.files[0]
+    return first if first.startswith("<bundled>/") else os.path.abspath(first)
 
 
 def unanswered_required(mapping: CompiledMapping, answers: AnswerSet) -> tuple[str, ...]:

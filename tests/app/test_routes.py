@@ -239,7 +239,7 @@ def test_search_fetches_every_page_and_sorts_by_each_column_both_ways(
     assert "471 matters found" in page and "(3 pages from Clio)" in page
     assert len(rows(page)) == 471
     progress = client.get(f"/search/progress?job={job[1]}").get_json()
-    assert progress == {"done": True, "pages": 3, "matters": 471, "waiting": ""}
+    assert progress == {"done": True, "pages": 3, "matters": 471, "total": 471, "waiting": ""}
     for index, (column, title) in enumerate(
         [("number", "Matter"), ("description", "Description"), ("client", "Client"),
          ("status", "Status"), ("opened", "Opened")]
@@ -545,7 +545,7 @@ def test_a_slow_search_shows_its_progress(
             time.sleep(0.05)
     finally:
         sandbox.latency = 0.0
-    assert state == {"done": True, "pages": 3, "matters": 471, "waiting": ""}
+    assert state == {"done": True, "pages": 3, "matters": 471, "total": 471, "waiting": ""}
     loading = [s["pages"] for s in seen if not s["done"]]
     assert loading and loading == sorted(loading) and loading[-1] < 3  # counted while loading
 
