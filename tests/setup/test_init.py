@@ -33,7 +33,10 @@ def test_init_writes_a_firm_that_validates_and_passes_its_tests(
     monkeypatch.chdir(firm)
     validated = run_cli("validate")  # no PATH: ./mappings/
     assert validated.exit_code == 0, validated.output
-    assert validated.stderr == "1 mapping valid\n"
+    assert validated.stderr == (
+        "checking the 1 mapping in ./mappings/ (no PATH given): mappings/firm.yaml\n"
+        "1 mapping valid\n"
+    )
     tested = run_cli("test")  # no -m: the firm's mapping, found in ./mappings/
     assert tested.exit_code == 0, tested.output
     assert tested.stdout == "PASS mapping-tests/example-rivera\n1 passed, 0 failed\n"

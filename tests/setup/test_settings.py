@@ -168,8 +168,13 @@ def test_a_yaml_syntax_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(settings)
     (problem,) = caught.value.problems
-    assert (problem.location.line, problem.location.column) == (2, 16)  # type: ignore[union-attr]
-    assert problem.message.startswith("invalid YAML: mapping values are not allowed")
+    # The mapping loader's plain-words indentation message (an admin's day, issue 11).
+    assert (problem.location.line, problem.location.column) == (2, 3)  # type: ignore[union-attr]
+    assert problem.message == (
+        "invalid YAML indentation: 'output_folder' (line 2) is indented more than 'mapping' on "
+        "line 1 (column 1), so YAML reads it as more of the value of 'mapping'"
+    )
+    assert problem.hint == "start 'output_folder' in column 1, like 'mapping'"
 
 
 def test_not_a_mapping_and_empty_files(tmp_path: Path) -> None:
