@@ -143,7 +143,7 @@ def test_search_shows_progress_and_sorts_by_each_column_both_ways(page: Any, liv
     expect(page.get_by_role("heading", name="Search")).to_be_visible()
     search(page, "E")
     expect(page.get_by_role("status")).to_have_text(re.compile("Type at least 2 characters"))
-    live.sandbox.latency = 0.4  # slow Clio: the pages load one by one, with progress
+    live.sandbox.latency = 0.5  # slow Clio: the pages load one by one, with progress
     try:
         search(page, "Estate")
         expect(page.get_by_text(re.compile(r"Loading matters from Clio: page \d"))).to_be_visible()

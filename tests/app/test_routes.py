@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -525,29 +526,44 @@ def test_warnings_are_in_plain_words(app_client: tuple[FlaskClient, Guard, AppCo
     assert "The client Pritchett&#39;s Closets &amp; Blinds is a Company, not a Person" in warnings
 
 
-def test_a_slow_search_shows_its_progress(
-    app_client: tuple[FlaskClient, Guard, AppConfig], sandbox: Sandbox
-) -> None:
-    client, _, _ = app_client
-    sandbox.latency = 0.3
+class HeldPages(httpx.BaseTransport):
+    """Real HTTP to the sandbox, holding every request for a second page until released."""
+
+    def __init__(self) -> None:
+        self.real = httpx.HTTPTransport()
+        self.release = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if "page_token" in str(request.url):
+            assert self.release.wait(20)
+        return self.real.handle_request(request)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str, str]) -> None:
+    held = HeldPages()
+    app, guard, _ = make_app(env=connected, transport=held)
+    client = enter(app, guard)
     try:
         page = client.get("/search?q=Estate", follow_redirects=True).text
         assert 'role="status" data-progress="/search/progress?job=' in page
-        assert "Loading matters from Clio: page" in page
+        assert "Loading matters from Clio: page 2, 200 of 471 matters so far" in page
         job = re.search(r"job=([\w-]+)", page)
         assert job is not None
-        seen: list[dict[str, Any]] = []
-        for _ in range(100):
-            state = client.get(f"/search/progress?job={job[1]}").get_json()
-            seen.append(state)
-            if state["done"]:
-                break
-            time.sleep(0.05)
+        progress = f"/search/progress?job={job[1]}"
+        waiting = {"done": False, "pages": 1, "matters": 200, "total": 471, "waiting": ""}
+        assert client.get(progress).get_json() == waiting
     finally:
-        sandbox.latency = 0.0
+        held.release.set()
+    for _ in range(200):
+        state = client.get(progress).get_json()
+        if state["done"]:
+            break
+        time.sleep(0.02)
     assert state == {"done": True, "pages": 3, "matters": 471, "total": 471, "waiting": ""}
-    loading = [s["pages"] for s in seen if not s["done"]]
-    assert loading and loading == sorted(loading) and loading[-1] < 3  # counted while loading
+    assert "471 matters found" in client.get(f"/search?q=Estate&job={job[1]}").text
 
 
 def test_sensitive_custom_fields_never_reach_a_page(
