@@ -26,7 +26,7 @@ function setupPick(form) {
 
   rows.forEach((row, index) => {
     row.addEventListener("click", () => select(row, true));
-    if (form.action.endsWith("/matters")) {
+    if (form.hasAttribute("data-pick-opens")) {
       row.addEventListener("dblclick", () => open(row));
     }
     row.addEventListener("keydown", (event) => {
@@ -37,8 +37,10 @@ function setupPick(form) {
       else if (event.key === "End") next = rows[rows.length - 1];
       else if (event.key === " ") next = row;
       else if (event.key === "Enter") {
+        // Enter opens a matter; in the contacts list it only selects (removing takes the button)
         event.preventDefault();
-        if (row.getAttribute("aria-selected") === "true") form.requestSubmit(submit);
+        const opens = form.hasAttribute("data-pick-opens");
+        if (opens && row.getAttribute("aria-selected") === "true") open(row);
         else select(row, true);
         return;
       }

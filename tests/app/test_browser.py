@@ -114,6 +114,7 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
 
 def shot(page: Any, name: str, docs: bool = False) -> None:
     SHOTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)  # no hover effect: the same picture on every run
     image = page.screenshot(path=str(SHOTS / f"app-{name}.png"), full_page=True)
     if docs:
         (DOCS / f"app-{name}.png").write_bytes(image)
@@ -288,6 +289,23 @@ def test_rows_are_chosen_with_the_keyboard(page: Any) -> None:
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Preview")).to_be_visible()
     expect(page.get_by_text(chosen)).to_be_visible()
+
+    # the contacts list: Enter only selects; the button (reached with Tab) removes
+    assert chosen == "00002-Pritchett"  # Clio's order: the first row
+    contacts = page.get_by_role("grid", name="Contacts").get_by_role("row")
+    contacts.nth(1).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(contacts.nth(2)).to_have_attribute("aria-selected", "true")
+    name = contacts.nth(2).locator("td").first.inner_text()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Remove Selected Contact")).to_be_focused()
+    page.keyboard.press("Enter")
+    removed = page.get_by_role("listitem").filter(has_text=name)
+    expect(removed).to_contain_text("removed")
+    removed.get_by_role("button", name="Restore").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("grid", name="Contacts")).to_contain_text(name)
 
 
 def test_connect_screen(browser: Any, sandbox: Sandbox, tmp_path: Path) -> None:
