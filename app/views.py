@@ -1,7 +1,7 @@
 """The screens: Connect, Search, Preview, Add Client, Done, Clients (issue 10).
 
 Each view calls the engine's workflow functions, the ones the command line calls, and renders a
-template. Errors are pages (`errors.html`) that say what happened and what to do; the server
+template. Errors are pages (`errors.py`, `error.html`) that say what happened and what to do; the server
 keeps serving. Nothing here writes a file: `import_client` does, all or nothing.
 """
 
@@ -15,21 +15,13 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, jsonify, redirect, render_template, request
 from flask import send_file as flask_send_file
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..engine.clio import auth
-from ..engine.errors import (
-    BundleError,
-    ClioError,
-    EvaluationError,
-    ImportRefused,
-    MapctlError,
-    MappingError,
-    NotFound,
-)
+from ..engine.errors import ClioError, MapctlError, NotFound
 from ..engine.workflow import importing
 from ..engine.workflow.ledger import LEDGER_FILE, Ledger, already_exists
+from . import errors
 from .server import AppConfig
 from .workspace import Draft, Search
 
@@ -45,9 +37,7 @@ COLUMNS = (
 def register(app: Flask) -> None:
     for rule, view, methods in ROUTES:
         app.add_url_rule(rule, view.__name__, view, methods=methods)
-    app.register_error_handler(MapctlError, _mapctl_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _internal_error)
+    errors.register(app)
 
 
 def _config() -> AppConfig:
@@ -391,93 +381,6 @@ def client_answer_file(contact: int) -> Response:
     if entry is None:
         raise NotFound(f"mapctl has created no client from Clio contact {contact}")
     return _send(Path(entry.answer_file))
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-_TITLES: list[tuple[type[MapctlError], str, int, str]] = [
-    (ImportRefused, "This client already exists", 409, "Open the existing client in ILS."),
-    (NotFound, "Not found", 404, "Go back to the search and try again."),
-    (
-        ClioError,
-        "Clio could not be reached or refused",
-        502,
-        "Check the network and try again in a minute; if it goes on, connect to Clio again.",
-    ),
-    (
-        EvaluationError,
-        "The mapping could not fill in the answers",
-        422,
-        "Nothing was imported. Ask the person who looks after the mapping to fix it.",
-    ),
-    (MappingError, "The mapping has a problem", 422, "Ask the person who looks after the mapping."),
-    (BundleError, "Clio sent a matter mapctl cannot use", 422, "Check the matter in Clio."),
-]
-
-
-def _mapctl_error(error: MapctlError) -> tuple[str, int]:
-    title, status, todo = "That did not work", 400, "Go back and try again."
-    for kind, kind_title, kind_status, kind_todo in _TITLES:
-        if isinstance(error, kind):
-            title, status, todo = kind_title, kind_status, kind_todo
-            break
-    if isinstance(error, ClioError) and error.status == 429:
-        title, status = "Clio is busy (rate limit)", 429
-        todo = "Clio limits how often it may be asked: wait a minute, then try again."
-    if isinstance(error, ClioError) and "not connected" in error.message:
-        title, todo = "Not connected to Clio", "Connect to Clio first."
-    problems: list[str] = []
-    if isinstance(error, MappingError | EvaluationError):
-        from ..engine.report import format_problem
-
-        problems = [format_problem(p) for p in error.problems]
-    message = error.message if not problems else f"{len(problems)} problem(s):"
-    page = render_template(
-        "error.html", title=title, message=message, hint=error.hint, todo=todo, problems=problems
-    )
-    return page, status
-
-
-_HTTP_WORDS = {
-    "unknown-host": ("Wrong address", "Open the address that `mapctl app` printed."),
-    "bad-token": ("This address is not valid", "Open the address that `mapctl app` printed."),
-    "no-token": (
-        "This page needs the address mapctl printed",
-        "Open the address that `mapctl app` printed (it changes each time the app starts).",
-    ),
-    "foreign-origin": ("Refused", "Use the app's own pages."),
-    "bad-csrf": (
-        "The form has expired",
-        "Go back, reload the page and try again (the app may have been restarted).",
-    ),
-}
-
-
-def _http_error(error: HTTPException) -> tuple[str, int]:
-    code = error.code or 500
-    title, todo = _HTTP_WORDS.get(
-        str(error.description), (error.name, "Go back to the search and try again.")
-    )
-    bare = error.description in ("unknown-host", "bad-token", "no-token")
-    page = render_template(
-        "error.html", title=title, message=None, hint=None, todo=todo, problems=[], bare=bare
-    )
-    return page, code
-
-
-def _internal_error(error: Exception) -> tuple[str, int]:
-    if isinstance(error, HTTPException):
-        return _http_error(error)
-    current_app.logger.error("internal error in mapctl app: %s", type(error).__name__)
-    message = (
-        f"internal error ({type(error).__name__}): this is a bug in mapctl; nothing was imported "
-        "by this request. Please report it with what you did."
-    )
-    page = render_template(
-        "error.html", title="Something went wrong", message=message, hint=None,
-        todo="Go back and try again.", problems=[],
-    )  # fmt: skip
-    return page, 500
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [
