@@ -1,8 +1,8 @@
 """The screens: Connect, Search, Preview, Add Client, Done, Clients (issue 10).
 
 Each view calls the engine's workflow functions, the ones the command line calls, and renders a
-template. Errors are pages (`errors.py`, `error.html`) that say what happened and what to do; the server
-keeps serving. Nothing here writes a file: `import_client` does, all or nothing.
+template. Errors are pages (`errors.py`) that say what happened and what to do; the server keeps
+serving. Nothing here writes a file: `import_client` does, all or nothing.
 """
 
 from __future__ import annotations
