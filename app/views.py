@@ -116,6 +116,9 @@ def connect_finish() -> Response:
     code = auth.parse_code(request.form.get("code", ""), config.home)
     auth.connect(config.home, base_url, creds, code, transport=config.transport)
     config.workspace.pending_connection = None
+    with _clio() as client:  # as `mapctl connect`: check the connection, say as whom
+        user = client.who_am_i()
+    config.workspace.connected_as = str(user.get("name") or user.get("email") or "")
     return redirect("/search", code=303)
 
 
@@ -127,7 +130,9 @@ def search_page() -> Any:
         return redirect("/connect", code=303)
     query = request.args.get("q", "")
     if not query.strip():
-        return render_template("search.html", query="", search=None, message=None)
+        who = _config().workspace.connected_as
+        message = f"Connected to Clio as {who}." if who else None
+        return render_template("search.html", query="", search=None, message=message)
     if len(query.strip()) < 2:
         message = "Type at least 2 characters of a matter number, description or client name."
         return render_template("search.html", query=query, search=None, message=message)

@@ -100,4 +100,5 @@ class Workspace:
     def __init__(self) -> None:
         self.searches: Bounded[Search] = Bounded(50)
         self.drafts: Bounded[Draft] = Bounded(100)
-        self.pending_connection: Any = None  # (base URL, Credentials) between the two steps
+        self.pending_connection: Any = None  # (base URL, Credentials, URL) between the steps
+        self.connected_as = ""  # the Clio user's name, once connected on the Connect screen

@@ -194,6 +194,7 @@ def test_connect_through_the_screens(
     path = TokenStore(mapctl_home).path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert client.get("/").headers["Location"] == "/search"
+    assert "Connected to Clio as " in client.get("/search").text
 
 
 def test_a_bad_success_code_is_a_page_and_the_app_keeps_serving(
