@@ -100,7 +100,13 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 def _internal_error(error: Exception) -> tuple[str, int]:
     if isinstance(error, HTTPException):
         return _http_error(error)
-    current_app.logger.error("internal error in mapctl app: %s", type(error).__name__)
+    if current_app.extensions["mapctl"].env.get("MAPCTL_DEBUG") == "1":
+        current_app.logger.exception("internal error in mapctl app")  # the traceback, on stderr
+    else:
+        current_app.logger.error(
+            "internal error in mapctl app (%s); MAPCTL_DEBUG=1 shows the traceback",
+            type(error).__name__,
+        )
     message = (
         f"internal error ({type(error).__name__}): this is a bug in mapctl; nothing was imported "
         "by this request. Please report it with what you did."

@@ -85,3 +85,37 @@ def test_demo_refuses_a_home_connected_to_a_real_clio(run_cli: Any, mapctl_home:
     assert result.exit_code == 1, result.output
     assert "holds a connection to https://app.clio.com; the demo would replace it" in result.stderr
     assert TokenStore(mapctl_home).load() == tokens
+
+
+def test_the_app_uses_the_settings_like_import(
+    run_cli: Any, mapctl_home: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import mapctl.cli
+
+    firm = tmp_path / "firm"
+    (firm / "mappings").mkdir(parents=True)
+    (firm / "mappings" / "firm.yaml").write_text(
+        "version: 1\nextends: ils-client-interview.yaml\ntitle: Firm Interview\n"
+    )
+    settings = firm / "settings.yaml"
+    settings.write_text(
+        "mapping: mappings/firm.yaml\noutput_folder: ../share/clients\nclio_region: eu\n"
+        "app_key: firm-app-key\n"
+    )
+    served: list[Any] = []
+    monkeypatch.setattr(mapctl.cli, "_serve_app", lambda config, *args: served.append(config))
+    result = run_cli("app", "--no-browser", env={"MAPCTL_SETTINGS": str(settings)})
+    assert result.exit_code == 0, result.output
+    (config,) = served
+    assert config.home == mapctl_home
+    assert config.out_dir == tmp_path / "share" / "clients"
+    assert config.mapping.title == "Firm Interview"
+    assert config.mapping_name.startswith(str(firm / "mappings" / "firm.yaml") + ", set in ")
+    assert config.env["CLIO_BASE_URL"] == "https://eu.app.clio.com"
+    assert config.env["CLIO_CLIENT_ID"] == "firm-app-key"
+    served.clear()
+    result = run_cli("app", "--no-browser", "--out", str(tmp_path / "here"), "-m", "ils-client-interview.yaml",
+                     env={"MAPCTL_SETTINGS": str(settings)})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert served[0].out_dir == tmp_path / "here"
+    assert served[0].mapping.title == "ILS Client Interview"
