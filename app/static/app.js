@@ -83,4 +83,5 @@ function setupProgress(box) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-pick]").forEach(setupPick);
   document.querySelectorAll("[data-progress]").forEach(setupProgress);
+  document.body.dataset.ready = "true"; // the rows answer clicks and keys from now on
 });

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from mapctl.app.server import AppConfig, AppServer, start_app
@@ -124,9 +125,17 @@ def shot(page: Any, name: str, docs: bool = False) -> None:
         target.write_bytes(image)
 
 
+def ready(page: Any) -> Any:
+    """The page's script has set its rows up (a click before that would select nothing)."""
+    page.locator("body[data-ready=true]").wait_for()
+    return page
+
+
 def search(page: Any, text: str) -> None:
     page.get_by_role("textbox", name="Search Matters").fill(text)
     page.get_by_role("textbox", name="Search Matters").press("Enter")
+    page.wait_for_url(re.compile(rf"[?&]q={re.escape(quote_plus(text))}(&|$)"))
+    ready(page)
 
 
 def column(page: Any, index: int) -> list[str]:
@@ -183,6 +192,7 @@ def test_the_whole_workflow(page: Any, live: Live) -> None:
     opened.get_by_role("link").click()
     opened.get_by_role("link").click()
     expect(opened).to_have_attribute("aria-sort", "descending")
+    ready(page)
     order = column(page, 0)
     row = page.get_by_role("row", name=re.compile("00002-Pritchett"))
     use = page.get_by_role("button", name="Use Selected Matter")
@@ -200,7 +210,7 @@ def test_the_whole_workflow(page: Any, live: Live) -> None:
         "aria-sort", "descending"
     )
     assert column(page, 0) == order
-    page.get_by_role("row", name=re.compile("00002-Pritchett")).dblclick()  # opens at once
+    ready(page).get_by_role("row", name=re.compile("00002-Pritchett")).dblclick()  # opens at once
     expect(page.get_by_text("Estate planning - Jay Pritchett")).to_be_visible()
     contacts = page.get_by_role("grid", name="Contacts")
     for name in ("Name", "Relationship", "Role"):
@@ -212,6 +222,7 @@ def test_the_whole_workflow(page: Any, live: Live) -> None:
     # remove, restore, remove again; set a role
     remove = page.get_by_role("button", name="Remove Selected Contact")
     company = contacts.get_by_role("row", name=re.compile("Pritchett's Closets"))
+    ready(page)
     company.click()
     remove.click()
     removed = page.get_by_role("listitem").filter(has_text="Pritchett's Closets")
@@ -219,6 +230,7 @@ def test_the_whole_workflow(page: Any, live: Live) -> None:
     expect(contacts.get_by_role("row", name=re.compile("Pritchett's Closets"))).to_have_count(0)
     removed.get_by_role("button", name="Restore").click()
     expect(contacts.get_by_role("row", name=re.compile("Pritchett's Closets"))).to_have_count(1)
+    ready(page)
     contacts.get_by_role("row", name=re.compile("Pritchett's Closets")).click()
     remove.click()
     page.get_by_label("Role for Dylan Marshall").select_option("Child")
@@ -297,6 +309,7 @@ def test_rows_are_chosen_with_the_keyboard(page: Any) -> None:
     # the contacts list: Enter only selects; the button (reached with Tab) removes
     assert chosen == "00002-Pritchett"  # Clio's order: the first row
     contacts = page.get_by_role("grid", name="Contacts").get_by_role("row")
+    ready(page)
     contacts.nth(1).focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
