@@ -8,7 +8,9 @@ so two writers racing for one name cannot both win.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -62,10 +64,40 @@ def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT
     """A file's bytes, refused (MapctlError, exit 1) when unreadable or larger than `limit`,
     so that /dev/zero or a never-ending pipe cannot exhaust memory."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_at_most(path, limit + 1)
     except OSError as error:
         raise MapctlError(f"cannot read {path}: {error.strerror or error}") from None
     if len(data) > limit:
         raise MapctlError(f"{path}: too large for {what} (more than {limit:,} bytes)")
     return data
+
+
+def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
+    """Up to `size` bytes of a file, without ever blocking on the open: a named pipe (FIFO) is
+    opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
+    wait forever. A pipe with a writer (`<(command)`) is read as usual."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file")
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        first = b""
+        if stat.S_ISFIFO(mode):
+            try:
+                first = os.read(fd, size)
+            except BlockingIOError:  # a writer is there, not done yet: wait for it below
+                pass
+            else:
+                if not first:
+                    raise OSError(errno.EPIPE, "it is a named pipe (FIFO) that nothing writes to")
+        os.set_blocking(fd, True)
+        chunks = [first]
+        remaining = size - len(first)
+        while remaining > 0:
+            chunk = handle.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

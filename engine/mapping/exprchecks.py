@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
 
-import jmespath
 from jmespath import exceptions
 
 from ..errors import Problem
@@ -30,6 +29,7 @@ from .exprsyntax import (
     parse_problem,
     tokens_of,
 )
+from .expressions import parse_bounded
 from .functions import FUNCTION_NAMES, FUNCTIONS
 
 __all__ = ["CONTEXT_NAMES", "Names", "Scope", "Site", "check_expression", "root_names"]
@@ -42,7 +42,7 @@ def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, l
         # mapctl refuses it: it is a typo more often than not (`nul`).
         warnings.simplefilter("error", PendingDeprecationWarning)
         try:
-            ast: dict[str, Any] = jmespath.compile(site.source).parsed  # type: ignore[assignment]
+            ast = parse_bounded(site.source)
         except exceptions.JMESPathError as error:
             return None, [parse_problem(site, error)]
         except PendingDeprecationWarning:

@@ -22,6 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..errors import Problem, SourceLocation
+from ..fsutil import read_at_most
 from .source import MAX_BYTES, Document, Path, decode, parse
 
 BUNDLED_PREFIX = "<bundled>/"
@@ -77,8 +78,7 @@ def file_source(path: str | os.PathLike[str]) -> Source:
 
 def _read_bounded(path: FsPath) -> bytes:
     """At most one byte more than a mapping may have (so /dev/zero or a pipe cannot hang us)."""
-    with path.open("rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+    return read_at_most(path, MAX_BYTES + 1)
 
 
 def bundled_source(name: str) -> Source:
@@ -195,7 +195,7 @@ class _ChainLoader:
         bundled = bundled_mapping_names()
         if source.folder is not None:
             candidate = source.folder / target
-            if _is_file(candidate):
+            if _is_file(candidate) or _is_other(candidate):  # not a file: reading says why
                 display = os.path.normpath(os.path.join(os.path.dirname(source.display), target))
                 return Source(
                     display,
@@ -227,6 +227,14 @@ def _is_file(path: FsPath) -> bool:
     try:
         return path.is_file()
     except OSError:  # a name too long for the file system, say: not a file we can read
+        return False
+
+
+def _is_other(path: FsPath) -> bool:
+    """Something that is there but is not a plain file (a named pipe, a folder)."""
+    try:
+        return path.exists()
+    except OSError:
         return False
 
 
