@@ -577,8 +577,10 @@ def connect(
             status=error.status,
             url=error.url,
         ) from None
+    from .engine.report import printable
+
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
-    click.echo(f"Connected to Clio at {tokens.base_url} as {who}.")
+    click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
     click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
 
 
@@ -713,7 +715,9 @@ def fetch(
     from .engine.fsutil import write_atomic
 
     write_atomic(output, text.encode("utf-8"), overwrite=force)
-    number = bundle["matter"].get("display_number")
+    from .engine.report import printable
+
+    number = printable(bundle["matter"].get("display_number"))
     count = len(bundle["contacts"])
     click.echo(
         f"Saved {number} ({count} contacts{', redacted' if redact else ''}) to {output}", err=True
@@ -980,6 +984,7 @@ def import_(
 
 def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
     """The terminal dialogue: show the list, remove contacts by number, confirm."""
+    from .engine.report import printable
     from .engine.workflow.importing import parse_removal
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
@@ -997,13 +1002,13 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
             break
         removed, problem = parse_removal(shown, reply)
         if problem:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {printable(problem)}", err=True)
             continue
         chosen |= removed
         shown = make_preview(bundle, compiled, today=day, exclude=chosen)
         click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
-    question = f"Import {shown.client.name or 'the client'} as a new client with {related} " + (
+    question = f"Import {printable(shown.client.name or 'the client')} as a new client with {related} " + (
         "related contact?" if related == 1 else "related contacts?"
     )
     if not click.confirm(question, default=True):

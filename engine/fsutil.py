@@ -3,6 +3,10 @@
 Shared by the answer-file output, the token store, `fetch -o` and the import. With
 `overwrite=False` the final step is a hard link, which fails atomically when the target exists,
 so two writers racing for one name cannot both win.
+
+Private by default: what mapctl writes may hold a client's SSN or a token, so files are created
+0600 and the folders mapctl creates 0700, whatever the umask (`FILE_MODE`, `FOLDER_MODE`,
+`make_folders`). Folders that already exist are left as their owner set them.
 """
 
 from __future__ import annotations
@@ -16,8 +20,31 @@ from pathlib import Path
 
 from .errors import ImportRefused, MapctlError
 
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
+
+def make_folders(path: Path) -> list[Path]:
+    """Create `path` and its missing parents, each `FOLDER_MODE` (only the owner gets in);
+    returns the folders created, deepest first. Raises OSError."""
+    missing: list[Path] = []
+    current = Path(path)
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, FOLDER_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            missing.remove(folder)  # another process made it: not ours
+            continue
+        os.chmod(folder, FOLDER_MODE)  # the umask may have taken bits away (umask 0277...)
+    return missing
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: bool = True) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never part.
 
     Raises `ImportRefused` when `overwrite` is false and `path` exists, and `MapctlError` (exit 1)
@@ -25,7 +52,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool 
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(path.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except (FileExistsError, NotADirectoryError) as error:  # e.g. MAPCTL_HOME names a file
         raise MapctlError(

@@ -18,6 +18,7 @@ from jmespath import exceptions
 
 from ..errors import Problem
 from .cliofields import COMMON_NAMES, CONTACT_FIELDS, MATTER_FIELDS, ONE_CONTACT
+from .expressions import parse_bounded
 from .exprsyntax import (
     CONTEXT_NAMES,
     Names,
@@ -29,7 +30,6 @@ from .exprsyntax import (
     parse_problem,
     tokens_of,
 )
-from .expressions import parse_bounded
 from .functions import FUNCTION_NAMES, FUNCTIONS
 
 __all__ = ["CONTEXT_NAMES", "Names", "Scope", "Site", "check_expression", "root_names"]

@@ -312,9 +312,7 @@ class _Builder:
             self._merge(result, key_node, source, path)
         return result
 
-    def _merge(
-        self, result: dict[str, Any], key: yaml.Node, source: yaml.Node, path: Path
-    ) -> None:
+    def _merge(self, result: dict[str, Any], key: yaml.Node, source: yaml.Node, path: Path) -> None:
         """YAML merge keys (`<<: *defaults`): keys written in the mapping itself win."""
         sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
         for item in sources:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ImportRefused, MapctlError
+from ..fsutil import make_folders
 
 MAX_NAME_CHARS = 60
 FOLDER_MODE = 0o700  # the folder holds personal data (birth dates, SSN): only its owner reads it
@@ -100,9 +101,9 @@ def refuse_if_exists(target: Path) -> None:
 def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterator[Path]:
     """Write `files` into a hidden temporary folder in `parent`; yield it; remove it if still
     there when the block ends (after a successful `publish` it is gone)."""
-    created = _missing_folders(parent)  # made here; taken back if the import fails
+    created: list[Path] = []  # made here (0700); taken back if the import fails
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        created = make_folders(parent)
         remove_stale_staging(parent, name)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
     except OSError as error:
@@ -124,15 +125,6 @@ def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)  # after a publish the folder holds the client: it stays
-
-
-def _missing_folders(path: Path) -> list[Path]:
-    """`path` and its ancestors that do not exist yet, deepest first."""
-    missing: list[Path] = []
-    while not os.path.lexists(path) and path.parent != path:
-        missing.append(path)
-        path = path.parent
-    return missing
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -9,15 +9,17 @@ together or not at all. No printing, no click; sqlite errors become `MapctlError
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
+from ..fsutil import FILE_MODE, make_folders
 
 LEDGER_FILE = "clients.db"
 SCHEMA_VERSION = 1
@@ -74,6 +76,17 @@ def already_exists(entry: ClientEntry) -> ImportRefused:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create the ledger file 0600 before sqlite does (sqlite follows the umask, and gives its
+    -wal and -shm files the database's mode); tighten one an older mapctl left 0644."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        with suppress(OSError):  # not ours to change (another user's): sqlite will say more
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, FILE_MODE)
+
+
 class Ledger:
     """The ledger file of one MAPCTL_HOME. Open with `Ledger.open(home)` (a context manager)."""
 
@@ -87,7 +100,8 @@ class Ledger:
         """Open (creating it and its folder when missing) the ledger in `home`."""
         path = Path(home) / LEDGER_FILE
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(path.parent)
+            _private_file(path)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
             raise MapctlError(f"cannot open the client ledger {path}: {error}") from error

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from mapctl.engine.fsutil import read_at_most
 from mapctl.engine.mapping.expressions import MAX_DEPTH, TooDeep, compile_expression
-from mapctl.engine.mapping.functions import MAX_TEXT, FUNCTIONS
+from mapctl.engine.mapping.functions import FUNCTIONS, MAX_TEXT
 
 from tests.conftest import TESTS, RunCli
 
@@ -51,7 +51,7 @@ def test_render_refuses_a_deep_expression_with_file_line_column(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
     mapping = tmp_path / "deep.yaml"
-    mapping.write_text("version: 1\nanswers:\n  A TE: \"" + "!" * 500 + 'client.name"\n')
+    mapping.write_text('version: 1\nanswers:\n  A TE: "' + "!" * 500 + 'client.name"\n')
     result = run_cli("render", "-m", str(mapping), BUNDLE)
     assert result.exit_code == 1, result.output
     first = result.stderr.splitlines()[0]
