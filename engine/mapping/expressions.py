@@ -39,7 +39,7 @@ OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
 class _BoundedInterpreter(visitor.TreeInterpreter):
     """jmespath's interpreter with flatten bounded by `MAX_ITEMS` (checked before building)."""
 
-    def visit_flatten(self, node: dict[str, Any], value: Any) -> Any:
+    def visit_flatten(self, node: Any, value: Any) -> Any:
         base = self.visit(node["children"][0], value)
         if not isinstance(base, list):
             return None

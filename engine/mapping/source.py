@@ -328,8 +328,8 @@ class _Builder:
                 )
                 continue
             self._count(item, path)
-            for key, value in self._mapping(item, path).items():
-                result.setdefault(key, value)
+            for name, value in self._mapping(item, path).items():
+                result.setdefault(name, value)
 
     def _scalar(self, node: yaml.Node) -> Any:
         value = str(node.value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import ImportRefused, MapctlError
 from ..fsutil import make_folders
@@ -95,6 +97,35 @@ def refuse_if_exists(target: Path) -> None:
             f"{target} already exists; mapctl never overwrites it",
             hint="move the existing folder away, or import to another folder with --out",
         )
+
+
+CLIENT_MARKER = "client.json"  # every client folder mapctl makes holds one
+
+
+def client_info(folder: Path) -> dict[str, Any] | None:
+    """The `client.json` of a client folder mapctl made, or None when `folder` is not one."""
+    try:
+        info = json.loads((folder / CLIENT_MARKER).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and "clio_contact_id" in info else None
+
+
+def refuse_inside_client_folder(parent: Path) -> None:
+    """`ImportRefused` when `parent` (--out) is inside a client's folder (or is one): the new
+    client's folder would be nested in another client's."""
+    try:
+        resolved = Path(parent).resolve()
+    except OSError:
+        return
+    for folder in (resolved, *resolved.parents):
+        if client_info(folder) is not None:
+            raise ImportRefused(
+                f"{parent} is inside the client folder {folder}: the new client's folder would "
+                "be nested in another client's",
+                hint="choose a folder outside client folders with --out (default: "
+                "$MAPCTL_HOME/clients)",
+            )
 
 
 @contextmanager

@@ -19,12 +19,13 @@ import datetime
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvaluationError, Problem
+from ..errors import EvaluationError, ImportRefused, Problem
 from ..hotdocs.answerfile import render_xml
 from ..mapping.model import CompiledMapping
 from ..model import AnswerSet
@@ -32,8 +33,10 @@ from ..render.context import ContactView, Context, build_context
 from ..render.evaluation import evaluate
 from .clientfolder import (
     client_folder_name,
+    client_info,
     publish,
     refuse_if_exists,
+    refuse_inside_client_folder,
     remove_published,
     safe_component,
     staged_folder,
@@ -42,6 +45,7 @@ from .ledger import ClientEntry, Ledger, already_exists
 
 CLIENT_JSON = "client.json"
 CLIENTS_FOLDER = "clients"
+MAX_REPLY_PROBLEMS = 10  # a reply's problems shown at the prompt; the rest are counted
 _MATTER_KEYS = ("id", "display_number", "description", "status", "open_date")
 
 
@@ -172,9 +176,21 @@ def _line(number: int, view: ContactView) -> PreviewContact:
 def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
     """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger."""
     with Ledger.open(home) as ledger:
-        existing = ledger.find_by_contact(bundle["matter"]["client"]["id"])
-    if existing is not None:
-        raise already_exists(existing)
+        _refuse_existing(ledger, bundle["matter"]["client"]["id"])
+
+
+def _refuse_existing(ledger: Ledger, client_id: int) -> None:
+    ledger.recover()  # what a killed import left: finished or taken back first
+    existing = ledger.find_by_contact(client_id)
+    if existing is None:
+        return
+    if ledger.is_pending(client_id):
+        raise ImportRefused(
+            f"{existing.name} (Clio contact {client_id}) is being imported right now by another "
+            "mapctl",
+            hint="wait for it to finish; `mapctl clients` then lists the client",
+        )
+    raise already_exists(existing)
 
 
 def import_client(
@@ -191,17 +207,15 @@ def import_client(
     today = today or now.date()
     client_id: int = bundle["matter"]["client"]["id"]
     with Ledger.open(home) as ledger:
-        existing = ledger.find_by_contact(client_id)
-        if existing is not None:
-            raise already_exists(existing)
+        _refuse_existing(ledger, client_id)
         context = build_context(bundle, mapping, today=today, exclude=exclude)
         answers, name, notes = _evaluate(mapping, context)
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
+        refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
-        refuse_if_exists(folder)
+        _refuse_folder(folder, client_id)
         entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
-        with staged_folder(folder.parent, folder.name, files) as staging:
-            _publish_and_record(ledger, entry, staging, folder)
+        _publish_and_record(ledger, entry, folder, files)
     return ImportResult(
         entry=entry,
         folder=folder,
@@ -211,16 +225,44 @@ def import_client(
     )
 
 
-def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folder: Path) -> None:
+def _publish_and_record(
+    ledger: Ledger, entry: ClientEntry, folder: Path, files: dict[str, bytes]
+) -> None:
+    """The row (committed as pending), then the folder staged and renamed into place, then the
+    row marked done: a kill at any point is finished or taken back by the next run."""
     published = False
     try:
-        with ledger.reserve(entry):
+        with (
+            ledger.reserve(entry),
+            staged_folder(folder.parent, folder.name, files) as staging,
+        ):
             publish(staging, folder)
             published = True
     except BaseException:
-        if published:  # the commit failed after the rename: take the folder back out
+        if published:  # the ledger failed after the rename: take the folder back out
             remove_published(folder)
         raise
+
+
+def _refuse_folder(folder: Path, client_id: int) -> None:
+    """`refuse_if_exists`, with the repair when the folder is this client's, left by an import
+    that a kill stopped before the ledger recorded it (earlier mapctl versions could)."""
+    try:
+        refuse_if_exists(folder)
+    except ImportRefused as refusal:
+        if _holds_client(folder, client_id):
+            moved = shlex.quote(f"{folder}.unrecorded")
+            refusal.hint = (
+                "it holds an earlier import of this client that was stopped before the ledger "
+                f"recorded it; move it away, then import again: mv {shlex.quote(str(folder))} "
+                f"{moved}"
+            )
+        raise
+
+
+def _holds_client(folder: Path, client_id: int) -> bool:
+    info = client_info(folder)
+    return info is not None and info.get("clio_contact_id") == client_id
 
 
 def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:
@@ -316,6 +358,10 @@ def parse_removal(shown: Preview, reply: str) -> tuple[set[int], str | None]:
         if numbers is None:
             problems.append(f"{part!r} is not a number from the list")
             continue
+        last = max(c.number for c in (*shown.contacts, *shown.excluded))
+        if len(numbers) > 1 and numbers[-1] > last:  # one problem, not one per missing number
+            problems.append(f"{part!r} goes past the end of the list (#1 to #{last})")
+            continue
         for number in numbers:
             problem = _removable(shown, number)
             if problem:
@@ -323,7 +369,10 @@ def parse_removal(shown: Preview, reply: str) -> tuple[set[int], str | None]:
             else:
                 ids.add(next(c.id for c in shown.contacts if c.number == number))
     if problems:
-        return set(), "; ".join(problems) + " (nothing removed)"
+        shown_problems = problems[:MAX_REPLY_PROBLEMS]
+        if len(problems) > MAX_REPLY_PROBLEMS:
+            shown_problems.append(f"{len(problems) - MAX_REPLY_PROBLEMS} more problems")
+        return set(), "; ".join(shown_problems) + " (nothing removed)"
     return ids, None
 
 
