@@ -901,7 +901,8 @@ def preview(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=lambda ctx, param, value: _folder_given(value),
     help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
 )
 @click.option(
@@ -980,6 +981,15 @@ def import_(
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(format_import(result))
+
+
+def _folder_given(value: str | None) -> Path | None:
+    """--out "" would silently mean the current folder: refused."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty; give a folder (or leave --out out for $MAPCTL_HOME/clients)"
+        )
+    return Path(value) if value is not None else None
 
 
 def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
