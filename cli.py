@@ -1018,7 +1018,8 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
         shown = make_preview(bundle, compiled, today=day, exclude=chosen)
         click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
-    question = f"Import {printable(shown.client.name or 'the client')} as a new client with {related} " + (
+    who = printable(shown.client.name or "the client")
+    question = f"Import {who} as a new client with {related} " + (
         "related contact?" if related == 1 else "related contacts?"
     )
     if not click.confirm(question, default=True):
