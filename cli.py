@@ -11,6 +11,7 @@ Contract: ../shared/spec/cli.md (commands, options, JSON shapes, exit codes).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -79,20 +80,77 @@ def reporting(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             raise SystemExit(130) from None
+        except OSError as error:
+            if _output_error(error):
+                _output_failed(error)
+            _internal_error(state, error)
         except Exception as error:  # noqa: BLE001 - the one place bugs are caught
-            if state.debug or state.env.get("MAPCTL_DEBUG") == "1":
-                traceback.print_exc()
-            click.echo(
-                f"internal error ({type(error).__name__}): this is a bug in mapctl; please report "
-                "it with the command you ran (run again with --debug for the details)",
-                err=True,
-            )
-            raise SystemExit(EXIT_INTERNAL) from None
+            _internal_error(state, error)
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _internal_error(state: AppState, error: BaseException) -> NoReturn:
+    if state.debug or state.env.get("MAPCTL_DEBUG") == "1":
+        traceback.print_exception(error)
+    click.echo(
+        f"internal error ({type(error).__name__}): this is a bug in mapctl; please report "
+        "it with the command you ran (run again with --debug for the details)",
+        err=True,
+    )
+    raise SystemExit(EXIT_INTERNAL) from None
+
+
+def _output_error(error: OSError) -> bool:
+    """Whether `error` was raised writing output (click's `echo`: a full disk, a closed pipe),
+    rather than by something the command did."""
+    import click.utils
+
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code is click.utils.echo.__code__:
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    """Standard output failed (`mapctl functions > /dev/full`): one line on stderr, exit 1 (a
+    closed pipe, `| head -1`, ends quietly). Standard output is pointed at the null device, so
+    that the flushes still to come (click's, Python's at exit) neither fail again nor print
+    "Exception ignored"."""
+    import errno
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()  # the stuck buffer goes to the null device
+    if error.errno != errno.EPIPE:
+        reason = error.strerror or str(error)
+        with contextlib.suppress(OSError, ValueError):  # stderr may be full too: exit 1 anyway
+            click.echo(f"error: cannot write the output: {reason}", err=True)
+    raise SystemExit(1)
+
+
+class _Main(click.Group):
+    """The `mapctl` group: output that fails outside a command body (`--help > /dev/full`) is
+    reported like inside one (see `reporting`)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as error:
+            if not _output_error(error):
+                raise
+            _output_failed(error)
+
+
+@click.group(
+    cls=_Main,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 @click.version_option(package_name="mapctl", prog_name="mapctl")
 @click.pass_context
