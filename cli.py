@@ -1107,6 +1107,7 @@ def clients(state: AppState, fmt: str) -> None:
     entries = []
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
         with Ledger.open(state.home) as ledger:
+            ledger.recover()  # an import killed half-way: finished or taken back first
             entries = ledger.list_clients()
     if fmt == "json":
         click.echo(json.dumps([e.as_json() for e in entries], indent=2, ensure_ascii=False))

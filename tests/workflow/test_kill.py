@@ -11,6 +11,7 @@ or is refused with a true message.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import random
 import signal
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mapctl.engine.errors import ImportRefused
@@ -143,3 +145,13 @@ def test_random_kills_always_leave_a_state_the_next_run_can_use(tmp_path: Path) 
         rerun_is_truthful(home, recorded)
     assert time.monotonic() - started < 30
     assert any(ended == signal.SIGKILL for ended, _ in outcomes)
+
+
+def test_mapctl_clients_lists_a_client_whose_import_was_killed_after_the_rename(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    home = tmp_path / "home"
+    assert run_killed(home, None, before=kill_self_after("publish")) == signal.SIGKILL
+    listed = run_cli("clients", "--format", "json", env={"MAPCTL_HOME": str(home)})
+    assert listed.exit_code == 0, listed.output
+    assert [c["clio_contact_id"] for c in json.loads(listed.stdout)] == [5001]
