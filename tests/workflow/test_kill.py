@@ -102,7 +102,7 @@ def kill_self_after(name: str) -> Callable[[], None]:
         if name == "publish":
             import mapctl.engine.workflow.importing as importing
 
-            importing.publish = then_die  # type: ignore[assignment]
+            importing.publish = then_die  # type: ignore[attr-defined,assignment]
         else:
             clientfolder._write_new = then_die  # type: ignore[assignment]
 
