@@ -58,3 +58,22 @@ def test_a_full_disk_on_stdout_is_one_clear_line_and_exit_1(
         1,
         "error: cannot write the output: No space left on device\n",
     )
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`mapctl functions | head -0`: the reader is gone; no message, no traceback, exit 1."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mapctl", "functions"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "MAPCTL_HOME": str(tmp_path / "home")},
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, "")

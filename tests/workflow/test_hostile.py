@@ -178,3 +178,27 @@ def test_a_ledger_an_older_mapctl_left_world_readable_is_tightened(tmp_path: Pat
     with Ledger.open(tmp_path):
         pass
     assert mode(tmp_path / "clients.db") == 0o600
+
+
+def test_a_ledger_of_schema_1_gains_the_pending_table_and_keeps_its_clients(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from mapctl.engine.workflow.ledger import _SCHEMA
+
+    db = sqlite3.connect(tmp_path / "clients.db")
+    db.execute(_SCHEMA)
+    db.execute(
+        "INSERT INTO clients (name, notes, clio_contact_id, matter_id, matter_display_number, "
+        "answer_file, answer_sha256, mapping_title, created_at) VALUES "
+        "('Jay Pritchett', '', 5001, 9002, '00002-Pritchett', '/x/a.anx', 'ab', 'T', 'now')"
+    )
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    with Ledger.open(tmp_path) as ledger:
+        assert [e.clio_contact_id for e in ledger.list_clients()] == [5001]
+        assert not ledger.is_pending(5001)
+        ledger.recover()  # nothing pending: the client stays
+        assert [e.name for e in ledger.list_clients()] == ["Jay Pritchett"]
