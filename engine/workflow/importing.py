@@ -213,7 +213,7 @@ def import_client(
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
-        _refuse_folder(folder, client_id)
+        _refuse_folder(ledger, folder, client_id)
         entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
         _publish_and_record(ledger, entry, folder, files)
     return ImportResult(
@@ -244,12 +244,14 @@ def _publish_and_record(
         raise
 
 
-def _refuse_folder(folder: Path, client_id: int) -> None:
+def _refuse_folder(ledger: Ledger, folder: Path, client_id: int) -> None:
     """`refuse_if_exists`, with the repair when the folder is this client's, left by an import
-    that a kill stopped before the ledger recorded it (earlier mapctl versions could)."""
+    that a kill stopped before the ledger recorded it (earlier mapctl versions could). When the
+    ledger has the client (another import won a race since the first check), say that."""
     try:
         refuse_if_exists(folder)
     except ImportRefused as refusal:
+        _refuse_existing(ledger, client_id)
         if _holds_client(folder, client_id):
             moved = shlex.quote(f"{folder}.unrecorded")
             refusal.hint = (

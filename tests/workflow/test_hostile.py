@@ -202,3 +202,28 @@ def test_a_ledger_of_schema_1_gains_the_pending_table_and_keeps_its_clients(
         assert not ledger.is_pending(5001)
         ledger.recover()  # nothing pending: the client stays
         assert [e.name for e in ledger.list_clients()] == ["Jay Pritchett"]
+
+
+def test_a_folder_made_by_a_race_winner_is_refused_as_already_imported(
+    mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser of a race passes the first ledger check, then finds the winner's folder: the
+    refusal says the client exists (true), not that the folder was never recorded."""
+    from mapctl.engine.workflow import importing
+
+    run_import(mapctl_home)
+    real = importing._refuse_existing
+    calls: list[int] = []
+
+    def first_check_before_the_winner(ledger: Ledger, client_id: int) -> None:
+        calls.append(client_id)
+        if len(calls) > 1:
+            real(ledger, client_id)
+
+    monkeypatch.setattr(importing, "_refuse_existing", first_check_before_the_winner)
+    with pytest.raises(ImportRefused) as caught:
+        run_import(mapctl_home)
+    assert str(caught.value).startswith("Jay Pritchett (Clio contact 5001) already exists")
+    assert caught.value.hint == (
+        "mapctl creates new clients only; open the existing client in ILS instead"
+    )
