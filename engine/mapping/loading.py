@@ -133,6 +133,7 @@ class _ChainLoader:
         self.loaded = loaded
         self.documents: list[Document] = []
         self.by_key: dict[str, list[Document]] = {}
+        self.referrers: dict[str, tuple[Document, Path]] = {}  # key -> its `extends` entry
 
     def load(self, source: Source, stack: list[Source]) -> list[Document]:
         """The merge order for `source`: what it extends (recursively), then itself."""
@@ -159,6 +160,7 @@ class _ChainLoader:
                     )
                 )
                 continue
+            self.referrers.setdefault(resolved.key, (doc, path))
             for item in self.load(resolved, [*stack, source]):
                 if item not in chain:
                     chain.append(item)
@@ -172,9 +174,20 @@ class _ChainLoader:
         except OSError as error:
             reason = error.strerror or type(error).__name__
             doc = Document(source.display, "")
-            doc.problems.append(
-                Problem(f"cannot read mapping '{source.display}': {reason}", "unreadable")
-            )
+            message = f"cannot read mapping '{source.display}': {reason}"
+            referrer = self.referrers.get(source.key)
+            if referrer is None:
+                doc.problems.append(Problem(message, "unreadable"))
+            else:  # at the `extends` entry that names it
+                where, path = referrer
+                doc.problems.append(
+                    where.problem(
+                        where.location(path),
+                        message,
+                        "unreadable",
+                        length=len(str(source.display).split("/")[-1]),
+                    )
+                )
             self.loaded.problems.extend(doc.problems)
             return doc
         text, problem = decode(data, source.display)
@@ -231,10 +244,11 @@ def _is_file(path: FsPath) -> bool:
 
 
 def _is_other(path: FsPath) -> bool:
-    """Something that is there but is not a plain file (a named pipe, a folder)."""
+    """Something that is there but is not a plain file (a named pipe, a folder, a broken link):
+    reading it says what is wrong, rather than "cannot find 'x.yaml'; did you mean 'x.yaml'?"."""
     try:
-        return path.exists()
-    except OSError:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
         return False
 
 

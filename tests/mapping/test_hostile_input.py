@@ -147,11 +147,26 @@ def test_a_fifo_as_mapping_bundle_or_extends_is_refused_without_hanging(tmp_path
         f"error: cannot read mapping 'f.yaml': {pipe}\n1 problem in 1 mapping\n",
     )
     result = _mapctl("validate", "ext.yaml", cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.splitlines()[0] == f"error: cannot read mapping 'f.yaml': {pipe}"
-    assert "did you mean" not in result.stderr
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"ext.yaml:2:10: error: cannot read mapping 'f.yaml': {pipe}\n"
+        "  2 | extends: f.yaml\n"
+        "    |          ^~~~~~\n"
+        "1 problem in 1 mapping\n",
+    )
     result = _mapctl("render", "b.json", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (1, f"error: cannot read b.json: {pipe}\n")
+
+
+def test_extends_naming_a_broken_link_says_so_at_the_extends_entry(tmp_path: Path) -> None:
+    """It said "cannot find 'link.yaml' ... did you mean 'link.yaml'?"."""
+    from mapctl.engine.mapping.loading import load_text
+
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    loaded = load_text("version: 1\nextends: link.yaml\nanswers: {}\n", "m.yaml", tmp_path)
+    assert [(str(p.location), p.message) for p in loaded.problems] == [
+        ("m.yaml:2:10", "cannot read mapping 'link.yaml': No such file or directory")
+    ]
 
 
 def test_a_pipe_with_a_writer_is_still_read(tmp_path: Path) -> None:
