@@ -176,3 +176,19 @@ def test_a_pipe_with_a_writer_is_still_read(tmp_path: Path) -> None:
     os.close(write_end)
     assert read_at_most(f"/dev/fd/{read_end}", 100) == b"version: 1\n"
     os.close(read_end)
+
+
+def test_explain_shows_clio_text_without_terminal_escapes(run_cli: RunCli, tmp_path: Path) -> None:
+    """Names, labels and the matter's description come from Clio: an escape sequence in them
+    must not drive the terminal of whoever runs `mapctl explain`."""
+    import json
+
+    bundle = json.loads(Path(BUNDLE).read_text())
+    bundle["contacts"][0]["name"] = "Frank\x1b]0;pwned\x07 Dunphy"
+    bundle["matter"]["description"] = "Estate\x1b[2J plan"
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    result = run_cli("explain", str(path), "--today", "2026-03-01")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "  Frank ]0;pwned  Dunphy (contact 5101): Client" in result.stdout.splitlines()
