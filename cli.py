@@ -279,8 +279,10 @@ def _read_input(path: Path) -> bytes:
 
 
 def _warn(source: str, warnings: list[str]) -> None:
-    for warning in warnings:
-        click.echo(f"{source}: warning: {warning}", err=True)
+    from .engine.report import printable
+
+    for warning in warnings:  # they name Clio's contacts
+        click.echo(f"{source}: warning: {printable(warning)}", err=True)
 
 
 @main.command()

@@ -192,3 +192,20 @@ def test_explain_shows_clio_text_without_terminal_escapes(run_cli: RunCli, tmp_p
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "  Frank ]0;pwned  Dunphy (contact 5101): Client" in result.stdout.splitlines()
+
+
+def test_render_warnings_show_clio_names_without_terminal_escapes(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    import json
+
+    bundle = json.loads(Path(BUNDLE).read_text())
+    bundle["contacts"][0].update(type="Company", name="Frank\x1b]0;pwned\x07 Dunphy")
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    result = run_cli("render", str(path), "--today", "2026-03-01")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"{path}: warning: the client Frank ]0;pwned  Dunphy is a Company, not a Person: "
+        "personal answers (names, birth date) stay blank\n"
+    )
