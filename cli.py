@@ -245,6 +245,10 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], fmt: str, inter
     from .engine.report import format_problems
 
     files = mapping_files(paths)
+    if not paths:
+        from .engine.mapping.validation import default_selection
+
+        click.echo(default_selection(files), err=True)
     checked = None
     if interview is not None:
         from .engine.hotdocs.interview import read_interview
@@ -664,9 +668,10 @@ def disconnect(state: AppState) -> None:
 @click.argument("query")
 @click.option(
     "--sort",
-    type=click.Choice(["number", "description", "client", "open_date"]),
-    help="Order of the rows (default: Clio's, by id).",
+    type=click.Choice(["number", "description", "client", "open_date", "status"]),
+    help="Order of the rows (default: Clio's, by id; status: Open, Pending, Closed).",
 )
+@click.option("--reverse", is_flag=True, help="Reverse the order (last first).")
 @click.option(
     "--format",
     "fmt",
@@ -678,28 +683,89 @@ def disconnect(state: AppState) -> None:
 @region_option
 @click.pass_obj
 @reporting
-def search(state: AppState, query: str, sort: str | None, fmt: str, region: str | None) -> None:
+def search(
+    state: AppState, query: str, sort: str | None, reverse: bool, fmt: str, region: str | None
+) -> None:
     """Find matters whose number, description or client name contains QUERY (every page).
+
+    On a terminal the table fits its width, a long list opens in a pager ($PAGER), and the pages
+    Clio sends are counted on stderr while they come.
 
     \b
     Examples:
       mapctl search Pritchett
-      mapctl search estate --sort open_date --format json
+      mapctl search estate --sort status
+      mapctl search estate --sort open_date --reverse --format json
     """
     import json
 
     if len(query.strip()) < 2:
         raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    progress = _SearchProgress(_on_terminal(state, sys.stderr))
     with _clio_open(state, region) as client:
-        rows = client.search(query, sort=sort)
+        try:
+            rows = client.search(query, sort=sort, reverse=reverse, progress=progress)
+        finally:
+            progress.done()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     from .engine.clio.table import format_matters
 
-    click.echo(format_matters(rows), nl=False)
+    terminal = _on_terminal(state, sys.stdout)
+    columns, lines = _terminal_size(state)
+    text = format_matters(rows, width=columns if terminal else 100)
+    if terminal and text.count("\n") > lines - 2:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=False)
     if rows:
         click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+
+
+def _on_terminal(state: AppState, stream: Any) -> bool:
+    """Whether `stream` is a terminal (tests say so through AppState.interactive)."""
+    if state.interactive is not None:
+        return state.interactive
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _terminal_size(state: AppState) -> tuple[int, int]:
+    """(columns, lines): $COLUMNS/$LINES, else the terminal's, else 100 x 24."""
+    import shutil
+
+    size = shutil.get_terminal_size((100, 24))
+    sizes = []
+    for name, fallback in (("COLUMNS", size.columns), ("LINES", size.lines)):
+        value = state.env.get(name, "")
+        sizes.append(int(value) if value.isdigit() and int(value) > 0 else fallback)
+    return sizes[0], sizes[1]
+
+
+class _SearchProgress:
+    """The pages of a search on stderr: one line rewritten in place on a terminal, one line per
+    page otherwise (only when there is more than one page)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, page: int, fetched: int, total: int | None, more: bool) -> None:
+        if page == 1 and not more:
+            return  # one page: nothing to wait for
+        of = f" of {total}" if total is not None else ""
+        text = f"searching Clio: page {page}, {fetched}{of} matters"
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.shown), nl=False, err=True)
+            self.shown = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def done(self) -> None:
+        if self.terminal and self.shown:
+            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
+            self.shown = 0
 
 
 @main.command()
@@ -1088,7 +1154,7 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
     return chosen
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option(
     "--format",
     "fmt",
@@ -1097,24 +1163,104 @@ def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: se
     show_default=True,
     help="A table for people or JSON for scripts.",
 )
-@click.pass_obj
+@click.option("--forgotten", is_flag=True, help="List the clients forgotten so far instead.")
+@click.pass_context
 @reporting
-def clients(state: AppState, fmt: str) -> None:
-    """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db)."""
+def clients(ctx: click.Context, fmt: str, forgotten: bool) -> None:
+    """List the clients mapctl has created (the ledger in $MAPCTL_HOME/clients.db).
+
+    Entries whose folder or answer file is gone (moved or deleted outside mapctl) are marked.
+    `mapctl clients forget CONTACT_ID` lets a client imported by mistake, or deleted in ILS,
+    be imported again.
+
+    \b
+    Examples:
+      mapctl clients
+      mapctl clients --format json
+      mapctl clients forget 5001
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     import json
 
-    from .engine.workflow.importreport import format_clients
+    from .engine.workflow.forgetting import files_state
+    from .engine.workflow.importreport import format_clients, format_forgotten
     from .engine.workflow.ledger import LEDGER_FILE, Ledger
 
-    entries = []
+    state = ctx.find_object(AppState) or AppState()
+    entries, gone = [], []
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
         with Ledger.open(state.home) as ledger:
             ledger.recover()  # an import killed half-way: finished or taken back first
             entries = ledger.list_clients()
+            gone = ledger.list_forgotten() if forgotten else []
+    if forgotten:
+        if fmt == "json":
+            click.echo(json.dumps([f.as_json() for f in gone], indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_forgotten(gone))
+        return
+    files = [files_state(e) for e in entries]
     if fmt == "json":
-        click.echo(json.dumps([e.as_json() for e in entries], indent=2, ensure_ascii=False))
+        rows = [
+            {
+                **e.as_json(),
+                "folder_exists": f.folder_exists,
+                "answer_file_exists": f.answer_file_exists,
+            }
+            for e, f in zip(entries, files, strict=True)
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_clients(entries))
+        click.echo(format_clients(entries, [f.mark for f in files]))
+
+
+@clients.command("forget")
+@click.argument("contact_id", type=int, metavar="CONTACT_ID")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Forget without asking (needed without a terminal)."
+)
+@click.option(
+    "--delete-folder",
+    is_flag=True,
+    help="Also delete the client's folder (its answer file and client.json); default: keep it.",
+)
+@click.pass_obj
+@reporting
+def clients_forget(state: AppState, contact_id: int, yes: bool, delete_folder: bool) -> None:
+    """Remove one client from the ledger, so that its Clio contact can be imported again.
+
+    For a client imported by mistake, or deleted in ILS. Shows what it removes, then asks
+    (--yes skips the question). The client's folder stays where it is unless --delete-folder;
+    a new import then goes next to it (`<name>-2`). Nothing changes in ILS or Clio. The ledger
+    keeps a record of what was forgotten and when (`mapctl clients --forgotten`).
+
+    \b
+    Examples:
+      mapctl clients forget 5001
+      mapctl clients forget 5001 --yes --delete-folder
+
+    \b
+    Exit codes: 0 forgotten; 1 no such client, or declined at the question; 2 no terminal
+    and no --yes.
+    """
+    from .engine.workflow.forgetting import check_deletable, forget_client, plan_forget
+    from .engine.workflow.importreport import format_forget_done, format_forget_plan
+
+    if not yes and not state.is_interactive():
+        raise click.UsageError(
+            "mapctl clients forget asks for confirmation, and there is no terminal to ask on; "
+            "pass --yes to forget without questions"
+        )
+    plan = plan_forget(state.home, contact_id)
+    if delete_folder:
+        check_deletable(plan)  # refuse before asking
+    click.echo(format_forget_plan(plan, delete_folder))
+    if not yes and not click.confirm(f"Forget {plan.entry.name or contact_id}?", default=False):
+        click.echo("Nothing was forgotten.", err=True)
+        raise SystemExit(1)
+    forgotten = forget_client(state.home, contact_id, now=state.now(), delete_folder=delete_folder)
+    click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
 
 
 if __name__ == "__main__":  # pragma: no cover

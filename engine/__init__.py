@@ -22,7 +22,8 @@ answer
 answer file
     The HotDocs answer-set XML (`.anx`) that pre-fills the interview.
 ledger
-    The record of clients mapctl has created (`$MAPCTL_HOME/clients.db`): new clients only.
+    The record of clients mapctl has created (`$MAPCTL_HOME/clients.db`): new clients only; a
+    client forgotten (`mapctl clients forget`) may be imported again, and the forgetting is kept.
 
 Layout (imports point one way, down this list; `tests/test_layering.py` holds the rule):
     errors, model, fsutil, resources, report   ground: every package may use them
@@ -34,7 +35,8 @@ Layout (imports point one way, down this list; `tests/test_layering.py` holds th
     sandbox/    the local Clio server, its API and its seed data (uses clio's field parsing)
     render/     context, custom values, evaluation, rendering, explain, admin case tests,
                 redaction
-    workflow/   preview, import, the ledger, client folders and the import report
+    workflow/   preview, import, the ledger (and forgetting a client), client folders and the
+                import report
 No engine module imports click or the web framework, or prints: `cli.py` and the staff app are
 thin layers over `workflow`.
 """
@@ -66,6 +68,7 @@ _PUBLIC: dict[str, str] = {
     "preview": ".workflow.importing",
     "import_client": ".workflow.importing",
     "Ledger": ".workflow.ledger",
+    "forget_client": ".workflow.forgetting",
     # data and errors
     "CompiledMapping": ".mapping.model",
     "AnswerSet": ".model",

@@ -17,6 +17,7 @@ from tests.conftest import TESTS
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 
 BUNDLE = str(TESTS / "cases" / "no-spouse" / "bundle.json")
+MAPPING = TESTS.parent / "mappings" / "ils-client-interview.yaml"
 
 
 @pytest.mark.parametrize(
@@ -27,11 +28,11 @@ BUNDLE = str(TESTS / "cases" / "no-spouse" / "bundle.json")
         ["render", BUNDLE, "--today", "2026-03-01"],
         ["render", BUNDLE, "--format", "json"],
         ["explain", BUNDLE],
-        ["validate", "--format", "json"],
+        ["validate", "--format", "json", str(MAPPING)],
         ["clients"],
         ["--help"],
     ],
-    ids=lambda args: " ".join(a for a in args if a != BUNDLE),
+    ids=lambda args: " ".join(a for a in args if a not in (BUNDLE, str(MAPPING))),
 )
 def test_a_full_disk_on_stdout_is_one_clear_line_and_exit_1(
     args: list[str], tmp_path: Path

@@ -61,12 +61,17 @@ USER_FIELDS = "id,name,email"
 PAGE_LIMIT = "200"
 MAX_PAGES = 1000
 CACHE_TTL = 600.0
+STATUS_ORDER: dict[str, int] = {"Open": 0, "Pending": 1, "Closed": 2}
 SORT_KEYS: dict[str, Callable[[Record], Any]] = {
     "number": lambda m: m["display_number"] or "",
     "description": lambda m: (m["description"] or "").casefold(),
     "client": lambda m: (m["client_name"] or "").casefold(),
     "open_date": lambda m: m["open_date"] or "",
+    # Open, Pending, Closed (Clio's order of a matter's life), then anything else; by number.
+    "status": lambda m: (STATUS_ORDER.get(m["status"] or "", 3), m["display_number"] or ""),
 }
+# Called after each page of a listing: (page number, records so far, total or None, more?).
+Progress = Callable[[int, int, int | None, bool], None]
 
 
 class ClioClient:
@@ -98,7 +103,9 @@ class ClioClient:
         return _record(body)
 
     # --- paging ------------------------------------------------------------------------------
-    def _list(self, path: str, params: list[tuple[str, str]]) -> list[Record]:
+    def _list(
+        self, path: str, params: list[tuple[str, str]], progress: Progress | None = None
+    ) -> list[Record]:
         """Every page: the first with params, then `meta.paging.next` verbatim (no params=)."""
         url: str | None = f"{self.session.api}/{path}"
         seen: set[str] = set()
@@ -115,11 +122,21 @@ class ClioClient:
             query = None
             records.extend(_records(body["data"], path))
             url = _next_url(body)
+            if progress is not None:
+                progress(len(seen), len(records), _total(body), url is not None)
         return records
 
     # --- search ------------------------------------------------------------------------------
-    def search(self, query: str, sort: str | None = None) -> list[Record]:
-        """Matters whose number, description or client name match: every page, then sorted."""
+    def search(
+        self,
+        query: str,
+        sort: str | None = None,
+        *,
+        reverse: bool = False,
+        progress: Progress | None = None,
+    ) -> list[Record]:
+        """Matters whose number, description or client name match: every page, then sorted
+        (`reverse`: last first); `progress` is told after each page."""
         if len(query.strip()) < 2:
             raise MapctlError("the search text must have at least 2 characters")
         if sort is not None and sort not in SORT_KEYS:
@@ -130,10 +147,10 @@ class ClioClient:
             ("order", "id(asc)"),
             ("limit", PAGE_LIMIT),
         ]
-        rows = [_summary(m) for m in self._list("matters.json", params)]
+        rows = [_summary(m) for m in self._list("matters.json", params, progress)]
         if sort is not None:
             rows.sort(key=SORT_KEYS[sort])
-        return rows
+        return rows[::-1] if reverse else rows
 
     # --- fetch -------------------------------------------------------------------------------
     def find_matter(self, matter: str) -> Record:
@@ -174,10 +191,7 @@ class ClioClient:
         exact = exact or [m for m in found if _same(m, text)]  # "00002-pritchett" is fine too
         if not exact:
             what = "id or display number" if text.isdigit() else "display number"
-            raise NotFound(
-                f"Clio has no matter with {what} {text!r}",
-                hint=f"find it with: mapctl search {text[:30]!r}",
-            )
+            raise NotFound(f"Clio has no matter with {what} {text!r}", hint=_find_hint(text))
         return exact[0]
 
     def resolve_matter(self, matter: str) -> int:
@@ -284,6 +298,24 @@ def _record(body: dict[str, Any]) -> Record:
     if not isinstance(data, dict):
         raise ClioError("Clio sent a matter mapctl cannot read (`data` is not an object)")
     return data
+
+
+def _find_hint(text: str) -> str:
+    """How to find a matter that is not there; never a search `search` would refuse (issue 11:
+    it needs 2 characters at least)."""
+    if len(text.strip()) >= 2:
+        return f"find it with: mapctl search {text.strip()[:30]!r}"
+    return (
+        "give the whole display number (e.g. 00002-Pritchett) or the matter's id; to find it, "
+        "search for the client's name: mapctl search NAME"
+    )
+
+
+def _total(body: dict[str, Any]) -> int | None:
+    """How many records the whole listing has, when Clio says (`meta.records`)."""
+    meta = body.get("meta")
+    total = meta.get("records") if isinstance(meta, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def _next_url(body: dict[str, Any]) -> str | None:

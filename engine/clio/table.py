@@ -1,9 +1,10 @@
-"""Search results as a table for people, readable in 100 columns.
+"""Search results as a table for people, fitted to the terminal (100 columns off a terminal).
 
 Stage: presentation only (rows from `ClioClient.search` -> text); no I/O, no httpx.
-Columns take the width their values need; when the line would pass 100 columns the widest of
-number, client and description give way one character at a time (never below 12), so all three
-stay readable. The id, status and date are never cut.
+Columns take the width their values need; when the line would pass the width (the terminal's,
+issue 11; 100 columns when not on one) the widest of number, client and description give way one
+character at a time (never below 12), so all three stay readable. The id, status and date are
+never cut.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def _cell(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _widths(rows: list[dict[str, Any]]) -> list[int]:
+def _widths(rows: list[dict[str, Any]], width: int) -> list[int]:
     widths = [max(len(t), *(len(_text(r.get(k))) for r in rows)) for t, k in COLUMNS]
-    while sum(widths) + 2 * (len(widths) - 1) > WIDTH:
+    while sum(widths) + 2 * (len(widths) - 1) > width:
         column = max(SHRINKABLE, key=lambda i: widths[i])
         if widths[column] <= MIN_WIDTH:
             break
@@ -48,11 +49,11 @@ def _widths(rows: list[dict[str, Any]]) -> list[int]:
     return widths
 
 
-def format_matters(rows: list[dict[str, Any]]) -> str:
-    """One line per matter, a header first; an empty result says so."""
+def format_matters(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
+    """One line per matter, a header first, in `width` columns; an empty result says so."""
     if not rows:
         return "No matters found.\n"
-    widths = _widths(rows)
+    widths = _widths(rows, width)
     lines = ["  ".join(f"{t:<{w}}" for (t, _), w in zip(COLUMNS, widths, strict=True)).rstrip()]
     for row in rows:
         cells = [_cell(row.get(k), w).ljust(w) for (_, k), w in zip(COLUMNS, widths, strict=True)]

@@ -230,7 +230,9 @@ def _clio_field_problems(
     `each` over contacts) `frist_name`. Such an expression would always give null.
 
     A warning, not an error: Clio adds fields between minor versions and bundles may carry
-    fields the published schema lacks, so a mapping that reads one must still render."""
+    fields the published schema lacks, so a mapping that reads one must still render. But in a
+    `required: true` answer it is an error (issue 11): the answer would be left unanswered at
+    every import, which reads like missing Clio data rather than a typo in the mapping."""
     for record, field, token in _record_fields(site, ast, tokens):
         known = MATTER_FIELDS if record == "matter" else CONTACT_FIELDS
         if field in known:
@@ -239,16 +241,21 @@ def _clio_field_problems(
         if record != "matter" and field.lower() in COMMON_NAMES:
             close = [COMMON_NAMES[field.lower()]]
         what = "matters" if record == "matter" else "contacts"
+        blank = (
+            "the answer is required, so every import would leave it unanswered"
+            if site.required
+            else "it will always be blank"
+        )
         yield at(
             site,
             token["start"],
-            f"{site.label}: Clio {what} have no field '{field}' (it will always be blank)",
+            f"{site.label}: Clio {what} have no field '{field}' ({blank})",
             "unknown-field",
             hint=f"did you mean '{close[0]}'?"
             if close
             else "see Clio's API v4 Contact and Matter records; custom fields are custom.<alias>",
             length=len(field),
-            severity="warning",
+            severity="error" if site.required else "warning",
         )
 
 

@@ -46,6 +46,7 @@ class Site:
     scope: Scope = "root"  # "element": evaluated per element of `each`
     gives_list: bool = False  # an `each`: must give a list
     elements_are_contacts: bool = False  # element scope over children, by_role.X, ...
+    required: bool = False  # read by a `required: true` answer: a field Clio lacks is an error
 
 
 @dataclass(frozen=True)

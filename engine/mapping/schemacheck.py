@@ -156,6 +156,8 @@ def _simple(doc: Document, error: ValidationError, path: Path) -> Problem:
             hint = "write true or false (yes/no/on/off are text in a mapping)"
         elif "object" in expected and isinstance(value, list):
             hint = "write the entries as `key: value` lines, without '- ' in front"
+        elif path[:1] == ("relationships",) and len(path) == 2 and isinstance(value, str):
+            hint = f"write the labels as a list: {path[1]}: {label_list(value)}"
         return _at(
             doc, path, f"{where} must be {words}, got {_describe(value)}", "wrong-type", hint=hint
         )
@@ -181,6 +183,17 @@ def _simple(doc: Document, error: ValidationError, path: Path) -> Problem:
     return _at(doc, path, f"{where}: {error.message}", "schema")
 
 
+def label_list(text: str) -> str:
+    """`husband, wife` -> `[husband, wife]`, quoting labels YAML would not read as plain text."""
+    labels = [part.strip() for part in text.split(",") if part.strip()] or [text]
+    return "[" + ", ".join(_flow_item(label) for label in labels) + "]"
+
+
+def _flow_item(label: str) -> str:
+    plain = label[:1].isalpha() and not any(c in label for c in ":#[]{},'\"")
+    return label if plain else "'" + label.replace("'", "''") + "'"
+
+
 def _show(value: Any) -> str:
     return (
         f"'{value}'"
@@ -200,6 +213,8 @@ def _unknown_keys(doc: Document, error: ValidationError, path: Path) -> Iterator
             continue
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        if not path and not close:
+            hint = _dedented_hint(doc, instance, key) or hint
         yield _at(
             doc,
             (*path, key),
@@ -209,6 +224,24 @@ def _unknown_keys(doc: Document, error: ValidationError, path: Path) -> Iterator
             key=True,
             length=len(key),
         )
+
+
+def _dedented_hint(doc: Document, top: dict[str, Any], key: str) -> str | None:
+    """For an unknown top-level key right after a section whose entries are free names
+    (`marital: ...` under `custom_fields`, dedented by mistake): say how to indent it."""
+    keys = list(top)
+    before = keys[keys.index(key) - 1] if keys.index(key) > 0 else None
+    section = top.get(before) if before is not None else None
+    if before not in ("custom_fields", "answers", "relationships", "client_record"):
+        return None
+    if not isinstance(section, dict) or not section:
+        return None
+    last = doc.location((str(before), list(section)[-1]), key=True)
+    return (
+        f"'{key}' is not indented, so it is read as a section of its own; to put it under "
+        f"{before}, indent it like the entries above it (column {last.column}, as on line "
+        f"{last.line})"
+    )
 
 
 _REQUIRED_HINTS = {

@@ -411,6 +411,18 @@ _YAML_HINTS = (
 )
 
 
+def _indentation_problem(doc: Document, problem: str, line: int, column: int) -> Problem | None:
+    """An indentation mistake in plain words, at the line out of place (issue 11)."""
+    from .indentation import diagnose
+
+    found = diagnose(doc.text, problem, line, column)
+    if found is None:
+        return None
+    location = SourceLocation(doc.file, found.line, found.column)
+    message = f"invalid YAML indentation: {found.message}"
+    return doc.problem(location, message, "yaml-indentation", hint=found.hint, length=found.length)
+
+
 def _yaml_problem(error: yaml.YAMLError, doc: Document) -> Problem:
     """A PyYAML error -> one problem at the mark PyYAML points at."""
     if isinstance(error, yaml.reader.ReaderError):
@@ -429,6 +441,10 @@ def _yaml_problem(error: yaml.YAMLError, doc: Document) -> Problem:
         context += f" started on line {context_mark.line + 1}"
     if problem.startswith("but found another document"):
         problem, context = "a second YAML document starts here", None
+    if mark is not None:
+        misplaced = _indentation_problem(doc, problem, mark.line + 1, mark.column + 1)
+        if misplaced is not None:
+            return misplaced
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     text = f"{problem} {context or ''}"
     hint = next((h for needle, h in _YAML_HINTS if needle in text), None)

@@ -27,10 +27,10 @@ from functools import cache
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MapctlError, Problem
+from ..errors import MapctlError, Problem, SourceLocation
 from .exprchecks import Names, Scope, Site, check_expression
 from .interviewcheck import check_interview
-from .loading import Entry, LoadedMapping, load_mapping, location_of
+from .loading import BUNDLED_PREFIX, Entry, LoadedMapping, load_mapping, location_of
 from .relationships import (
     SEED_OTHERWISE,
     SEED_RELATIONSHIPS,
@@ -38,6 +38,7 @@ from .relationships import (
     normalise_label,
 )
 from .schemacheck import schema_problems
+from .source import Document
 
 # An `each` whose elements are contacts: a contact list, optionally filtered.
 CONTACT_LIST = re.compile(
@@ -98,7 +99,29 @@ def relationships_of(loaded: LoadedMapping) -> Relationships:
 
 
 def declared_names(loaded: LoadedMapping) -> Names:
-    return Names(tuple(loaded.custom_fields), tuple(relationships_of(loaded).role_names))
+    aliases, roles = _misspelled_sections(loaded)
+    return Names((*loaded.custom_fields, *aliases), (*relationships_of(loaded).role_names, *roles))
+
+
+def _misspelled_sections(loaded: LoadedMapping) -> tuple[list[str], list[str]]:
+    """Aliases and roles under a misspelled section (`custom_feilds:`). The schema reports the
+    section once, with a did-you-mean; expressions that read them are checked as if it were
+    spelled right, rather than each giving one more "undeclared alias" error (issue 11)."""
+    sections = list(_schema().get("properties", {}))
+    aliases: list[str] = []
+    roles: list[str] = []
+    for doc in loaded.documents:
+        if not isinstance(doc.data, dict):
+            continue
+        for key, value in doc.data.items():
+            if key in sections or not isinstance(value, dict):
+                continue
+            close = difflib.get_close_matches(key, sections, n=1, cutoff=0.6)
+            if close == ["custom_fields"]:
+                aliases.extend(str(alias) for alias in value)
+            elif close == ["relationships"]:
+                roles.extend(str(role) for role in value if role != "otherwise")
+    return aliases, roles
 
 
 def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
@@ -114,14 +137,16 @@ def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
         if not isinstance(value, dict):
             continue
         each = value.get("each")
+        required = value.get("required") is True
         if isinstance(each, str) and each:
             path = (*entry.path, "each")
-            sites.append((Site(entry.doc, path, each, f"{label}: each", gives_list=True), entry))
+            site = Site(entry.doc, path, each, f"{label}: each", gives_list=True, required=required)
+            sites.append((site, entry))
         if isinstance(value.get("value"), str) and value["value"]:
             scope: Scope = "element" if "each" in value else "root"
             path = (*entry.path, "value")
             contacts = isinstance(each, str) and CONTACT_LIST.fullmatch(each) is not None
-            site = Site(entry.doc, path, value["value"], label, scope, False, contacts)
+            site = Site(entry.doc, path, value["value"], label, scope, False, contacts, required)
             sites.append((site, entry))
     for key, entry in loaded.client_record.items():
         if key in ("name", "notes") and isinstance(entry.value, str) and entry.value:
@@ -133,23 +158,7 @@ def _relationship_problems(loaded: LoadedMapping) -> list[Problem]:
     problems = []
     relationships = relationships_of(loaded)
     for synonym, role, earlier, earlier_role in relationships.conflicts():
-        entry = loaded.relationships[role]
-        index = next(
-            (i for i, s in enumerate(entry.value) if s == synonym and isinstance(s, str)), 0
-        )
-        location = location_of(entry, index)
-        same = "" if synonym == earlier else f" (as '{earlier}')"
-        problems.append(
-            entry.doc.problem(
-                location,
-                f"relationship label '{synonym}' is listed under two roles: {role} and "
-                f"{earlier_role}{same}",
-                "label-conflict",
-                hint="labels are compared ignoring case, spaces and hyphens; keep it under one "
-                "role",
-                length=len(synonym),
-            )
-        )
+        problems.append(_label_conflict(loaded, (synonym, role), (earlier, earlier_role)))
     for role, entry in loaded.relationships.items():
         for index, synonym in enumerate(entry.value if isinstance(entry.value, list) else []):
             if isinstance(synonym, str) and synonym and not normalise_label(synonym):
@@ -164,6 +173,48 @@ def _relationship_problems(loaded: LoadedMapping) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _label_conflict(
+    loaded: LoadedMapping, later: tuple[str, str], earlier: tuple[str, str]
+) -> Problem:
+    """One label under two roles, reported at the place in the file being checked (rather than
+    in a mapping it extends, which the admin may not edit), naming the other place by line (and
+    file, when it is another one) and showing both lines (issue 11)."""
+    places = [
+        (label, role, _label_location(loaded, label, role)) for label, role in (later, earlier)
+    ]
+    order = {id(doc): n for n, doc in enumerate(loaded.documents)}  # the checked file first
+    here, there = sorted(places, key=lambda place: order.get(id(place[2][0]), 0))
+    (synonym, role, (doc, location)), (other, other_role, (other_doc, elsewhere)) = here, there
+    same_file = elsewhere.file == location.file
+    where = f"line {elsewhere.line}" if same_file else f"{elsewhere.file}:{elsewhere.line}"
+    spelled = "" if other == synonym else f", as '{other}'"
+    problem = doc.problem(
+        location,
+        f"relationship label '{synonym}' is listed under two roles: {role} (line "
+        f"{location.line}) and {other_role} ({where}{spelled})",
+        "label-conflict",
+        hint="labels are compared ignoring case, spaces and hyphens; keep it under one role"
+        + (
+            ""
+            if same_file
+            else f" (to take it out of {other_role}, list {other_role} here without it)"
+        ),
+        length=len(synonym),
+    )
+    also = other_doc.excerpt(elsewhere, len(other))
+    problem.context.extend(also if same_file else [f"{elsewhere}:", *also])
+    return problem
+
+
+def _label_location(
+    loaded: LoadedMapping, label: str, role: str
+) -> tuple[Document, SourceLocation]:
+    entry = loaded.relationships[role]
+    values = entry.value if isinstance(entry.value, list) else []
+    index = next((i for i, s in enumerate(values) if s == label and isinstance(s, str)), 0)
+    return entry.doc, location_of(entry, index)
 
 
 def fold_name(name: str) -> str:
@@ -220,6 +271,20 @@ def mapping_files(paths: Sequence[str]) -> list[str | None]:
             raise MapctlError(f"no mapping files (*.yaml, *.yml) in {path}")
         found.extend(inside)
     return found
+
+
+def default_selection(files: Sequence[str | None]) -> str:
+    """What `mapctl validate` without PATH checks, in words (issue 11: say which file)."""
+    from ..resources import DEFAULT_MAPPING
+
+    if files == [None]:
+        return (
+            f"checking the bundled default mapping {BUNDLED_PREFIX}{DEFAULT_MAPPING} (no PATH "
+            "given, and no ./mappings/ folder here)"
+        )
+    shown = ", ".join(str(f) for f in files[:5]) + (", ..." if len(files) > 5 else "")
+    count = f"{len(files)} mapping{'s' if len(files) != 1 else ''}"
+    return f"checking the {count} in ./mappings/ (no PATH given): {shown}"
 
 
 def _hidden(path: FsPath, root: str) -> bool:

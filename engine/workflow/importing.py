@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import re
 import shlex
 from collections.abc import Collection
@@ -213,6 +214,8 @@ def import_client(
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
+        if ledger.was_forgotten(client_id):
+            folder = _beside_kept_folder(folder)
         _refuse_folder(ledger, folder, client_id)
         entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
         _publish_and_record(ledger, entry, folder, files)
@@ -223,6 +226,16 @@ def import_client(
         preview=_preview(context, mapping),
         unanswered=unanswered_required(mapping, answers),
     )
+
+
+def _beside_kept_folder(folder: Path) -> Path:
+    """A client forgotten with its folder kept (issue 11) is imported again next to the old
+    folder, as `<name>-2`, `<name>-3`...: the old folder is never overwritten."""
+    candidate, number = folder, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}-{number}")
+    return candidate
 
 
 def _publish_and_record(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..report import printable
+from .forgetting import ForgetPlan
 from .importing import ImportResult, Preview, PreviewContact
-from .ledger import ClientEntry
+from .ledger import ClientEntry, ForgottenEntry
 
 _cell = printable  # Clio text in a cell must not break the table or drive the terminal
 
@@ -88,14 +90,23 @@ def _attention(preview: Preview) -> list[str]:
 
 
 def format_import(result: ImportResult) -> str:
-    """Where the new client's answer file is, then what a person should review."""
+    """What is ready (the answer file), what the staff do next in ILS, then the review list.
+
+    Nothing is created in ILS itself (issue 11): the words say so, and give the name and notes
+    to type on ILS's Add Client screen."""
     entry = result.entry
     lines = [
-        f"Created client {entry.name} (Clio contact {entry.clio_contact_id})",
-        f"  notes:       {entry.notes}" if entry.notes else "  notes:       (none)",
-        f"  contacts:    {_role_counts(result.preview)}",
+        f"Ready for ILS: the answer file for {entry.name} (Clio contact {entry.clio_contact_id})",
         f"  answer file: {result.answer_file}",
         f"  folder:      {result.folder}",
+        f"  contacts:    {_role_counts(result.preview)}",
+        "",
+        "Next, in ILS (mapctl does not change ILS itself):",
+        "  1. Add Client, with",
+        f"       Client Name: {_cell(entry.name)}",
+        f"       Notes:       {_cell(entry.notes) if entry.notes else '(none)'}",
+        "  2. Open the new client's Client Interview and load the answer file above.",
+        "  3. Answer what the interview still asks (see the review below).",
         "",
         "Review:",
     ]
@@ -133,18 +144,82 @@ def _review(result: ImportResult) -> list[str]:
     return lines
 
 
-def format_clients(entries: Sequence[ClientEntry]) -> str:
-    """The ledger as a table, oldest first."""
+def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) -> str:
+    """The ledger as a table, oldest first; `marks` (one per entry, "" for none) say whose
+    folder or answer file is gone, with a note under the table on what to do."""
     if not entries:
         return "No clients imported yet (mapctl import MATTER creates one)."
+    marks = list(marks) or [""] * len(entries)
     rows = [
         (
             e.created_at,
             e.name,
             str(e.clio_contact_id),
             e.matter_display_number or str(e.matter_id),
-            e.answer_file,
+            e.answer_file + (f"  ({mark})" if mark else ""),
         )
-        for e in entries
+        for e, mark in zip(entries, marks, strict=True)
     ]
-    return table(("Created (UTC)", "Name", "Contact", "Matter", "Answer file"), rows, indent="")
+    text = table(("Created (UTC)", "Name", "Contact", "Matter", "Answer file"), rows, indent="")
+    gone = sum(1 for mark in marks if mark)
+    if gone:
+        whose = "one client's files are" if gone == 1 else f"{gone} clients' files are"
+        text += (
+            f"\n\n{whose} gone (moved or deleted outside mapctl). If such a client was imported "
+            "by mistake or deleted in ILS, `mapctl clients forget CONTACT_ID` lets its contact "
+            "be imported again."
+        )
+    return text
+
+
+def format_forgotten(entries: Sequence[ForgottenEntry]) -> str:
+    """The clients forgotten so far, oldest first."""
+    if not entries:
+        return "No client has been forgotten."
+    rows = [
+        (
+            f.forgotten_at,
+            f.client.name,
+            str(f.client.clio_contact_id),
+            f.client.created_at,
+            "deleted" if f.folder_deleted else str(Path(f.client.answer_file).parent),
+        )
+        for f in entries
+    ]
+    headers = ("Forgotten (UTC)", "Name", "Contact", "Imported (UTC)", "Folder")
+    return table(headers, rows, indent="")
+
+
+def format_forget_plan(plan: ForgetPlan, delete_folder: bool) -> str:
+    """What `mapctl clients forget` will remove, shown before the question."""
+    entry, files = plan.entry, plan.files
+    matter = entry.matter_display_number or f"id {entry.matter_id}"
+    lines = [
+        f"This removes from the client ledger ({plan.ledger}):",
+        f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported "
+        f"{entry.created_at} from matter {_cell(matter)}",
+    ]
+    if not files.folder_exists:
+        lines.append(f"Its folder is already gone: {files.folder}")
+    elif delete_folder:
+        lines.append(f"and deletes its folder, answer file included: {files.folder}")
+    else:
+        lines.append(f"Its folder stays where it is: {files.folder}")
+    lines.append("Nothing changes in ILS or Clio; the ledger keeps a record of what was forgotten.")
+    return "\n".join(lines)
+
+
+def format_forget_done(forgotten: ForgottenEntry, *, folder_was_there: bool = True) -> str:
+    """What `mapctl clients forget` did."""
+    entry = forgotten.client
+    folder = Path(entry.answer_file).parent
+    if forgotten.folder_deleted:
+        kept = "Its folder was deleted."
+    elif folder_was_there:
+        kept = f"Its folder stays at {folder}."
+    else:
+        kept = f"Its folder was already gone ({folder})."
+    return (
+        f"Forgot {_cell(entry.name)} (Clio contact {entry.clio_contact_id}): the contact can be "
+        f"imported again. {kept}"
+    )

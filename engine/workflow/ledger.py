@@ -12,6 +12,9 @@ process dies. So a pending row nobody locks belongs to a dead import, and the ne
 takes the row and the staging folder back when it is not. No printing, no click; sqlite errors
 become `MapctlError`s here.
 
+`mapctl clients forget` moves a row to the `forgotten` table (what was forgotten and when),
+after which the contact may be imported again.
+
 Clio's ids are 64-bit integers (its OpenAPI document: int64), as are sqlite's: an id outside
 that range is refused before anything is written.
 """
@@ -35,7 +38,7 @@ from .clientfolder import remove_stale_staging
 
 LEDGER_FILE = "clients.db"
 LOCK_FILE = "clients.lock"
-SCHEMA_VERSION = 2  # 2: the pending table
+SCHEMA_VERSION = 3  # 1: clients; 2: + forgotten (issue 11); 3: + pending (issue 9)
 BUSY_TIMEOUT_MS = 10_000  # a concurrent import holds the write lock for milliseconds
 
 _SCHEMA = """
@@ -50,6 +53,25 @@ CREATE TABLE IF NOT EXISTS clients (
     answer_sha256         TEXT NOT NULL,
     mapping_title         TEXT NOT NULL,
     created_at            TEXT NOT NULL
+)
+"""
+# Clients removed from `clients` by `mapctl clients forget` (issue 11): the row as it was, when
+# it was forgotten and whether its folder was deleted. Created for new ledgers and added to
+# schema-1 ledgers by the migration (`CREATE ... IF NOT EXISTS` on both tables).
+_FORGOTTEN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS forgotten (
+    id                    INTEGER PRIMARY KEY,
+    name                  TEXT NOT NULL,
+    notes                 TEXT NOT NULL,
+    clio_contact_id       INTEGER NOT NULL,
+    matter_id             INTEGER,
+    matter_display_number TEXT,
+    answer_file           TEXT NOT NULL,
+    answer_sha256         TEXT NOT NULL,
+    mapping_title         TEXT NOT NULL,
+    created_at            TEXT NOT NULL,
+    forgotten_at          TEXT NOT NULL,
+    folder_deleted        INTEGER NOT NULL
 )
 """
 _PENDING = """
@@ -85,13 +107,31 @@ class ClientEntry:
         return tuple(asdict(self).values())
 
 
+@dataclass(frozen=True)
+class ForgottenEntry:
+    """A client removed from the ledger by `mapctl clients forget`, and when (UTC ISO 8601)."""
+
+    client: ClientEntry
+    forgotten_at: str
+    folder_deleted: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.client.as_json(),
+            "forgotten_at": self.forgotten_at,
+            "folder_deleted": self.folder_deleted,
+        }
+
+
 def already_exists(entry: ClientEntry) -> ImportRefused:
     """The refusal for a client the ledger already holds: what, when, from where, and where."""
     matter = entry.matter_display_number or f"id {entry.matter_id}"
     return ImportRefused(
         f"{entry.name} (Clio contact {entry.clio_contact_id}) already exists: created "
         f"{entry.created_at} from matter {matter}; its answer file is {entry.answer_file}",
-        hint="mapctl creates new clients only; open the existing client in ILS instead",
+        hint="mapctl creates new clients only; open the existing client in ILS instead (if it "
+        "was imported by mistake or deleted in ILS: mapctl clients forget "
+        f"{entry.clio_contact_id})",
     )
 
 
@@ -181,6 +221,7 @@ class Ledger:
         if version < SCHEMA_VERSION:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(_SCHEMA)
+            self._db.execute(_FORGOTTEN_SCHEMA)
             self._db.execute(_PENDING)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.execute("COMMIT")
@@ -222,13 +263,13 @@ class Ledger:
             _check_id(entry.matter_id, "matter")
         with self._locked(wait=True):
             self._recover_locked()
-            self._write(self._insert, entry)
+            self._transaction(self._insert, entry)
             try:
                 yield
             except BaseException:
-                self._write(self._delete, entry.clio_contact_id)
+                self._transaction(self._delete, entry.clio_contact_id)
                 raise
-            self._write(self._finish, entry.clio_contact_id)
+            self._transaction(self._finish, entry.clio_contact_id)
 
     def recover(self, *, wait: bool = False) -> None:
         """Finish or take back what killed imports left (see the module docstring); without
@@ -244,11 +285,11 @@ class Ledger:
         )
         for entry in (ClientEntry(*row) for row in rows):
             if _folder_in_place(entry):
-                self._write(self._finish, entry.clio_contact_id)
+                self._transaction(self._finish, entry.clio_contact_id)
             else:
                 folder = Path(entry.answer_file).parent
                 remove_stale_staging(folder.parent, folder.name, older_than=0)
-                self._write(self._delete, entry.clio_contact_id)
+                self._transaction(self._delete, entry.clio_contact_id)
 
     @contextmanager
     def _locked(self, *, wait: bool) -> Iterator[bool]:
@@ -283,7 +324,7 @@ class Ledger:
         finally:
             os.close(fd)  # releases the lock
 
-    def _write(self, step: Any, *args: Any) -> None:
+    def _transaction(self, step: Any, *args: Any) -> None:
         """One write transaction around `step(*args)`; committed, or rolled back on error."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -305,6 +346,73 @@ class Ledger:
     def _delete(self, contact_id: int) -> None:
         self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
         self._db.execute("DELETE FROM clients WHERE clio_contact_id = ?", (contact_id,))
+
+    @contextmanager
+    def forgetting(
+        self, contact_id: int, forgotten_at: str, *, folder_deleted: bool
+    ) -> Iterator[ClientEntry]:
+        """Move this contact's row to `forgotten` in a write transaction committed when the block
+        ends without error (any exception in it rolls the move back); yields the row.
+        `MapctlError` when the ledger has no client for this contact."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
+        try:
+            entry = self.find_by_contact(contact_id)
+            if entry is None:
+                raise self.not_in_ledger(contact_id)
+            self._write(
+                f"INSERT INTO forgotten ({_COLUMNS}, forgotten_at, folder_deleted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                *entry._row(),
+                forgotten_at,
+                int(folder_deleted),
+            )
+            self._write("DELETE FROM clients WHERE clio_contact_id = ?", contact_id)
+            yield entry
+        except BaseException:
+            self._rollback()
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
+
+    def not_in_ledger(self, contact_id: int) -> MapctlError:
+        """The error for a contact the ledger has no client for (saying when it was forgotten)."""
+        earlier = [f for f in self.list_forgotten() if f.client.clio_contact_id == contact_id]
+        if earlier:
+            last = earlier[-1]
+            return MapctlError(
+                f"Clio contact {contact_id} is not in the client ledger: {last.client.name} was "
+                f"forgotten on {last.forgotten_at}",
+                hint="it can be imported again; `mapctl clients --forgotten` lists what was "
+                "forgotten",
+            )
+        return MapctlError(
+            f"Clio contact {contact_id} is not in the client ledger {self.path}",
+            hint="`mapctl clients` lists the imported clients and their contact ids",
+        )
+
+    def list_forgotten(self) -> list[ForgottenEntry]:
+        """Every forgotten client, oldest first (a contact forgotten twice is there twice)."""
+        rows = self._query(
+            f"SELECT {_COLUMNS}, forgotten_at, folder_deleted FROM forgotten ORDER BY id"
+        )
+        return [ForgottenEntry(ClientEntry(*row[:-2]), row[-2], bool(row[-1])) for row in rows]
+
+    def was_forgotten(self, contact_id: int) -> bool:
+        """Whether a client of this Clio contact was imported once and then forgotten."""
+        sql = "SELECT 1 FROM forgotten WHERE clio_contact_id = ? LIMIT 1"
+        return bool(self._query(sql, contact_id))
+
+    def _write(self, sql: str, *params: Any) -> None:
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.Error as error:
+            raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
 
     def _rollback(self) -> None:
         if self._db.in_transaction:

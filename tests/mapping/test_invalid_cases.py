@@ -38,5 +38,6 @@ def test_invalid_mapping_json(case, run_cli, monkeypatch):
     assert problems, result.output
     for problem in problems:
         assert {"file", "line", "column", "message", "code"} <= set(problem)
-        first_line = f"{problem['file']}:{problem['line']}:{problem['column']}: error: "
+        severity = problem.get("severity", "error")
+        first_line = f"{problem['file']}:{problem['line']}:{problem['column']}: {severity}: "
         assert first_line + problem["message"] in text

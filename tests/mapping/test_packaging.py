@@ -33,7 +33,29 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
-def test_the_wheel_holds_one_top_level_package(wheel: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel_from_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist's wheel: the source distribution built, then a wheel built from it."""
+    out = tmp_path_factory.mktemp("sdist")
+    built = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "sdist", "-d", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (sdist,) = out.glob("mapctl-*.tar.gz")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", str(out / "wheel"), str(sdist)],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (found,) = (out / "wheel").glob("mapctl-*.whl")
+    return found
+
+
+@pytest.mark.parametrize("which", ["wheel", "wheel_from_sdist"])
+def test_the_wheel_holds_one_top_level_package(which: str, request: pytest.FixtureRequest):
+    wheel: Path = request.getfixturevalue(which)
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     top = {name.split("/")[0] for name in names}

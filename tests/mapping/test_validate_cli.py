@@ -14,7 +14,12 @@ GOOD = "version: 1\nanswers:\n  A TE: client.name\n"
 def test_no_path_and_no_mappings_folder_checks_the_bundled_default(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run_cli("validate")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "1 mapping valid\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "",
+        "checking the bundled default mapping <bundled>/ils-client-interview.yaml (no PATH "
+        "given, and no ./mappings/ folder here)\n1 mapping valid\n",
+    )
 
 
 def test_no_path_checks_every_mapping_under_the_mappings_folder(run_cli, tmp_path, monkeypatch):
@@ -26,6 +31,8 @@ def test_no_path_checks_every_mapping_under_the_mappings_folder(run_cli, tmp_pat
     result = run_cli("validate")
     assert result.exit_code == 1, result.output
     assert result.stderr == (
+        "checking the 2 mappings in ./mappings/ (no PATH given): mappings/good.yaml, "
+        "mappings/more/bad.yml\n"
         "mappings/more/bad.yml:3:9: error: answer 'A TE': unknown function 'uper()'\n"
         "  3 |   A TE: uper(client.name)\n"
         "    |         ^~~~\n"
@@ -38,7 +45,11 @@ def test_the_repo_mappings_folder_is_valid(run_cli, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = run_cli("validate")
     assert result.exit_code == 0, result.output
-    assert result.stderr == "2 mappings valid\n"
+    assert result.stderr == (
+        "checking the 2 mappings in ./mappings/ (no PATH given): "
+        "mappings/example-firm-override.yaml, mappings/ils-client-interview.yaml\n"
+        "2 mappings valid\n"
+    )
 
 
 def test_json_format_on_stdout(run_cli, tmp_path, monkeypatch):

@@ -85,7 +85,8 @@ def test_the_whole_workflow(
     assert again.stderr == (
         "error: Jay Pritchett (Clio contact 5001) already exists: created 2026-03-02T12:00:00Z from "
         f"matter {MATTER}; its answer file is {folder / 'ils-client-interview.anx'}\n"
-        "  hint: mapctl creates new clients only; open the existing client in ILS instead\n"
+        "  hint: mapctl creates new clients only; open the existing client in ILS instead (if it "
+        "was imported by mistake or deleted in ILS: mapctl clients forget 5001)\n"
     )
 
     assert entry.created_at == "2026-03-02T12:00:00Z"
@@ -93,7 +94,7 @@ def test_the_whole_workflow(
     assert table.exit_code == 0, table.output
     assert clean(table.stdout, mapctl_home) == snapshot_txt(name="clients")
     listed = json.loads(run_cli("clients", "--format", "json", env=clio_env).stdout)
-    assert listed == [entry.as_json()]
+    assert listed == [{**entry.as_json(), "folder_exists": True, "answer_file_exists": True}]
 
 
 def test_import_needs_a_terminal_or_yes(

@@ -106,7 +106,8 @@ ESCAPE = "\x1b]0;pwned\x07\x1b[2J"
 
 
 def test_terminal_escapes_from_clio_never_reach_the_screen(mapctl_home: Path) -> None:
-    """The tables were clean; the "Created client" line and the refusal were not."""
+    """The tables were clean; the "Created client" (now "Ready for ILS") line and the refusal
+    were not."""
     bundle = pritchett()
     bundle["matter"]["display_number"] = f"00002{ESCAPE}"
     bundle["contacts"][0]["name"] = f"Jay{ESCAPE} Pritchett"
@@ -114,7 +115,9 @@ def test_terminal_escapes_from_clio_never_reach_the_screen(mapctl_home: Path) ->
     result = run_import(mapctl_home, bundle)
     shown = format_import(result)
     assert "\x1b" not in shown and "\x07" not in shown
-    assert shown.splitlines()[0] == "Created client Jay ]0;pwned  [2J Pritchett (Clio contact 5001)"
+    assert shown.splitlines()[0] == (
+        "Ready for ILS: the answer file for Jay ]0;pwned  [2J Pritchett (Clio contact 5001)"
+    )
     listing = format_preview(preview(bundle, mapping(), today=TODAY))
     assert "\x1b" not in listing and "FAKE LINE" not in listing.splitlines()[0]
     with pytest.raises(ImportRefused) as caught:
@@ -224,6 +227,7 @@ def test_a_folder_made_by_a_race_winner_is_refused_as_already_imported(
     with pytest.raises(ImportRefused) as caught:
         run_import(mapctl_home)
     assert str(caught.value).startswith("Jay Pritchett (Clio contact 5001) already exists")
-    assert caught.value.hint == (
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith(
         "mapctl creates new clients only; open the existing client in ILS instead"
     )

@@ -1,0 +1,148 @@
+"""Forgetting a client: `mapctl clients forget` -> the ledger lets its Clio contact be imported
+again; the client's folder stays, or is deleted when asked.
+
+Stage: beside `importing`, at the top of the engine. In: `$MAPCTL_HOME`, a Clio contact id.
+Out: a `ForgetPlan` (what would go, shown before the question) and the `ForgottenEntry`
+recorded. The row moves to the ledger's `forgotten` table inside a write transaction; with
+`delete_folder`, the folder is first renamed to a hidden name in the same folder (one step), the
+transaction commits, and only then is the renamed folder removed; if the commit fails it is
+renamed back, so the ledger and the folder never disagree. A folder is deleted only when its
+`client.json` names the same Clio contact (mapctl never deletes what it did not create).
+Also: whether a ledger entry's files are still there (`mapctl clients` marks those gone).
+No printing, no click.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import MapctlError
+from .ledger import LEDGER_FILE, ClientEntry, ForgottenEntry, Ledger
+
+CLIENT_JSON = "client.json"  # as `importing` writes it
+
+
+@dataclass(frozen=True)
+class FilesState:
+    """Whether a ledger entry's folder and answer file are still where the ledger says."""
+
+    folder: Path
+    folder_exists: bool
+    answer_file_exists: bool
+
+    @property
+    def mark(self) -> str:
+        """ "" when both are there, else what is gone (for the clients table)."""
+        if not self.folder_exists:
+            return "folder gone"
+        return "" if self.answer_file_exists else "answer file gone"
+
+
+def files_state(entry: ClientEntry) -> FilesState:
+    answer = Path(entry.answer_file)
+    return FilesState(answer.parent, answer.parent.is_dir(), answer.is_file())
+
+
+@dataclass(frozen=True)
+class ForgetPlan:
+    """What `forget` would remove: the ledger row, and the folder when asked and possible."""
+
+    entry: ClientEntry
+    files: FilesState
+    ledger: Path
+
+
+def plan_forget(home: Path, contact_id: int) -> ForgetPlan:
+    """The client to forget; `MapctlError` when the ledger has none for this contact."""
+    if not (home / LEDGER_FILE).exists():  # asking must not create the ledger
+        raise MapctlError(
+            f"Clio contact {contact_id} is not in the client ledger: no client has been "
+            f"imported with MAPCTL_HOME={home}",
+            hint="check MAPCTL_HOME; `mapctl clients` lists the imported clients",
+        )
+    with Ledger.open(home) as ledger:
+        entry = ledger.find_by_contact(contact_id)
+        if entry is None:
+            raise ledger.not_in_ledger(contact_id)
+        return ForgetPlan(entry, files_state(entry), ledger.path)
+
+
+def check_deletable(plan: ForgetPlan) -> None:
+    """`MapctlError` unless the folder is the one mapctl created for this client."""
+    folder = plan.files.folder
+    if not plan.files.folder_exists:
+        return
+    reason = _not_ours(folder, plan.entry.clio_contact_id)
+    if reason:
+        raise MapctlError(
+            f"not deleting {folder}: {reason}, so it may not be the folder mapctl created for "
+            f"{plan.entry.name}",
+            hint="forget without --delete-folder, then move or delete the folder yourself",
+        )
+
+
+def _not_ours(folder: Path, contact_id: int) -> str | None:
+    if folder.is_symlink():
+        return "it is a symbolic link"
+    try:
+        info = json.loads((folder / CLIENT_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"it has no readable {CLIENT_JSON}"
+    if not isinstance(info, dict) or info.get("clio_contact_id") != contact_id:
+        return f"its {CLIENT_JSON} is about another Clio contact"
+    return None
+
+
+def forget_client(
+    home: Path, contact_id: int, *, now: datetime.datetime, delete_folder: bool = False
+) -> ForgottenEntry:
+    """Move the contact's ledger row to `forgotten`; with `delete_folder`, delete its folder too
+    (see the module docstring for the order). Returns what was recorded."""
+    plan = plan_forget(home, contact_id)
+    if delete_folder:
+        check_deletable(plan)
+    deleting = delete_folder and plan.files.folder_exists
+    when = now.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    folder = plan.files.folder
+    aside: Path | None = None
+    with Ledger.open(home) as ledger:
+        try:
+            with ledger.forgetting(contact_id, when, folder_deleted=deleting) as entry:
+                if entry != plan.entry:  # changed since the question: ask again
+                    raise MapctlError(
+                        f"the ledger entry of Clio contact {contact_id} changed meanwhile; "
+                        "nothing was forgotten",
+                        hint="run the command again",
+                    )
+                if deleting:
+                    aside = _move_aside(folder)
+        except BaseException:
+            if aside is not None:
+                _move_back(aside, folder)
+            raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    return ForgottenEntry(plan.entry, when, deleting)
+
+
+def _move_aside(folder: Path) -> Path:
+    aside = folder.with_name(f".{folder.name}.forgotten-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(folder, aside)
+    except OSError as error:
+        raise MapctlError(
+            f"cannot delete {folder}: {error.strerror or error}; nothing was forgotten"
+        ) from error
+    return aside
+
+
+def _move_back(aside: Path, folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.rename(aside, folder)
