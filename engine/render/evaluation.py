@@ -298,10 +298,20 @@ def _entry_label(item: Any) -> str:
 
 def truncate(value: Any, limit: int = 80) -> str:
     """The value as JSON, cut glom-style when long: `{"a": 1, ... (len=14)`."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
+    try:  # lazily, up to the limit: a value that repeats itself ([@, @] piped over and over)
+        # would be gigabytes as a whole
+        chunks = json.JSONEncoder(ensure_ascii=False, default=str).iterencode(value)
+        text, done = "", False
+        for chunk in chunks:
+            text += chunk
+            if len(text) > limit:
+                break
+        else:
+            done = True
+        if not done:
+            text = text[: limit + 1]
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)[: limit + 1]
     if len(text) <= limit:
         return text
     size = f" (len={len(value)})" if isinstance(value, list | dict | str) else ""

@@ -209,3 +209,23 @@ def test_render_warnings_show_clio_names_without_terminal_escapes(
         f"{path}: warning: the client Frank ]0;pwned  Dunphy is a Company, not a Person: "
         "personal answers (names, birth date) stay blank\n"
     )
+
+
+def test_a_failing_answer_whose_value_repeats_itself_is_reported_fast(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """`[@, @, ...]` piped eight times is 10^8 references to one record: small in memory, but
+    the error message used to write it all as JSON before cutting it to 80 characters (hang)."""
+    expression = "client" + " | [@,@,@,@,@,@,@,@,@,@]" * 8
+    mapping = tmp_path / "dag.yaml"
+    mapping.write_text(f'version: 1\nanswers:\n  A TE: "{expression}"\n')
+    started = time.monotonic()
+    result = run_cli("render", "-m", str(mapping), BUNDLE, "--keep-going")
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert lines[1] == (
+        f"{mapping}:3:10: error: answer 'A TE' (text): a text answer needs a string or a number, "
+        "got a list"
+    )
+    assert lines[4].startswith("  value: [[[[[[[[{") and lines[4].endswith(" ... (len=10)")
