@@ -180,7 +180,7 @@ def _redacted(
     problem = failure.problem
     shown = failure.value
     if reads_sensitive(_paths(rule), mapping.sensitive_aliases):
-        shown_as = {json.dumps(shown, ensure_ascii=False, default=str), truncate(shown)}
+        shown_as = {truncate(shown, 10**6), truncate(shown)}  # the first: whole, unless huge
         texts = {t for t in shown_as if len(t) >= 3 and t not in ("null", "true", "false")}
     elif holds_sensitive(truncate(shown, 10**6), secrets):
         texts = set()
