@@ -176,7 +176,8 @@ mapping_option = click.option(
     "-m",
     "--mapping",
     metavar="MAPPING",
-    help="Mapping file, or a bundled mapping's name (default: the bundled ILS mapping).",
+    help="Mapping file, or a bundled mapping's name (default: the settings' mapping, else "
+    "./mappings/firm.yaml, else the bundled ILS mapping).",
 )
 exclude_option = click.option(
     "--exclude",
@@ -188,7 +189,8 @@ exclude_option = click.option(
 region_option = click.option(
     "--region",
     type=click.Choice(REGIONS),
-    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else app.clio.com).",
+    help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else the settings', else "
+    "app.clio.com).",
 )
 
 
@@ -203,6 +205,41 @@ def render_date(today: datetime | None) -> Any:
     """--today, else today's date where the user is (not UTC's: a US evening is still today)."""
     state = click.get_current_context().find_object(AppState) or AppState()
     return today.date() if today else state.now().astimezone().date()
+
+
+# --- settings: the one resolution of mapping, output folder, Clio address, App Key (issue 11) ---
+
+
+def resolve_setup_for(
+    *,
+    mapping: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    region: str | None = None,
+    interview: str | None = None,
+) -> Any:
+    """The effective settings for this command (`engine.setup.settings.Setup`): each option
+    given here wins over the environment, the settings file and the defaults. Every command
+    (and the staff app) asks this, so they all use the same mapping, folder and Clio."""
+    from .engine.setup.settings import resolve_setup
+
+    state = click.get_current_context().find_object(AppState) or AppState()
+    return resolve_setup(
+        state.env, mapping=mapping, output_folder=out_dir, region=region, interview=interview
+    )
+
+
+def mapping_used(setup: Any, compiled: Any) -> dict[str, Any]:
+    """Which mapping a command used, for JSON output: its path, title and where it came from."""
+    return {
+        "path": setup.mapping_display,
+        "title": compiled.title,
+        "origin": setup.mapping.origin,
+        "source": setup.mapping_source(),
+    }
+
+
+def _mapping_line(setup: Any, compiled: Any) -> str:
+    return f"Mapping used: {compiled.title}, {setup.mapping_display} ({setup.mapping_source()})"
 
 
 # --- offline: validate (issue 2) --------------------------------------------------------------
@@ -348,7 +385,10 @@ def render(
     if clash is not None:
         raise click.UsageError(f"two bundles are named {clash!r}: their answer files would collide")
     _refuse_overwriting_bundles(bundles, output, out_dir, fmt)
-    compiled = compile_mapping(mapping)  # once, before reading any bundle
+    setup = resolve_setup_for(mapping=mapping)
+    compiled = compile_mapping(setup.mapping_arg)  # once, before reading any bundle
+    if setup.mapping.origin in ("settings", "found"):  # chosen for the user: say which
+        click.echo(_mapping_line(setup, compiled), err=True)
     options = {
         "today": render_date(today),
         "exclude": exclude,
@@ -474,7 +514,7 @@ def explain(
     from .engine.render.explaining import explain as explain_answers
     from .engine.render.explaining import explain_json, explain_text, select_rules
 
-    compiled = compile_mapping(mapping)
+    compiled = compile_mapping(resolve_setup_for(mapping=mapping).mapping_arg)
     select_rules(compiled, names)  # an unknown NAME fails before any work
     data = load_bundle(_read_input(bundle), str(bundle))
     context = build_context(data, compiled, today=render_date(today), exclude=exclude)
@@ -515,11 +555,12 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
 
     found = find_cases(list(cases))
     cache: dict[str, Any] = {}
+    default = resolve_setup_for(mapping=mapping).mapping_arg  # -m, settings, ./mappings/firm.yaml
 
     def load(path: Path | None) -> Any:
-        key = str(path) if path is not None else f"-m:{mapping}"
+        key = str(path) if path is not None else f"-m:{default}"
         if key not in cache:
-            cache[key] = compile_mapping(str(path) if path is not None else mapping)
+            cache[key] = compile_mapping(str(path) if path is not None else default)
         return cache[key]
 
     failed = 0
@@ -557,6 +598,33 @@ def functions(fmt: str) -> None:
         click.echo(functions_text(), nl=False)
 
 
+@main.command()
+@click.option(
+    "--path",
+    "show_path",
+    is_flag=True,
+    help="Print where the installed schema file is instead of its content.",
+)
+@reporting
+def schema(show_path: bool) -> None:
+    """Print the mapping JSON Schema, for editors (yaml-language-server, VS Code's YAML).
+
+    \b
+    A mapping outside the repository points its first line at the installed copy:
+      # yaml-language-server: $schema=<the path `mapctl schema --path` prints>
+    Examples:
+      mapctl schema --path
+      mapctl schema > mapping.schema.json
+    """
+    from .engine.resources import mapping_schema
+
+    path = mapping_schema()
+    if show_path:
+        click.echo(str(path))
+        return
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
 # --- Clio: connect, disconnect, search, fetch, sandbox (issue 4) ------------------------------
 
 
@@ -572,9 +640,8 @@ def _clio_notice(message: str) -> None:
 def _clio_open(state: AppState, region: str | None) -> Any:
     from .engine.clio.client import open_client
 
-    return open_client(
-        state.home, state.env, transport=state.transport, region=region, notice=_clio_notice
-    )
+    env = resolve_setup_for(region=region).clio_env(state.env)  # Clio's address, the App Key
+    return open_client(state.home, env, transport=state.transport, notice=_clio_notice)
 
 
 @main.command()
@@ -601,10 +668,11 @@ def connect(
     """
     from .engine.clio import auth
 
-    base_url = auth.base_url_for(state.env, region)
+    env = resolve_setup_for(region=region).clio_env(state.env)  # settings: address, App Key
+    base_url = auth.base_url_for(env)
     asker = _clio_prompt if state.is_interactive() else None  # scripts get a clear error
     if code is None:
-        creds = auth.credentials_from_env(state.env, asker, need_secret=False)
+        creds = auth.credentials_from_env(env, asker, need_secret=False)
         url = auth.authorize_url(base_url, creds.client_id, auth.new_state(state.home, base_url))
         if print_url:
             click.echo(url)
@@ -624,7 +692,7 @@ def connect(
             ) from None
     elif print_url:
         raise click.UsageError("use either --print-url or --code, not both")
-    creds = auth.credentials_from_env(state.env, asker)
+    creds = auth.credentials_from_env(env, asker)
     tokens = auth.connect(
         state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
     )
@@ -1011,13 +1079,16 @@ def preview(
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
-    compiled = compile_mapping(mapping)  # before any network call
+    setup = resolve_setup_for(mapping=mapping, region=region)
+    compiled = compile_mapping(setup.mapping_arg)  # before any network call
     bundle = _workflow_fetch(state, matter, region)
     result = make_preview(bundle, compiled, today=render_date(today), exclude=exclude)
-    if fmt == "json":
+    if fmt == "json":  # the contract's shape; which mapping goes to stderr
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        click.echo(_mapping_line(setup, compiled), err=True)
     else:
         click.echo(format_preview(result))
+        click.echo(f"\n{_mapping_line(setup, compiled)}")
 
 
 @main.command("import")
@@ -1029,7 +1100,8 @@ def preview(
     "out_dir",
     type=click.Path(file_okay=False),
     callback=lambda ctx, param, value: _folder_given(value),
-    help="Folder for the new client's folder (default: $MAPCTL_HOME/clients).",
+    help="Folder for the new client's folder (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
 )
 @click.option(
     "--format",
@@ -1085,7 +1157,8 @@ def import_(
             "mapctl import asks for confirmation, and there is no terminal to ask on; "
             "pass --yes to import without questions"
         )
-    compiled = compile_mapping(mapping)  # before any network call
+    setup = resolve_setup_for(mapping=mapping, out_dir=out_dir, region=region)
+    compiled = compile_mapping(setup.mapping_arg)  # before any network call
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
     day = render_date(today)
@@ -1099,21 +1172,23 @@ def import_(
         now=state.now(),
         today=day,
         exclude=chosen,
-        out_dir=out_dir,
+        out_dir=Path(str(setup.output_folder.value)),
     )
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         click.echo(format_import(result))
+        click.echo(f"\n{_mapping_line(setup, compiled)}")
 
 
 def _folder_given(value: str | None) -> Path | None:
     """--out "" would silently mean the current folder: refused."""
     if value is not None and not value.strip():
         raise click.BadParameter(
-            "is empty; give a folder (or leave --out out for $MAPCTL_HOME/clients)"
+            "is empty; give a folder (or leave --out out for the default folder)"
         )
     return Path(value) if value is not None else None
 
@@ -1261,6 +1336,156 @@ def clients_forget(state: AppState, contact_id: int, yes: bool, delete_folder: b
         raise SystemExit(1)
     forgotten = forget_client(state.home, contact_id, now=state.now(), delete_folder=delete_folder)
     click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
+
+
+# --- set-up: settings, init, doctor (issue 11) -------------------------------------------------
+
+
+@main.command("settings")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@reporting
+def settings_command(state: AppState, fmt: str) -> None:
+    """Show each effective setting and where it came from.
+
+    \b
+    Precedence: the command-line option, then the environment, then the settings file
+    ($MAPCTL_HOME/settings.yaml, or the file MAPCTL_SETTINGS names), then the default.
+    Settings: mapping, output_folder, clio_region or clio_base_url, app_key, interview.
+    Examples:
+      mapctl settings
+      MAPCTL_SETTINGS=/firm/share/settings.yaml mapctl settings --format json
+    """
+    import json
+
+    from .engine.setup.settings import format_settings
+
+    setup = resolve_setup_for()
+    if fmt == "json":
+        shown = {s.key: s.as_json() for s in setup.settings()}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_settings(setup))
+
+
+@main.command()
+@click.argument("folder", required=False, default=".", metavar="[DIR]",
+                type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+@click.option("--settings", "with_settings", is_flag=True, help="Also write DIR/settings.yaml.")
+@reporting
+def init(folder: Path, with_settings: bool) -> None:
+    """Set a firm up in DIR (default: here); never overwrites a file.
+
+    \b
+    Writes:
+      mappings/firm.yaml         the firm's mapping, extending the bundled one
+      mapping-tests/example-*/   an admin test case for `mapctl test`
+      .pre-commit-config.yaml    runs `mapctl validate` and `mapctl test` before each commit
+      settings.yaml              with --settings: point MAPCTL_SETTINGS at it
+    Then: edit mappings/firm.yaml, `mapctl validate`, `mapctl test`, `mapctl doctor`.
+    """
+    from .engine.setup.firm import scaffold_firm
+
+    done = scaffold_firm(folder, settings=with_settings)
+    for item in done:
+        if item.written:
+            click.echo(f"wrote   {item.path}")
+        else:
+            click.echo(f"skipped {item.path} (it exists; mapctl never overwrites it)")
+    written = sum(item.written for item in done)
+    click.echo(f"{written} file{'s' if written != 1 else ''} written, {len(done) - written} "
+               "skipped", err=True)  # fmt: skip
+    click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
+               "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+
+
+@main.command()
+@mapping_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--create-fields",
+    is_flag=True,
+    help="Create the declared contact custom fields Clio lacks (as their `create:` says); "
+    "never changes an existing field.",
+)
+@click.option("-y", "--yes", is_flag=True, help="With --create-fields: create without asking.")
+@region_option
+@click.pass_obj
+@reporting
+def doctor(
+    state: AppState,
+    mapping: str | None,
+    fmt: str,
+    create_fields: bool,
+    yes: bool,
+    region: str | None,
+) -> None:
+    """Will imports work? Check the set-up and say what to fix, line by line.
+
+    \b
+    Checks: the settings file; the mapping; the interview (when one is set); Clio: reachable,
+    the token, the API version; Clio's contact custom fields against the mapping (exists, not
+    deleted, a type that suits every answer reading it, picklist options against the
+    interview's); the output folder; the ledger.
+    Exit codes: 0 all pass, 1 something to fix, 2 --create-fields without a terminal and
+    without --yes, 3 Clio cannot be reached.
+    Examples:
+      mapctl doctor
+      mapctl doctor --create-fields
+      mapctl doctor --format json
+    """
+    from .engine.setup.checks import checks_json, format_checks
+    from .engine.setup.doctor import diagnose
+
+    if create_fields and not yes and not state.is_interactive():
+        raise click.UsageError(
+            "--create-fields asks before creating fields in Clio, and there is no terminal to "
+            "ask on; pass --yes to create them without asking"
+        )
+    result = diagnose(
+        state.env, mapping=mapping, region=region, transport=state.transport, notice=_clio_notice
+    )
+    if create_fields and result.setup is not None and not result.unreachable:
+        if _doctor_create(state, result, yes):
+            result = diagnose(state.env, mapping=mapping, region=region,
+                              transport=state.transport, notice=_clio_notice)  # fmt: skip
+    if fmt == "json":
+        click.echo(checks_json(result.checks, result.exit_code))
+    else:
+        click.echo(format_checks(result.checks))
+    raise SystemExit(result.exit_code)
+
+
+def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:
+    """Create the missing declared fields after a confirmation; True when any was made."""
+    from .engine.setup.doctor import creatable, create_fields, describe_creation
+
+    can, cannot = creatable(result.missing)
+    for spec in cannot:
+        click.echo(f"cannot create '{spec.name or spec.id}' ({spec.alias}): the mapping does not "
+                   "say how; add create: {type: ...} to its declaration", err=True)  # fmt: skip
+    if not can:
+        click.echo("No custom fields to create.", err=True)
+        return False
+    where = result.setup.base_url.value
+    click.echo(f"Clio at {where} lacks {len(can)} declared contact custom field"
+               f"{'s' if len(can) != 1 else ''}:", err=True)  # fmt: skip
+    for spec in can:
+        click.echo(f"  {describe_creation(spec)}", err=True)
+    if not yes and not click.confirm("Create them in Clio?", default=False, err=True):
+        click.echo("Nothing was created.", err=True)
+        return False
+    made = create_fields(
+        result.setup, state.env, can, transport=state.transport, notice=_clio_notice
+    )
+    for record in made:
+        click.echo(f"created custom field '{record.get('name')}' ({record.get('field_type')}, "
+                   f"id {record.get('id')})", err=True)  # fmt: skip
+    return bool(made)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,6 +37,8 @@ Layout (imports point one way, down this list; `tests/test_layering.py` holds th
                 redaction
     workflow/   preview, import, the ledger (and forgetting a client), client folders and the
                 import report
+    setup/      a firm's set-up: the settings file and each setting's origin
+                (`resolve_setup`), `mapctl init`'s scaffold, `mapctl doctor`'s checks
 No engine module imports click or the web framework, or prints: `cli.py` and the staff app are
 thin layers over `workflow`.
 """

@@ -49,7 +49,9 @@ class Problem:
 
     `code` is a stable machine-readable name (for `--format json`), e.g. ``unknown-key``.
     `context` holds extra lines shown under the gcc-style first line (the YAML line, the
-    expression with a caret...); `report.py` renders them.
+    expression with a caret...); `report.py` renders them. `end_column`, when the span is known,
+    is the 1-based column of the span's last character on `location`'s line: what the caret and
+    its `~` underline (GitHub annotations carry it as endLine/endColumn).
     """
 
     message: str
@@ -61,6 +63,7 @@ class Problem:
     path: tuple[str | int, ...] = ()
     context: list[str] = field(default_factory=list)
     severity: str = "error"  # "error" makes a mapping invalid; "warning" is reported only
+    end_column: int | None = None  # the span's last column (inclusive), on the same line
 
     @property
     def is_error(self) -> bool:

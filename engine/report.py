@@ -64,9 +64,16 @@ def _escape_property(text: str) -> str:
 
 
 def _github(problem: Problem) -> str:
+    """One workflow command; the span (endLine, endColumn: inclusive, one line) when known, so
+    the annotation underlines what the text format's caret does."""
     loc = problem.location
+    span = (
+        f",endLine={loc.line},endColumn={problem.end_column}"
+        if loc and problem.end_column is not None
+        else ""
+    )
     props = (
-        f" file={_escape_property(loc.file)},line={loc.line},col={loc.column},"
+        f" file={_escape_property(loc.file)},line={loc.line},col={loc.column}{span},"
         f"title={_escape_property(problem.code)}"
         if loc
         else ""

@@ -27,6 +27,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "sandbox": frozenset({GROUND, "clio"}),
     "render": frozenset({GROUND, "hotdocs", "mapping"}),
     "workflow": frozenset({GROUND, "hotdocs", "mapping", "render", "clio"}),
+    "setup": frozenset({GROUND, "hotdocs", "mapping", "render", "clio", "workflow"}),
 }
 FORBIDDEN_EVERYWHERE = {"click", "flask", "waitress", "werkzeug", "jinja2", "cli", "app", "mapctl"}
 

@@ -61,3 +61,11 @@ def test_the_copied_clio_document_is_the_one_its_readme_names() -> None:
     readme = (folder / "README.md").read_text(encoding="utf-8")
     data = (folder / "clio-api-v4-openapi-subset.json").read_bytes()
     assert f"`{hashlib.sha256(data).hexdigest()}` ({len(data):,} bytes)" in readme
+
+
+def test_the_checkout_is_not_itself_a_package() -> None:
+    """With an `__init__.py` at the root, pytest and mypy name every module after the folder
+    the clone happens to be in (`main.tests.x` here, something else in CI): `_package.py` is
+    installed as `mapctl/__init__.py` instead."""
+    assert not (ROOT / "__init__.py").exists()
+    assert __name__ == "tests.test_self_contained"

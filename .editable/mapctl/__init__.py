@@ -12,5 +12,5 @@ from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parents[2]
 __path__ = [str(_ROOT)]
-__file__ = str(_ROOT / "__init__.py")
-exec(compile((_ROOT / "__init__.py").read_text(encoding="utf-8"), __file__, "exec"))
+__file__ = str(_ROOT / "_package.py")  # the package's __init__.py, as the wheel installs it
+exec(compile((_ROOT / "_package.py").read_text(encoding="utf-8"), __file__, "exec"))

@@ -287,6 +287,57 @@ class ClioClient:
             pass  # a cache that cannot be written only costs one request next time
 
 
+# --- set-up: `mapctl doctor` (issue 11) -------------------------------------------------------
+FIELD_TYPES = (
+    "checkbox", "contact", "currency", "date", "time", "email", "matter", "numeric", "picklist",
+    "text_area", "text_line", "url",
+)  # fmt: skip
+
+
+def list_custom_fields(client: ClioClient) -> list[Record]:
+    """Every custom field definition (contact and matter, deleted ones included), fresh from
+    Clio: every page, never the cache (doctor must see a field created a moment ago)."""
+    params = [
+        ("fields", CUSTOM_FIELD_FIELDS),
+        ("order", "id(asc)"),
+        ("limit", PAGE_LIMIT),
+    ]
+    return client._list("custom_fields.json", params)
+
+
+def create_custom_field(
+    client: ClioClient, name: str, field_type: str, options: tuple[str, ...] = ()
+) -> Record:
+    """Create a contact custom field (`POST /custom_fields.json`, CustomField#create) -> the
+    new definition with its picklist options. Never changes an existing field."""
+    if field_type not in FIELD_TYPES:
+        raise MapctlError(f"{field_type!r} is not a Clio custom field type")
+    data: Record = {"name": name, "parent_type": "Contact", "field_type": field_type}
+    if field_type == "picklist":
+        data["picklist_options"] = [{"option": option} for option in options]
+    try:
+        body = client.session.post(
+            f"{client.session.api}/custom_fields.json",
+            {"data": data},
+            [("fields", CUSTOM_FIELD_FIELDS)],
+        )
+    except ClioError as error:
+        if error.status != 403:
+            raise
+        raise ClioError(
+            f"Clio refused to create the custom field {name!r} (HTTP 403)",
+            hint="creating custom fields needs a Clio user allowed to manage custom fields and "
+            "the app's Custom Fields (write) permission; then run `mapctl connect` again",
+            status=403,
+            url=error.url,
+        ) from None
+    client._custom_fields = None  # the run's copy and the cached one are stale now
+    cached = client._cache_path()
+    if cached is not None:
+        cached.unlink(missing_ok=True)
+    return _record(body)
+
+
 def _records(data: Any, path: str) -> list[Record]:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise ClioError(f"Clio sent a list mapctl cannot read from {path} (`data` is not a list)")

@@ -123,6 +123,54 @@ class ClioSession:
                 raise _status_error(response, url)
             return _json_body(response, url)
 
+    def post(
+        self, url: str, body: dict[str, Any], params: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """POST `body` as JSON to `url` -> the JSON body of Clio's answer (201 or 200).
+
+        Not idempotent, so unlike `get` it is never re-sent after a 5xx, a timeout or a lost
+        connection (Clio may have created the record): one ClioError instead. A 401
+        `invalid_token` (refresh, then once more) and a 429 (wait, then again) are safe to
+        repeat: Clio did not act on those."""
+        refreshed = False
+        limited = 0
+        while True:
+            self._before_request()
+            headers = {
+                "Authorization": f"Bearer {self.tokens.access_token}",
+                "X-API-VERSION": API_VERSION,
+                "Accept": "application/json",
+            }
+            with self._lock:
+                self.request_count += 1
+            try:
+                query = httpx.QueryParams(tuple(params or ()))
+                response = self.http.post(url, params=query, json=body, headers=headers)
+            except httpx.RequestError as error:
+                raise _network_error(error, url, 1) from None
+            self._note_limits(response)
+            status = response.status_code
+            if status == 401 and not refreshed and _is_invalid_token(response):
+                self._refresh()
+                refreshed = True
+                continue
+            if status == 429:
+                limited += 1
+                if limited > MAX_429:
+                    raise self._still_limited(url)
+                self._wait_rate_limited(response, url)
+                continue
+            if status >= 500:
+                raise ClioError(
+                    f"Clio failed with HTTP {status}",
+                    hint="Clio may or may not have done it: check in Clio, then try again",
+                    status=status,
+                    url=_short(url),
+                )
+            if status >= 400:
+                raise _status_error(response, url)
+            return _json_body(response, url)
+
     def _send(self, url: str, params: Any, tries: int) -> httpx.Response | None:
         headers = {
             "Authorization": f"Bearer {self.tokens.access_token}",

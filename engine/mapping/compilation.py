@@ -15,7 +15,7 @@ from ..errors import MappingError, SourceLocation
 from ..model import AnswerType
 from .expressions import Expression, compile_expression
 from .loading import Entry, LoadedMapping, load_mapping, load_text
-from .model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec
+from .model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec, FieldCreation
 from .validation import expression_sites, relationships_of, validate
 
 DEFAULT_CLIENT_NAME = "client.name"
@@ -71,12 +71,18 @@ def _custom_field(alias: str, entry: Entry) -> CustomFieldSpec:
     if isinstance(value, str):
         return CustomFieldSpec(alias, name=value, location=location)
     spec = cast(dict[str, Any], value)
+    create = spec.get("create")
     return CustomFieldSpec(
         alias,
         name=spec.get("name"),
         id=spec.get("id"),
         sensitive=bool(spec.get("sensitive", False)),
         location=location,
+        create=(
+            FieldCreation(str(create["type"]), tuple(str(o) for o in create.get("options") or ()))
+            if isinstance(create, dict)
+            else None
+        ),
     )
 
 

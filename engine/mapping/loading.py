@@ -196,6 +196,7 @@ class _ChainLoader:
             if problem is not None:
                 if problem.location is not None and problem.code == "bad-encoding":
                     problem.context = doc.excerpt(problem.location)
+                    problem.end_column = doc.span_end(problem.location)
                 doc.problems.append(problem)
         else:
             doc = parse(text, source.display)

@@ -14,6 +14,14 @@ from .relationships import Relationships
 
 
 @dataclass(frozen=True)
+class FieldCreation:
+    """A declaration's `create`: how `mapctl doctor --create-fields` makes the field in Clio."""
+
+    type: str  # a Clio custom field type: text_line, picklist, date, checkbox...
+    options: tuple[str, ...] = ()  # picklist options, in order
+
+
+@dataclass(frozen=True)
 class CustomFieldSpec:
     """One `custom_fields` entry: alias -> Clio custom contact field (by name or id)."""
 
@@ -22,6 +30,7 @@ class CustomFieldSpec:
     id: int | None = None
     sensitive: bool = False
     location: SourceLocation | None = field(default=None, compare=False)
+    create: FieldCreation | None = None
 
 
 @dataclass(frozen=True)

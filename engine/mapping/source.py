@@ -117,10 +117,25 @@ class Document:
         length: int = 1,
         **extra: Any,
     ) -> Problem:
-        """A problem at `location` in this document, with the source excerpt as context."""
+        """A problem at `location` in this document, with the source excerpt as context and
+        the span the caret underlines."""
         return Problem(
-            message, code, location, hint=hint, context=self.excerpt(location, length), **extra
+            message,
+            code,
+            location,
+            hint=hint,
+            context=self.excerpt(location, length),
+            end_column=self.span_end(location, length),
+            **extra,
         )
+
+    def span_end(self, location: SourceLocation, length: int = 1) -> int | None:
+        """The last column (1-based, inclusive) of a `length`-character span at `location`, cut
+        at the end of its line, as `excerpt` underlines it; None when the line is not here."""
+        text = self.line_text(location.line)
+        if text is None or location.file != self.file:
+            return None
+        return location.column + max(1, min(length, len(text) - location.column + 1)) - 1
 
     def _at(self, line: int, column: int) -> SourceLocation:
         return SourceLocation(self.file, line + 1, column + 1)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MapctlError, Problem, SourceLocation
 from .exprchecks import Names, Scope, Site, check_expression
+from .fieldtypes import creation_problems
 from .interviewcheck import check_interview
 from .loading import BUNDLED_PREFIX, Entry, LoadedMapping, load_mapping, location_of
 from .relationships import (
@@ -60,6 +61,7 @@ def validate(loaded: LoadedMapping) -> list[Problem]:
     problems.extend(_relationship_problems(loaded))
     problems.extend(_answer_name_problems(loaded))
     problems.extend(_removal_problems(loaded))
+    problems.extend(creation_problems(loaded))
     names = declared_names(loaded)
     for site, _ in expression_sites(loaded):
         problems.extend(check_expression(site, names)[1])

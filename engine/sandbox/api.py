@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -287,6 +288,17 @@ class Api:
     def _show(self, record: Record | None, query: Query, schema: str, what: str) -> Response:
         return _show(record, query, schema, what, self.strict)
 
+    def creates(self, path: str) -> bool:
+        """Whether `POST path` is a write the sandbox implements (POST /custom_fields.json)."""
+        return _api_creates(path)
+
+    def create(self, path: str, query: Query, body: bytes) -> Response:
+        """`POST /custom_fields.json`: a new custom field, or Clio's 400/422."""
+        try:
+            return _create_custom_field(self.store, query, body)
+        except ApiFailure as failure:
+            return failure.response
+
     def handle(self, path: str, query: Query) -> Response:
         route = path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
         url = self.base_url + path
@@ -452,6 +464,108 @@ class Api:
             }
             for rel in matter["relationships"]
         ]
+
+
+# --- writes: POST /custom_fields.json (issue 11: `mapctl doctor --create-fields`) -------------
+# Clio's OpenAPI document: CustomField#create, body {"data": {name, parent_type, field_type,
+# picklist_options, displayed, required, display_order}} with name, parent_type and field_type
+# required; 201 with CustomField_Show; 400 and 422 in the Error shape. The wording of the 422
+# messages follows Rails' validation messages, which Clio's errors use [INFERRED].
+FIELD_TYPES = frozenset(
+    "checkbox contact currency date time email matter numeric picklist text_area text_line "
+    "url".split()
+)
+PARENT_TYPES = ("Contact", "Matter")
+
+
+def _api_creates(path: str) -> bool:
+    return path.removeprefix("/api/v4/").removesuffix(".json").strip("/") == "custom_fields"
+
+
+def _create_custom_field(store: Store, query: Query, body: bytes) -> Response:
+    try:
+        payload = json.loads(body.decode("utf-8")) if body else None
+    except (UnicodeDecodeError, ValueError):
+        raise ApiFailure(400, "BadRequest", "The request body is not valid JSON") from None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict) or not data:
+        raise ApiFailure(400, "BadRequest", "param is missing or the value is empty: data")
+    spec = _fields(query, "CustomField")
+    errors = _custom_field_errors(store, data)
+    if errors:
+        raise ApiFailure(422, "UnprocessableEntity", "Validation failed: " + ", ".join(errors))
+    record = _new_custom_field(store, data)
+    store.custom_fields[record["id"]] = record
+    return Response(201, {"data": _shape(record, query, spec, "CustomField")})
+
+
+def _custom_field_errors(store: Store, data: Record) -> list[str]:
+    errors = []
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append("Name can't be blank")
+    if data.get("parent_type") not in PARENT_TYPES:
+        errors.append("Parent type is not included in the list")
+    kind = data.get("field_type")
+    if kind not in FIELD_TYPES:
+        errors.append("Field type is not included in the list")
+    options = data.get("picklist_options")
+    if options is not None and (
+        not isinstance(options, list)
+        or not all(isinstance(o, dict) and isinstance(o.get("option"), str) for o in options)
+    ):
+        errors.append("Picklist options is invalid")
+    elif kind == "picklist" and not [o for o in options or [] if o["option"].strip()]:
+        errors.append("Picklist options can't be blank")
+    if (
+        isinstance(name, str)
+        and name.strip()
+        and any(
+            not f.get("deleted")
+            and f.get("parent_type") == data.get("parent_type")
+            and str(f.get("name", "")).strip().casefold() == name.strip().casefold()
+            for f in store.custom_fields.values()
+        )
+    ):
+        errors.append("Name has already been taken")
+    return errors
+
+
+def _new_custom_field(store: Store, data: Record) -> Record:
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    ident = max(store.custom_fields, default=70000) + 1
+    next_option = 1 + max(
+        (o["id"] for f in store.custom_fields.values() for o in f.get("picklist_options") or []),
+        default=80000,
+    )
+    options = []
+    if data["field_type"] == "picklist":
+        for offset, item in enumerate(data.get("picklist_options") or []):
+            options.append(
+                {
+                    "id": next_option + offset,
+                    "etag": f'"o{next_option + offset}"',
+                    "option": item["option"].strip(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "deleted_at": None,
+                }
+            )
+    order = max((f.get("display_order") or 0 for f in store.custom_fields.values()), default=0)
+    return {
+        "id": ident,
+        "etag": f'"f{ident}"',
+        "created_at": now,
+        "updated_at": now,
+        "name": data["name"].strip(),
+        "parent_type": data["parent_type"],
+        "field_type": data["field_type"],
+        "displayed": bool(data.get("displayed", True)),
+        "deleted": False,
+        "required": bool(data.get("required", False)),
+        "display_order": int(data.get("display_order") or order + 1),
+        "picklist_options": options,
+    }
 
 
 def _int(text: str) -> int:

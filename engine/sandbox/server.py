@@ -192,9 +192,11 @@ class Sandbox:
             return self._oauth(method, path, query, dict(form), headers)
         if not path.startswith("/api/v4/"):
             return Response(404, {"error": {"type": "RecordNotFound", "message": "Not found"}})
-        return self._api(method, path, query, headers)
+        return self._api(method, path, query, headers, body)
 
-    def _api(self, method: str, path: str, query: Any, headers: dict[str, str]) -> Response:
+    def _api(
+        self, method: str, path: str, query: Any, headers: dict[str, str], body: bytes = b""
+    ) -> Response:
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer "):
             return Response(
@@ -225,6 +227,9 @@ class Sandbox:
                     }
                 },
             )
+        elif method == "POST" and self.api.creates(path):
+            with self._lock:
+                response = self.api.create(path, query, body)
         elif method != "GET":
             response = Response(
                 405, {"error": {"type": "MethodNotAllowed", "message": "The sandbox is read-only"}}

@@ -181,17 +181,15 @@ def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
 
 
 def _refuse_existing(ledger: Ledger, client_id: int) -> None:
-    ledger.recover()  # what a killed import left: finished or taken back first
-    existing = ledger.find_by_contact(client_id)
-    if existing is None:
-        return
+    """`already_exists` when the ledger has this client. What a killed import left is finished
+    or taken back first; an import of this client still running is waited for (seconds at most),
+    so the refusal says what it ended with."""
+    ledger.recover()
     if ledger.is_pending(client_id):
-        raise ImportRefused(
-            f"{existing.name} (Clio contact {client_id}) is being imported right now by another "
-            "mapctl",
-            hint="wait for it to finish; `mapctl clients` then lists the client",
-        )
-    raise already_exists(existing)
+        ledger.recover(wait=True)
+    existing = ledger.find_by_contact(client_id)
+    if existing is not None:
+        raise already_exists(existing)
 
 
 def import_client(
@@ -332,11 +330,20 @@ def _client_files(
         "source_matter": matter_summary(matter),
         "created_at": created,
         "mapping_title": mapping.title,
+        "mapping_file": _mapping_file(mapping),
         "answer_file": answer_name,
         "answer_sha256": entry.answer_sha256,
     }
     client_json = (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
     return entry, {answer_name: xml, CLIENT_JSON: client_json}
+
+
+def _mapping_file(mapping: CompiledMapping) -> str | None:
+    """The mapping file used, absolute (or `<bundled>/name`), for client.json (issue 11)."""
+    if not mapping.files:
+        return None
+    first = mapping.files[0]
+    return first if first.startswith("<bundled>/") else os.path.abspath(first)
 
 
 def unanswered_required(mapping: CompiledMapping, answers: AnswerSet) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 from tests.conftest import ROOT
@@ -80,9 +81,50 @@ def test_github_format_annotations(run_cli, tmp_path, monkeypatch):
     result = run_cli("validate", "--format", "github", "bad.yaml")
     assert result.exit_code == 1
     assert result.stdout == (
-        "::error file=bad.yaml,line=3,col=9,title=unknown-function::answer 'A TE': unknown "
-        "function 'uper()'%0Ahint: did you mean 'upper'?\n"
+        "::error file=bad.yaml,line=3,col=9,endLine=3,endColumn=12,title=unknown-function::"
+        "answer 'A TE': unknown function 'uper()'%0Ahint: did you mean 'upper'?\n"
     )
+
+
+def test_github_annotations_underline_what_the_caret_does(run_cli, monkeypatch):
+    """endLine/endColumn (inclusive, on the problem's line) span exactly the `^~~` of the text
+    format, in every invalid case; a problem without a drawn caret has no span."""
+    from tests.mapping.test_invalid_cases import CASES, INVALID
+
+    spans = 0
+    for case in CASES:
+        monkeypatch.chdir(INVALID / case)
+        text = run_cli("validate", "mapping.yaml").stderr
+        github = run_cli("validate", "--format", "github", "mapping.yaml").stdout
+        carets = _caret_widths(text)
+        annotations = re.findall(
+            r"^::\w+ file=[^,]*,line=(\d+),col=(\d+)(?:,endLine=(\d+),endColumn=(\d+))?,",
+            github,
+            re.MULTILINE,
+        )
+        assert len(annotations) == len(carets), (case, text, github)
+        for (line, col, end_line, end_col), width in zip(annotations, carets, strict=True):
+            if width is None:
+                assert end_line == end_col == "", (case, github)
+                continue
+            spans += 1
+            assert (int(end_line), int(end_col) - int(col) + 1) == (int(line), width), (
+                case,
+                github,
+            )
+    assert spans >= 25
+
+
+def _caret_widths(text: str) -> list[int | None]:
+    """For each problem of the text format: the width of its `^~~` under the source line."""
+    widths: list[int | None] = []
+    for line in text.splitlines():
+        if re.match(r"^\S+:\d+:\d+: (error|warning): ", line) or line.startswith("error: "):
+            widths.append(None)
+        caret = re.match(r"^ +\d* *\| *(\^~*)$", line)
+        if caret and widths and widths[-1] is None:
+            widths[-1] = len(caret.group(1))
+    return widths
 
 
 def test_usage_errors_exit_2(run_cli, tmp_path):
@@ -130,3 +172,17 @@ def test_an_empty_answer_name_is_named_as_such(run_cli, tmp_path):
         "  hint: the key is the interview variable's exact name, e.g. Client First Name TE\n"
         "1 problem in 1 mapping\n",
     )
+
+
+def test_github_annotation_without_a_known_span_has_no_end():
+    from mapctl.engine.errors import Problem, SourceLocation
+    from mapctl.engine.report import format_problems
+
+    at = SourceLocation("m.yaml", 2, 3)
+    assert format_problems([Problem("bad", "x-y", at)], "github") == (
+        "::error file=m.yaml,line=2,col=3,title=x-y::bad"
+    )
+    assert format_problems([Problem("bad", "x-y", at, end_column=7)], "github") == (
+        "::error file=m.yaml,line=2,col=3,endLine=2,endColumn=7,title=x-y::bad"
+    )
+    assert format_problems([Problem("bad", "x-y")], "github") == "::error::bad"

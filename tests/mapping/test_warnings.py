@@ -32,7 +32,9 @@ def test_warnings_in_json_and_github_formats(run_cli, monkeypatch):
     assert {p["code"] for p in problems} == {"unknown-field"}
     github = run_cli("validate", "--format", "github", "mapping.yaml")
     assert github.exit_code == 0, github.output
-    assert github.stdout.startswith("::warning file=mapping.yaml,line=4,col=32,")
+    assert github.stdout.startswith(
+        "::warning file=mapping.yaml,line=4,col=32,endLine=4,endColumn=41,title=unknown-field::"
+    )
 
 
 def test_a_mapping_with_only_warnings_still_renders(run_cli, tmp_path):

@@ -283,7 +283,13 @@ def test_import_json_to_another_folder(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     folder = out / "Pritchett-Jay-5001"
-    assert list(data) == ["client", "folder", "matter", "contacts", "review"]
+    assert list(data) == ["client", "folder", "matter", "contacts", "review", "mapping"]
+    assert data["mapping"] == {
+        "path": "<bundled>/ils-client-interview.yaml",
+        "title": "ILS Client Interview",
+        "origin": "default",
+        "source": "the bundled default",
+    }
     assert data["folder"] == str(folder)
     assert data["client"]["answer_file"] == str(folder / "ils-client-interview.anx")
     assert data["client"]["created_at"] == "2026-03-02T12:00:00Z"

@@ -85,8 +85,8 @@ def test_an_empty_out_is_a_usage_error(run_cli: Any) -> None:
     result = run_cli("import", "00002-Pritchett", "--yes", "--out", "")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--out': is empty; give a folder (or leave --out out for "
-        "$MAPCTL_HOME/clients)"
+        "Error: Invalid value for '--out': is empty; give a folder (or leave --out out for the "
+        "default folder)"
     )
 
 

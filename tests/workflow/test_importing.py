@@ -115,6 +115,7 @@ def test_import_writes_the_folder_and_the_ledger(mapctl_home: Path) -> None:
         },
         "created_at": "2026-03-02T10:30:05Z",
         "mapping_title": "ILS Client Interview",
+        "mapping_file": None,  # a mapping built in code has no file
         "answer_file": "ils-client-interview.anx",
         "answer_sha256": hashlib.sha256(xml).hexdigest(),
     }  # fmt: skip

@@ -1,0 +1,368 @@
+"""Doctor: will imports work? Settings, mapping, interview, Clio (reachable, token, API version),
+Clio's contact custom fields against the mapping, the output folder and the ledger -> check
+lines; and `--create-fields`: the declared fields Clio lacks, created as declared.
+
+Stage: the set-up workflow (`mapctl doctor`). Reads the settings, the mapping, the interview
+file; asks Clio over `engine.clio`; opens the ledger read-only in effect (`list_clients`).
+Never prints and never asks: `cli.py` shows the lines and asks before creating anything.
+Creating never changes or deletes an existing field: only names Clio does not have are made.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ClioError, MapctlError, MappingError
+from ..hotdocs.interview import Interview
+from ..mapping.model import CompiledMapping, CustomFieldSpec
+from .checks import Check
+from .settings import Setup, resolve_setup
+
+Notice = Callable[[str], None]
+
+
+@dataclass
+class Diagnosis:
+    """Every check line; whether Clio could not be reached; the fields --create-fields makes."""
+
+    checks: list[Check] = field(default_factory=list)
+    unreachable: bool = False
+    missing: list[CustomFieldSpec] = field(default_factory=list)
+    setup: Setup | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 all pass, 3 Clio unreachable, 1 anything else failed (spec/cli.md)."""
+        if self.unreachable:
+            return 3
+        return 1 if any(c.status == "fail" for c in self.checks) else 0
+
+
+def diagnose(
+    env: Mapping[str, str],
+    *,
+    mapping: str | None = None,
+    region: str | None = None,
+    transport: Any = None,
+    cwd: Path | None = None,
+    notice: Notice | None = None,
+) -> Diagnosis:
+    """Run every check, in order; a check that cannot run says why (skip) rather than stop."""
+    result = Diagnosis()
+    setup = _settings(result, env, mapping, region, cwd)
+    result.setup = setup
+    compiled, interview = _mapping(result, setup)
+    clio = _clio(result, setup, env, transport, notice)
+    if clio is not None:
+        _fields(result, compiled, clio, interview)
+    _output_folder(result, setup)
+    _ledger(result, setup)
+    return result
+
+
+def _settings(
+    result: Diagnosis,
+    env: Mapping[str, str],
+    mapping: str | None,
+    region: str | None,
+    cwd: Path | None,
+) -> Setup:
+    try:
+        setup = resolve_setup(env, mapping=mapping, region=region, cwd=cwd)
+    except MappingError as error:  # SettingsError: one line per problem, then go on without it
+        for problem in error.problems:
+            where = f"{problem.location}: " if problem.location else ""
+            result.checks.append(
+                Check("settings", "fail", f"settings: {where}{problem.message}", problem.hint)
+            )
+        return resolve_setup(env, mapping=mapping, region=region, cwd=cwd, read_file=False)
+    except MapctlError as error:
+        result.checks.append(Check("settings", "fail", f"settings: {error.message}", error.hint))
+        return resolve_setup(env, mapping=mapping, region=region, cwd=cwd, read_file=False)
+    file = setup.settings_file
+    if file.value is None:
+        result.checks.append(
+            Check(
+                "settings",
+                "pass",
+                f"settings: no settings file ({file.detail}); using options, environment and "
+                "defaults",
+            )
+        )
+    else:
+        result.checks.append(
+            Check("settings", "pass", f"settings: {file.value} read ({file.describe_origin()})")
+        )
+    return setup
+
+
+def _mapping(result: Diagnosis, setup: Setup) -> tuple[CompiledMapping | None, Interview | None]:
+    from ..mapping.compilation import compile_loaded
+    from ..mapping.loading import load_mapping
+
+    shown = f"{setup.mapping_display} ({setup.mapping.describe_origin()})"
+    loaded = load_mapping(setup.mapping_arg)
+    compiled = None
+    try:
+        compiled = compile_loaded(loaded)
+    except MappingError as error:
+        errors = [p for p in error.problems if p.is_error]
+        first = errors[0]
+        where = f"{first.location}: " if first.location else ""
+        result.checks.append(
+            Check(
+                "mapping",
+                "fail",
+                f"mapping {shown}: {len(errors)} problem{'s' if len(errors) != 1 else ''}, "
+                f"the first: {where}{first.message}",
+                f"run `{_validate_command(setup)}` to see them all",
+            )
+        )
+    else:
+        result.checks.append(
+            Check(
+                "mapping",
+                "pass",
+                f"mapping {shown}: valid, '{compiled.title}', {len(compiled.answers)} answers",
+            )
+        )
+    return compiled, _interview(result, setup, loaded)
+
+
+def _validate_command(setup: Setup) -> str:
+    value = setup.mapping.value
+    return "mapctl validate" + (f" {shlex.quote(value)}" if value else "")
+
+
+def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None:
+    if setup.interview.value is None:
+        result.checks.append(
+            Check(
+                "interview",
+                "skip",
+                "interview: no interview file set, so answers are not checked against it",
+                "set `interview:` in the settings file to the firm's .cmp (or .manifest.xml)",
+            )
+        )
+        return None
+    from ..hotdocs.interview import read_interview
+    from ..mapping.interviewcheck import check_interview
+
+    path = setup.interview.value
+    try:
+        interview = read_interview(path)
+    except MapctlError as error:
+        result.checks.append(Check("interview", "fail", f"interview: {error.message}", error.hint))
+        return None
+    problems = [p for p in check_interview(interview, loaded) if p.is_error]
+    if problems:
+        first = problems[0]
+        where = f"{first.location}: " if first.location else ""
+        result.checks.append(
+            Check(
+                "interview",
+                "fail",
+                f"interview {path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                f"with the mapping, the first: {where}{first.message}",
+                f"run `mapctl validate MAPPING --interview {path}` to see them all",
+            )
+        )
+    else:
+        result.checks.append(
+            Check(
+                "interview",
+                "pass",
+                f"interview {path}: every answer fits its {len(interview.variables)} variables",
+            )
+        )
+    return interview
+
+
+def _clio(
+    result: Diagnosis, setup: Setup, env: Mapping[str, str], transport: Any, notice: Notice | None
+) -> list[dict[str, Any]] | None:
+    """Connection, token, API version, then the custom field definitions (None: not read)."""
+    from ..clio.client import list_custom_fields, open_client
+    from ..clio.session import API_VERSION
+
+    url = setup.base_url.value
+    try:
+        client = open_client(setup.home_path, setup.clio_env(env), transport, notice=notice)
+    except ClioError as error:
+        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+        return None
+    with client:
+        try:
+            user = client.who_am_i()
+        except ClioError as error:
+            _clio_failure(result, error, url, API_VERSION)
+            return None
+        who = user.get("name") or f"user {user.get('id')}"
+        result.checks.append(Check("clio", "pass", f"Clio at {url}: reachable"))
+        result.checks.append(Check("clio token", "pass", f"Clio token: valid, connected as {who}"))
+        result.checks.append(
+            Check("clio version", "pass", f"Clio API version {API_VERSION}: accepted")
+        )
+        try:
+            return list_custom_fields(client)
+        except ClioError as error:
+            result.unreachable = error.status is None or error.status >= 500
+            result.checks.append(
+                Check(
+                    "clio fields",
+                    "fail",
+                    f"Clio custom fields: cannot be read: {error.message}",
+                    error.hint,
+                )
+            )
+            return None
+
+
+def _clio_failure(result: Diagnosis, error: ClioError, url: str | None, version: str) -> None:
+    status = error.status
+    if status is None or status >= 500 or status == 429:
+        result.unreachable = True
+        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+    elif status == 401 or "mapctl connect" in (error.hint or ""):  # expired, revoked
+        result.checks.append(Check("clio", "pass", f"Clio at {url}: reachable"))
+        result.checks.append(
+            Check("clio token", "fail", f"Clio token: {error.message}", error.hint)
+        )
+    elif status == 410:
+        result.checks.append(Check("clio", "pass", f"Clio at {url}: reachable"))
+        result.checks.append(
+            Check(
+                "clio version",
+                "fail",
+                f"Clio API version {version}: refused ({error.message})",
+                "this mapctl is too old for this Clio: upgrade mapctl",
+            )
+        )
+    else:
+        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+
+
+def _fields(
+    result: Diagnosis,
+    compiled: CompiledMapping | None,
+    definitions: list[dict[str, Any]],
+    interview: Interview | None,
+) -> None:
+    from .fieldcheck import check_fields
+
+    if compiled is None:
+        result.checks.append(
+            Check("fields", "skip", "custom fields: not compared (the mapping is invalid)")
+        )
+        return
+    if not compiled.custom_fields:
+        result.checks.append(Check("fields", "pass", "custom fields: the mapping declares none"))
+    report = check_fields(compiled, definitions, interview)
+    result.checks.extend(report.checks)
+    result.missing = report.missing
+
+
+def _output_folder(result: Diagnosis, setup: Setup) -> None:
+    setting = setup.output_folder
+    folder = Path(str(setting.value))
+    where = f"output folder {folder} ({setting.describe_origin()})"
+    if not folder.exists():
+        if setting.origin == "default":
+            result.checks.append(
+                Check("output", "pass", f"{where}: will be made at the first import")
+            )
+        else:
+            result.checks.append(
+                Check(
+                    "output",
+                    "fail",
+                    f"{where}: does not exist",
+                    "create it, or check that the share is mounted",
+                )
+            )
+        return
+    if not folder.is_dir():
+        result.checks.append(Check("output", "fail", f"{where}: is not a folder"))
+        return
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".mapctl-doctor-"):
+            pass
+    except OSError as error:
+        result.checks.append(
+            Check(
+                "output",
+                "fail",
+                f"{where}: not writable ({error.strerror or error})",
+                "ask for write access to the folder, or choose another one",
+            )
+        )
+        return
+    result.checks.append(Check("output", "pass", f"{where}: exists and is writable"))
+
+
+def _ledger(result: Diagnosis, setup: Setup) -> None:
+    from ..workflow.ledger import LEDGER_FILE, Ledger
+
+    home = setup.home_path
+    path = home / LEDGER_FILE
+    if not path.exists():
+        result.checks.append(
+            Check("ledger", "pass", f"ledger {path}: none yet, made at the first import")
+        )
+        return
+    try:
+        with Ledger.open(home) as ledger:
+            count = len(ledger.list_clients())
+    except MapctlError as error:
+        result.checks.append(Check("ledger", "fail", f"ledger {path}: {error.message}", error.hint))
+        return
+    result.checks.append(
+        Check("ledger", "pass", f"ledger {path}: opens, {count} client{'s' if count != 1 else ''}")
+    )
+
+
+def create_fields(
+    setup: Setup,
+    env: Mapping[str, str],
+    specs: list[CustomFieldSpec],
+    *,
+    transport: Any = None,
+    notice: Notice | None = None,
+) -> list[dict[str, Any]]:
+    """Create each declared field (its `create`) in Clio -> the new definitions. Fields without a
+    `create` are not made (the caller lists them); an existing field is never touched."""
+    from ..clio.client import create_custom_field, list_custom_fields, open_client
+
+    made = []
+    with open_client(setup.home_path, setup.clio_env(env), transport, notice=notice) as client:
+        existing = {
+            str(d.get("name", "")).strip().casefold()
+            for d in list_custom_fields(client)
+            if str(d.get("parent_type", "")).casefold() == "contact" and not d.get("deleted")
+        }
+        for spec in specs:
+            if spec.create is None or spec.name is None:
+                continue
+            if spec.name.strip().casefold() in existing:  # made meanwhile: leave it alone
+                continue
+            made.append(
+                create_custom_field(client, spec.name, spec.create.type, spec.create.options)
+            )
+    return made
+
+
+def creatable(specs: list[CustomFieldSpec]) -> tuple[list[CustomFieldSpec], list[CustomFieldSpec]]:
+    """(fields --create-fields can make, fields whose declaration does not say how)."""
+    can = [s for s in specs if s.create is not None and s.name is not None]
+    return can, [s for s in specs if s not in can]
+
+
+def describe_creation(spec: CustomFieldSpec) -> str:
+    assert spec.create is not None
+    options = f": {', '.join(spec.create.options)}" if spec.create.options else ""
+    return f"'{spec.name}' ({spec.create.type}{options})"
