@@ -66,6 +66,10 @@ def test_render_output_is_private_under_umask_0(
     out = tmp_path / "answers" / "a.anx"
     assert run_cli("render", bundle, "-o", str(out)).exit_code == 0
     assert (mode(out.parent), mode(out)) == (0o700, 0o600)
+    out_dir = tmp_path / "batch" / "answers"
+    assert run_cli("render", bundle, "--out-dir", str(out_dir)).exit_code == 0
+    assert (mode(out_dir.parent), mode(out_dir)) == (0o700, 0o700)
+    assert {mode(p) for p in out_dir.iterdir()} == {0o600}
 
 
 def test_disconnect_on_a_read_only_home_says_what_happened(
