@@ -2,8 +2,9 @@
 
 Stage: the file-system half of an import (`importing` calls it). A client's folder is built under
 a temporary name in the output folder, every file fsynced, then renamed into place while the
-ledger's write transaction is open, so the folder and the ledger row appear together or not at
-all. Nothing existing is ever overwritten. No printing, no click.
+ledger holds the client's row as pending (see `ledger`), so the folder and the ledger row appear
+together or not at all, even after a kill. Nothing existing is ever overwritten. No printing, no
+click.
 
 Folder names (decided for issue 5): the client's name, last name first, then the Clio contact id
 (`Pritchett-Jay-5001`). Letters and digits of any script are kept (NFC-normalised: ILS and
@@ -123,8 +124,7 @@ def refuse_inside_client_folder(parent: Path) -> None:
             raise ImportRefused(
                 f"{parent} is inside the client folder {folder}: the new client's folder would "
                 "be nested in another client's",
-                hint="choose a folder outside client folders with --out (default: "
-                "$MAPCTL_HOME/clients)",
+                hint="choose a folder outside client folders with --out",
             )
 
 

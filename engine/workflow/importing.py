@@ -6,10 +6,12 @@ Out: a `Preview` (who comes across, in which role, what needs a person's attenti
 import, an `ImportResult`: the client's folder with its answer file and `client.json`, one new
 ledger row, and the review list.
 
-All or nothing (issue 5): the ledger is checked first; the answers are evaluated (any error:
-nothing written); the folder is staged under a temporary name, then renamed into place inside
-the ledger's write transaction. On any failure nothing is left behind and the ledger is
-unchanged; nothing existing is overwritten. No printing, no click, no HTTP here (the CLI fetches).
+All or nothing (issues 5 and 9): the ledger is checked first; the answers are evaluated (any
+error: nothing written); the ledger row is committed marked pending, the folder is staged under
+a temporary name and renamed into place, then the mark is cleared (`Ledger.reserve`). On any
+failure nothing is left behind and the ledger is unchanged; after a kill, the next run finishes
+or takes back the pending row (`Ledger.recover`). Nothing existing is overwritten. No printing,
+no click, no HTTP here (the CLI fetches).
 """
 
 from __future__ import annotations
