@@ -279,6 +279,12 @@ class Ledger:
                 self._recover_locked()
 
     def _recover_locked(self) -> None:
+        stray = (
+            "SELECT 1 FROM pending WHERE clio_contact_id NOT IN (SELECT clio_contact_id FROM "
+            "clients)"
+        )
+        if self._query(stray):  # written only when needed: listing works on a read-only ledger
+            self._transaction(self._drop_stray_marks)
         rows = self._query(
             f"SELECT {_COLUMNS} FROM clients WHERE clio_contact_id IN "
             "(SELECT clio_contact_id FROM pending)"
@@ -339,6 +345,12 @@ class Ledger:
         except BaseException:
             self._rollback()
             raise
+
+    def _drop_stray_marks(self) -> None:
+        """Pending marks whose row is gone (forgotten meanwhile): nothing to finish."""
+        self._db.execute(
+            "DELETE FROM pending WHERE clio_contact_id NOT IN (SELECT clio_contact_id FROM clients)"
+        )
 
     def _finish(self, contact_id: int) -> None:
         self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
@@ -427,7 +439,7 @@ class Ledger:
         except sqlite3.IntegrityError:
             existing = self.find_by_contact(entry.clio_contact_id)
             raise already_exists(existing or entry) from None
-        self._db.execute("INSERT INTO pending VALUES (?)", (entry.clio_contact_id,))
+        self._db.execute("INSERT OR REPLACE INTO pending VALUES (?)", (entry.clio_contact_id,))
 
     def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         try:

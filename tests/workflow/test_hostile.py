@@ -231,3 +231,17 @@ def test_a_folder_made_by_a_race_winner_is_refused_as_already_imported(
     assert caught.value.hint.startswith(
         "mapctl creates new clients only; open the existing client in ILS instead"
     )
+
+
+def test_a_pending_mark_whose_client_was_forgotten_meanwhile_does_not_block_a_reimport(
+    mapctl_home: Path,
+) -> None:
+    run_import(mapctl_home)
+    with Ledger.open(mapctl_home) as ledger:  # a kill between the insert and the forget...
+        ledger._db.execute("INSERT INTO pending VALUES (5001)")
+        with ledger.forgetting(5001, "2026-03-05T09:15:00Z", folder_deleted=False):
+            pass
+        ledger.recover()
+        assert not ledger.is_pending(5001)
+    again = run_import(mapctl_home)  # next to the kept folder
+    assert again.folder == mapctl_home / "clients" / "Pritchett-Jay-5001-2"
