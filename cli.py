@@ -11,6 +11,7 @@ Contract: ../shared/spec/cli.md (commands, options, JSON shapes, exit codes).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -79,20 +80,77 @@ def reporting(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             raise SystemExit(130) from None
+        except OSError as error:
+            if _output_error(error):
+                _output_failed(error)
+            _internal_error(state, error)
         except Exception as error:  # noqa: BLE001 - the one place bugs are caught
-            if state.debug or state.env.get("MAPCTL_DEBUG") == "1":
-                traceback.print_exc()
-            click.echo(
-                f"internal error ({type(error).__name__}): this is a bug in mapctl; please report "
-                "it with the command you ran (run again with --debug for the details)",
-                err=True,
-            )
-            raise SystemExit(EXIT_INTERNAL) from None
+            _internal_error(state, error)
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _internal_error(state: AppState, error: BaseException) -> NoReturn:
+    if state.debug or state.env.get("MAPCTL_DEBUG") == "1":
+        traceback.print_exception(error)
+    click.echo(
+        f"internal error ({type(error).__name__}): this is a bug in mapctl; please report "
+        "it with the command you ran (run again with --debug for the details)",
+        err=True,
+    )
+    raise SystemExit(EXIT_INTERNAL) from None
+
+
+def _output_error(error: OSError) -> bool:
+    """Whether `error` was raised writing output (click's `echo`: a full disk, a closed pipe),
+    rather than by something the command did."""
+    import click.utils
+
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code is click.utils.echo.__code__:
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    """Standard output failed (`mapctl functions > /dev/full`): one line on stderr, exit 1 (a
+    closed pipe, `| head -1`, ends quietly). Standard output is pointed at the null device, so
+    that the flushes still to come (click's, Python's at exit) neither fail again nor print
+    "Exception ignored"."""
+    import errno
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()  # the stuck buffer goes to the null device
+    if error.errno != errno.EPIPE:
+        reason = error.strerror or str(error)
+        with contextlib.suppress(OSError, ValueError):  # stderr may be full too: exit 1 anyway
+            click.echo(f"error: cannot write the output: {reason}", err=True)
+    raise SystemExit(1)
+
+
+class _Main(click.Group):
+    """The `mapctl` group: output that fails outside a command body (`--help > /dev/full`) is
+    reported like inside one (see `reporting`)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as error:
+            if not _output_error(error):
+                raise
+            _output_failed(error)
+
+
+@click.group(
+    cls=_Main,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 @click.version_option(package_name="mapctl", prog_name="mapctl")
 @click.pass_context
@@ -262,8 +320,10 @@ def _read_input(path: Path) -> bytes:
 
 
 def _warn(source: str, warnings: list[str]) -> None:
-    for warning in warnings:
-        click.echo(f"{source}: warning: {warning}", err=True)
+    from .engine.report import printable
+
+    for warning in warnings:  # they name Clio's contacts
+        click.echo(f"{source}: warning: {printable(warning)}", err=True)
 
 
 @main.command()
@@ -649,8 +709,10 @@ def connect(
             status=error.status,
             url=error.url,
         ) from None
+    from .engine.report import printable
+
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
-    click.echo(f"Connected to Clio at {tokens.base_url} as {who}.")
+    click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
     click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
 
 
@@ -847,7 +909,9 @@ def fetch(
     from .engine.fsutil import write_atomic
 
     write_atomic(output, text.encode("utf-8"), overwrite=force)
-    number = bundle["matter"].get("display_number")
+    from .engine.report import printable
+
+    number = printable(bundle["matter"].get("display_number"))
     count = len(bundle["contacts"])
     click.echo(
         f"Saved {number} ({count} contacts{', redacted' if redact else ''}) to {output}", err=True
@@ -1059,7 +1123,8 @@ def preview(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=lambda ctx, param, value: _folder_given(value),
     help="Folder for the new client's folder (default: the settings' output_folder, else "
     "$MAPCTL_HOME/clients).",
 )
@@ -1149,10 +1214,20 @@ def import_(
         click.echo(f"\n{_mapping_line(setup, compiled)}")
 
 
+def _folder_given(value: str | None) -> Path | None:
+    """--out "" would silently mean the current folder: refused."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty; give a folder (or leave --out out for the default folder)"
+        )
+    return Path(value) if value is not None else None
+
+
 def _workflow_choose(
     bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int], roles: dict[int, str]
 ) -> set[int]:
     """The terminal dialogue: show the list, remove (or restore) contacts, confirm."""
+    from .engine.report import printable
     from .engine.workflow.importing import parse_reply
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
@@ -1171,13 +1246,14 @@ def _workflow_choose(
             break
         removed, restored, problem = parse_reply(shown, reply)
         if problem:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {printable(problem)}", err=True)
             continue
         chosen = (chosen | removed) - restored
         shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
         click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
-    question = f"Import {shown.client.name or 'the client'} as a new client with {related} " + (
+    who = printable(shown.client.name or "the client")
+    question = f"Import {who} as a new client with {related} " + (
         "related contact?" if related == 1 else "related contacts?"
     )
     if not click.confirm(question, default=True):
@@ -1223,6 +1299,7 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool) -> None:
     entries, gone = [], []
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
         with Ledger.open(state.home) as ledger:
+            ledger.recover()  # an import killed half-way: finished or taken back first
             entries = ledger.list_clients()
             gone = ledger.list_forgotten() if forgotten else []
     if forgotten:
@@ -1466,7 +1543,8 @@ def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=lambda ctx, param, value: _folder_given(value),
     help="Folder for the new clients' folders (default: the settings' output_folder, else "
     "$MAPCTL_HOME/clients).",
 )

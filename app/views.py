@@ -309,7 +309,8 @@ def set_role(key: str) -> Response:
 def client_page(key: str) -> str:
     draft = _draft(key)
     config = _config()
-    importing.check_not_imported(draft.bundle, config.home)
+    if (config.home / LEDGER_FILE).exists():  # looking never creates the ledger (Cancel: nothing)
+        importing.check_not_imported(draft.bundle, config.home)
     name, notes = importing.client_record_defaults(
         draft.bundle, config.mapping, today=_today(), exclude=draft.excluded, roles=draft.roles
     )

@@ -3,19 +3,48 @@
 Shared by the answer-file output, the token store, `fetch -o` and the import. With
 `overwrite=False` the final step is a hard link, which fails atomically when the target exists,
 so two writers racing for one name cannot both win.
+
+Private by default: what mapctl writes may hold a client's SSN or a token, so files are created
+0600 and the folders mapctl creates 0700, whatever the umask (`FILE_MODE`, `FOLDER_MODE`,
+`make_folders`). Folders that already exist are left as their owner set them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import ImportRefused, MapctlError
 
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
+
+def make_folders(path: Path) -> list[Path]:
+    """Create `path` and its missing parents, each `FOLDER_MODE` (only the owner gets in);
+    returns the folders created, deepest first. Raises OSError."""
+    missing: list[Path] = []
+    current = Path(path)
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, FOLDER_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            missing.remove(folder)  # another process made it: not ours
+            continue
+        os.chmod(folder, FOLDER_MODE)  # the umask may have taken bits away (umask 0277...)
+    return missing
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: bool = True) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never part.
 
     Raises `ImportRefused` when `overwrite` is false and `path` exists, and `MapctlError` (exit 1)
@@ -23,7 +52,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, overwrite: bool 
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(path.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except (FileExistsError, NotADirectoryError) as error:  # e.g. MAPCTL_HOME names a file
         raise MapctlError(
@@ -62,10 +91,40 @@ def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT
     """A file's bytes, refused (MapctlError, exit 1) when unreadable or larger than `limit`,
     so that /dev/zero or a never-ending pipe cannot exhaust memory."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_at_most(path, limit + 1)
     except OSError as error:
         raise MapctlError(f"cannot read {path}: {error.strerror or error}") from None
     if len(data) > limit:
         raise MapctlError(f"{path}: too large for {what} (more than {limit:,} bytes)")
     return data
+
+
+def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
+    """Up to `size` bytes of a file, without ever blocking on the open: a named pipe (FIFO) is
+    opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
+    wait forever. A pipe with a writer (`<(command)`) is read as usual."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file")
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        first = b""
+        if stat.S_ISFIFO(mode):
+            try:
+                first = os.read(fd, size)
+            except BlockingIOError:  # a writer is there, not done yet: wait for it below
+                pass
+            else:
+                if not first:
+                    raise OSError(errno.EPIPE, "it is a named pipe (FIFO) that nothing writes to")
+        os.set_blocking(fd, True)
+        chunks = [first]
+        remaining = size - len(first)
+        while remaining > 0:
+            chunk = handle.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

@@ -11,6 +11,13 @@ from collections.abc import Iterable
 from .errors import MapctlError, Problem
 
 
+def printable(value: object) -> str:
+    """One line of printable text: a newline, a tab or a terminal escape sequence in text from
+    Clio (a name, a matter number) must neither break a line or a table nor drive the terminal.
+    Every line that shows Clio text goes through this one helper."""
+    return "".join(c if c.isprintable() else " " for c in str(value))
+
+
 def format_problem(problem: Problem) -> str:
     """gcc-style first line (FILE:LINE:COL: error: MESSAGE), then the context lines."""
     where = f"{problem.location}: " if problem.location else ""
@@ -77,7 +84,7 @@ def _github(problem: Problem) -> str:
 
 def format_error(error: MapctlError) -> str:
     """One clear line (plus a hint line) for any other error."""
-    text = f"error: {error.message}"
+    text = f"error: {printable(error.message)}"
     if error.hint:
-        text += f"\n  hint: {error.hint}"
+        text += f"\n  hint: {printable(error.hint)}"
     return text

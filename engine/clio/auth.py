@@ -332,7 +332,19 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
                 deauthorize(http, tokens)
         except ClioError as error:
             warning = f"could not deauthorize at Clio: {error.message}"
-    store.delete()
-    (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    try:
+        store.delete()
+        (Path(home) / STATE_FILE).unlink(missing_ok=True)
+    except OSError as error:  # a read-only MAPCTL_HOME, say
+        told = (
+            "Clio was told to revoke them"
+            if tokens is not None and warning is None
+            else ("Clio could not be told to revoke them")
+        )
+        raise MapctlError(
+            f"cannot delete the stored tokens {store.path}: {error.strerror or error} ({told})",
+            hint=f"make {Path(home)} writable and run `mapctl disconnect` again, or delete "
+            f"{store.path} yourself",
+        ) from None
     forget_cache(home)
     return warning

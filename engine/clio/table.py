@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..report import printable
+
 WIDTH = 100
 MIN_WIDTH = 12
 COLUMNS = [
@@ -29,7 +31,7 @@ def _text(value: Any) -> str:
     breaks the row nor drives the terminal)."""
     if value is None:
         return ""
-    return " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+    return " ".join(printable(value).split())
 
 
 def _cell(value: Any, width: int) -> str:

@@ -14,11 +14,11 @@ import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
 
-import jmespath
 from jmespath import exceptions
 
 from ..errors import Problem
 from .cliofields import COMMON_NAMES, CONTACT_FIELDS, MATTER_FIELDS, ONE_CONTACT
+from .expressions import parse_bounded
 from .exprsyntax import (
     CONTEXT_NAMES,
     Names,
@@ -42,7 +42,7 @@ def check_expression(site: Site, names: Names) -> tuple[dict[str, Any] | None, l
         # mapctl refuses it: it is a typo more often than not (`nul`).
         warnings.simplefilter("error", PendingDeprecationWarning)
         try:
-            ast: dict[str, Any] = jmespath.compile(site.source).parsed  # type: ignore[assignment]
+            ast = parse_bounded(site.source)
         except exceptions.JMESPathError as error:
             return None, [parse_problem(site, error)]
         except PendingDeprecationWarning:

@@ -9,20 +9,55 @@ shared `TreeInterpreter`. Either way the result equals `jmespath.search(source, 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
-from jmespath import visitor
+from jmespath import exceptions, visitor
+from jmespath.lexer import Lexer
 
 from ..errors import SourceLocation
 from .functions import FUNCTIONS
 
 Evaluator = Callable[[Any], Any]
 
+MAX_DEPTH = 64
+"""How deeply an expression may nest: brackets, function calls and `!`/`&` while it is parsed,
+and levels of its syntax tree. jmespath parses and evaluates recursively, so without a bound
+`!!!!...` or `lower(lower(...` 500 levels deep would exhaust Python's stack. Real mappings nest
+a handful of levels."""
+
+MAX_ITEMS = 1_000_000
+"""The longest list a flatten (`[]`) may make: `[@, @][]` piped over and over doubles a list
+each time; past this bound the answer fails instead of exhausting memory."""
+
 OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
-_INTERPRETER = visitor.TreeInterpreter(OPTIONS)
+
+
+class _BoundedInterpreter(visitor.TreeInterpreter):
+    """jmespath's interpreter with flatten bounded by `MAX_ITEMS` (checked before building)."""
+
+    def visit_flatten(self, node: Any, value: Any) -> Any:
+        base = self.visit(node["children"][0], value)
+        if not isinstance(base, list):
+            return None
+        size = sum(len(item) if isinstance(item, list) else 1 for item in base)
+        if size > MAX_ITEMS:
+            raise exceptions.JMESPathError(
+                f"flatten ([]): the list would have more than {MAX_ITEMS:,} elements"
+            )
+        merged: list[Any] = []
+        for item in base:
+            if isinstance(item, list):
+                merged.extend(item)
+            else:
+                merged.append(item)
+        return merged
+
+
+_INTERPRETER = _BoundedInterpreter(OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -43,9 +78,81 @@ class Expression:
 
 
 def compile_expression(source: str, location: SourceLocation | None = None) -> Expression:
-    """Parse `source` (raises `jmespath.exceptions.ParseError`) and build its evaluator."""
-    ast: dict[str, Any] = jmespath.compile(source).parsed  # type: ignore[assignment]
+    """Parse `source` (raises `jmespath.exceptions.ParseError`, also for an expression nested
+    deeper than `MAX_DEPTH`) and build its evaluator."""
+    ast = parse_bounded(source)
     return Expression(source, ast, location, build_evaluator(ast))
+
+
+class TooDeep(exceptions.ParseError):
+    """An expression nested deeper than `MAX_DEPTH`; `lex_position` is where it goes too deep."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position, "", "depth", TOO_DEEP)
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+TOO_DEEP = (
+    f"the expression is nested too deeply (more than {MAX_DEPTH} levels of brackets, function "
+    "calls, '!' or '.')"
+)
+
+
+def parse_bounded(source: str) -> dict[str, Any]:
+    """`jmespath.compile(source).parsed`, refusing (`TooDeep`) an expression so deeply nested
+    that parsing or evaluating it would exhaust the stack. The nesting is measured on the tokens
+    before parsing (the lexer does not recurse), then on the tree."""
+    position = _nesting_overflow(source)
+    if position is not None:
+        raise TooDeep(position)
+    ast: dict[str, Any] = jmespath.compile(source).parsed  # type: ignore[assignment]
+    if tree_depth(ast) > MAX_DEPTH:
+        raise TooDeep(0)
+    return ast
+
+
+_OPENERS = frozenset({"lparen", "lbracket", "lbrace", "filter"})
+_CLOSERS = frozenset({"rparen", "rbracket", "rbrace"})
+_PREFIXES = frozenset({"not", "expref"})
+
+
+def _nesting_overflow(source: str) -> int | None:
+    """The offset of the token where the parser's recursion would pass `MAX_DEPTH` (open
+    brackets plus every prefix `!` or `&` so far, an upper bound), or None."""
+    open_brackets = prefixes = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        try:
+            for token in Lexer().tokenize(source):
+                kind = token["type"]
+                if kind in _OPENERS:
+                    open_brackets += 1
+                elif kind in _CLOSERS:
+                    open_brackets = max(0, open_brackets - 1)
+                elif kind in _PREFIXES:
+                    prefixes += 1
+                if open_brackets + prefixes > MAX_DEPTH:
+                    return int(token["start"])
+        except exceptions.JMESPathError:
+            return None  # the parser reports it
+    return None
+
+
+def tree_depth(ast: dict[str, Any]) -> int:
+    """The number of levels of a syntax tree, measured without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in node.get("children", ()))
+    return deepest
 
 
 def called_functions(ast: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from jmespath import exceptions
 from jmespath.lexer import Lexer
 
 from ..errors import Problem
+from .expressions import TooDeep
 from .source import Document, Path
 
 Scope = Literal["root", "element"]
@@ -98,6 +99,14 @@ def parse_problem(site: Site, error: exceptions.JMESPathError) -> Problem:
             hint="write an expression, e.g. client.first_name",
         )
     position = int(getattr(error, "lex_position", 0) or 0)
+    if isinstance(error, TooDeep):
+        return at(
+            site,
+            position,
+            f"{site.label}: invalid expression: {error.msg}",
+            "expression-too-deep",
+            hint="split it: compute a part in its own answer, or write it more simply",
+        )
     if isinstance(error, exceptions.LexerError):
         message, hint = _lexer_message(error)
     elif isinstance(error, exceptions.IncompleteExpressionError) or (

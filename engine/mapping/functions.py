@@ -11,11 +11,17 @@ signature, the middle is the description, and a line starting ``Example:`` gives
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from jmespath import exceptions, functions
+
+MAX_TEXT = 1_000_000
+"""The longest text a function may make. Nested `replace`/`format` calls can grow text
+exponentially (ten nested replaces of 'a' by ten 'a's: 10^10 characters); past this bound the
+answer fails with a clear evaluation error instead of exhausting memory."""
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d*)\}")
 
@@ -35,6 +41,35 @@ def _text(value: Any) -> str:
     raise exceptions.JMESPathTypeError(
         "format", value, type(value).__name__, ["string", "number", "boolean", "null"]
     )
+
+
+def _bounded(function: str, length: int) -> None:
+    if length > MAX_TEXT:
+        raise exceptions.JMESPathError(
+            f"{function}(): the text would be longer than {MAX_TEXT:,} characters"
+        )
+
+
+def _json_longer_than(value: Any, limit: int) -> bool:
+    """Whether `value` written as compact JSON would pass `limit` characters; stops counting
+    there, so a value that repeats itself ([@, @] piped over and over) is not walked whole."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            total += 2 + 2 * len(item)
+            for key, entry in item.items():
+                total += len(key) + 3
+                stack.append(entry)
+        elif isinstance(item, list | tuple):
+            total += 2 + len(item)
+            stack.extend(item)
+        else:
+            total += len(item) + 2 if isinstance(item, str) else len(str(item))
+        if total > limit:
+            return True
+    return False
 
 
 class MapctlFunctions(functions.Functions):
@@ -84,7 +119,16 @@ class MapctlFunctions(functions.Functions):
                 )
             return _text(args[index])
 
-        return _PLACEHOLDER.sub(fill, template)
+        total = len(template)
+
+        def bounded_fill(match: re.Match[str]) -> str:
+            nonlocal total
+            text = fill(match)
+            total += len(text)
+            _bounded("format", total)
+            return text
+
+        return _PLACEHOLDER.sub(bounded_fill, template)
 
     @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
     def _func_split(self, s: str | None, separator: str) -> list[str] | None:
@@ -104,7 +148,26 @@ class MapctlFunctions(functions.Functions):
         The text with every `old` replaced by `new`; null stays null.
         Example: replace('555-0101', '-', ' ') -> "555 0101"
         """
-        return None if s is None else s.replace(old, new)
+        if s is None:
+            return None
+        if len(new) > len(old):
+            _bounded("replace", len(s) + s.count(old) * (len(new) - len(old)))
+        return s.replace(old, new)
+
+    # JMESPath's own join and to_string, bounded like the functions above.
+
+    @functions.signature({"types": ["string"]}, {"types": ["array-string"]})
+    def _func_join(self, separator: str, array: list[str]) -> str:
+        _bounded("join", sum(map(len, array)) + len(separator) * max(0, len(array) - 1))
+        return separator.join(array)
+
+    @functions.signature({"types": []})
+    def _func_to_string(self, arg: Any) -> str:
+        if isinstance(arg, str):
+            return arg
+        if _json_longer_than(arg, MAX_TEXT):
+            _bounded("to_string", MAX_TEXT + 1)
+        return json.dumps(arg, separators=(",", ":"), default=str)
 
     @functions.signature({"types": [], "variadic": True})
     def _func_coalesce(self, *values: Any) -> Any:

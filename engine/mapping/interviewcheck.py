@@ -161,13 +161,14 @@ def _literal_choices(source: Any) -> list[str] | None:
     """The options a literal multiple-choice expression selects; None when it is not a literal."""
     if not isinstance(source, str):
         return None
-    import jmespath
     from jmespath import exceptions
+
+    from .expressions import parse_bounded
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         try:
-            ast = jmespath.compile(source).parsed
+            ast = parse_bounded(source)
         except exceptions.JMESPathError:
             return None
     if ast.get("type") == "multi_select_list":  # ['Bronx', 'Kings']

@@ -22,6 +22,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..errors import Problem, SourceLocation
+from ..fsutil import read_at_most
 from .source import MAX_BYTES, Document, Path, decode, parse
 
 BUNDLED_PREFIX = "<bundled>/"
@@ -77,8 +78,7 @@ def file_source(path: str | os.PathLike[str]) -> Source:
 
 def _read_bounded(path: FsPath) -> bytes:
     """At most one byte more than a mapping may have (so /dev/zero or a pipe cannot hang us)."""
-    with path.open("rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+    return read_at_most(path, MAX_BYTES + 1)
 
 
 def bundled_source(name: str) -> Source:
@@ -133,6 +133,7 @@ class _ChainLoader:
         self.loaded = loaded
         self.documents: list[Document] = []
         self.by_key: dict[str, list[Document]] = {}
+        self.referrers: dict[str, tuple[Document, Path]] = {}  # key -> its `extends` entry
 
     def load(self, source: Source, stack: list[Source]) -> list[Document]:
         """The merge order for `source`: what it extends (recursively), then itself."""
@@ -159,6 +160,7 @@ class _ChainLoader:
                     )
                 )
                 continue
+            self.referrers.setdefault(resolved.key, (doc, path))
             for item in self.load(resolved, [*stack, source]):
                 if item not in chain:
                     chain.append(item)
@@ -172,9 +174,20 @@ class _ChainLoader:
         except OSError as error:
             reason = error.strerror or type(error).__name__
             doc = Document(source.display, "")
-            doc.problems.append(
-                Problem(f"cannot read mapping '{source.display}': {reason}", "unreadable")
-            )
+            message = f"cannot read mapping '{source.display}': {reason}"
+            referrer = self.referrers.get(source.key)
+            if referrer is None:
+                doc.problems.append(Problem(message, "unreadable"))
+            else:  # at the `extends` entry that names it
+                where, path = referrer
+                doc.problems.append(
+                    where.problem(
+                        where.location(path),
+                        message,
+                        "unreadable",
+                        length=len(str(source.display).split("/")[-1]),
+                    )
+                )
             self.loaded.problems.extend(doc.problems)
             return doc
         text, problem = decode(data, source.display)
@@ -196,7 +209,7 @@ class _ChainLoader:
         bundled = bundled_mapping_names()
         if source.folder is not None:
             candidate = source.folder / target
-            if _is_file(candidate):
+            if _is_file(candidate) or _is_other(candidate):  # not a file: reading says why
                 display = os.path.normpath(os.path.join(os.path.dirname(source.display), target))
                 return Source(
                     display,
@@ -228,6 +241,15 @@ def _is_file(path: FsPath) -> bool:
     try:
         return path.is_file()
     except OSError:  # a name too long for the file system, say: not a file we can read
+        return False
+
+
+def _is_other(path: FsPath) -> bool:
+    """Something that is there but is not a plain file (a named pipe, a folder, a broken link):
+    reading it says what is wrong, rather than "cannot find 'x.yaml'; did you mean 'x.yaml'?"."""
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
         return False
 
 

@@ -260,8 +260,11 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.count = 0
+        self.building: set[int] = set()  # mappings being built (ids): a merge must not loop
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def _count(self, node: yaml.Node, path: Path) -> None:
+        """One more value (merged copies count too: a merge-key bomb is bounded like an alias
+        bomb); `_TooBig` past `MAX_VALUES` values or `MAX_DEPTH` levels."""
         self.count += 1
         if self.count > MAX_VALUES or len(path) > MAX_DEPTH:
             what = "values" if self.count > MAX_VALUES else "levels of nesting"
@@ -276,6 +279,9 @@ class _Builder:
                     "too-big",
                 )
             )
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self._count(node, path)
         self.doc.values.setdefault(path, node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -285,13 +291,20 @@ class _Builder:
         return self._scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        self.building.add(id(node))
+        try:
+            return self._mapping_entries(node, path)
+        finally:
+            self.building.discard(id(node))
+
+    def _mapping_entries(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         self._check_tag(node, "map")
         result: dict[str, Any] = {}
         seen: dict[str, yaml.Node] = {}
-        merged: list[yaml.Node] = []
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                merged.append(value_node)
+                merged.append((key_node, value_node))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self._add(key_node, "a key must be plain text, not a list or a mapping", "bad-key")
@@ -310,19 +323,28 @@ class _Builder:
             seen[key] = key_node
             self.doc.keys.setdefault((*path, key), key_node)
             result[key] = self.build(value_node, (*path, key))
-        for source in merged:
-            self._merge(result, source, path)
+        for key_node, source in merged:
+            self._merge(result, key_node, source, path)
         return result
 
-    def _merge(self, result: dict[str, Any], source: yaml.Node, path: Path) -> None:
+    def _merge(self, result: dict[str, Any], key: yaml.Node, source: yaml.Node, path: Path) -> None:
         """YAML merge keys (`<<: *defaults`): keys written in the mapping itself win."""
         sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
         for item in sources:
             if not isinstance(item, yaml.MappingNode):
                 self._add(item, "'<<' (merge) needs a mapping or a list of mappings", "bad-merge")
                 continue
-            for key, value in self._mapping(item, path).items():
-                result.setdefault(key, value)
+            if id(item) in self.building:
+                self._add(
+                    key,
+                    "'<<' (merge) refers to the mapping it is part of",
+                    "merge-loop",
+                    hint="merge an anchor defined outside this mapping (&defaults earlier on)",
+                )
+                continue
+            self._count(item, path)
+            for name, value in self._mapping(item, path).items():
+                result.setdefault(name, value)
 
     def _scalar(self, node: yaml.Node) -> Any:
         value = str(node.value)

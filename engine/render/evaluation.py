@@ -180,7 +180,7 @@ def _redacted(
     problem = failure.problem
     shown = failure.value
     if reads_sensitive(_paths(rule), mapping.sensitive_aliases):
-        shown_as = {json.dumps(shown, ensure_ascii=False, default=str), truncate(shown)}
+        shown_as = {truncate(shown, 10**6), truncate(shown)}  # the first: whole, unless huge
         texts = {t for t in shown_as if len(t) >= 3 and t not in ("null", "true", "false")}
     elif holds_sensitive(truncate(shown, 10**6), secrets):
         texts = set()
@@ -298,10 +298,20 @@ def _entry_label(item: Any) -> str:
 
 def truncate(value: Any, limit: int = 80) -> str:
     """The value as JSON, cut glom-style when long: `{"a": 1, ... (len=14)`."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
+    try:  # lazily, up to the limit: a value that repeats itself ([@, @] piped over and over)
+        # would be gigabytes as a whole
+        chunks = json.JSONEncoder(ensure_ascii=False, default=str).iterencode(value)
+        text, done = "", False
+        for chunk in chunks:
+            text += chunk
+            if len(text) > limit:
+                break
+        else:
+            done = True
+        if not done:
+            text = text[: limit + 1]
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)[: limit + 1]
     if len(text) <= limit:
         return text
     size = f" (len={len(value)})" if isinstance(value, list | dict | str) else ""

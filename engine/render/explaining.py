@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import MapctlError
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK
-from ..report import format_problem
+from ..report import format_problem, printable
 from .context import Context
 from .evaluation import Evaluation, Provenance, holds_sensitive, reads_sensitive
 
@@ -185,6 +185,7 @@ def explain_text(
     lines += ["", "Answers:"]
     for item in items:
         lines += _answer_lines(item, mapping)
+    lines = [printable(line) for line in lines]  # names, labels, the matter: Clio's text
     for problem in evaluation.errors:
         if len(problem.path) > 1 and problem.path[1] in {i.rule.name for i in items}:
             lines += ["", format_problem(problem)]

@@ -21,6 +21,7 @@ import copy
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Iterable
@@ -255,7 +256,22 @@ class Redactor:
         field_id = (item.get("custom_field") or {}).get("id")
         names = {str(item.get("field_name") or "").casefold(), str(field_id)}
         if field_type in FREE_TEXT or names & self.sensitive:
-            item["value"] = self.free_text(item.get("value"), field_type or "text_line", owner)
+            value = item.get("value")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                item["value"] = self.number(value)  # a numeric SSN is an SSN all the same
+            else:
+                item["value"] = self.free_text(value, field_type or "text_line", owner)
+
+    def number(self, value: int | float) -> int | float:
+        """A fake number of the same type and shape (digits, sign, decimals), from 9."""
+        if isinstance(value, float) and not math.isfinite(value):
+            return value
+        text = str(value) if isinstance(value, int) else repr(value)
+        if "e" in text.lower():  # 1e+20: too big to keep the shape; a same-sized fake
+            return float(self.free_text(f"{value:.0f}", "text_line"))
+        fake = self.free_text(text.lstrip("-"), "text_line")
+        fake = ("-" if text.startswith("-") else "") + fake
+        return int(fake) if isinstance(value, int) else float(fake)
 
 
 def redact_contact(contact: dict[str, Any], r: Redactor) -> None:

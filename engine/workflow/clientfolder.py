@@ -2,8 +2,9 @@
 
 Stage: the file-system half of an import (`importing` calls it). A client's folder is built under
 a temporary name in the output folder, every file fsynced, then renamed into place while the
-ledger's write transaction is open, so the folder and the ledger row appear together or not at
-all. Nothing existing is ever overwritten. No printing, no click.
+ledger holds the client's row as pending (see `ledger`), so the folder and the ledger row appear
+together or not at all, even after a kill. Nothing existing is ever overwritten. No printing, no
+click.
 
 Folder names (decided for issue 5): the client's name, last name first, then the Clio contact id
 (`Pritchett-Jay-5001`). Letters and digits of any script are kept (NFC-normalised: ILS and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import tempfile
@@ -26,8 +28,10 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import ImportRefused, MapctlError
+from ..fsutil import make_folders
 
 MAX_NAME_CHARS = 60
 FOLDER_MODE = 0o700  # the folder holds personal data (birth dates, SSN): only its owner reads it
@@ -96,13 +100,41 @@ def refuse_if_exists(target: Path) -> None:
         )
 
 
+CLIENT_MARKER = "client.json"  # every client folder mapctl makes holds one
+
+
+def client_info(folder: Path) -> dict[str, Any] | None:
+    """The `client.json` of a client folder mapctl made, or None when `folder` is not one."""
+    try:
+        info = json.loads((folder / CLIENT_MARKER).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and "clio_contact_id" in info else None
+
+
+def refuse_inside_client_folder(parent: Path) -> None:
+    """`ImportRefused` when `parent` (--out) is inside a client's folder (or is one): the new
+    client's folder would be nested in another client's."""
+    try:
+        resolved = Path(parent).resolve()
+    except OSError:
+        return
+    for folder in (resolved, *resolved.parents):
+        if client_info(folder) is not None:
+            raise ImportRefused(
+                f"{parent} is inside the client folder {folder}: the new client's folder would "
+                "be nested in another client's",
+                hint="choose a folder outside client folders with --out",
+            )
+
+
 @contextmanager
 def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterator[Path]:
     """Write `files` into a hidden temporary folder in `parent`; yield it; remove it if still
     there when the block ends (after a successful `publish` it is gone)."""
-    created = _missing_folders(parent)  # made here; taken back if the import fails
+    created: list[Path] = []  # made here (0700); taken back if the import fails
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        created = make_folders(parent)
         remove_stale_staging(parent, name)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
     except OSError as error:
@@ -124,15 +156,6 @@ def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)  # after a publish the folder holds the client: it stays
-
-
-def _missing_folders(path: Path) -> list[Path]:
-    """`path` and its ancestors that do not exist yet, deepest first."""
-    missing: list[Path] = []
-    while not os.path.lexists(path) and path.parent != path:
-        missing.append(path)
-        path = path.parent
-    return missing
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -6,10 +6,12 @@ Out: a `Preview` (who comes across, in which role, what needs a person's attenti
 import, an `ImportResult`: the client's folder with its answer file and `client.json`, one new
 ledger row, and the review list.
 
-All or nothing (issue 5): the ledger is checked first; the answers are evaluated (any error:
-nothing written); the folder is staged under a temporary name, then renamed into place inside
-the ledger's write transaction. On any failure nothing is left behind and the ledger is
-unchanged; nothing existing is overwritten. No printing, no click, no HTTP here (the CLI fetches).
+All or nothing (issues 5 and 9): the ledger is checked first; the answers are evaluated (any
+error: nothing written); the ledger row is committed marked pending, the folder is staged under
+a temporary name and renamed into place, then the mark is cleared (`Ledger.reserve`). On any
+failure nothing is left behind and the ledger is unchanged; after a kill, the next run finishes
+or takes back the pending row (`Ledger.recover`). Nothing existing is overwritten. No printing,
+no click, no HTTP here (the CLI fetches).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import hashlib
 import json
 import os
 import re
+import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvaluationError, MapctlError, Problem
+from ..errors import EvaluationError, ImportRefused, MapctlError, Problem
 from ..hotdocs.answerfile import render_xml
 from ..mapping.model import CompiledMapping
 from ..model import AnswerSet
@@ -33,16 +36,19 @@ from ..render.context import ContactView, Context, build_context, check_bundle
 from ..render.evaluation import evaluate
 from .clientfolder import (
     client_folder_name,
+    client_info,
     publish,
     refuse_if_exists,
+    refuse_inside_client_folder,
     remove_published,
     safe_component,
     staged_folder,
 )
-from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists
+from .ledger import ClientEntry, Ledger, already_exists
 
 CLIENT_JSON = "client.json"
 CLIENTS_FOLDER = "clients"
+MAX_REPLY_PROBLEMS = 10  # a reply's problems shown at the prompt; the rest are counted
 _MATTER_KEYS = ("id", "display_number", "description", "status", "open_date")
 
 
@@ -234,12 +240,19 @@ def client_record_defaults(
 
 
 def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
-    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger (a
-    ledger not made yet holds nobody: checking never creates it)."""
-    if not (Path(home) / LEDGER_FILE).exists():
-        return
+    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger."""
     with Ledger.open(home) as ledger:
-        existing = ledger.find_by_contact(bundle["matter"]["client"]["id"])
+        _refuse_existing(ledger, bundle["matter"]["client"]["id"])
+
+
+def _refuse_existing(ledger: Ledger, client_id: int) -> None:
+    """`already_exists` when the ledger has this client. What a killed import left is finished
+    or taken back first; an import of this client still running is waited for (seconds at most),
+    so the refusal says what it ended with."""
+    ledger.recover()
+    if ledger.is_pending(client_id):
+        ledger.recover(wait=True)
+    existing = ledger.find_by_contact(client_id)
     if existing is not None:
         raise already_exists(existing)
 
@@ -266,9 +279,7 @@ def import_client(
     if name is not None and not name.strip():
         raise MapctlError("the client's name is empty", hint="give the new client a name")
     with Ledger.open(home) as ledger:
-        existing = ledger.find_by_contact(client_id)
-        if existing is not None:
-            raise already_exists(existing)
+        _refuse_existing(ledger, client_id)
         context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
         shown = _preview(context, mapping)
         answers, record_name, record_notes = _evaluate(mapping, context)
@@ -277,13 +288,13 @@ def import_client(
             notes if notes is not None else record_notes,
         )
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
+        refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
         if ledger.was_forgotten(client_id):
             folder = _beside_kept_folder(folder)
-        refuse_if_exists(folder)
+        _refuse_folder(ledger, folder, client_id)
         entry, files = _client_files(bundle, mapping, answers, folder, record, now, shown)
-        with staged_folder(folder.parent, folder.name, files) as staging:
-            _publish_and_record(ledger, entry, staging, folder)
+        _publish_and_record(ledger, entry, folder, files)
     filled, total = answers_filled(mapping, answers)
     return ImportResult(
         entry=entry,
@@ -323,16 +334,46 @@ def _beside_kept_folder(folder: Path) -> Path:
     return candidate
 
 
-def _publish_and_record(ledger: Ledger, entry: ClientEntry, staging: Path, folder: Path) -> None:
+def _publish_and_record(
+    ledger: Ledger, entry: ClientEntry, folder: Path, files: dict[str, bytes]
+) -> None:
+    """The row (committed as pending), then the folder staged and renamed into place, then the
+    row marked done: a kill at any point is finished or taken back by the next run."""
     published = False
     try:
-        with ledger.reserve(entry):
+        with (
+            ledger.reserve(entry),
+            staged_folder(folder.parent, folder.name, files) as staging,
+        ):
             publish(staging, folder)
             published = True
     except BaseException:
-        if published:  # the commit failed after the rename: take the folder back out
+        if published:  # the ledger failed after the rename: take the folder back out
             remove_published(folder)
         raise
+
+
+def _refuse_folder(ledger: Ledger, folder: Path, client_id: int) -> None:
+    """`refuse_if_exists`, with the repair when the folder is this client's, left by an import
+    that a kill stopped before the ledger recorded it (earlier mapctl versions could). When the
+    ledger has the client (another import won a race since the first check), say that."""
+    try:
+        refuse_if_exists(folder)
+    except ImportRefused as refusal:
+        _refuse_existing(ledger, client_id)
+        if _holds_client(folder, client_id):
+            moved = shlex.quote(f"{folder}.unrecorded")
+            refusal.hint = (
+                "it holds an earlier import of this client that was stopped before the ledger "
+                f"recorded it; move it away, then import again: mv {shlex.quote(str(folder))} "
+                f"{moved}"
+            )
+        raise
+
+
+def _holds_client(folder: Path, client_id: int) -> bool:
+    info = client_info(folder)
+    return info is not None and info.get("clio_contact_id") == client_id
 
 
 def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:
@@ -466,6 +507,10 @@ def _parse_contacts(
         if numbers is None:
             problems.append(f"{part!r} is not a number from the list")
             continue
+        last = max(c.number for c in (*shown.contacts, *shown.excluded))
+        if len(numbers) > 1 and numbers[-1] > last:  # one problem, not one per missing number
+            problems.append(f"{part!r} goes past the end of the list (#1 to #{last})")
+            continue
         for number in numbers:
             problem = check(shown, number)
             if problem:
@@ -475,7 +520,10 @@ def _parse_contacts(
                     next(c.id for c in (*shown.contacts, *shown.excluded) if c.number == number)
                 )
     if problems:
-        return set(), "; ".join(problems) + f" ({nothing})"
+        shown_problems = problems[:MAX_REPLY_PROBLEMS]
+        if len(problems) > MAX_REPLY_PROBLEMS:
+            shown_problems.append(f"{len(problems) - MAX_REPLY_PROBLEMS} more problems")
+        return set(), "; ".join(shown_problems) + f" ({nothing})"
     return ids, None
 
 
@@ -491,7 +539,7 @@ def _numbers(shown: Preview, part: str) -> range | None:
         by_id = next((c for c in (*shown.contacts, *shown.excluded) if c.id == first), None)
         if by_id is not None:
             return range(by_id.number, by_id.number + 1)
-    return range(first, last + 1) if first <= last and last - first < 10_000 else None
+    return range(first, last + 1) if first <= last else None
 
 
 def _removable(shown: Preview, number: int) -> str | None:

@@ -10,15 +10,17 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..report import printable
 from .forgetting import ForgetPlan
 from .importing import ImportResult, Preview, PreviewContact
 from .ledger import ClientEntry, ForgottenEntry
 
+_cell = printable  # Clio text in a cell must not break the table or drive the terminal
 
-def _cell(value: object) -> str:
-    """One line of printable text: Clio data with a newline, a tab or a terminal escape
-    sequence in a name must not break the table or drive the terminal."""
-    return "".join(c if c.isprintable() else " " for c in str(value))
+
+def _lines(lines: Sequence[str]) -> str:
+    """The report's lines, each cleaned: names, labels and warnings come from Clio."""
+    return "\n".join(printable(line) for line in lines)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
@@ -63,13 +65,9 @@ def format_preview(preview: Preview) -> str:
         )
         for c in preview.contacts
     ]
-    lines = [
-        _matter_line(preview),
-        "",
-        table(("#", "Contact", "Name", "Label in Clio", "Role"), rows),
-    ]
-    lines.extend(_attention(preview))
-    return "\n".join(lines)
+    heading = _lines([_matter_line(preview), ""])
+    contacts = table(("#", "Contact", "Name", "Label in Clio", "Role"), rows)
+    return "\n".join([heading, contacts, _lines(_attention(preview))]).rstrip("\n")
 
 
 def _who(contact: PreviewContact) -> str:
@@ -117,7 +115,7 @@ def format_import(result: ImportResult) -> str:
     ]
     review = _review(result)
     lines.extend(review or ["  nothing to review"])
-    return "\n".join(lines)
+    return _lines(lines)
 
 
 def _role_counts(preview: Preview) -> str:

@@ -1,28 +1,44 @@
 """Ledger: the record of ILS clients mapctl has created (`$MAPCTL_HOME/clients.db`, sqlite3).
 
 Stage: the last step of an import. New clients only: a Clio contact appears at most once (a
-UNIQUE column), so two imports of the same client racing each other cannot both succeed. The
-insert happens inside a write transaction (`BEGIN IMMEDIATE`) that the caller keeps open while it
-moves the client's folder into place (`Ledger.reserve`), so the folder and the row appear
-together or not at all. `mapctl clients forget` moves a row to the `forgotten` table (what was
-forgotten and when), after which the contact may be imported again. No printing, no click;
-sqlite errors become `MapctlError`s here.
+UNIQUE column), so two imports of the same client racing each other cannot both succeed.
+
+The folder and the row are one recoverable step (`Ledger.reserve`), even when mapctl is killed
+(`kill -9`, a power cut) half-way: the row is committed first, marked pending in the `pending`
+table; then the caller writes and renames the client's folder; then the mark is removed. While
+it is pending, the import holds `clients.lock` (flock), which the kernel releases when the
+process dies. So a pending row nobody locks belongs to a dead import, and the next import (or
+`mapctl clients`) finishes it when the folder is in place with its answer file (`recover`), or
+takes the row and the staging folder back when it is not. No printing, no click; sqlite errors
+become `MapctlError`s here.
+
+`mapctl clients forget` moves a row to the `forgotten` table (what was forgotten and when),
+after which the contact may be imported again.
+
+Clio's ids are 64-bit integers (its OpenAPI document: int64), as are sqlite's: an id outside
+that range is refused before anything is written.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
+from ..fsutil import FILE_MODE, make_folders
+from .clientfolder import remove_stale_staging
 
 LEDGER_FILE = "clients.db"
-SCHEMA_VERSION = 2  # 1: clients; 2: + forgotten (issue 11)
+LOCK_FILE = "clients.lock"
+SCHEMA_VERSION = 3  # 1: clients; 2: + forgotten (issue 11); 3: + pending (issue 9)
 BUSY_TIMEOUT_MS = 10_000  # a concurrent import holds the write lock for milliseconds
 
 _SCHEMA = """
@@ -58,6 +74,12 @@ CREATE TABLE IF NOT EXISTS forgotten (
     folder_deleted        INTEGER NOT NULL
 )
 """
+_PENDING = """
+CREATE TABLE IF NOT EXISTS pending (
+    clio_contact_id INTEGER PRIMARY KEY
+)
+"""
+_INT64 = range(-(2**63), 2**63)
 _COLUMNS = (
     "name, notes, clio_contact_id, matter_id, matter_display_number, answer_file, "
     "answer_sha256, mapping_title, created_at"
@@ -113,6 +135,36 @@ def already_exists(entry: ClientEntry) -> ImportRefused:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create the ledger file 0600 before sqlite does (sqlite follows the umask, and gives its
+    -wal and -shm files the database's mode); tighten one an older mapctl left 0644."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        with suppress(OSError):  # not ours to change (another user's): sqlite will say more
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, FILE_MODE)
+
+
+def _check_id(value: int, what: str) -> None:
+    if value not in _INT64:
+        raise MapctlError(
+            f"Clio {what} id {value} is outside the 64-bit range of Clio's ids; mapctl cannot "
+            "record this client (nothing was written)",
+            hint="Clio's API documents its ids as 64-bit integers: check the matter in Clio",
+        )
+
+
+def _folder_in_place(entry: ClientEntry) -> bool:
+    """Whether a pending client's folder was renamed into place: its answer file is there with
+    the checksum the row recorded (files are fsynced before the rename)."""
+    try:
+        data = Path(entry.answer_file).read_bytes()
+    except OSError:
+        return False
+    return hashlib.sha256(data).hexdigest() == entry.answer_sha256
+
+
 class Ledger:
     """The ledger file of one MAPCTL_HOME. Open with `Ledger.open(home)` (a context manager)."""
 
@@ -126,7 +178,8 @@ class Ledger:
         """Open (creating it and its folder when missing) the ledger in `home`."""
         path = Path(home) / LEDGER_FILE
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(path.parent)
+            _private_file(path)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
             raise MapctlError(f"cannot open the client ledger {path}: {error}") from error
@@ -169,18 +222,29 @@ class Ledger:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(_SCHEMA)
             self._db.execute(_FORGOTTEN_SCHEMA)
+            self._db.execute(_PENDING)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.execute("COMMIT")
 
     def find_by_contact(self, contact_id: int) -> ClientEntry | None:
-        """The client created from this Clio contact, if any."""
+        """The client created (or being created) from this Clio contact, if any."""
+        _check_id(contact_id, "contact")
         row = self._query(f"SELECT {_COLUMNS} FROM clients WHERE clio_contact_id = ?", contact_id)
         return ClientEntry(*row[0]) if row else None
 
+    def is_pending(self, contact_id: int) -> bool:
+        """Whether this contact's import has not finished (running, or killed: see `recover`)."""
+        _check_id(contact_id, "contact")
+        return bool(self._query("SELECT 1 FROM pending WHERE clio_contact_id = ?", contact_id))
+
     def list_clients(self) -> list[ClientEntry]:
-        """Every client, oldest first."""
+        """Every client whose import finished, oldest first."""
         return [
-            ClientEntry(*row) for row in self._query(f"SELECT {_COLUMNS} FROM clients ORDER BY id")
+            ClientEntry(*row)
+            for row in self._query(
+                f"SELECT {_COLUMNS} FROM clients WHERE clio_contact_id NOT IN "
+                "(SELECT clio_contact_id FROM pending) ORDER BY id"
+            )
         ]
 
     def record(self, entry: ClientEntry) -> None:
@@ -190,27 +254,110 @@ class Ledger:
 
     @contextmanager
     def reserve(self, entry: ClientEntry) -> Iterator[None]:
-        """Insert `entry` in a write transaction committed when the block ends without error.
+        """Commit `entry` marked pending, run the block (which puts the client's folder in
+        place), then remove the mark. An exception in the block deletes the row again; a kill
+        leaves the pending row for `recover`. A second import of the same contact waits for the
+        lock, then is refused with `ImportRefused` (never both win)."""
+        _check_id(entry.clio_contact_id, "contact")
+        if entry.matter_id is not None:
+            _check_id(entry.matter_id, "matter")
+        with self._locked(wait=True):
+            self._recover_locked()
+            self._transaction(self._insert, entry)
+            try:
+                yield
+            except BaseException:
+                self._transaction(self._delete, entry.clio_contact_id)
+                raise
+            self._transaction(self._finish, entry.clio_contact_id)
 
-        The block runs while the row is inserted but not yet visible to others; any exception in
-        it rolls the insert back. A second import of the same contact waits for the lock, then
-        is refused with `ImportRefused` (never both win).
-        """
+    def recover(self, *, wait: bool = False) -> None:
+        """Finish or take back what killed imports left (see the module docstring); without
+        `wait`, nothing is done while an import runs (it recovers itself first)."""
+        with self._locked(wait=wait) as locked:
+            if locked:
+                self._recover_locked()
+
+    def _recover_locked(self) -> None:
+        stray = (
+            "SELECT 1 FROM pending WHERE clio_contact_id NOT IN (SELECT clio_contact_id FROM "
+            "clients)"
+        )
+        if self._query(stray):  # written only when needed: listing works on a read-only ledger
+            self._transaction(self._drop_stray_marks)
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM clients WHERE clio_contact_id IN "
+            "(SELECT clio_contact_id FROM pending)"
+        )
+        for entry in (ClientEntry(*row) for row in rows):
+            if _folder_in_place(entry):
+                self._transaction(self._finish, entry.clio_contact_id)
+            else:
+                folder = Path(entry.answer_file).parent
+                remove_stale_staging(folder.parent, folder.name, older_than=0)
+                self._transaction(self._delete, entry.clio_contact_id)
+
+    @contextmanager
+    def _locked(self, *, wait: bool) -> Iterator[bool]:
+        """Hold `clients.lock` (yields False when `wait` is false and another import holds it,
+        or when the lock file cannot be made, e.g. a read-only MAPCTL_HOME, when not waiting)."""
+        path = self.path.parent / LOCK_FILE
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+        except OSError as error:
+            if not wait:
+                yield False
+                return
+            raise MapctlError(f"cannot lock the client ledger {path}: {error}") from error
+        try:
+            deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not wait:
+                        yield False
+                        return
+                    if time.monotonic() >= deadline:
+                        raise MapctlError(
+                            f"the client ledger {self.path} is busy: another import has held "
+                            f"it for {BUSY_TIMEOUT_MS // 1000} seconds",
+                            hint="wait for the other import to finish, then try again",
+                        ) from None
+                    time.sleep(0.005)
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _transaction(self, step: Any, *args: Any) -> None:
+        """One write transaction around `step(*args)`; committed, or rolled back on error."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
         try:
-            self._insert(entry)
-            yield
-        except BaseException:
-            self._rollback()
-            raise
-        try:
+            step(*args)
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
             self._rollback()
             raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _drop_stray_marks(self) -> None:
+        """Pending marks whose row is gone (forgotten meanwhile): nothing to finish."""
+        self._db.execute(
+            "DELETE FROM pending WHERE clio_contact_id NOT IN (SELECT clio_contact_id FROM clients)"
+        )
+
+    def _finish(self, contact_id: int) -> None:
+        self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
+
+    def _delete(self, contact_id: int) -> None:
+        self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
+        self._db.execute("DELETE FROM clients WHERE clio_contact_id = ?", (contact_id,))
 
     @contextmanager
     def forgetting(
@@ -292,8 +439,7 @@ class Ledger:
         except sqlite3.IntegrityError:
             existing = self.find_by_contact(entry.clio_contact_id)
             raise already_exists(existing or entry) from None
-        except sqlite3.Error as error:
-            raise MapctlError(f"cannot write the client ledger {self.path}: {error}") from error
+        self._db.execute("INSERT OR REPLACE INTO pending VALUES (?)", (entry.clio_contact_id,))
 
     def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         try:

@@ -198,3 +198,23 @@ def test_the_responsible_attorney_is_renamed_too() -> None:
     redacted = redact_bundle(bundle)["matter"]["responsible_attorney"]
     assert redacted["id"] == 3001 and redacted["name"] != "Sam Sandbox"
     assert "Sam" not in redacted["name"] and len(redacted["name"].split()) == 2
+
+
+@pytest.mark.parametrize("ssn", [123456789, 123456789.0, -4321, 9.5])
+def test_a_numeric_sensitive_field_is_redacted_too(ssn: int | float) -> None:
+    """Issue 9: a numeric custom field marked sensitive was skipped (its value is no string), so
+    `fetch --redact` kept the client's SSN. It gets a fake of the same type and shape."""
+    bundle = demo_bundle()
+    values = bundle["contacts"][0]["custom_field_values"]
+    values.append(
+        {"id": "numeric-1", "field_name": "SSN Number", "field_type": "numeric", "value": ssn,
+         "custom_field": {"id": 71999}}
+    )  # fmt: skip
+    redacted = redact_bundle(bundle, ["SSN Number"])
+    fake = next(
+        v["value"] for v in redacted["contacts"][0]["custom_field_values"] if v["id"] == "numeric-1"
+    )
+    assert fake != ssn
+    assert type(fake) is type(ssn)
+    assert len(str(abs(fake))) == len(str(abs(ssn)))
+    assert str(ssn) not in json.dumps(redacted)
