@@ -109,9 +109,14 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1200, "height": 820}, accept_downloads=True)
     context.set_default_timeout(10_000)
     opened = context.new_page()
+    problems: list[str] = []  # a script error or a Content-Security-Policy violation
+    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda error: problems.append(str(error)))
     opened.goto(live.server.url)
     yield opened
     context.close()
+    expected = "Failed to load resource: the server responded with a status of 409 (CONFLICT)"
+    assert [p for p in problems if p != expected] == []  # (409: the refused re-import's page)
 
 
 def shot(page: Any, name: str, docs: bool = False) -> None:
