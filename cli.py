@@ -764,12 +764,6 @@ def fetch(
     metavar="SECONDS",
     help="Lifetime of access tokens (expires_in).",
 )
-@click.option(
-    "--strict-fields",
-    is_flag=True,
-    help="Refuse `contact` inside a matter's relationships{...}, as Clio's OpenAPI document "
-    "types it (mapctl then falls back to /relationships.json).",
-)
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 @click.pass_obj
 @reporting
@@ -782,7 +776,6 @@ def sandbox(
     failure_rate: float,
     rate_limit: int,
     token_lifetime: int,
-    strict_fields: bool,
     quiet: bool,
 ) -> None:
     """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
@@ -807,7 +800,6 @@ def sandbox(
         failure_rate=failure_rate,
         rate_limit=rate_limit,
         token_lifetime=token_lifetime,
-        strict_fields=strict_fields,
         log=log,
     )
     click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")

@@ -96,6 +96,13 @@ class ClioSession:
     def get(self, url: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """GET `url` (with `params`, or as-is: a `meta.paging.next` URL must be sent untouched,
         since httpx >= 0.28 drops its query when params= is given) -> the JSON body."""
+        if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
+            raise ClioError(
+                f"mapctl sends the Clio access token only to {origin(self.tokens.base_url)}, "
+                f"not to {origin(url)}; stopped",
+                hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
+                url=_short(url),
+            )
         refreshed = False
         tries = limited = 0
         while True:
@@ -216,19 +223,47 @@ def _is_invalid_token(response: httpx.Response) -> bool:
 
 
 def _error_message(response: httpx.Response) -> str | None:
-    """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5)."""
+    """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5); a bare
+    top-level `message` or a short plain-text body are read too. One line, at most 300
+    characters, no control characters."""
     try:
         body = response.json()
     except ValueError:
-        return None
+        return _one_line(response.text)
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if isinstance(error, dict):
-        return str(error.get("message") or error.get("type") or "") or None
-    if isinstance(error, str):
-        return str(body.get("error_description") or error)
-    return None
+        text = error.get("message") or error.get("type")
+    elif isinstance(error, str):
+        text = body.get("error_description") or error
+    else:
+        text = body.get("message")
+    return _one_line(text) if isinstance(text, str) else None
+
+
+def _one_line(text: str) -> str | None:
+    if "<html" in text[:200].lower():  # a proxy's error page says nothing useful
+        return None
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return (line[:297] + "...") if len(line) > 300 else (line or None)
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of `url`, lower-case; a default port (443, 80) is left out."""
+    try:
+        parts = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "an unreadable address"
+    host = f"[{parts.host}]" if ":" in parts.host else parts.host
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}".lower()
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether `url` is on the scheme, host and port of `base_url` (where the token was issued)."""
+    mine = origin(base_url)
+    return origin(url) == mine and mine.startswith(("https://", "http://"))
 
 
 def _short(url: str) -> str:
@@ -265,6 +300,14 @@ def _status_error(response: httpx.Response, url: str) -> ClioError:
             + (f": {message})" if message else ")"),
             hint=f"the Clio user, or the app's permissions, must allow {permission}; "
             "after changing the app's permissions run `mapctl connect` again",
+            status=status,
+            url=where,
+        )
+    if status == 410:  # Clio's answer to a retired X-API-VERSION (NOTES 1)
+        return ClioError(
+            f"Clio no longer serves the API version this mapctl speaks ({API_VERSION}); "
+            "upgrade mapctl",
+            hint="install a newer mapctl (e.g. pip install --upgrade mapctl), then try again",
             status=status,
             url=where,
         )

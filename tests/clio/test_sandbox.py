@@ -13,7 +13,7 @@ import httpx
 import jsonschema
 import pytest
 from mapctl.engine.clio import client as fields_in_use
-from mapctl.engine.clio.fields import OVERRIDES, field_table
+from mapctl.engine.clio.fields import field_table
 from mapctl.engine.errors import MapctlError
 from mapctl.engine.sandbox.api import Api, Store
 from mapctl.engine.sandbox.seed import demo_data
@@ -30,7 +30,7 @@ MANY_CONTACT = (
 MANY_MATTER = (
     "id,etag,number,display_number,description,status,open_date,close_date,billable,"
     "client,practice_area,responsible_attorney{id,name},custom_field_values,"
-    "relationships{id,description,contact,matter}"
+    "relationships{id,description,created_at}"
 )
 # (spec path, URL path, fields the client uses, many fields)
 CASES = [
@@ -125,7 +125,6 @@ def get(sandbox: Sandbox, token: str | None, url: str, **params: Any) -> httpx.R
 
 def test_field_table_is_the_spec() -> None:
     assert field_table() == derive_field_table(SPEC)
-    assert list(OVERRIDES) == [("Matter", "relationships")]  # the one documented exception
 
 
 def test_every_spec_get_path_is_served() -> None:
@@ -594,7 +593,7 @@ def test_real_requests_use_only_declared_parameters(run_cli: Any) -> None:
             for p in SPEC["paths"]
         ]
         seen = sandbox.requests[start:]
-        assert len(seen) == 3 + 3 + 2  # search: 3 pages; fetch: 3; again: 2 (cached fields)
+        assert len(seen) == 3 + 4 + 3  # search: 3 pages; fetch: 4; again: 3 (cached fields)
         for _, target in seen:
             parts = urllib.parse.urlsplit(target)
             path = next(p for rx, p in templates if rx.match(parts.path))
