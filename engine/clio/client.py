@@ -150,7 +150,7 @@ class ClioClient:
     def find_matter(self, matter: str) -> Record:
         """A matter (without its roster), by Clio id or exact display number."""
         text = _matter_text(matter)
-        if text.isdigit():
+        if _could_be_id(text):
             try:
                 return self._show_matter(text)
             except NotFound:
@@ -201,7 +201,7 @@ class ClioClient:
     ) -> tuple[Record, list[Record]]:
         """By id, the matter and its roster are asked for at once (one round); by display
         number, the roster waits for the matter's id."""
-        if text.isdigit():
+        if _could_be_id(text):
             roster = pool.submit(self.roster, int(text))
             try:
                 record = self._show_matter(text)
@@ -352,6 +352,11 @@ def _matter_text(matter: str) -> str:
     if not text:
         raise MapctlError("MATTER is empty: give a Clio matter id or display number")
     return text
+
+
+def _could_be_id(text: str) -> bool:
+    """ASCII digits that fit Clio's int64 ids ("²" is a digit to Python, 2**63 is no id)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def _same(matter: Record, text: str) -> bool:

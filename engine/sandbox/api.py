@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from ..clio.fields import InvalidFields, check_fields, parse_fields, shape
+from ..clio.fields import (
+    DEFAULT_NESTED,
+    InvalidFields,
+    check_fields,
+    field_kind,
+    parse_fields,
+    shape,
+)
 from ..errors import MapctlError
 from .query import (
     INT64,
@@ -177,8 +184,11 @@ class Store:
 
 def _fields(query: Query, schema: str) -> list[Any]:
     """`fields` checked against the document's fields for `schema`, nested ones included."""
+    text = one(query, "fields")
+    if text is None or not text.strip():  # id and etag, where the resource has them
+        return [(name, None) for name in DEFAULT_NESTED if field_kind(schema, name)]
     try:
-        spec = parse_fields(one(query, "fields"))
+        spec = parse_fields(text)
         check_fields(spec, schema)
     except InvalidFields as error:
         raise ApiFailure(400, "InvalidFields", str(error)) from None
@@ -228,11 +238,11 @@ class Request:
     params: dict[str, str] = dc_field(default_factory=dict)
 
     def ident(self, name: str = "id") -> int:
-        """A path id; one that is not an integer finds nothing (404), as a route would."""
+        """A path id: an int64 (the document's type), else 400 like a bad query integer."""
         text = self.params[name]
         if re.fullmatch(r"-?\d{1,19}", text) and INT64[0] <= int(text) <= INT64[1]:
             return int(text)
-        raise _not_found("resource")
+        raise invalid(f"{name} must be an integer")
 
 
 Handler = Callable[["Api", Request], Response]
@@ -262,6 +272,10 @@ class Route:
         return found
 
 
+def _parts(path: str) -> list[str]:
+    return path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
+
+
 def _not_found(what: str) -> ApiFailure:
     return ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
 
@@ -289,6 +303,12 @@ class Api:
         ]
         self.routes.append(route)
 
+    def allows(self, path: str, method: str) -> bool:
+        """Whether a route takes `method` on `path` (True for a path no route has: a 404)."""
+        parts = _parts(path)
+        methods = {r.method for r in self.routes if r.match(parts) is not None}
+        return not methods or ("GET" if method.upper() == "HEAD" else method.upper()) in methods
+
     def handle(
         self,
         path: str,
@@ -296,7 +316,7 @@ class Api:
         method: str = "GET",
         headers: dict[str, str] | None = None,
     ) -> Response:
-        parts = path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
+        parts = _parts(path)
         request = Request(method.upper(), path, query, headers or {}, self.base_url + path)
         matching = [(r, found) for r in self.routes if (found := r.match(parts)) is not None]
         wanted = "GET" if request.method == "HEAD" else request.method
@@ -345,7 +365,7 @@ class Api:
         records = list(self.store.matters.values())
         if text := (one(query, "query") or "").casefold():
             records = [m for m in records if text in _matter_text(m)]
-        if status := one(query, "status"):
+        if (status := one(query, "status")) is not None:
             wanted = {w.strip().lower() for w in status.split(",")}
             if not wanted <= STATUSES.keys():
                 raise invalid(f"status {status!r} is not valid")
@@ -368,8 +388,14 @@ class Api:
         client = self.matter(request, "matter_id")["client"]
         return self.show(client, request, "Client", "Client")
 
+    def listed_matter(self, request: Request) -> Record:
+        """The matter whose contacts are listed: an unknown one lists none (the document gives
+        these lists no 404)."""
+        found = self.store.matters.get(request.ident("matter_id"))
+        return found if found is not None else {"id": None, "relationships": [], "client": None}
+
     def list_matter_contacts(self, request: Request) -> Response:
-        matter = self.matter(request, "matter_id")
+        matter = self.listed_matter(request)
         common = {
             "matter_id": matter["id"],
             "matter_number": matter.get("display_number"),
@@ -397,7 +423,7 @@ class Api:
         return self.page(rows, request, "MatterContacts")
 
     def list_related_contacts(self, request: Request) -> Response:
-        matter = self.matter(request, "matter_id")
+        matter = self.listed_matter(request)
         rows = [
             {
                 **rel["contact"],
@@ -438,11 +464,11 @@ class Api:
             records = [c for c in records if c["id"] in ids]
         if (exclude := int_set(query, "exclude_ids[]")) is not None:
             records = [c for c in records if c["id"] not in exclude]
-        if kind := one(query, "type"):
+        if (kind := one(query, "type")) is not None:
             if kind not in ("Company", "Person"):
                 raise invalid(f"type {kind!r} is not valid: use Company or Person")
             records = [c for c in records if c.get("type") == kind]
-        if initial := one(query, "initial"):
+        if (initial := one(query, "initial")) is not None:
             if not re.fullmatch(r"[A-Z]", initial):
                 raise invalid(f"initial {initial!r} is not valid: use a letter A to Z")
             records = [c for c in records if _initial(c) == initial]
@@ -465,13 +491,13 @@ class Api:
     def list_custom_fields(self, request: Request) -> Response:
         query = request.query
         records = list(self.store.custom_fields.values())
-        if parent := one(query, "parent_type"):  # either case (NOTES 4.4)
+        if (parent := one(query, "parent_type")) is not None:  # either case (NOTES 4.4)
             if parent.lower() not in ("contact", "matter"):
                 raise invalid(f"parent_type {parent!r} is not valid: use contact or matter")
             records = [
                 f for f in records if str(f.get("parent_type", "")).lower() == parent.lower()
             ]
-        if kind := one(query, "field_type"):
+        if (kind := one(query, "field_type")) is not None:
             if kind not in FIELD_TYPES:
                 raise invalid(f"field_type {kind!r} is not valid")
             records = [f for f in records if f.get("field_type") == kind]

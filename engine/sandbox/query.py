@@ -145,6 +145,10 @@ def check_query(query: Query, declared: Iterable[str]) -> None:
             parse_time(name, value)
         elif kind == "date-filter":
             parse_date_filter(name, value)
+        elif name == "custom_field_values" and kind and value not in OPERATORS:
+            raise invalid(  # the document's enum for the bare name; filters name a field
+                "custom_field_values takes a custom field id, e.g. custom_field_values[123]=42"
+            )
         elif name.startswith("custom_field_values[") and "custom_field_values" in names:
             if not re.fullmatch(r"custom_field_values\[\d{1,18}\]", name):
                 raise invalid(f"{name} is not a valid custom field filter")
@@ -317,7 +321,8 @@ def sort_key(value: Any) -> tuple[int, Any]:
 
 def order(records: list[Record], query: Query, keys: dict[str, Callable[[Record], Any]]) -> None:
     """`order=name(asc|desc)`; the names allowed are the document's enum for the path."""
-    value = one(query, "order") or next(iter(keys)) + "(asc)"
+    value = one(query, "order")
+    value = next(iter(keys)) + "(asc)" if value is None else value
     match = re.fullmatch(r"([a-z_.]+)\((asc|desc)\)", value)
     if not match or match.group(1) not in keys:
         raise invalid(f"order {value!r} is not a valid order")
@@ -387,18 +392,18 @@ def decode_token(token: str) -> int:
 
 
 def not_modified(record: Record, headers: dict[str, str], etag: str) -> bool:
-    """IF-NONE-MATCH (an etag of the list, or `*`) wins over IF-MODIFIED-SINCE (an HTTP date or
-    an ISO date: the document types it as a date), as in RFC 9110; a date that cannot be read
-    is ignored."""
+    """IF-NONE-MATCH (an etag of the list, or `*`) wins over IF-MODIFIED-SINCE, as in RFC 9110.
+    IF-MODIFIED-SINCE is a date (the document's type) or an HTTP date; anything else is a 400,
+    as for the query parameters."""
+    since_text = headers.get("if-modified-since")
+    since = None if since_text is None else _http_or_iso_time(since_text)
+    if since_text is not None and since is None:
+        raise invalid("IF-MODIFIED-SINCE must be a date (YYYY-MM-DD) or an HTTP date")
     if (match := headers.get("if-none-match")) is not None:
         tags = {t.strip().removeprefix("W/") for t in match.split(",")}
         return "*" in tags or etag in tags
-    since_text = headers.get("if-modified-since")
     updated = record_time(record.get("updated_at"))
-    if since_text is None or updated is None:
-        return False
-    since = _http_or_iso_time(since_text)
-    return since is not None and updated <= since
+    return since is not None and updated is not None and updated <= since
 
 
 def _http_or_iso_time(text: str) -> datetime | None:

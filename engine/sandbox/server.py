@@ -231,8 +231,13 @@ class Sandbox:
             if not valid:
                 return _invalid_token()
             limited = self._rate(token)
-        version = headers.get("x-api-version", "").strip() or API_VERSION  # none: the default
-        if not _served_version(version) or version in self.retired_versions:
+        # No header: the default version; present but invalid, or retired: 410 Gone (the
+        # document's "Minor Versions"). A method the path does not take is a 405 whatever the
+        # version (routing comes first).
+        version = headers.get("x-api-version", API_VERSION).strip()
+        if not self.api.allows(path, method):
+            response = self.api.handle(path, query, method, headers)
+        elif not _served_version(version) or version in self.retired_versions:
             response = Response(
                 410,
                 {
@@ -420,8 +425,11 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
         length = 0
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                body = self._read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = sandbox.handle(method, self.path, headers, body)
         except Exception as error:  # noqa: BLE001 - a sandbox bug answers 500, like a server
@@ -447,6 +455,37 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         if sandbox.log is not None:
             sandbox.log(f"{method} {self.path.split('?')[0]} -> {response.status}")
+
+    def _read_chunked(self) -> bytes:
+        """A chunked request body (what is left of it would otherwise be read as the next
+        request on this connection); past MAX_BODY the connection is closed instead."""
+        body = b""
+        while True:
+            size = int(self.rfile.readline(100).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(1000) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+            if len(body) + size > MAX_BODY:
+                self.close_connection = True
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline(10)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line, headers too long...)
+        in Clio's JSON Error shape instead of its HTML page."""
+        self.close_connection = True
+        payload = json.dumps(
+            {"error": {"type": "BadRequest", "message": message or explain or "Bad request"}}
+        ).encode()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(payload)
 
     def __getattr__(self, name: str) -> Any:
         """`do_GET`, `do_PATCH`, `do_TRACE`...: every method gets an answer in Clio's JSON (the

@@ -240,6 +240,17 @@ def test_fetch_unknown_matter(client: ClioClient) -> None:
     assert info.value.exit_code == 3
 
 
+@pytest.mark.parametrize("text", ["²", "١٢", str(2**63), "9" * 40])
+def test_digits_that_are_no_clio_id_are_display_numbers(
+    client: ClioClient, app: App, text: str
+) -> None:
+    """Python's isdigit() takes "²" (int() does not) and 2**63 is past Clio's int64 ids: both
+    are looked up as display numbers, never sent as /matters/<id>.json."""
+    with pytest.raises(NotFound):
+        client.fetch_bundle(text)
+    assert [r.url.path for r in app.requests if r.url.path.startswith(MATTERS[:-5])] == [MATTERS]
+
+
 def test_custom_fields_are_cached_in_mapctl_home(connected_home: Path, app: App) -> None:
     clock = [1000.0]
 

@@ -4,6 +4,7 @@ as NOTES.md describes. Over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -19,7 +20,13 @@ from mapctl.engine.sandbox.api import Api, Store
 from mapctl.engine.sandbox.seed import demo_data
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox, load_data_file
 
-from tests.clio.spec_tools import derive_field_table, load_spec, response_schema
+from tests.clio.spec_tools import (
+    NULLABLE,
+    derive_field_table,
+    load_spec,
+    mark_nullable,
+    response_schema,
+)
 
 SPEC = load_spec()
 MANY_CONTACT = (
@@ -479,9 +486,25 @@ def test_the_translated_schemas_do_reject_wrong_shapes() -> None:
         {"data": {"client": {"name": 5}}},
         {"matter": {}},
         {"data": {"relationships": {"id": 1}}},
+        {"data": {"description": None}},  # a null the document and NULLABLE do not allow
+        {"data": {"client": None}},
     ):
         assert not validator.is_valid(bad), bad
-    assert validator.is_valid({"data": {"id": 1, "description": None, "client": None}})
+    assert validator.is_valid({"data": {"id": 1, "close_date": None, "client": {"id": 5}}})
+
+
+def test_nullable_names_only_what_the_document_defines() -> None:
+    """Each NULLABLE entry is a property of that schema (mark_nullable raises otherwise), and
+    nothing else became nullable."""
+    marked = mark_nullable(copy.deepcopy(SPEC))["components"]["schemas"]
+    found = {
+        (name, prop)
+        for name, schema in marked.items()
+        for part in [schema, *schema.get("allOf", [])]
+        for prop, sub in part.get("properties", {}).items()
+        if sub.get("nullable")
+    }
+    assert found == {(n, p) for n, props in NULLABLE.items() for p in props}
 
 
 def test_matter_contacts_lists_the_client_too(clio_sandbox: Sandbox, token: str) -> None:
