@@ -764,6 +764,13 @@ def fetch(
     metavar="SECONDS",
     help="Lifetime of access tokens (expires_in).",
 )
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    metavar="URI",
+    help="A redirect URI registered for the app (repeatable); default: its own approval page.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 @click.pass_obj
 @reporting
@@ -776,6 +783,7 @@ def sandbox(
     failure_rate: float,
     rate_limit: int,
     token_lifetime: int,
+    redirect_uris: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
@@ -800,6 +808,7 @@ def sandbox(
         failure_rate=failure_rate,
         rate_limit=rate_limit,
         token_lifetime=token_lifetime,
+        redirect_uris=list(redirect_uris) or None,
         log=log,
     )
     click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")

@@ -6,14 +6,14 @@ OpenAPI subset in tests/fixtures/clio with the checks below, bounded in examples
 and in time, then prints the figures and stops the sandbox. Run by `make conformance` with the
 .venv-conformance interpreter (it has mapctl and Schemathesis 4); `make test` never runs it.
 
-Checks: server errors, status codes the document gives (plus 410, see conformance_hooks.py),
-content types, response headers, response bodies against the document's schemas (nulls: only
-those in tests/clio/spec_tools.py NULLABLE), the answer to undocumented methods (405 with
-Allow), and requests that break the document's parameter types (negative data: 4xx).
-Not checked: positive_data_acceptance, because the document types `fields`, `page_token`,
-`X-API-VERSION` and the date filters as free strings (the date filters as an enum of
-placeholders such as ">=DATE"), while Clio's own docs refuse most such strings (400
-InvalidFields, 400, 410); the stateful phase, because the sandbox takes no writes.
+Checks: server errors, status codes the document gives, content types, response headers,
+response bodies against the document's schemas (nulls: only those in NULLABLE, in
+tests/clio/spec_tools.py), the answer to undocumented methods (405 with Allow), and requests
+that break the document's parameter types (negative data: 4xx).
+Not checked: positive_data_acceptance, because the document types `fields` and `page_token` as
+free strings and the date filters as an enum of placeholders such as ">=DATE", while Clio's own
+docs refuse most such strings (400 InvalidFields, 400); the stateful phase, because the sandbox
+takes no writes. X-API-VERSION is the one mapctl sends (scripts/conformance.toml).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     from mapctl.engine.sandbox.server import Sandbox
 
     st = Path(sys.executable).with_name("st")
-    with Sandbox(rate_limit=1_000_000) as sandbox, tempfile.TemporaryDirectory() as reports:
+    statuses: Counter[str] = Counter()
+    answered = partial(_count, statuses)
+    with (
+        Sandbox(rate_limit=1_000_000, log=answered) as sandbox,
+        tempfile.TemporaryDirectory() as reports,
+    ):
         token = str(sandbox.issue_tokens()["access_token"])
         env = {**os.environ, "MAPCTL_SANDBOX_TOKEN": token, "NO_COLOR": "1"}
         command = [
@@ -103,10 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(run.stderr)
         served = len(sandbox.requests)
         junit = next(Path(reports).glob("*.xml"), None)
-        cases = re.search(r"(\d+) generated", run.stdout)
+        cases = re.search(r"(\d+) generated(.*)", run.stdout)
         print("\n--- conformance figures ---")
+        print(f"test cases: {cases.group(0) if cases else '?'}")
         print(f"requests the sandbox answered: {served}")
-        print(f"test cases generated: {cases.group(1) if cases else '?'}")
+        print("by status: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
         if junit is not None:
             suite = ElementTree.parse(junit).getroot()
             node = suite if suite.tag == "testsuite" else suite.find("testsuite")
@@ -117,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
         print(f"schemathesis exit code: {run.returncode}")
         return run.returncode
+
+
+def _count(statuses: Counter[str], line: str) -> None:
+    """The sandbox's log line "GET /api/v4/... -> 200": count the status."""
+    statuses[line.rsplit(" ", 1)[-1]] += 1
 
 
 if __name__ == "__main__":

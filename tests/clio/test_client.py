@@ -167,10 +167,10 @@ class Rendezvous:
         self.order: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.order.append(request.url.path)  # on arrival
         if request.url.path in self.paths:
             self.paths.discard(request.url.path)
             self.barrier.wait()
-        self.order.append(request.url.path)
         return self.app(request)
 
 

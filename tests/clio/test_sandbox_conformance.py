@@ -507,3 +507,33 @@ def test_a_next_link_to_another_host_never_gets_the_token(
     assert "points to " + other.base_url in result.stderr
     assert "mapctl sends the Clio access token only to the host it was issued for" in result.stderr
     assert not out.exists() or not any(out.iterdir())  # the import made nothing
+
+
+def test_the_sandbox_command_takes_the_registered_redirect_uris() -> None:
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "mapctl", "sandbox", "--port", "0", "--quiet"]
+        + ["--redirect-uri", "https://firm.example/clio/callback"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            base = process.stdout.readline().split(" listening on ")[1].split()[0]
+            elsewhere = authorize_at(base, base + "/oauth/approval")
+            registered = authorize_at(base, "https://firm.example/clio/callback")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert elsewhere.status_code == 400
+    assert registered.status_code == 302
+
+
+def authorize_at(base: str, redirect: str) -> httpx.Response:
+    return httpx.get(
+        base + "/oauth/authorize",
+        params={"response_type": "code", "client_id": APP_KEY, "redirect_uri": redirect},
+    )
