@@ -307,7 +307,7 @@ def _status_error(response: httpx.Response, url: str) -> ClioError:
         return ClioError(
             f"Clio no longer serves the API version this mapctl speaks ({API_VERSION}); "
             "upgrade mapctl",
-            hint="install a newer mapctl (e.g. pip install --upgrade mapctl), then try again",
+            hint="install a newer version of mapctl, then run the command again",
             status=status,
             url=where,
         )

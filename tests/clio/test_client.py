@@ -641,7 +641,7 @@ def test_a_retired_api_version_says_upgrade(client: ClioClient, app: App) -> Non
         client.search("estate")
     assert error_text(info.value) == (
         "Clio no longer serves the API version this mapctl speaks (4.0.13); upgrade mapctl\n"
-        "hint: install a newer mapctl (e.g. pip install --upgrade mapctl), then try again"
+        "hint: install a newer version of mapctl, then run the command again"
     )
     assert info.value.exit_code == 3 and len(app.requests) == 1
 
