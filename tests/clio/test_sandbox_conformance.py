@@ -537,3 +537,39 @@ def authorize_at(base: str, redirect: str) -> httpx.Response:
         base + "/oauth/authorize",
         params={"response_type": "code", "client_id": APP_KEY, "redirect_uri": redirect},
     )
+
+
+def test_the_conformance_hooks_correct_the_document_with_nullable_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make conformance` reads the document through scripts/conformance_hooks.py: the nulls
+    it allows are NULLABLE's, and the keyword `null` only where a description documents it.
+    (Loaded here with a stand-in for Schemathesis, which `make test` does not install.)"""
+    import copy
+    import importlib.util
+    import types
+
+    from tests.clio.spec_tools import NULLABLE
+
+    monkeypatch.setitem(
+        __import__("sys").modules, "schemathesis", types.SimpleNamespace(hook=lambda f: f)
+    )
+    path = Path(__file__).resolve().parents[2] / "scripts" / "conformance_hooks.py"
+    spec = importlib.util.spec_from_file_location("conformance_hooks_under_test", path)
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    document = copy.deepcopy(SPEC)
+    hooks.before_load_schema(None, document)
+    schemas = document["components"]["schemas"]
+    nullable = {
+        (name, prop)
+        for name, schema in schemas.items()
+        for part in [schema, *schema.get("allOf", [])]
+        for prop, sub in part.get("properties", {}).items()
+        if sub.get("nullable")
+    }
+    assert nullable == {(n, p) for n, props in NULLABLE.items() for p in props}
+    matters = {p["name"]: p for p in document["paths"]["/matters.json"]["get"]["parameters"]}
+    assert matters["grant_id"]["schema"]["anyOf"][1] == {"type": "string", "enum": ["null"]}
+    assert matters["client_id"]["schema"] == {"type": "integer", "format": "int64"}
