@@ -34,7 +34,7 @@ import httpx
 from ..errors import ClioError, MapctlError, NotFound
 from ..fsutil import write_atomic
 from .auth import CACHE_DIR, Credentials, TokenStore, base_url_for
-from .session import ClioSession, _short, origin, same_origin
+from .session import ClioSession, origin, same_origin, short_url
 
 Record = dict[str, Any]
 SEARCH_FIELDS = "id,display_number,description,status,open_date,client{id,name}"
@@ -124,7 +124,7 @@ class ClioClient:
                     f"{origin(self.session.tokens.base_url)}; stopped (mapctl sends the Clio "
                     "access token only to the host it was issued for)",
                     hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
-                    url=_short(url),
+                    url=short_url(url),
                 )
         return records
 

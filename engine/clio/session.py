@@ -101,7 +101,7 @@ class ClioSession:
                 f"mapctl sends the Clio access token only to {origin(self.tokens.base_url)}, "
                 f"not to {origin(url)}; stopped",
                 hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
-                url=_short(url),
+                url=short_url(url),
             )
         refreshed = False
         tries = limited = 0
@@ -195,7 +195,7 @@ class ClioSession:
             f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
             hint=hint,
             status=429,
-            url=_short(url or self.api),
+            url=short_url(url or self.api),
         )
 
     def _backoff(self, tries: int) -> None:
@@ -266,7 +266,7 @@ def same_origin(url: str, base_url: str) -> bool:
     return origin(url) == mine and mine.startswith(("https://", "http://"))
 
 
-def _short(url: str) -> str:
+def short_url(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
@@ -277,7 +277,7 @@ def _resource(url: str) -> str:
 
 
 def _status_error(response: httpx.Response, url: str) -> ClioError:
-    status, where = response.status_code, _short(url)
+    status, where = response.status_code, short_url(url)
     message = _error_message(response)
     if status == 401:
         if _is_invalid_token(response):
@@ -333,7 +333,9 @@ def _network_error(error: Exception, url: str, tries: int) -> ClioError:
     else:
         what = f"could not reach Clio at {host} ({type(error).__name__}, {tries} tries)"
     return ClioError(
-        what, hint="check the network connection and CLIO_BASE_URL, then try again", url=_short(url)
+        what,
+        hint="check the network connection and CLIO_BASE_URL, then try again",
+        url=short_url(url),
     )
 
 
@@ -344,10 +346,10 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
         body = None
     if not isinstance(body, dict) or "data" not in body:
         raise ClioError(
-            f"Clio sent a response mapctl cannot read from {_short(url)} "
+            f"Clio sent a response mapctl cannot read from {short_url(url)} "
             f"(HTTP {response.status_code}, expected JSON with `data`)",
             hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
             status=response.status_code,
-            url=_short(url),
+            url=short_url(url),
         )
     return body
