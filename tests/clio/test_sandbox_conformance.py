@@ -346,17 +346,18 @@ def test_head_is_get_without_a_body(clio_sandbox: Sandbox) -> None:
 
 
 def test_a_route_can_be_added() -> None:
-    """What `mapctl doctor --create-fields` will need: a write served in place of the 403."""
+    """A write served in place of the 403 (as `POST /custom_fields.json` is, for `mapctl doctor
+    --create-fields`)."""
     from mapctl.engine.sandbox.api import Route
     from mapctl.engine.sandbox.query import Response
 
     target = api()
-    assert target.handle(CLIO + "/custom_fields.json", [], "POST").status == 403
+    assert target.handle(CLIO + "/contacts.json", [], "POST").status == 403
     target.add_route(
-        Route("POST", "custom_fields", lambda a, r: Response(201, {"data": {"id": 1}}), ("fields",))
+        Route("POST", "contacts", lambda a, r: Response(201, {"data": {"id": 1}}), ("fields",))
     )
-    assert target.handle(CLIO + "/custom_fields.json", [], "POST").status == 201
-    assert len([r for r in target.routes if r.pattern == "custom_fields"]) == 2
+    assert target.handle(CLIO + "/contacts.json", [], "POST").status == 201
+    assert len([r for r in target.routes if r.pattern == "contacts"]) == 2
 
 
 # --- a contact with id 0, a --data file nested too deep ----------------------------------------
