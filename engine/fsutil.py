@@ -23,6 +23,36 @@ from .errors import ImportRefused, MapctlError
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 
+try:  # POSIX; staff also run mapctl on Windows, where ILS runs
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def set_mode(fd: int, mode: int) -> None:
+    """`chmod` an open file (Windows has no fchmod and no POSIX modes: nothing to do there)."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+
+
+def try_lock(fd: int) -> bool:
+    """Take an exclusive lock on an open file without waiting: True when taken, False when
+    another process holds it. The lock goes when the file is closed or the process dies."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except (BlockingIOError, PermissionError):
+        return False
+    except OSError as error:  # Windows says "locked" with EACCES/EDEADLK
+        if error.errno in (errno.EACCES, errno.EAGAIN, errno.EDEADLK):
+            return False
+        raise
+    return True
+
 
 def make_folders(path: Path) -> list[Path]:
     """Create `path` and its missing parents, each `FOLDER_MODE` (only the owner gets in);
@@ -63,7 +93,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
+            set_mode(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -103,7 +133,7 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     """Up to `size` bytes of a file, without ever blocking on the open: a named pipe (FIFO) is
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
     wait forever. A pipe with a writer (`<(command)`) is read as usual."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     mode = os.fstat(fd).st_mode
     if stat.S_ISDIR(mode):
         os.close(fd)
@@ -118,7 +148,8 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
             else:
                 if not first:
                     raise OSError(errno.EPIPE, "it is a named pipe (FIFO) that nothing writes to")
-        os.set_blocking(fd, True)
+        if stat.S_ISFIFO(mode):
+            os.set_blocking(fd, True)
         chunks = [first]
         remaining = size - len(first)
         while remaining > 0:

@@ -1,18 +1,22 @@
-"""The Clio client: search matters, resolve a matter, fetch a matter bundle in at most 3 requests.
+"""The Clio client: search matters, resolve a matter, fetch a matter bundle in two rounds.
 
 Stage: Clio -> raw records. Over `ClioSession` (auth, limits, retries, errors). The `fields`
-strings are tested constants with one level of braces (NOTES 1.1, 9.2); only parameters Clio's
-OpenAPI document declares for each path are sent (a test checks every request). Paging follows
-`meta.paging.next` as-is with a guard against a page that repeats.
+strings are tested constants with one level of braces (NOTES 1.1, 9.2), naming only fields Clio's
+OpenAPI document defines for each path; only parameters the document declares are sent (a test
+checks every request). Paging follows `meta.paging.next` as-is, only to the host the token was
+issued for, with a guard against a page that repeats.
 
-Fetch plan (issue 4: <= 3 requests whatever the number of related contacts, up to 200):
-  1. the matter with `relationships{id,description,contact}` (labels + contact ids): by id
-     `GET /matters/{id}.json`, by display number `GET /matters.json?query=...` (resolving is free);
-  2. every contact (client + related) in one `GET /contacts.json?ids[]=...&limit=200`
-     (more than 200 contacts: one more page per 200);
-  3. `GET /custom_fields.json?parent_type=contact` with picklist options, cached for the run and
-     for 10 minutes in $MAPCTL_HOME/cache (keyed by base URL).
-Requests 2 and 3 run concurrently, so a fetch takes 2 rounds.
+Fetch plan (issue 9, the documented way: <= 4 requests with a cold custom-field cache, <= 3 warm):
+  round 1, concurrently:
+    - the matter: by id `GET /matters/{id}.json` (by display number `GET /matters.json?query=`);
+    - its roster: `GET /relationships.json?matter_id=...&fields=id,description,contact{id}`
+      (labels + contact ids; the document types a matter's own `relationships` without
+      `contact`, so the matter is not asked for it);
+    - `GET /custom_fields.json?parent_type=contact` with picklist options, cached for the run and
+      for 10 minutes in $MAPCTL_HOME/cache (keyed by base URL);
+  round 2: every contact (client + related) in one `GET /contacts.json?ids[]=...&limit=200`.
+A display number needs the matter's id before the roster can be asked for: one more round, no
+more requests. Each further 200 relationships or contacts costs one more page.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +34,19 @@ import httpx
 from ..errors import ClioError, MapctlError, NotFound
 from ..fsutil import write_atomic
 from .auth import CACHE_DIR, Credentials, TokenStore, base_url_for
-from .session import ClioSession
+from .session import ClioSession, origin, same_origin, short_url
 
 Record = dict[str, Any]
 SEARCH_FIELDS = "id,display_number,description,status,open_date,client{id,name}"
-MATTER_BASE_FIELDS = (
+MATTER_FIELDS = (
     "id,etag,number,display_number,custom_number,description,status,open_date,close_date,"
     "pending_date,location,client_reference,billable,client{id,name,type,first_name,last_name},"
     "practice_area{id,name},responsible_attorney{id,name}"
 )
-# The spec types Matter.relationships as Relationship_base (no `contact`); the notes read it with
-# `contact`. Should Clio refuse it (400 "... not a valid field"), the client falls back to
-# MATTER_BASE_FIELDS plus GET /relationships.json?matter_id= (one more request).
-MATTER_FIELDS = MATTER_BASE_FIELDS + ",relationships{id,description,contact}"
 RELATIONSHIP_FIELDS = "id,description,contact{id}"
+# Should Clio refuse the braces (a 400, whatever its body says), the bare nested name still
+# gives the contact's default fields, its id among them (NOTES 1.1): one more request.
+RELATIONSHIP_FALLBACK_FIELDS = "id,description,contact"
 CONTACT_FIELDS = (
     "id,etag,type,name,prefix,first_name,middle_name,last_name,title,initials,date_of_birth,"
     "primary_email_address,secondary_email_address,primary_phone_number,"
@@ -122,6 +125,14 @@ class ClioClient:
             query = None
             records.extend(_records(body["data"], path))
             url = _next_url(body)
+            if url is not None and not same_origin(url, self.session.tokens.base_url):
+                raise ClioError(
+                    f"Clio's link to the next page of {path} points to {origin(url)}, not to "
+                    f"{origin(self.session.tokens.base_url)}; stopped (mapctl sends the Clio "
+                    "access token only to the host it was issued for)",
+                    hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
+                    url=short_url(url),
+                )
             if progress is not None:
                 progress(len(seen), len(records), _total(body), url is not None)
         return records
@@ -154,35 +165,23 @@ class ClioClient:
 
     # --- fetch -------------------------------------------------------------------------------
     def find_matter(self, matter: str) -> Record:
-        """A matter with its relationships (id, description, contact id), by Clio id or exact
-        display number."""
-        text = matter.strip()
-        if not text:
-            raise MapctlError("MATTER is empty: give a Clio matter id or display number")
-        try:
-            return self._find(text, MATTER_FIELDS)
-        except ClioError as error:
-            if error.status != 400 or "not a valid field" not in error.message:
-                raise
-        record = self._find(text, MATTER_BASE_FIELDS)
-        params = [
-            ("matter_id", str(record["id"])),
-            ("fields", RELATIONSHIP_FIELDS),
-            ("limit", PAGE_LIMIT),
-        ]
-        record["relationships"] = self._list("relationships.json", params)
-        return record
-
-    def _find(self, text: str, fields: str) -> Record:
-        if text.isdigit():
+        """A matter (without its roster), by Clio id or exact display number."""
+        text = _matter_text(matter)
+        if _could_be_id(text):
             try:
-                url = f"{self.session.api}/matters/{int(text)}.json"
-                return _record(self.session.get(url, [("fields", fields)]))
+                return self._show_matter(text)
             except NotFound:
                 pass  # display numbers can be all digits ("00042"): try that next
+        return self._by_display_number(text)
+
+    def _show_matter(self, text: str) -> Record:
+        url = f"{self.session.api}/matters/{int(text)}.json"
+        return _record(self.session.get(url, [("fields", MATTER_FIELDS)]))
+
+    def _by_display_number(self, text: str) -> Record:
         params = [
             ("query", text),
-            ("fields", fields),
+            ("fields", MATTER_FIELDS),
             ("order", "id(asc)"),
             ("limit", PAGE_LIMIT),
         ]
@@ -194,25 +193,60 @@ class ClioClient:
             raise NotFound(f"Clio has no matter with {what} {text!r}", hint=_find_hint(text))
         return exact[0]
 
+    def roster(self, matter_id: int) -> list[Record]:
+        """The matter's relationships (id, description, contact id), every page. A 400, whatever
+        its body (Clio's Error object, a bare `message`, plain text), retries once with the
+        bare `contact`."""
+        params = [
+            ("matter_id", str(matter_id)),
+            ("fields", RELATIONSHIP_FIELDS),
+            ("limit", PAGE_LIMIT),
+        ]
+        try:
+            return self._list("relationships.json", params)
+        except ClioError as error:
+            if error.status != 400:
+                raise
+        params[1] = ("fields", RELATIONSHIP_FALLBACK_FIELDS)
+        return self._list("relationships.json", params)
+
+    def _matter_and_roster(
+        self, text: str, pool: ThreadPoolExecutor
+    ) -> tuple[Record, list[Record]]:
+        """By id, the matter and its roster are asked for at once (one round); by display
+        number, the roster waits for the matter's id."""
+        if _could_be_id(text):
+            roster = pool.submit(self.roster, int(text))
+            try:
+                record = self._show_matter(text)
+            except NotFound:
+                wait([roster])  # its answer (likely empty) is of no use: the text is a number
+            else:
+                return record, roster.result()
+        record = self._by_display_number(text)
+        return record, self.roster(int(record["id"]))
+
     def resolve_matter(self, matter: str) -> int:
         """The Clio id of MATTER (an id or a display number)."""
         return int(self.find_matter(matter)["id"])
 
     def fetch_bundle(self, matter: str) -> Record:
         """The matter bundle (bundle_version 1): matter, contacts, relationships, custom fields."""
-        record = self.find_matter(matter)
-        relationships = [
-            {
-                "id": r.get("id"),
-                "description": r.get("description"),
-                "contact": {"id": (r.get("contact") or {}).get("id")},
-            }
-            for r in record.pop("relationships", None) or []
-        ]
-        client_id = (record.get("client") or {}).get("id")
-        wanted = _unique([client_id, *(r["contact"]["id"] for r in relationships)])
+        text = _matter_text(matter)
         with ThreadPoolExecutor(max_workers=2) as pool:
             fields_future = pool.submit(self.custom_fields)
+            record, roster = self._matter_and_roster(text, pool)
+            relationships: list[Record] = [
+                {
+                    "id": r.get("id"),
+                    "description": r.get("description"),
+                    "contact": {"id": (r.get("contact") or {}).get("id")},
+                }
+                for r in roster
+            ]
+            record.pop("relationships", None)
+            client_id = (record.get("client") or {}).get("id")
+            wanted = _unique([client_id, *(r["contact"]["id"] for r in relationships)])
             contacts = self.contacts(wanted)
             custom_fields = fields_future.result()
         return {
@@ -394,6 +428,18 @@ def _unique(ids: list[Any]) -> list[int]:
         if isinstance(ident, int) and ident not in out:
             out.append(ident)
     return out
+
+
+def _matter_text(matter: str) -> str:
+    text = matter.strip()
+    if not text:
+        raise MapctlError("MATTER is empty: give a Clio matter id or display number")
+    return text
+
+
+def _could_be_id(text: str) -> bool:
+    """ASCII digits that fit Clio's int64 ids ("²" is a digit to Python, 2**63 is no id)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def _same(matter: Record, text: str) -> bool:

@@ -17,12 +17,6 @@ from typing import Any
 
 Spec = list[tuple[str, "Spec | None"]]  # [(name, sub-spec or None)], one level deep
 
-# The spec types Matter.relationships as Relationship_base (no `contact`), but the notes' own
-# illustration (NOTES 2.3) and the fetch plan read `relationships{id,description,contact}` on a
-# matter; the sandbox allows the full Relationship there. Decision recorded for issue 4.
-OVERRIDES: dict[tuple[str, str], list[str | None]] = {
-    ("Matter", "relationships"): ["many", "Relationship"],
-}
 DEFAULT_NESTED = ("id", "etag")
 
 
@@ -37,10 +31,10 @@ def field_table() -> dict[str, dict[str, list[str | None]]]:
     return table
 
 
-def field_kind(schema: str, name: str, strict: bool = False) -> list[str | None] | None:
-    """[kind, target] of `name` on `schema`; `strict` ignores OVERRIDES (the spec to the letter)."""
-    if not strict and (schema, name) in OVERRIDES:
-        return OVERRIDES[(schema, name)]
+def field_kind(schema: str, name: str) -> list[str | None] | None:
+    """[kind, target] of `name` on `schema`, as Clio's OpenAPI document defines it; None if the
+    document does not (e.g. `contact` on a matter's nested `relationships`, a Relationship_base:
+    NOTES 2.3's illustration asks for it, the document does not define it)."""
     return field_table().get(schema, {}).get(name)
 
 
@@ -71,10 +65,11 @@ def parse_fields(text: str | None) -> Spec:
     return spec
 
 
-def check_fields(spec: Spec, schema: str, strict: bool = False) -> None:
-    """Raise InvalidFields for the first name `schema` does not have (or braces on a scalar)."""
+def check_fields(spec: Spec, schema: str) -> None:
+    """Raise InvalidFields for the first name `schema` does not have, nested names included (or
+    braces on a scalar)."""
     for name, sub in spec:
-        kind = field_kind(schema, name, strict)
+        kind = field_kind(schema, name)
         if kind is None or (sub is not None and kind[0] == "scalar"):
             raise InvalidFields(f"{name} is not a valid field")
         if sub is not None:

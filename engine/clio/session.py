@@ -96,6 +96,13 @@ class ClioSession:
     def get(self, url: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """GET `url` (with `params`, or as-is: a `meta.paging.next` URL must be sent untouched,
         since httpx >= 0.28 drops its query when params= is given) -> the JSON body."""
+        if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
+            raise ClioError(
+                f"mapctl sends the Clio access token only to {origin(self.tokens.base_url)}, "
+                f"not to {origin(url)}; stopped",
+                hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
+                url=short_url(url),
+            )
         refreshed = False
         tries = limited = 0
         while True:
@@ -165,7 +172,7 @@ class ClioSession:
                     f"Clio failed with HTTP {status}",
                     hint="Clio may or may not have done it: check in Clio, then try again",
                     status=status,
-                    url=_short(url),
+                    url=short_url(url),
                 )
             if status >= 400:
                 raise _status_error(response, url)
@@ -236,7 +243,7 @@ class ClioSession:
             f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
             hint=hint,
             status=429,
-            url=_short(url or self.api),
+            url=short_url(url or self.api),
         )
 
     def _backoff(self, tries: int) -> None:
@@ -264,22 +271,50 @@ def _is_invalid_token(response: httpx.Response) -> bool:
 
 
 def _error_message(response: httpx.Response) -> str | None:
-    """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5)."""
+    """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5); a bare
+    top-level `message` or a short plain-text body are read too. One line, at most 300
+    characters, no control characters."""
     try:
         body = response.json()
     except ValueError:
-        return None
+        return _one_line(response.text)
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if isinstance(error, dict):
-        return str(error.get("message") or error.get("type") or "") or None
-    if isinstance(error, str):
-        return str(body.get("error_description") or error)
-    return None
+        text = error.get("message") or error.get("type")
+    elif isinstance(error, str):
+        text = body.get("error_description") or error
+    else:
+        text = body.get("message")
+    return _one_line(text) if isinstance(text, str) else None
 
 
-def _short(url: str) -> str:
+def _one_line(text: str) -> str | None:
+    if "<html" in text[:200].lower():  # a proxy's error page says nothing useful
+        return None
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return (line[:297] + "...") if len(line) > 300 else (line or None)
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of `url`, lower-case; a default port (443, 80) is left out."""
+    try:
+        parts = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "an unreadable address"
+    host = f"[{parts.host}]" if ":" in parts.host else parts.host
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}".lower()
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether `url` is on the scheme, host and port of `base_url` (where the token was issued)."""
+    mine = origin(base_url)
+    return origin(url) == mine and mine.startswith(("https://", "http://"))
+
+
+def short_url(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
@@ -290,7 +325,7 @@ def _resource(url: str) -> str:
 
 
 def _status_error(response: httpx.Response, url: str) -> ClioError:
-    status, where = response.status_code, _short(url)
+    status, where = response.status_code, short_url(url)
     message = _error_message(response)
     if status == 401:
         if _is_invalid_token(response):
@@ -316,6 +351,14 @@ def _status_error(response: httpx.Response, url: str) -> ClioError:
             status=status,
             url=where,
         )
+    if status == 410:  # Clio's answer to a retired X-API-VERSION (NOTES 1)
+        return ClioError(
+            f"Clio no longer serves the API version this mapctl speaks ({API_VERSION}); "
+            "upgrade mapctl",
+            hint="install a newer version of mapctl, then run the command again",
+            status=status,
+            url=where,
+        )
     if status == 404:
         return NotFound(f"Clio has no such record: {where} (HTTP 404)", status=status, url=where)
     if status >= 500:
@@ -338,7 +381,9 @@ def _network_error(error: Exception, url: str, tries: int) -> ClioError:
     else:
         what = f"could not reach Clio at {host} ({type(error).__name__}, {tries} tries)"
     return ClioError(
-        what, hint="check the network connection and CLIO_BASE_URL, then try again", url=_short(url)
+        what,
+        hint="check the network connection and CLIO_BASE_URL, then try again",
+        url=short_url(url),
     )
 
 
@@ -349,10 +394,10 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
         body = None
     if not isinstance(body, dict) or "data" not in body:
         raise ClioError(
-            f"Clio sent a response mapctl cannot read from {_short(url)} "
+            f"Clio sent a response mapctl cannot read from {short_url(url)} "
             f"(HTTP {response.status_code}, expected JSON with `data`)",
             hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
             status=response.status_code,
-            url=_short(url),
+            url=short_url(url),
         )
     return body

@@ -1,26 +1,57 @@
-"""The sandbox's Clio API v4 subset: routes, filters, `fields`, cursor paging, Clio's errors.
+"""The sandbox's Clio API v4 subset: routes, filters, `fields`, paging, Clio's errors.
 
-Pure request -> response logic over an in-memory store of raw Clio records; `sandbox.py` puts it
+Pure request -> response logic over an in-memory store of raw Clio records; `server.py` puts it
 on HTTP and adds auth, rate limits and faults. Shapes follow Clio's OpenAPI document and
 ../shared/reference/clio/NOTES.md (sections 1, 2, 3, 4, 6, 10). Never does I/O.
+
+Routes are data (`ROUTES`: method, pattern, handler, the query parameters the document declares,
+the `order` names it allows): a path the table has with another method answers 405 with `Allow`;
+a documented write answers 403 (the sandbox's app may only read) until a route serves it
+(`Api.add_route`). `fields` names only what the document defines for the path, nested ones
+included (400 InvalidFields otherwise). Show routes answer 304 to IF-NONE-MATCH and
+IF-MODIFIED-SINCE.
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from ..clio.fields import InvalidFields, check_fields, parse_fields, shape
+from ..clio.fields import (
+    DEFAULT_NESTED,
+    InvalidFields,
+    check_fields,
+    field_kind,
+    parse_fields,
+    shape,
+)
 from ..errors import MapctlError
+from .query import (
+    INT64,
+    ApiFailure,
+    Query,
+    Record,
+    Response,
+    check_query,
+    filter_custom_values,
+    filter_dates,
+    filter_refs,
+    filter_since,
+    int_set,
+    invalid,
+    not_modified,
+    one,
+    order,
+    page,
+)
 
-Record = dict[str, Any]
-Query = list[tuple[str, str]]
+__all__ = ["Api", "ApiFailure", "Request", "Response", "Route", "Store", "ROUTES"]
 STATUSES = {"open": "Open", "closed": "Closed", "pending": "Pending"}
 USER: Record = {
     "id": 3001,
@@ -35,21 +66,6 @@ USER: Record = {
     "time_zone": "Pacific Time (US & Canada)",
     "account_owner": True,
 }
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class ApiFailure(Exception):
-    """An error response in Clio's Error shape."""
-
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.response = Response(status, {"error": {"type": kind, "message": message}})
 
 
 def _ids(record: Any, what: str, source: str) -> None:
@@ -167,90 +183,17 @@ class Store:
         return contact
 
 
-def _one(query: Query, name: str) -> str | None:
-    return next((v for k, v in query if k == name), None)
-
-
-def _many(query: Query, name: str) -> list[str]:
-    return [v for k, v in query if k == name]
-
-
-def _int_list(query: Query, name: str) -> set[int] | None:
-    values = _many(query, name)
-    if not values:
-        return None
+def _fields(query: Query, schema: str) -> list[Any]:
+    """`fields` checked against the document's fields for `schema`, nested ones included."""
+    text = one(query, "fields")
+    if text is None or not text.strip():  # id and etag, where the resource has them
+        return [(name, None) for name in DEFAULT_NESTED if field_kind(schema, name)]
     try:
-        return {int(v) for v in values}
-    except ValueError:
-        raise ApiFailure(400, "InvalidParameter", f"{name} must be a list of integers") from None
-
-
-def _fields(query: Query, schema: str, strict: bool = False) -> list[Any]:
-    try:
-        spec = parse_fields(_one(query, "fields"))
-        check_fields(spec, schema, strict)
+        spec = parse_fields(text)
+        check_fields(spec, schema)
     except InvalidFields as error:
         raise ApiFailure(400, "InvalidFields", str(error)) from None
     return spec
-
-
-def _page(
-    records: list[Record], query: Query, schema: str, url: str, strict: bool = False
-) -> Response:
-    """Cursor paging: `limit` 1..200 (default 200), opaque `page_token`, full-URL `next`."""
-    spec = _fields(query, schema, strict)
-    try:
-        limit = int(_one(query, "limit") or 200)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 200:
-        raise ApiFailure(400, "InvalidParameter", "limit must be between 1 and 200")
-    token = _one(query, "page_token")
-    offset = _decode_token(token) if token else 0
-    chunk = records[offset : offset + limit]
-    paging: dict[str, str] = {}
-    kept = [(k, v) for k, v in query if k != "page_token"]
-    if offset + limit < len(records):
-        paging["next"] = url + "?" + urlencode([*kept, ("page_token", _token(offset + limit))])
-    if offset > 0:
-        previous = [*kept, ("page_token", _token(max(0, offset - limit)))]
-        paging["previous"] = url + "?" + urlencode(previous)
-    data = [_shape(r, query, spec, schema) for r in chunk]
-    return Response(200, {"data": data, "meta": {"paging": paging, "records": len(records)}})
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        offset = json.loads(raw)["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, KeyError, TypeError):
-        pass
-    raise ApiFailure(400, "InvalidParameter", "page_token is invalid")
-
-
-def _order(records: list[Record], query: Query, keys: dict[str, Callable[[Record], Any]]) -> None:
-    order = _one(query, "order") or "id(asc)"
-    match = re.fullmatch(r"([a-z_.]+)\((asc|desc)\)", order)
-    if not match or match.group(1) not in keys:
-        raise ApiFailure(400, "InvalidParameter", f"order {order!r} is not a valid order")
-    key = keys[match.group(1)]
-    records.sort(key=lambda r: (key(r) is None, key(r) or "", r["id"]))
-    if match.group(2) == "desc":
-        records.reverse()
-
-
-def _show(
-    record: Record | None, query: Query, schema: str, what: str, strict: bool = False
-) -> Response:
-    if record is None:
-        raise ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
-    return Response(200, {"data": _shape(record, query, _fields(query, schema, strict), schema)})
 
 
 def _shape(record: Record, query: Query, spec: list[Any], schema: str) -> Record:
@@ -263,7 +206,7 @@ def _shape(record: Record, query: Query, spec: list[Any], schema: str) -> Record
 
 def _only_fields(record: Record, query: Query) -> Record:
     """`custom_field_ids[]`: only those custom field values come back."""
-    wanted = _int_list(query, "custom_field_ids[]")
+    wanted = int_set(query, "custom_field_ids[]")
     if wanted is None or not isinstance(record.get("custom_field_values"), list):
         return record
     values = [
@@ -274,159 +217,192 @@ def _only_fields(record: Record, query: Query) -> Record:
     return {**record, "custom_field_values": values}
 
 
-class Api:
-    """Routes `GET /api/v4/...` to handlers; `base_url` makes the `next` links absolute."""
+def etag_of(record: Record) -> str:
+    """The record's etag, or one made from its content (a --data file may have none)."""
+    tag = record.get("etag")
+    if isinstance(tag, str) and tag:
+        return tag
+    text = json.dumps(record, sort_keys=True, default=str)
+    return '"' + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest() + '"'
 
-    def __init__(self, store: Store, base_url: str, strict: bool = False) -> None:
+
+@dataclass
+class Request:
+    """One API request: `path` under /api/v4 (`.json` optional), `params` its path parameters,
+    `headers` with lower-case names, `url` the absolute URL of the path (for `next` links)."""
+
+    method: str
+    path: str
+    query: Query
+    headers: dict[str, str]
+    url: str
+    params: dict[str, str] = dc_field(default_factory=dict)
+    body: bytes = b""
+
+    def ident(self, name: str = "id") -> int:
+        """A path id: an int64 (the document's type), else 400 like a bad query integer."""
+        text = self.params[name]
+        if re.fullmatch(r"-?\d{1,19}", text) and INT64[0] <= int(text) <= INT64[1]:
+            return int(text)
+        raise invalid(f"{name} must be an integer")
+
+
+Handler = Callable[["Api", Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """`method` on `pattern` ("matters/{id}"), the query parameters the document declares for
+    it (others are ignored, as Clio ignores them), and the `order` names it allows."""
+
+    method: str
+    pattern: str
+    handler: Handler
+    params: tuple[str, ...] = ()
+    orders: tuple[str, ...] = ()
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        mine = self.pattern.split("/")
+        if len(mine) != len(parts):
+            return None
+        found: dict[str, str] = {}
+        for want, have in zip(mine, parts, strict=True):
+            if want.startswith("{"):
+                found[want.strip("{}")] = have
+            elif want != have:
+                return None
+        return found
+
+
+def _parts(path: str) -> list[str]:
+    return path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
+
+
+def _not_found(what: str) -> ApiFailure:
+    return ApiFailure(404, "RecordNotFound", f"The requested {what} could not be found")
+
+
+def _forbidden(api: Api, request: Request) -> Response:
+    """A write: the sandbox's app has read-only permissions, so Clio answers 403 (documented
+    for every write the subset has)."""
+    raise ApiFailure(403, "ForbiddenError", "User is forbidden from taking that action")
+
+
+class Api:
+    """Routes `/api/v4/...` requests to handlers (`ROUTES`; `add_route` adds or replaces one);
+    `base_url` makes the `next` links absolute."""
+
+    def __init__(self, store: Store, base_url: str) -> None:
         self.store = store
         self.base_url = base_url
-        self.strict = strict  # `fields` checked against the spec to the letter (no OVERRIDES)
+        self.routes: list[Route] = list(ROUTES)
 
-    def _page(self, records: list[Record], query: Query, schema: str, url: str) -> Response:
-        return _page(records, query, schema, url, self.strict)
+    def add_route(self, route: Route) -> None:
+        """Serve `route`, in place of one with the same method and pattern (e.g. a write that
+        answers 403 today)."""
+        self.routes = [
+            r for r in self.routes if (r.method, r.pattern) != (route.method, route.pattern)
+        ]
+        self.routes.append(route)
 
-    def _show(self, record: Record | None, query: Query, schema: str, what: str) -> Response:
-        return _show(record, query, schema, what, self.strict)
+    def allows(self, path: str, method: str) -> bool:
+        """Whether a route takes `method` on `path` (True for a path no route has: a 404)."""
+        parts = _parts(path)
+        methods = {r.method for r in self.routes if r.match(parts) is not None}
+        return not methods or ("GET" if method.upper() == "HEAD" else method.upper()) in methods
 
-    def creates(self, path: str) -> bool:
-        """Whether `POST path` is a write the sandbox implements (POST /custom_fields.json)."""
-        return _api_creates(path)
-
-    def create(self, path: str, query: Query, body: bytes) -> Response:
-        """`POST /custom_fields.json`: a new custom field, or Clio's 400/422."""
+    def handle(
+        self,
+        path: str,
+        query: Query,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> Response:
+        parts = _parts(path)
+        request = Request(
+            method.upper(), path, query, headers or {}, self.base_url + path, body=body
+        )
+        matching = [(r, found) for r in self.routes if (found := r.match(parts)) is not None]
+        wanted = "GET" if request.method == "HEAD" else request.method
         try:
-            return _create_custom_field(self.store, query, body)
+            if not matching:
+                raise _not_found("resource")
+            for route, found in matching:
+                if route.method == wanted:
+                    request.params = found
+                    check_query(query, route.params)
+                    return route.handler(self, request)
+            allowed = sorted({r.method for r, _ in matching})
+            failure = ApiFailure(
+                405, "MethodNotAllowed", f"{request.method} is not allowed on {path}"
+            )
+            failure.response.headers["Allow"] = ", ".join(allowed)
+            raise failure
         except ApiFailure as failure:
             return failure.response
 
-    def handle(self, path: str, query: Query) -> Response:
-        route = path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
-        url = self.base_url + path
-        try:
-            return self._route(route, query, url)
-        except ApiFailure as failure:
-            return failure.response
+    # --- shared by the handlers ----------------------------------------------------------
+    def page(self, records: list[Record], request: Request, schema: str) -> Response:
+        spec = _fields(request.query, schema)
+        return page(
+            records, request.query, request.url, lambda r: _shape(r, request.query, spec, schema)
+        )
 
-    def _route(self, route: list[str], query: Query, url: str) -> Response:
-        s = self.store
-        match route:
-            case ["matters"]:
-                return self._page(self._matters(query), query, "Matter", url)
-            case ["matters", ident]:
-                return self._show(s.matters.get(_int(ident)), query, "Matter", "Matter")
-            case ["matters", ident, "client"]:
-                matter = s.matters.get(_int(ident))
-                return self._show(matter and matter["client"], query, "Client", "Matter")
-            case ["matters", ident, "contacts"]:
-                return self._page(self._matter_contacts(_int(ident)), query, "MatterContacts", url)
-            case ["matters", ident, "related_contacts"]:
-                return self._page(self._related(_int(ident)), query, "RelatedContacts", url)
-            case ["relationships"]:
-                return self._page(self._relationships(query), query, "Relationship", url)
-            case ["relationships", ident]:
-                rel = next((r for r in s.relationships if r["id"] == _int(ident)), None)
-                return self._show(rel, query, "Relationship", "Relationship")
-            case ["contacts"]:
-                return self._page(self._contacts(query), query, "Contact", url)
-            case ["contacts", ident]:
-                return self._show(s.contacts.get(_int(ident)), query, "Contact", "Contact")
-            case ["custom_fields"]:
-                return self._page(self._custom_fields(query), query, "CustomField", url)
-            case ["custom_fields", ident]:
-                field_ = s.custom_fields.get(_int(ident))
-                return self._show(field_, query, "CustomField", "CustomField")
-            case ["users", "who_am_i"]:
-                return self._show(USER, query, "User", "User")
-        raise ApiFailure(404, "RecordNotFound", "The requested resource could not be found")
+    def show(self, record: Record | None, request: Request, schema: str, what: str) -> Response:
+        if record is None:
+            raise _not_found(what)
+        spec = _fields(request.query, schema)
+        tag = etag_of(record)
+        if not_modified(record, request.headers, tag):
+            return Response(304, b"", {"ETag": tag})
+        return Response(200, {"data": _shape(record, request.query, spec, schema)}, {"ETag": tag})
 
-    def _matters(self, query: Query) -> list[Record]:
+    def matter(self, request: Request, name: str = "id") -> Record:
+        found = self.store.matters.get(request.ident(name))
+        if found is None:
+            raise _not_found("Matter")
+        return found
+
+    # --- handlers --------------------------------------------------------------------------
+    def list_matters(self, request: Request) -> Response:
+        query = request.query
         records = list(self.store.matters.values())
-        text = (_one(query, "query") or "").casefold()
-        if text:
+        if text := (one(query, "query") or "").casefold():
             records = [m for m in records if text in _matter_text(m)]
-        if status := _one(query, "status"):
+        if (status := one(query, "status")) is not None:
             wanted = {w.strip().lower() for w in status.split(",")}
             if not wanted <= STATUSES.keys():
-                raise ApiFailure(400, "InvalidParameter", f"status {status!r} is not valid")
+                raise invalid(f"status {status!r} is not valid")
             records = [m for m in records if m.get("status") in {STATUSES[w] for w in wanted}]
-        if (ids := _int_list(query, "ids[]")) is not None:
+        if (ids := int_set(query, "ids[]")) is not None:
             records = [m for m in records if m["id"] in ids]
-        if client := _one(query, "client_id"):
-            records = [m for m in records if m.get("client_id") == _int(client)]
-        _order(
-            records,
-            query,
-            {
-                "id": lambda m: m["id"],
-                "display_number": lambda m: m.get("display_number"),
-                "open_date": lambda m: m.get("open_date"),
-                "close_date": lambda m: m.get("close_date"),
-                "client.name": lambda m: (m.get("client") or {}).get("name"),
-                "updated_at": lambda m: m.get("updated_at"),
-                "created_at": lambda m: m.get("created_at"),
-            },
-        )
-        return records
+        if (billable := one(query, "billable")) is not None:
+            records = [m for m in records if bool(m.get("billable")) == (billable == "true")]
+        records = filter_refs(records, query, MATTER_REFS)
+        records = filter_dates(records, query, ("open_date[]", "close_date[]", "pending_date[]"))
+        records = filter_since(records, query)
+        records = filter_custom_values(records, query, self.store.custom_fields)
+        order(records, query, MATTER_ORDERS)
+        return self.page(records, request, "Matter")
 
-    def _contacts(self, query: Query) -> list[Record]:
-        records = list(self.store.contacts.values())
-        text = (_one(query, "query") or "").casefold()
-        if text:
-            records = [c for c in records if text in _contact_text(c)]
-        if (ids := _int_list(query, "ids[]")) is not None:
-            records = [c for c in records if c["id"] in ids]
-        if (exclude := _int_list(query, "exclude_ids[]")) is not None:
-            records = [c for c in records if c["id"] not in exclude]
-        if kind := _one(query, "type"):
-            records = [c for c in records if c.get("type") == kind]
-        if _one(query, "client_only") == "true":
-            records = [c for c in records if c.get("is_client")]
-        _order(records, query, {"id": lambda c: c["id"], "name": lambda c: c.get("name")})
-        return records
+    def show_matter(self, request: Request) -> Response:
+        return self.show(self.matter(request), request, "Matter", "Matter")
 
-    def _custom_fields(self, query: Query) -> list[Record]:
-        records = list(self.store.custom_fields.values())
-        if parent := _one(query, "parent_type"):  # either case (NOTES 4.4)
-            records = [
-                f for f in records if str(f.get("parent_type", "")).lower() == parent.lower()
-            ]
-        if kind := _one(query, "field_type"):
-            records = [f for f in records if f.get("field_type") == kind]
-        if (deleted := _one(query, "deleted")) is not None:
-            records = [f for f in records if bool(f.get("deleted")) == (deleted == "true")]
-        if (ids := _int_list(query, "ids[]")) is not None:
-            records = [f for f in records if f["id"] in ids]
-        _order(
-            records,
-            query,
-            {
-                "id": lambda f: f["id"],
-                "name": lambda f: f.get("name"),
-                "display_order": lambda f: f.get("display_order"),
-            },
-        )
-        return records
+    def show_matter_client(self, request: Request) -> Response:
+        client = self.matter(request, "matter_id")["client"]
+        return self.show(client, request, "Client", "Client")
 
-    def _relationships(self, query: Query) -> list[Record]:
-        records = self.store.relationships
-        if matter := _one(query, "matter_id"):
-            records = [r for r in records if r["matter"]["id"] == _int(matter)]
-        if contact := _one(query, "contact_id"):
-            records = [r for r in records if r["contact"]["id"] == _int(contact)]
-        if (ids := _int_list(query, "ids[]")) is not None:
-            records = [r for r in records if r["id"] in ids]
-        return list(records)
+    def listed_matter(self, request: Request) -> Record:
+        """The matter whose contacts are listed: an unknown one lists none (the document gives
+        these lists no 404)."""
+        found = self.store.matters.get(request.ident("matter_id"))
+        return found if found is not None else {"id": None, "relationships": [], "client": None}
 
-    def _matter_or_404(self, ident: int) -> Record:
-        matter = self.store.matters.get(ident)
-        if matter is None:
-            raise ApiFailure(404, "RecordNotFound", "The requested Matter could not be found")
-        return matter
-
-    def _matter_contacts(self, ident: int) -> list[Record]:
-        matter = self._matter_or_404(ident)
+    def list_matter_contacts(self, request: Request) -> Response:
+        matter = self.listed_matter(request)
         common = {
-            "matter_id": ident,
+            "matter_id": matter["id"],
             "matter_number": matter.get("display_number"),
             "description": matter.get("description"),
         }
@@ -437,24 +413,23 @@ class Api:
                 "is_client": False,
                 "relationship_name": rel.get("description"),
                 "relationship": rel,
+                "relationship_id": rel["id"],
             }
             for rel in matter["relationships"]
         ]
         if matter["client"] is not None:
-            rows.append(
-                {
-                    **matter["client"],
-                    **common,
-                    "is_client": True,
-                    "relationship_name": "Client",
-                    "relationship": None,
-                }
-            )
-        return rows  # default order is_client(asc): related first, the client last
+            client = {"is_client": True, "relationship_name": "Client", "relationship": None}
+            rows.append({**matter["client"], **common, **client, "relationship_id": None})
+        order(
+            rows,
+            request.query,
+            {"is_client": lambda r: r["is_client"], "id": lambda r: r["relationship_id"]},
+        )
+        return self.page(rows, request, "MatterContacts")
 
-    def _related(self, ident: int) -> list[Record]:
-        matter = self._matter_or_404(ident)
-        return [
+    def list_related_contacts(self, request: Request) -> Response:
+        matter = self.listed_matter(request)
+        rows = [
             {
                 **rel["contact"],
                 "id": rel["id"],
@@ -464,6 +439,99 @@ class Api:
             }
             for rel in matter["relationships"]
         ]
+        order(
+            rows, request.query, {"id": lambda r: r["id"], "contact.name": lambda r: r.get("name")}
+        )
+        return self.page(rows, request, "RelatedContacts")
+
+    def list_relationships(self, request: Request) -> Response:
+        query = request.query
+        records = filter_refs(
+            list(self.store.relationships),
+            query,
+            {"matter_id": lambda r: r["matter"]["id"], "contact_id": lambda r: r["contact"]["id"]},
+        )
+        if (ids := int_set(query, "ids[]")) is not None:
+            records = [r for r in records if r["id"] in ids]
+        return self.page(filter_since(records, query), request, "Relationship")
+
+    def show_relationship(self, request: Request) -> Response:
+        ident = request.ident()
+        found = next((r for r in self.store.relationships if r["id"] == ident), None)
+        return self.show(found, request, "Relationship", "Relationship")
+
+    def list_contacts(self, request: Request) -> Response:
+        query = request.query
+        records = list(self.store.contacts.values())
+        if text := (one(query, "query") or "").casefold():
+            records = [c for c in records if text in _contact_text(c)]
+        if (ids := int_set(query, "ids[]")) is not None:
+            records = [c for c in records if c["id"] in ids]
+        if (exclude := int_set(query, "exclude_ids[]")) is not None:
+            records = [c for c in records if c["id"] not in exclude]
+        if (kind := one(query, "type")) is not None:
+            if kind not in ("Company", "Person"):
+                raise invalid(f"type {kind!r} is not valid: use Company or Person")
+            records = [c for c in records if c.get("type") == kind]
+        if (initial := one(query, "initial")) is not None:
+            if not re.fullmatch(r"[A-Z]", initial):
+                raise invalid(f"initial {initial!r} is not valid: use a letter A to Z")
+            records = [c for c in records if _initial(c) == initial]
+        for flag, holds in CONTACT_FLAGS.items():
+            if one(query, flag) == "true":
+                records = [c for c in records if holds(c)]
+        records = filter_refs(records, query, {"shared_resource_id": lambda c: None})
+        records = filter_since(records, query)
+        records = filter_custom_values(records, query, self.store.custom_fields)
+        order(
+            records,
+            query,
+            {"id": lambda c: c["id"], "name": lambda c: c.get("name"), "shared_at": _no_key},
+        )
+        return self.page(records, request, "Contact")
+
+    def show_contact(self, request: Request) -> Response:
+        return self.show(self.store.contacts.get(request.ident()), request, "Contact", "Contact")
+
+    def list_custom_fields(self, request: Request) -> Response:
+        query = request.query
+        records = list(self.store.custom_fields.values())
+        if (parent := one(query, "parent_type")) is not None:  # either case (NOTES 4.4)
+            if parent.lower() not in ("contact", "matter"):
+                raise invalid(f"parent_type {parent!r} is not valid: use contact or matter")
+            records = [
+                f for f in records if str(f.get("parent_type", "")).lower() == parent.lower()
+            ]
+        if (kind := one(query, "field_type")) is not None:
+            if kind not in FIELD_TYPES:
+                raise invalid(f"field_type {kind!r} is not valid")
+            records = [f for f in records if f.get("field_type") == kind]
+        if (deleted := one(query, "deleted")) is not None:
+            records = [f for f in records if bool(f.get("deleted")) == (deleted == "true")]
+        if one(query, "visible_and_required") == "true":
+            records = [f for f in records if f.get("displayed") and f.get("required")]
+        if text := (one(query, "query") or "").casefold():
+            records = [f for f in records if text in str(f.get("name") or "").casefold()]
+        if (ids := int_set(query, "ids[]")) is not None:
+            records = [f for f in records if f["id"] in ids]
+        records = filter_since(records, query)
+        order(
+            records,
+            query,
+            {
+                "id": lambda f: f["id"],
+                "name": lambda f: f.get("name"),
+                "display_order": lambda f: f.get("display_order"),
+            },
+        )
+        return self.page(records, request, "CustomField")
+
+    def show_custom_field(self, request: Request) -> Response:
+        found = self.store.custom_fields.get(request.ident())
+        return self.show(found, request, "CustomField", "CustomField")
+
+    def who_am_i(self, request: Request) -> Response:
+        return self.show(USER, request, "User", "User")
 
 
 # --- writes: POST /custom_fields.json (issue 11: `mapctl doctor --create-fields`) -------------
@@ -478,8 +546,8 @@ FIELD_TYPES = frozenset(
 PARENT_TYPES = ("Contact", "Matter")
 
 
-def _api_creates(path: str) -> bool:
-    return path.removeprefix("/api/v4/").removesuffix(".json").strip("/") == "custom_fields"
+def _create_custom_field_route(api: Api, request: Request) -> Response:
+    return _create_custom_field(api.store, request.query, request.body)
 
 
 def _create_custom_field(store: Store, query: Query, body: bytes) -> Response:
@@ -568,13 +636,166 @@ def _new_custom_field(store: Store, data: Record) -> Record:
     }
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ApiFailure(
-            404, "RecordNotFound", "The requested resource could not be found"
-        ) from None
+def _no_key(record: Record) -> None:
+    """An order the sandbox's records carry no data for: every record ties (then by id)."""
+    return None
+
+
+def _name(key: str) -> Callable[[Record], Any]:
+    """A nested record's name, e.g. practice_area.name."""
+    return lambda m: (m.get(key) or {}).get("name")
+
+
+def _nested_id(key: str) -> Callable[[Record], Any]:
+    return lambda m: (m.get(key) or {}).get("id")
+
+
+MATTER_ORDERS: dict[str, Callable[[Record], Any]] = {
+    "id": lambda m: m["id"],
+    "display_number": lambda m: m.get("display_number"),
+    "custom_number": lambda m: m.get("custom_number"),
+    "client.name": lambda m: (m.get("client") or {}).get("name"),
+    "clients": lambda m: (m.get("client") or {}).get("name"),
+    "open_date": lambda m: m.get("open_date"),
+    "close_date": lambda m: m.get("close_date"),
+    "pending_date": lambda m: m.get("pending_date"),
+    "practice_area.name": _name("practice_area"),
+    "matter_stage.name": _name("matter_stage"),
+    "responsible_attorney.name": _name("responsible_attorney"),
+    "originating_attorney.name": _name("originating_attorney"),
+    "statute_of_limitations.due_at": lambda m: (m.get("statute_of_limitations") or {}).get(
+        "due_at"
+    ),
+    "updated_at": lambda m: m.get("updated_at"),
+    "created_at": lambda m: m.get("created_at"),
+    "matter_stage_updated_at": lambda m: m.get("matter_stage_updated_at"),
+    "grants": _no_key,
+}
+MATTER_REFS: dict[str, Callable[[Record], Any]] = {
+    "client_id": lambda m: m.get("client_id"),
+    "practice_area_id": _nested_id("practice_area"),
+    "responsible_attorney_id": _nested_id("responsible_attorney"),
+    "originating_attorney_id": _nested_id("originating_attorney"),
+    "responsible_staff_id": _nested_id("responsible_staff"),
+    "group_id": _nested_id("group"),
+    "currency_id": _nested_id("currency"),
+    "grant_id": _no_key,
+    "subscriber_user_id": _no_key,
+    "notification_event_subscriber_user_id": _no_key,
+}
+CONTACT_FLAGS: dict[str, Callable[[Record], bool]] = {
+    "client_only": lambda c: bool(c.get("is_client")),
+    "clio_connect_only": lambda c: bool(c.get("clio_connect_email")),
+    "email_only": lambda c: bool(c.get("primary_email_address") or c.get("email_addresses")),
+}
+PAGING = ("fields", "limit", "page_token", "offset")  # offset: the Paging doc, not the document
+SHOW = ("fields",)
+WITH_VALUES = ("custom_field_ids[]",)
+SINCE = ("created_since", "updated_since")
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET",
+        "matters",
+        Api.list_matters,
+        (
+            *PAGING,
+            *WITH_VALUES,
+            *SINCE,
+            *MATTER_REFS,
+            "query",
+            "status",
+            "ids[]",
+            "billable",
+            "order",
+            "open_date[]",
+            "close_date[]",
+            "pending_date[]",
+            "custom_field_values",
+        ),
+        tuple(MATTER_ORDERS),
+    ),
+    Route("POST", "matters", _forbidden, (*SHOW, *WITH_VALUES)),
+    Route("GET", "matters/{id}", Api.show_matter, (*SHOW, *WITH_VALUES)),
+    Route("PATCH", "matters/{id}", _forbidden, (*SHOW, *WITH_VALUES)),
+    Route("DELETE", "matters/{id}", _forbidden),
+    Route("GET", "matters/{matter_id}/client", Api.show_matter_client, SHOW),
+    Route(
+        "GET",
+        "matters/{matter_id}/contacts",
+        Api.list_matter_contacts,
+        (*PAGING, *WITH_VALUES, "order"),
+        ("is_client", "id"),
+    ),
+    Route(
+        "GET",
+        "matters/{matter_id}/related_contacts",
+        Api.list_related_contacts,
+        (*PAGING, "order"),
+        ("id", "contact.name"),
+    ),
+    Route(
+        "GET",
+        "relationships",
+        Api.list_relationships,
+        (*PAGING, *SINCE, "matter_id", "contact_id", "ids[]"),
+    ),
+    Route("POST", "relationships", _forbidden, SHOW),
+    Route("GET", "relationships/{id}", Api.show_relationship, SHOW),
+    Route("PATCH", "relationships/{id}", _forbidden, SHOW),
+    Route("DELETE", "relationships/{id}", _forbidden),
+    Route(
+        "GET",
+        "contacts",
+        Api.list_contacts,
+        (
+            *PAGING,
+            *WITH_VALUES,
+            *SINCE,
+            *CONTACT_FLAGS,
+            "query",
+            "type",
+            "ids[]",
+            "exclude_ids[]",
+            "initial",
+            "order",
+            "shared_resource_id",
+            "custom_field_values",
+        ),
+        ("id", "name", "shared_at"),
+    ),
+    Route("POST", "contacts", _forbidden, (*SHOW, *WITH_VALUES)),
+    Route("GET", "contacts/{id}", Api.show_contact, (*SHOW, *WITH_VALUES)),
+    Route("PATCH", "contacts/{id}", _forbidden, (*SHOW, *WITH_VALUES)),
+    Route("DELETE", "contacts/{id}", _forbidden),
+    Route(
+        "GET",
+        "custom_fields",
+        Api.list_custom_fields,
+        (
+            *PAGING,
+            *SINCE,
+            "parent_type",
+            "field_type",
+            "deleted",
+            "visible_and_required",
+            "query",
+            "ids[]",
+            "order",
+        ),
+        ("id", "name", "display_order"),
+    ),
+    Route("POST", "custom_fields", _create_custom_field_route, SHOW),
+    Route("GET", "custom_fields/{id}", Api.show_custom_field, SHOW),
+    Route("PATCH", "custom_fields/{id}", _forbidden, SHOW),
+    Route("DELETE", "custom_fields/{id}", _forbidden),
+    Route("GET", "users/who_am_i", Api.who_am_i, SHOW),
+)
+
+
+def _initial(contact: Record) -> str:
+    """The letter a contact is filed under: a person's last name, else the name."""
+    text = str(contact.get("last_name") or contact.get("name") or "").strip()
+    return text[:1].upper()
 
 
 def _matter_text(matter: Record) -> str:

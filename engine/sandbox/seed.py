@@ -155,7 +155,9 @@ def custom_value(contact_id: int, name: str, value: Any) -> Record:
     option = {"id": options[value]} if field_type == "picklist" else None
     if field_type == "picklist":
         value = str(options[value])
-    elif field_type in ("contact", "matter"):
+    elif isinstance(value, bool):
+        value = "true" if value else "false"  # the document types every value as a string
+    elif not isinstance(value, str):
         value = str(value)
     return {
         "id": f"{field_type}-{contact_id * 100 + field_id % 100}",
@@ -290,7 +292,7 @@ def matter(
         "billing_method": "hourly",
         "client_id": client_id,
         "client": {"id": client_id},
-        "practice_area": {"id": 401, "name": "Estate Planning"},
+        "practice_area": {"id": 401, "etag": etag("pa", 401), "name": "Estate Planning"},
         "created_at": STAMP,
         "updated_at": STAMP,
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import random
+import re
 import secrets
 import threading
 import time
@@ -30,6 +31,14 @@ APP_KEY = "sandbox-app"
 APP_SECRET = "sandbox-secret"
 API_VERSION = "4.0.13"
 CODE_LIFETIME = 600.0
+MAX_BODY = 1 << 20  # request bodies read at most (the sandbox takes no writes anyway)
+# Clio's OAuth is Doorkeeper's (Rails); these are Doorkeeper's texts [INFERRED: NOTES 8 has no
+# captured answer for a redirect URI that is not registered].
+INVALID_REDIRECT = "The redirect uri included is not valid."
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the "
+    "redirection URI used in the authorization request, or was issued to another client."
+)
 INVALID_TOKEN = (
     "The access token provided is expired, revoked, malformed or invalid for other reasons."
 )
@@ -43,6 +52,12 @@ def load_data_file(path: Path) -> dict[str, Any]:
         raise MapctlError(f"cannot read {path}: {error.strerror or error}") from error
     except ValueError as error:
         raise MapctlError(f"{path} is not valid JSON: {error}") from error
+    except RecursionError:  # json.loads recurses once per level: `[[[[...]]]]` 100,000 deep
+        raise MapctlError(
+            f"{path} is nested too deeply to be Clio records",
+            hint="a --data file holds matters, contacts, relationships and custom_fields "
+            "as Clio returns them (a few levels deep)",
+        ) from None
     if not isinstance(data, dict):
         raise MapctlError(
             f"{path}: expected an object with matters, contacts, relationships, custom_fields"
@@ -72,7 +87,9 @@ def bundle_as_data(bundle: dict[str, Any]) -> dict[str, Any]:
 
 class Sandbox:
     """A local Clio. Settable faults: `latency` (s), `failure_rate` (0..1), `force_429()`,
-    `expire_tokens()`, `revoke_refresh_tokens()`; `rate_limit` requests per token per minute."""
+    `expire_tokens()`, `revoke_refresh_tokens()`, `retired_versions` (API minor versions
+    answered 410 Gone); `rate_limit` requests per token per minute. `redirect_uris`: the app's
+    registered redirect URIs (default: the approval page on the sandbox's own host)."""
 
     def __init__(
         self,
@@ -85,7 +102,8 @@ class Sandbox:
         rate_limit: int = 1000,
         token_lifetime: int = 2_592_000,
         refresh_returns_refresh_token: bool = False,
-        strict_fields: bool = False,
+        redirect_uris: list[str] | None = None,
+        retired_versions: tuple[str, ...] = (),
         seed: int = 0,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -95,6 +113,7 @@ class Sandbox:
         self.rate_limit = rate_limit
         self.token_lifetime = token_lifetime
         self.refresh_returns_refresh_token = refresh_returns_refresh_token
+        self.retired_versions = set(retired_versions)
         self.log = log
         self.requests: list[tuple[str, str]] = []  # (method, path?query) of every request
         self._random = random.Random(seed)
@@ -115,7 +134,12 @@ class Sandbox:
         self._server.sandbox = self  # type: ignore[attr-defined]
         bound_host, bound_port = self._server.server_address[:2]
         self.base_url = f"http://{bound_host!s}:{bound_port}"
-        self.api = Api(self.store, self.base_url, strict=strict_fields)
+        self.api = Api(self.store, self.base_url)
+        self.redirect_uris = (
+            list(redirect_uris)
+            if redirect_uris is not None
+            else [self.base_url + "/oauth/approval"]
+        )
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -209,12 +233,23 @@ class Sandbox:
             if not valid:
                 return _invalid_token()
             limited = self._rate(token)
-        version = headers.get("x-api-version", API_VERSION)
-        if not version.startswith("4.0.") or not version[4:].isdigit() or int(version[4:]) > 13:
+        # No header: the default version; present but invalid, or retired: 410 Gone (the
+        # document's "Minor Versions"). A method the path does not take is a 405 whatever the
+        # version (routing comes first).
+        version = headers.get("x-api-version", API_VERSION).strip()
+        if not self.api.allows(path, method):
+            response = self.api.handle(path, query, method, headers)
+        elif not _served_version(version) or version in self.retired_versions:
             response = Response(
                 410,
-                {"error": {"type": "Gone", "message": f"API version {version} is not supported"}},
+                {
+                    "error": {
+                        "type": "Gone",
+                        "message": f"API version {version[:40]!r} is not supported",
+                    }
+                },
             )
+            version = API_VERSION
         elif limited is not None:
             response = limited
         elif self.failure_rate and self._random.random() < self.failure_rate:
@@ -227,15 +262,11 @@ class Sandbox:
                     }
                 },
             )
-        elif method == "POST" and self.api.creates(path):
-            with self._lock:
-                response = self.api.create(path, query, body)
-        elif method != "GET":
-            response = Response(
-                405, {"error": {"type": "MethodNotAllowed", "message": "The sandbox is read-only"}}
-            )
+        elif method in ("GET", "HEAD"):
+            response = self.api.handle(path, query, method, headers)
         else:
-            response = self.api.handle(path, query)
+            with self._lock:  # a write (POST /custom_fields.json) changes the store
+                response = self.api.handle(path, query, method, headers, body)
         response.headers["X-API-VERSION"] = version
         response.headers.update(self._rate_headers(token))
         return response
@@ -292,6 +323,8 @@ class Sandbox:
         redirect = params.get("redirect_uri", "")
         if not redirect:
             return _page_response(400, "Error", "redirect_uri is required.")
+        if not self.redirect_allowed(redirect):  # shown, never redirected to
+            return _page_response(400, "Error", INVALID_REDIRECT)
         code = secrets.token_urlsafe(16)
         with self._lock:
             self._codes[code] = (redirect, time.time() + CODE_LIFETIME, False)
@@ -299,14 +332,34 @@ class Sandbox:
         sep = "&" if "?" in redirect else "?"
         return Response(302, b"", {"Location": redirect + sep + urlencode(answer)})
 
+    def redirect_allowed(self, uri: str) -> bool:
+        """A registered redirect URI, or one with extra query parameters added to a registered
+        URI that has none (Clio's "How to Set Redirect URIs" support article)."""
+        parts = urlsplit(uri)
+        for registered in self.redirect_uris:
+            if uri == registered:
+                return True
+            mine = urlsplit(registered)
+            if not mine.query and parts.query and not parts.fragment:
+                if (parts.scheme, parts.netloc, parts.path) == (
+                    mine.scheme,
+                    mine.netloc,
+                    mine.path,
+                ):
+                    return True
+        return False
+
     def _token(self, form: dict[str, str]) -> Response:
         if form.get("client_id") != APP_KEY or form.get("client_secret") != APP_SECRET:
             return _oauth_error(401, "invalid_client", "Client authentication failed.")
         grant = form.get("grant_type")
         if grant == "authorization_code":
             redirect, expiry, used = self._codes.get(form.get("code", ""), ("", 0.0, True))
-            if used or expiry < time.time() or redirect != form.get("redirect_uri"):
-                return _oauth_error(400, "invalid_grant", "The authorization code is invalid.")
+            given = form.get("redirect_uri", "")
+            if not self.redirect_allowed(given):
+                return _oauth_error(400, "invalid_grant", INVALID_GRANT)
+            if used or expiry < time.time() or redirect != given:
+                return _oauth_error(400, "invalid_grant", INVALID_GRANT)
             self._codes[form["code"]] = (redirect, expiry, True)
             refresh = secrets.token_urlsafe(24)
             self._refresh[refresh] = True
@@ -318,6 +371,12 @@ class Sandbox:
             body = self._new_access(refresh, self.refresh_returns_refresh_token)
             return Response(200, body)
         return _oauth_error(400, "unsupported_grant_type", "The grant type is not supported.")
+
+
+def _served_version(version: str) -> bool:
+    """4.0.0 to 4.0.13, the minor versions of the copied document (NOTES 1)."""
+    match = re.fullmatch(r"4\.0\.(\d{1,2})", version)
+    return match is not None and int(match.group(1)) <= 13
 
 
 def _invalid_token() -> Response:
@@ -369,19 +428,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
+        length = 0
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                body = self._read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = sandbox.handle(method, self.path, headers, body)
         except Exception as error:  # noqa: BLE001 - a sandbox bug answers 500, like a server
             message = f"sandbox error: {type(error).__name__}: {error}"
             response = Response(500, {"error": {"type": "InternalServerError", "message": message}})
+        if length > MAX_BODY:
+            self.close_connection = True  # the rest of the body is not read
         payload = (
             response.body
             if isinstance(response.body, bytes)
             else (json.dumps(response.body).encode())
         )
+        if response.status == 304:
+            payload = b""  # no body, ever (RFC 9110)
         self.send_response(response.status)
         if not isinstance(response.body, bytes):
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -389,15 +456,48 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if method != "HEAD":
+            self.wfile.write(payload)
         if sandbox.log is not None:
             sandbox.log(f"{method} {self.path.split('?')[0]} -> {response.status}")
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
-        self._serve("GET")
+    def _read_chunked(self) -> bytes:
+        """A chunked request body (what is left of it would otherwise be read as the next
+        request on this connection); past MAX_BODY the connection is closed instead."""
+        body = b""
+        while True:
+            size = int(self.rfile.readline(100).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(1000) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+            if len(body) + size > MAX_BODY:
+                self.close_connection = True
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline(10)
 
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line, headers too long...)
+        in Clio's JSON Error shape instead of its HTML page."""
+        self.close_connection = True
+        payload = json.dumps(
+            {"error": {"type": "BadRequest", "message": message or explain or "Bad request"}}
+        ).encode()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(payload)
+
+    def __getattr__(self, name: str) -> Any:
+        """`do_GET`, `do_PATCH`, `do_TRACE`...: every method gets an answer in Clio's JSON (the
+        routes say which are allowed), not the standard library's HTML 501 page."""
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return lambda: self._serve(name[3:])
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the stdlib's stderr log
         return

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
-from ..fsutil import make_folders
+from ..fsutil import make_folders, set_mode
 
 MAX_NAME_CHARS = 60
 FOLDER_MODE = 0o700  # the folder holds personal data (birth dates, SSN): only its owner reads it
@@ -76,7 +76,7 @@ def client_folder_name(contact: Mapping[str, object]) -> str:
 
 def _write_new(path: Path, data: bytes) -> None:
     with open(path, "xb") as handle:
-        os.fchmod(handle.fileno(), FILE_MODE)
+        set_mode(handle.fileno(), FILE_MODE)
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

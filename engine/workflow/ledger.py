@@ -21,7 +21,6 @@ that range is refused before anything is written.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
-from ..fsutil import FILE_MODE, make_folders
+from ..fsutil import FILE_MODE, make_folders, try_lock
 from .clientfolder import remove_stale_staging
 
 LEDGER_FILE = "clients.db"
@@ -312,20 +311,18 @@ class Ledger:
         try:
             deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
             while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if try_lock(fd):
                     break
-                except BlockingIOError:
-                    if not wait:
-                        yield False
-                        return
-                    if time.monotonic() >= deadline:
-                        raise MapctlError(
-                            f"the client ledger {self.path} is busy: another import has held "
-                            f"it for {BUSY_TIMEOUT_MS // 1000} seconds",
-                            hint="wait for the other import to finish, then try again",
-                        ) from None
-                    time.sleep(0.005)
+                if not wait:
+                    yield False
+                    return
+                if time.monotonic() >= deadline:
+                    raise MapctlError(
+                        f"the client ledger {self.path} is busy: another import has held "
+                        f"it for {BUSY_TIMEOUT_MS // 1000} seconds",
+                        hint="wait for the other import to finish, then try again",
+                    ) from None
+                time.sleep(0.005)
             yield True
         finally:
             os.close(fd)  # releases the lock

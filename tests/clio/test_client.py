@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -135,19 +136,64 @@ def family_with(related: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "related, requests", [(0, 3), (1, 3), (10, 3), (100, 3), (199, 3), (200, 4), (450, 5)]
+    "related, requests", [(0, 4), (1, 4), (10, 4), (100, 4), (199, 4), (200, 5), (450, 8)]
 )
-def test_fetch_takes_at_most_three_requests(
-    related: int, requests: int, connected_home: Path
+@pytest.mark.parametrize("matter", ["9001", "00001-Dunphy"])
+def test_fetch_takes_at_most_four_requests(
+    related: int, requests: int, matter: str, connected_home: Path
 ) -> None:
-    """3 requests while client + related fit one page of 200 contacts; +1 per further 200."""
+    """4 requests (matter, roster, contacts, custom fields) while the roster and client +
+    related fit one page of 200; +1 per further 200 relationships and per further 200
+    contacts. Whether the matter is given by id or by display number."""
     app = App(family_with(related))
     client = open_client(connected_home, {}, transport=httpx.MockTransport(app))
-    bundle = client.fetch_bundle("00001-Dunphy")
+    bundle = client.fetch_bundle(matter)
     assert client.request_count == requests == len(app.requests)
     assert len(bundle["relationships"]) == related
     ids = [c["id"] for c in bundle["contacts"]]
     assert ids == [5003, *(70000 + i for i in range(related))]  # client, then labels' order
+    for request in app.requests:
+        assert "relationships" not in request.url.params.get("fields", "")
+
+
+class Rendezvous:
+    """A transport that holds the first round's requests until all three have arrived: a
+    client that sends them one after another times out here instead of passing."""
+
+    def __init__(self, app: App, paths: set[str]) -> None:
+        self.app = app
+        self.paths = paths
+        self.barrier = threading.Barrier(len(paths), timeout=5)
+        self.order: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.order.append(request.url.path)  # on arrival
+        if request.url.path in self.paths:
+            self.paths.discard(request.url.path)
+            self.barrier.wait()
+        return self.app(request)
+
+
+def test_fetch_by_id_sends_matter_roster_and_fields_at_once(connected_home: Path) -> None:
+    """Two rounds: the matter, its roster and the custom fields together, then the contacts."""
+    app = App()
+    first = {
+        "/api/v4/matters/9002.json",
+        "/api/v4/relationships.json",
+        "/api/v4/custom_fields.json",
+    }
+    meeting = Rendezvous(app, set(first))
+    client = open_client(connected_home, {}, transport=httpx.MockTransport(meeting))
+    bundle = client.fetch_bundle("9002")
+    assert set(meeting.order[:3]) == first
+    assert meeting.order[3:] == ["/api/v4/contacts.json"]
+    assert len(bundle["contacts"]) == 15
+    roster = next(r for r in app.requests if r.url.path == "/api/v4/relationships.json")
+    assert dict(roster.url.params) == {
+        "matter_id": "9002",
+        "fields": "id,description,contact{id}",
+        "limit": "200",
+    }
 
 
 def test_bundle_shape_for_the_demo_matter(client: ClioClient) -> None:
@@ -194,6 +240,17 @@ def test_fetch_unknown_matter(client: ClioClient) -> None:
     assert info.value.exit_code == 3
 
 
+@pytest.mark.parametrize("text", ["²", "١٢", str(2**63), "9" * 40])
+def test_digits_that_are_no_clio_id_are_display_numbers(
+    client: ClioClient, app: App, text: str
+) -> None:
+    """Python's isdigit() takes "²" (int() does not) and 2**63 is past Clio's int64 ids: both
+    are looked up as display numbers, never sent as /matters/<id>.json."""
+    with pytest.raises(NotFound):
+        client.fetch_bundle(text)
+    assert [r.url.path for r in app.requests if r.url.path.startswith(MATTERS[:-5])] == [MATTERS]
+
+
 def test_custom_fields_are_cached_in_mapctl_home(connected_home: Path, app: App) -> None:
     clock = [1000.0]
 
@@ -205,11 +262,11 @@ def test_custom_fields_are_cached_in_mapctl_home(connected_home: Path, app: App)
     make().fetch_bundle("9002")
     second = make()
     second.fetch_bundle("9002")
-    assert second.request_count == 2  # no custom_fields request
+    assert second.request_count == 3  # no custom_fields request
     clock[0] += 601
     third = make()
     third.fetch_bundle("9002")
-    assert third.request_count == 3
+    assert third.request_count == 4
     assert [r.url.path for r in app.requests].count("/api/v4/custom_fields.json") == 2
 
 
@@ -522,27 +579,31 @@ def test_custom_field_cache_file_is_private(client: ClioClient, connected_home: 
     assert json.loads(cache.read_text())["custom_fields"][0]["id"] == 71001
 
 
-def test_fetch_falls_back_when_clio_refuses_contact_in_relationships(
-    client: ClioClient, app: App
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        httpx.Response(
+            400,
+            json={"error": {"type": "InvalidFields", "message": "contact is not a valid field"}},
+        ),
+        httpx.Response(400, json={"message": "Bad Request"}),
+        httpx.Response(400, text="Bad Request"),
+        httpx.Response(400, json={"error": "bad_request"}),
+    ],
+    ids=["clio-error", "top-level-message", "plain-text", "string-error"],
+)
+def test_the_roster_falls_back_on_any_400(
+    client: ClioClient, app: App, refusal: httpx.Response
 ) -> None:
-    """If Clio follows its spec (Relationship_base has no `contact`), one more request."""
-    refused = {
-        "error": {
-            "type": "InvalidFields",
-            "message": "relationships{id,description,contact} is not a valid field",
-        }
-    }
-    app.script("/api/v4/matters/9002.json", httpx.Response(400, json=refused))
+    """Should Clio refuse `contact{id}`, whatever the 400 says, the bare `contact` (its default
+    fields, the id among them) is asked for once more."""
+    app.script("/api/v4/relationships.json", refusal)
     bundle = client.fetch_bundle("9002")
-    paths = [r.url.path for r in app.requests]
-    assert paths[:3] == [
-        "/api/v4/matters/9002.json",
-        "/api/v4/matters/9002.json",
-        "/api/v4/relationships.json",
+    asked = [
+        r.url.params["fields"] for r in app.requests if r.url.path == "/api/v4/relationships.json"
     ]
-    assert len(paths) == 5
-    assert app.requests[2].url.params["fields"] == "id,description,contact{id}"
-    assert [r["description"] for r in bundle["relationships"]][:3] == ["Wife", "Daughter", "son"]
+    assert asked == ["id,description,contact{id}", "id,description,contact"]
+    assert len(app.requests) == 5
     assert bundle["relationships"][0] == {
         "id": 8001,
         "description": "Wife",
@@ -551,11 +612,75 @@ def test_fetch_falls_back_when_clio_refuses_contact_in_relationships(
     assert len(bundle["contacts"]) == 15
 
 
+def test_a_roster_refused_twice_is_reported(client: ClioClient, app: App) -> None:
+    app.script(
+        "/api/v4/relationships.json",
+        httpx.Response(400, text="Bad Request"),
+        httpx.Response(400, json={"message": "matter_id is not valid"}),
+    )
+    with pytest.raises(ClioError) as info:
+        client.fetch_bundle("9002")
+    assert info.value.message == (
+        f"Clio rejected the request to {BASE}/api/v4/relationships.json (HTTP 400): "
+        "matter_id is not valid"
+    )
+
+
 def test_other_400s_are_not_retried(client: ClioClient, app: App) -> None:
     app.script("/api/v4/matters/9002.json", httpx.Response(400, json={"error": "bad_request"}))
     with pytest.raises(ClioError):
         client.fetch_bundle("9002")
-    assert len(app.requests) == 1
+    paths = [r.url.path for r in app.requests]
+    assert paths.count("/api/v4/matters/9002.json") == 1
+    assert paths.count("/api/v4/relationships.json") == 1
+
+
+def test_a_retired_api_version_says_upgrade(client: ClioClient, app: App) -> None:
+    app.script(MATTERS, httpx.Response(410, json={"error": {"type": "Gone", "message": "x"}}))
+    with pytest.raises(ClioError) as info:
+        client.search("estate")
+    assert error_text(info.value) == (
+        "Clio no longer serves the API version this mapctl speaks (4.0.13); upgrade mapctl\n"
+        "hint: install a newer version of mapctl, then run the command again"
+    )
+    assert info.value.exit_code == 3 and len(app.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "https://evil.example/api/v4/matters.json?page_token=abc",
+        "https://app.clio.com:8443/api/v4/matters.json?page_token=abc",
+        "http://app.clio.com/api/v4/matters.json?page_token=abc",
+        "https://app.clio.com.evil.example/api/v4/matters.json?page_token=abc",
+        "//evil.example/api/v4/matters.json",
+    ],
+)
+def test_a_next_link_to_another_host_gets_no_token(
+    client: ClioClient, app: App, elsewhere: str
+) -> None:
+    page = {"data": [], "meta": {"paging": {"next": elsewhere}}}
+    app.script(MATTERS, httpx.Response(200, json=page))
+    with pytest.raises(ClioError) as info:
+        client.search("estate")
+    assert len(app.requests) == 1  # the first page only: nothing went to the other host
+    assert info.value.message.startswith("Clio's link to the next page of matters.json points to ")
+    assert info.value.message.endswith(
+        ", not to https://app.clio.com; stopped (mapctl sends the Clio access token only to the "
+        "host it was issued for)"
+    )
+    assert info.value.exit_code == 3
+
+
+def test_the_session_sends_the_token_to_its_own_host_only(client: ClioClient, app: App) -> None:
+    with pytest.raises(ClioError) as info:
+        client.session.get("https://evil.example/api/v4/matters.json")
+    assert info.value.message == (
+        "mapctl sends the Clio access token only to https://app.clio.com, not to "
+        "https://evil.example; stopped"
+    )
+    assert app.requests == []
+    assert client.session.get("https://APP.clio.com:443/api/v4/users/who_am_i.json")["data"]
 
 
 def test_endless_429_with_zero_retry_after_stops(

@@ -43,12 +43,14 @@ def demo_bundle() -> dict[str, Any]:
         [
             (
                 "fields",
-                "id,display_number,description,client{id,name,first_name,last_name},"
-                "relationships{id,description,contact}",
+                "id,display_number,description,client{id,name,first_name,last_name}",
             )
         ],
     ).body["data"]
-    rels = matter.pop("relationships")
+    rels = api.handle(
+        "/api/v4/relationships.json",
+        [("matter_id", "9002"), ("fields", "id,description,contact{id}")],
+    ).body["data"]
     ids = [5001, *(r["contact"]["id"] for r in rels)]
     query = [("ids[]", str(i)) for i in ids] + [("fields", CONTACT_FIELDS)]
     contacts = api.handle("/api/v4/contacts.json", query).body["data"]

@@ -4,6 +4,7 @@ as NOTES.md describes. Over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -13,13 +14,19 @@ import httpx
 import jsonschema
 import pytest
 from mapctl.engine.clio import client as fields_in_use
-from mapctl.engine.clio.fields import OVERRIDES, field_table
+from mapctl.engine.clio.fields import field_table
 from mapctl.engine.errors import MapctlError
 from mapctl.engine.sandbox.api import Api, Store
 from mapctl.engine.sandbox.seed import demo_data
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox, load_data_file
 
-from tests.clio.spec_tools import derive_field_table, load_spec, response_schema
+from tests.clio.spec_tools import (
+    NULLABLE,
+    derive_field_table,
+    load_spec,
+    mark_nullable,
+    response_schema,
+)
 
 SPEC = load_spec()
 MANY_CONTACT = (
@@ -30,7 +37,7 @@ MANY_CONTACT = (
 MANY_MATTER = (
     "id,etag,number,display_number,description,status,open_date,close_date,billable,"
     "client,practice_area,responsible_attorney{id,name},custom_field_values,"
-    "relationships{id,description,contact,matter}"
+    "relationships{id,description,created_at}"
 )
 # (spec path, URL path, fields the client uses, many fields)
 CASES = [
@@ -125,7 +132,6 @@ def get(sandbox: Sandbox, token: str | None, url: str, **params: Any) -> httpx.R
 
 def test_field_table_is_the_spec() -> None:
     assert field_table() == derive_field_table(SPEC)
-    assert list(OVERRIDES) == [("Matter", "relationships")]  # the one documented exception
 
 
 def test_every_spec_get_path_is_served() -> None:
@@ -480,9 +486,25 @@ def test_the_translated_schemas_do_reject_wrong_shapes() -> None:
         {"data": {"client": {"name": 5}}},
         {"matter": {}},
         {"data": {"relationships": {"id": 1}}},
+        {"data": {"description": None}},  # a null the document and NULLABLE do not allow
+        {"data": {"client": None}},
     ):
         assert not validator.is_valid(bad), bad
-    assert validator.is_valid({"data": {"id": 1, "description": None, "client": None}})
+    assert validator.is_valid({"data": {"id": 1, "close_date": None, "client": {"id": 5}}})
+
+
+def test_nullable_names_only_what_the_document_defines() -> None:
+    """Each NULLABLE entry is a property of that schema (mark_nullable raises otherwise), and
+    nothing else became nullable."""
+    marked = mark_nullable(copy.deepcopy(SPEC))["components"]["schemas"]
+    found = {
+        (name, prop)
+        for name, schema in marked.items()
+        for part in [schema, *schema.get("allOf", [])]
+        for prop, sub in part.get("properties", {}).items()
+        if sub.get("nullable")
+    }
+    assert found == {(n, p) for n, props in NULLABLE.items() for p in props}
 
 
 def test_matter_contacts_lists_the_client_too(clio_sandbox: Sandbox, token: str) -> None:
@@ -594,7 +616,7 @@ def test_real_requests_use_only_declared_parameters(run_cli: Any) -> None:
             for p in SPEC["paths"]
         ]
         seen = sandbox.requests[start:]
-        assert len(seen) == 3 + 3 + 2  # search: 3 pages; fetch: 3; again: 2 (cached fields)
+        assert len(seen) == 3 + 4 + 3  # search: 3 pages; fetch: 4; again: 3 (cached fields)
         for _, target in seen:
             parts = urllib.parse.urlsplit(target)
             path = next(p for rx, p in templates if rx.match(parts.path))
