@@ -498,26 +498,27 @@ def test_unknown_pages_and_methods_are_pages(
 def test_labels_that_fell_to_party_show_did_you_mean_and_the_role_can_be_reset(
     make_app: MakeApp, mapctl_home: Path
 ) -> None:
-    from mapctl.engine.sandbox.server import bundle_as_data, connect_home
+    from mapctl.engine.sandbox.seed import demo_data
+    from mapctl.engine.sandbox.server import connect_home
 
-    from ..workflow.bundles import pritchett
-
-    bundle = pritchett()  # Lily's label is "Grandaughter"
-    with Sandbox(bundle_as_data(bundle)) as own:
+    data = demo_data()
+    for rel in data["relationships"]:
+        if rel["contact"]["id"] == 5003 and rel["matter"]["id"] == 9002:
+            rel["description"] = "Dauhgter"  # Claire Dunphy, typed in a hurry
+    with Sandbox(data) as own:
         env = {"MAPCTL_HOME": str(mapctl_home), **connect_home(own, mapctl_home)}
         app, guard, _ = make_app(env=env)
         client = enter(app, guard)
-        draft = open_draft(client, matter=str(bundle["matter"]["id"]))
+        draft = open_draft(client)
         page = client.get(draft).text
+        assert ["Claire Dunphy", "Dauhgter", "Party"] in rows(page)
         section = page.split("Labels that fell to Party")[1].split("</section>")[0]
-        assert "“Grandaughter”" in section and "did you mean granddaughter?" in section
-        assert "Role for Lily Tucker-Pritchett</label>" in section
-        post(client, f"{draft}/role", contact="5010", role="Grandchild")
-        assert ["Lily Tucker-Pritchett", "Grandaughter", "Grandchild (set by hand)"] in rows(
-            client.get(draft).text
-        )
-        post(client, f"{draft}/role", contact="5010", role="Party")  # back to Clio's label
-        assert ["Lily Tucker-Pritchett", "Grandaughter", "Party"] in rows(client.get(draft).text)
+        assert "“Dauhgter”" in section and "did you mean daughter?" in section
+        assert "Role for Claire Dunphy</label>" in section
+        post(client, f"{draft}/role", contact="5003", role="Child")
+        assert ["Claire Dunphy", "Dauhgter", "Child (set by hand)"] in rows(client.get(draft).text)
+        post(client, f"{draft}/role", contact="5003", role="Party")  # back to Clio's label
+        assert ["Claire Dunphy", "Dauhgter", "Party"] in rows(client.get(draft).text)
 
 
 def test_warnings_are_in_plain_words(app_client: tuple[FlaskClient, Guard, AppConfig]) -> None:
