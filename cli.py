@@ -1031,16 +1031,36 @@ def sandbox(
 def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
     Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
-    from .engine.render.context import check_bundle
+    from .engine.workflow.importing import fetch_checked_bundle
 
     with _clio_open(state, region) as client:
-        bundle: dict[str, Any] = client.fetch_bundle(matter)
-    return check_bundle(bundle, source=f"Clio matter {matter}")
+        return fetch_checked_bundle(client, matter)
+
+
+def _roles(values: tuple[str, ...], compiled: Any) -> dict[int, str]:
+    """--role values -> {contact id: role}; a malformed value or unknown role is a usage error."""
+    from .engine.workflow.importing import parse_role_options
+
+    try:
+        return parse_role_options(values, compiled)
+    except MapctlError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        raise click.BadParameter(error.message + hint, param_hint="--role") from None
+
+
+role_option = click.option(
+    "--role",
+    "role",
+    multiple=True,
+    metavar="CONTACT_ID=ROLE",
+    help="Set a related contact's role for this import (repeatable), e.g. 5014=Child.",
+)
 
 
 @main.command()
 @click.argument("matter")
 @exclude_option
+@role_option
 @click.option(
     "--format",
     "fmt",
@@ -1058,6 +1078,7 @@ def preview(
     state: AppState,
     matter: str,
     exclude: tuple[int, ...],
+    role: tuple[str, ...],
     fmt: str,
     mapping: str | None,
     region: str | None,
@@ -1073,6 +1094,7 @@ def preview(
     Examples:
       mapctl preview 00002-Pritchett
       mapctl preview 00002-Pritchett --exclude 5015 --format json
+      mapctl preview 00002-Pritchett --role 5014=Child
     """
     import json
 
@@ -1082,8 +1104,10 @@ def preview(
 
     setup = resolve_setup_for(mapping=mapping, region=region)
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
+    roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
-    result = make_preview(bundle, compiled, today=render_date(today), exclude=exclude)
+    day = render_date(today)
+    result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
     if fmt == "json":  # the contract's shape; which mapping goes to stderr
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         click.echo(_mapping_line(setup, compiled), err=True)
@@ -1095,6 +1119,7 @@ def preview(
 @main.command("import")
 @click.argument("matter")
 @exclude_option
+@role_option
 @mapping_option
 @click.option(
     "--out",
@@ -1123,6 +1148,7 @@ def import_(
     state: AppState,
     matter: str,
     exclude: tuple[int, ...],
+    role: tuple[str, ...],
     mapping: str | None,
     out_dir: Path | None,
     fmt: str,
@@ -1136,12 +1162,14 @@ def import_(
     the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
     records the client in the ledger. A client already imported is refused (exit 1); nothing
     existing is overwritten. Without a terminal, pass --yes (questions skipped). In the
-    dialogue, remove contacts by their number in the list: "14", "3, 14" or "11-13".
+    dialogue, remove contacts by their number in the list or their Clio id: "14", "3, 14",
+    "11-13" or "5015"; "restore 14" puts a removed contact back.
 
     \b
     Examples:
       mapctl import 00002-Pritchett
       mapctl import 00002-Pritchett --yes --exclude 5015 --out ./clients
+      mapctl import 00002-Pritchett --role 5014=Child
 
     \b
     Exit codes: 0 imported; 1 refused (client already imported, folder exists), invalid
@@ -1160,12 +1188,13 @@ def import_(
         )
     setup = resolve_setup_for(mapping=mapping, out_dir=out_dir, region=region)
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
+    roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
     if not yes:
-        chosen = _workflow_choose(bundle, compiled, day, chosen)
+        chosen = _workflow_choose(bundle, compiled, day, chosen, roles)
     result = import_client(
         bundle,
         compiled,
@@ -1174,6 +1203,7 @@ def import_(
         today=day,
         exclude=chosen,
         out_dir=Path(str(setup.output_folder.value)),
+        roles=roles,
     )
     if fmt == "json":
         import json
@@ -1194,30 +1224,33 @@ def _folder_given(value: str | None) -> Path | None:
     return Path(value) if value is not None else None
 
 
-def _workflow_choose(bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int]) -> set[int]:
-    """The terminal dialogue: show the list, remove contacts by number, confirm."""
+def _workflow_choose(
+    bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int], roles: dict[int, str]
+) -> set[int]:
+    """The terminal dialogue: show the list, remove (or restore) contacts, confirm."""
     from .engine.report import printable
-    from .engine.workflow.importing import parse_removal
+    from .engine.workflow.importing import parse_reply
     from .engine.workflow.importing import preview as make_preview
     from .engine.workflow.importreport import format_preview
 
-    shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+    shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
     click.echo(format_preview(shown))
     while True:
         click.echo()
         reply = click.prompt(
-            "Remove contacts (numbers, comma-separated; Enter for none)",
+            "Remove contacts (numbers or Clio ids, comma-separated; 'restore N' puts one back; "
+            "Enter for none)",
             default="",
             show_default=False,
         )
         if not reply.strip():
             break
-        removed, problem = parse_removal(shown, reply)
+        removed, restored, problem = parse_reply(shown, reply)
         if problem:
             click.echo(f"error: {printable(problem)}", err=True)
             continue
-        chosen |= removed
-        shown = make_preview(bundle, compiled, today=day, exclude=chosen)
+        chosen = (chosen | removed) - restored
+        shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
         click.echo(format_preview(shown))  # the updated list; numbers stay the same
     related = len(shown.contacts) - 1
     who = printable(shown.client.name or "the client")
@@ -1487,6 +1520,112 @@ def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:
         click.echo(f"created custom field '{record.get('name')}' ({record.get('field_type')}, "
                    f"id {record.get('id')})", err=True)  # fmt: skip
     return bool(made)
+
+
+# --- the staff app (issue 10) -----------------------------------------------------------------
+
+
+@main.command("app")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the app in a browser.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback (other machines can then reach the app).",
+)
+@mapping_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    callback=lambda ctx, param, value: _folder_given(value),
+    help="Folder for the new clients' folders (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
+)
+@click.option("--demo", is_flag=True, help="Try it on the embedded sandbox, already connected.")
+@click.pass_obj
+@reporting
+def app_command(
+    state: AppState,
+    host: str,
+    port: int,
+    no_browser: bool,
+    allow_remote: bool,
+    mapping: str | None,
+    out_dir: Path | None,
+    demo: bool,
+) -> None:
+    """The import workflow as local web pages for staff: search, preview, import.
+
+    Prints one line, `mapctl app: URL` (the address carries this launch's token), opens it in
+    the browser unless --no-browser, and serves until Ctrl-C.
+
+    \b
+    Examples:
+      mapctl app
+      mapctl app --demo --no-browser
+      mapctl app -m mappings/firm.yaml --out //server/ils/clients
+    """
+    from .app.server import AppConfig, Demo, is_loopback
+    from .engine.mapping.compilation import compile_mapping
+
+    if not is_loopback(host) and not allow_remote:
+        raise click.UsageError(
+            f"--host {host} would let other machines reach the app; pass --allow-remote too"
+        )
+    if not is_loopback(host):
+        click.echo(
+            f"warning: mapctl app listens on {host}: anyone who can reach it and has the "
+            "address printed below can import clients",
+            err=True,
+        )
+    from .engine.setup.settings import resolve_setup
+
+    running = Demo(state.env) if demo else None  # the demo's home and Clio: the sandbox
+    try:
+        env = running.env if running is not None else state.env
+        setup = resolve_setup(env, mapping=mapping, output_folder=out_dir)  # as `mapctl import`
+        compiled = compile_mapping(setup.mapping_arg)  # a broken mapping stops here
+        config = AppConfig(
+            home=setup.home_path,
+            env=env if running is not None else setup.clio_env(env),
+            mapping=compiled,
+            mapping_name=f"{setup.mapping_display}, {setup.mapping_source()}",
+            out_dir=Path(str(setup.output_folder.value)),
+            transport=state.transport,
+            now=state.now,
+        )
+        _serve_app(config, host, port, no_browser)
+    finally:
+        if running is not None:
+            running.close()
+
+
+def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
+    """Print the one line with the address, open it, serve until Ctrl-C."""
+    from .app.server import start_app
+
+    server = start_app(config, host, port)
+    click.echo(f"mapctl app: {server.url}")
+    sys.stdout.flush()
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.run()  # waitress ends it on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("mapctl app stopped", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

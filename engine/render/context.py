@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +44,11 @@ class ContactView:
     classification: Classification
     excluded: bool = False
     record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    role_set: str | None = None  # the role a person chose for this import (`--role`, the app)
 
     @property
     def role(self) -> str:
-        return self.classification.role
+        return self.role_set if self.role_set is not None else self.classification.role
 
 
 @dataclass
@@ -171,11 +172,15 @@ def build_context(
     *,
     today: datetime.date,
     exclude: Collection[int] = (),
+    roles: Mapping[int, str] | None = None,
 ) -> Context:
-    """The evaluation context for one checked bundle (see the module docstring)."""
+    """The evaluation context for one checked bundle (see the module docstring). `roles` sets
+    related contacts' roles by hand ({contact id: role}), whatever their labels say."""
     by_id = {c["id"]: c for c in bundle["contacts"]}
     client_id = bundle["matter"]["client"]["id"]
     _check_exclusions(exclude, client_id, by_id, bundle)
+    roles = roles or {}
+    _check_roles(roles, client_id, bundle, mapping.relationships)
     warnings: list[str] = []
     fields = CustomFieldIndex(mapping.custom_fields, bundle.get("custom_fields", []), warnings)
     client_record = by_id[client_id]
@@ -201,15 +206,20 @@ def build_context(
             continue
         seen[contact_id] = label
         found = _classify(rules, label)
+        chosen = roles.get(contact_id)
+        role = chosen if chosen is not None else found.role
         record = by_id[contact_id]
-        contact = _contact(record, label, found.role, fields, warnings)
+        contact = _contact(record, label, role, fields, warnings)
         excluded = contact_id in exclude
-        views.append(ContactView(contact_id, contact_name(record), label, found, excluded, contact))
-        if not found.matched:
+        view = ContactView(
+            contact_id, contact_name(record), label, found, excluded, contact, chosen
+        )
+        views.append(view)
+        if not found.matched and chosen is None:
             unmatched.append(found)
         if not excluded:
             related.append(contact)
-            by_role[found.role].append(contact)
+            by_role[role].append(contact)
     data = _data(bundle["matter"], client, related, by_role, rules.otherwise, today)
     warnings[:0] = _odd_contacts(client_record, views, data)
     secrets = _sensitive_values(views, mapping.sensitive_aliases)
@@ -264,6 +274,30 @@ def _check_exclusions(
             f"cannot exclude contact {listed}: not a related contact of this matter",
             hint="mapctl preview MATTER lists the related contacts and their ids",
         )
+
+
+def _check_roles(
+    roles: Mapping[int, str], client_id: int, bundle: dict[str, Any], rules: Relationships
+) -> None:
+    if client_id in roles:
+        raise MapctlError(
+            f"contact {client_id} is the matter's client: its role is always Client",
+            hint="--role takes related contacts only",
+        )
+    related = {rel["contact"]["id"] for rel in bundle.get("relationships", [])}
+    unknown = sorted(set(roles) - related)
+    if unknown:
+        listed = ", ".join(str(i) for i in unknown)
+        raise MapctlError(
+            f"cannot set the role of contact {listed}: not a related contact of this matter",
+            hint="mapctl preview MATTER lists the related contacts and their ids",
+        )
+    for contact_id, role in sorted(roles.items()):
+        if role not in rules.role_names:
+            raise MapctlError(
+                f"cannot give contact {contact_id} the role {role!r}: the mapping has no such role",
+                hint=f"the mapping's roles: {', '.join(rules.role_names)}",
+            )
 
 
 def _twice_warning(record: dict[str, Any], contact_id: int, label: str, first: str) -> str:

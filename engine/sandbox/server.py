@@ -501,3 +501,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the stdlib's stderr log
         return
+
+
+def connect_home(sandbox: Sandbox, home: Path) -> dict[str, str]:
+    """Connect `home` to a running sandbox through its real OAuth flow (authorize, approval,
+    code exchange over HTTP) without a browser: what `mapctl app --demo` starts from. Returns
+    the environment that points mapctl at the sandbox."""
+    from ..clio import auth
+
+    base = sandbox.base_url
+    url = auth.authorize_url(base, APP_KEY, auth.new_state(home, base))
+    response = sandbox.handle("GET", url.removeprefix(base), {}, b"")
+    location = dict(response.headers).get("Location", "")
+    code = auth.parse_code(location, home)
+    auth.connect(home, base, auth.Credentials(APP_KEY, APP_SECRET), code)
+    return {"CLIO_BASE_URL": base, "CLIO_CLIENT_ID": APP_KEY, "CLIO_CLIENT_SECRET": APP_SECRET}

@@ -23,16 +23,16 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvaluationError, ImportRefused, Problem
+from ..errors import EvaluationError, ImportRefused, MapctlError, Problem
 from ..hotdocs.answerfile import render_xml
 from ..mapping.model import CompiledMapping
 from ..model import AnswerSet
-from ..render.context import ContactView, Context, build_context
+from ..render.context import ContactView, Context, build_context, check_bundle
 from ..render.evaluation import evaluate
 from .clientfolder import (
     client_folder_name,
@@ -63,6 +63,8 @@ class PreviewContact:
     relationship: str  # as typed in Clio; "" when blank (and for the client)
     role: str
     suggestion: str | None = None  # nearest synonym when the label fell to `otherwise`
+    role_set: bool = False  # the role was set by hand for this import (`--role`, the app)
+    fell_to_otherwise: bool = False  # the label matched no synonym (whatever role was set)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,10 +85,16 @@ class Preview:
     unmatched: tuple[PreviewContact, ...]  # kept contacts whose label fell to `otherwise`
     otherwise: str
     warnings: tuple[str, ...]
+    roles: tuple[str, ...] = ()  # the mapping's roles, `otherwise` last (what can be set)
 
     @property
     def client(self) -> PreviewContact:
         return self.contacts[0]
+
+    @property
+    def roles_set(self) -> tuple[PreviewContact, ...]:
+        """Kept contacts whose role was set by hand."""
+        return tuple(c for c in self.contacts if c.role_set)
 
     def by_number(self, number: int) -> PreviewContact | None:
         return next((c for c in (*self.contacts, *self.excluded) if c.number == number), None)
@@ -106,7 +114,17 @@ class Preview:
                 }
                 for c in self.unmatched
             ],
+            **({"roles_set": [_role_json(c) for c in self.roles_set]} if self.roles_set else {}),
         }
+
+
+def _role_json(contact: PreviewContact) -> dict[str, Any]:
+    return {
+        "contact_id": contact.id,
+        "name": contact.name,
+        "label": contact.relationship,
+        "role": contact.role,
+    }
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ class ImportResult:
     answer_file: Path
     preview: Preview
     unanswered: tuple[str, ...]  # required answers left unanswered (the interview will ask)
+    filled: int = 0  # the mapping's answers that got a value ...
+    total: int = 0  # ... of all its answers ("34 of 53 answers pre-filled")
 
     def as_json(self) -> dict[str, Any]:
         """The new client and its review list, for scripts (`mapctl import --format json`)."""
@@ -132,6 +152,11 @@ class ImportResult:
                 "unmatched_labels": shown["unmatched_labels"],
                 "excluded": [c.as_json() for c in self.preview.excluded],
                 "warnings": list(self.preview.warnings),
+                **(
+                    {"roles_set": [_role_json(c) for c in self.preview.roles_set]}
+                    if self.preview.roles_set
+                    else {}
+                ),
             },
         }
 
@@ -149,9 +174,12 @@ def preview(
     *,
     today: datetime.date,
     exclude: Collection[int] = (),
+    roles: Mapping[int, str] | None = None,
 ) -> Preview:
-    """The contacts an import would bring, in Clio's order, the client first."""
-    return _preview(build_context(bundle, mapping, today=today, exclude=exclude), mapping)
+    """The contacts an import would bring, in Clio's order, the client first. `roles` sets
+    related contacts' roles by hand ({contact id: role})."""
+    context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
+    return _preview(context, mapping)
 
 
 def _preview(context: Context, mapping: CompiledMapping) -> Preview:
@@ -164,16 +192,51 @@ def _preview(context: Context, mapping: CompiledMapping) -> Preview:
         unmatched=tuple(
             line
             for line, view in zip(lines, context.contacts, strict=True)
-            if line.number > 1 and not view.excluded and not view.classification.matched
+            if line.number > 1
+            and not view.excluded
+            and line.fell_to_otherwise
+            and not line.role_set
         ),
         otherwise=mapping.relationships.otherwise,
         warnings=tuple(context.warnings),
+        roles=tuple(mapping.relationships.role_names),
     )
 
 
 def _line(number: int, view: ContactView) -> PreviewContact:
-    suggestion = view.classification.suggestion if number > 1 else None
-    return PreviewContact(number, view.id, view.name, view.relationship, view.role, suggestion)
+    related = number > 1
+    suggestion = view.classification.suggestion if related else None
+    return PreviewContact(
+        number,
+        view.id,
+        view.name,
+        view.relationship,
+        view.role,
+        suggestion,
+        role_set=view.role_set is not None,
+        fell_to_otherwise=related and not view.classification.matched,
+    )
+
+
+def fetch_checked_bundle(client: Any, matter: str) -> dict[str, Any]:
+    """MATTER's bundle from Clio (`ClioClient.fetch_bundle`), checked like a bundle file: a
+    matter without a client, a contact Clio did not send... is one BundleError, not a crash."""
+    return check_bundle(client.fetch_bundle(matter), source=f"Clio matter {matter}")
+
+
+def client_record_defaults(
+    bundle: dict[str, Any],
+    mapping: CompiledMapping,
+    *,
+    today: datetime.date,
+    exclude: Collection[int] = (),
+    roles: Mapping[int, str] | None = None,
+) -> tuple[str, str]:
+    """The new client's name and notes as the mapping's `client_record` makes them (what the
+    app's Add Client screen shows to edit); EvaluationError as an import would raise it."""
+    context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
+    _, name, notes = _evaluate(mapping, context)
+    return name, notes
 
 
 def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
@@ -203,29 +266,62 @@ def import_client(
     today: datetime.date | None = None,
     exclude: Collection[int] = (),
     out_dir: Path | None = None,
+    roles: Mapping[int, str] | None = None,
+    name: str | None = None,
+    notes: str | None = None,
 ) -> ImportResult:
-    """Create the new client: its folder (answer file + client.json) and its ledger row."""
+    """Create the new client: its folder (answer file + client.json) and its ledger row.
+
+    `roles` sets related contacts' roles by hand; `name` and `notes`, when given, replace the
+    client record's (a person edited them); a blank name is refused."""
     today = today or now.date()
     client_id: int = bundle["matter"]["client"]["id"]
+    if name is not None and not name.strip():
+        raise MapctlError("the client's name is empty", hint="give the new client a name")
     with Ledger.open(home) as ledger:
         _refuse_existing(ledger, client_id)
-        context = build_context(bundle, mapping, today=today, exclude=exclude)
-        answers, name, notes = _evaluate(mapping, context)
+        context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
+        shown = _preview(context, mapping)
+        answers, record_name, record_notes = _evaluate(mapping, context)
+        record = (
+            name.strip() if name is not None else record_name,
+            notes if notes is not None else record_notes,
+        )
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
         if ledger.was_forgotten(client_id):
             folder = _beside_kept_folder(folder)
         _refuse_folder(ledger, folder, client_id)
-        entry, files = _client_files(bundle, mapping, answers, folder, name, notes, now)
+        entry, files = _client_files(bundle, mapping, answers, folder, record, now, shown)
         _publish_and_record(ledger, entry, folder, files)
+    filled, total = answers_filled(mapping, answers)
     return ImportResult(
         entry=entry,
         folder=folder,
         answer_file=Path(entry.answer_file),
-        preview=_preview(context, mapping),
+        preview=shown,
         unanswered=unanswered_required(mapping, answers),
+        filled=filled,
+        total=total,
     )
+
+
+def answers_filled(mapping: CompiledMapping, answers: AnswerSet) -> tuple[int, int]:
+    """(answers with a value, the mapping's answers): a repeated answer counts when any entry
+    has a value."""
+    filled = 0
+    for rule in mapping.answers:
+        answer = answers.get(rule.name)
+        value = answer.value if answer is not None else None
+        if rule.repeated:
+            value = tuple(v for v in (value or ()) if not _blank(v))
+        filled += not _blank(value)
+    return filled, len(mapping.answers)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == ()
 
 
 def _beside_kept_folder(folder: Path) -> Path:
@@ -306,10 +402,11 @@ def _client_files(
     mapping: CompiledMapping,
     answers: AnswerSet,
     folder: Path,
-    name: str,
-    notes: str,
+    record: tuple[str, str],
     now: datetime.datetime,
+    shown: Preview,
 ) -> tuple[ClientEntry, dict[str, bytes]]:
+    name, notes = record
     xml = render_xml(answers)
     answer_name = safe_component(mapping.title.lower(), fallback="answers") + ".anx"
     matter = bundle["matter"]
@@ -336,6 +433,8 @@ def _client_files(
         "answer_file": answer_name,
         "answer_sha256": entry.answer_sha256,
     }
+    if shown.roles_set:  # only then: a client.json without hand-set roles keeps its shape
+        info["roles_set_by_hand"] = [_role_json(c) for c in shown.roles_set]
     client_json = (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
     return entry, {answer_name: xml, CLIENT_JSON: client_json}
 
@@ -370,15 +469,41 @@ def unanswered_required(mapping: CompiledMapping, answers: AnswerSet) -> tuple[s
 
 
 def parse_removal(shown: Preview, reply: str) -> tuple[set[int], str | None]:
-    """The contact ids a reply like "3, 5-7" removes from `shown`, or why it cannot.
+    """The contact ids a reply like "3, 5-7" (or Clio contact ids: "5015") removes from
+    `shown`, or why it cannot.
 
     A reply with any problem removes nobody (the user is asked again): a typo must not remove
     the wrong person.
     """
+    return _parse_contacts(shown, reply, _removable, "nothing removed")
+
+
+def parse_restore(shown: Preview, reply: str) -> tuple[set[int], str | None]:
+    """The removed contacts a reply like "14" or "5014" puts back, or why it cannot."""
+    return _parse_contacts(shown, reply, _restorable, "nothing restored")
+
+
+def parse_reply(shown: Preview, reply: str) -> tuple[set[int], set[int], str | None]:
+    """The terminal dialogue's reply: (ids to remove, ids to restore, problem). "restore 14"
+    (or "+14") puts removed contacts back; anything else names contacts to remove."""
+    text = reply.strip()
+    match = re.match(r"(?i)(?:restore\b|\+)\s*(.*)$", text)
+    if match is None:
+        removed, problem = parse_removal(shown, text)
+        return removed, set(), problem
+    if not match[1].strip():
+        return set(), set(), "say which contact to restore, e.g. 'restore 14' (nothing restored)"
+    restored, problem = parse_restore(shown, match[1])
+    return set(), restored, problem
+
+
+def _parse_contacts(
+    shown: Preview, reply: str, check: Any, nothing: str
+) -> tuple[set[int], str | None]:
     ids: set[int] = set()
     problems: list[str] = []
     for part in (p for p in re.split(r"[,;\s]+", reply.strip()) if p):
-        numbers = _numbers(part)
+        numbers = _numbers(shown, part)
         if numbers is None:
             problems.append(f"{part!r} is not a number from the list")
             continue
@@ -387,25 +512,33 @@ def parse_removal(shown: Preview, reply: str) -> tuple[set[int], str | None]:
             problems.append(f"{part!r} goes past the end of the list (#1 to #{last})")
             continue
         for number in numbers:
-            problem = _removable(shown, number)
+            problem = check(shown, number)
             if problem:
                 problems.append(problem)
             else:
-                ids.add(next(c.id for c in shown.contacts if c.number == number))
+                ids.add(
+                    next(c.id for c in (*shown.contacts, *shown.excluded) if c.number == number)
+                )
     if problems:
         shown_problems = problems[:MAX_REPLY_PROBLEMS]
         if len(problems) > MAX_REPLY_PROBLEMS:
             shown_problems.append(f"{len(problems) - MAX_REPLY_PROBLEMS} more problems")
-        return set(), "; ".join(shown_problems) + " (nothing removed)"
+        return set(), "; ".join(shown_problems) + f" ({nothing})"
     return ids, None
 
 
-def _numbers(part: str) -> range | None:
-    match = re.fullmatch(r"#?(\d{1,6})(?:-#?(\d{1,6}))?", part)
+def _numbers(shown: Preview, part: str) -> range | None:
+    """The list numbers a part names: "3", "#3", "3-5", or a Clio contact id ("5015"), which
+    is read as an id only when it is not a number in the list."""
+    match = re.fullmatch(r"#?(\d{1,12})(?:-#?(\d{1,12}))?", part)
     if match is None:
         return None
     first = int(match[1])
     last = int(match[2]) if match[2] else first
+    if first == last and not part.startswith("#") and shown.by_number(first) is None:
+        by_id = next((c for c in (*shown.contacts, *shown.excluded) if c.id == first), None)
+        if by_id is not None:
+            return range(by_id.number, by_id.number + 1)
     return range(first, last + 1) if first <= last else None
 
 
@@ -418,3 +551,34 @@ def _removable(shown: Preview, number: int) -> str | None:
     if contact in shown.excluded:
         return f"#{number} ({contact.name or contact.id}) is already removed"
     return None
+
+
+def _restorable(shown: Preview, number: int) -> str | None:
+    contact = shown.by_number(number)
+    if contact is None:
+        return f"there is no #{number} in the list"
+    if contact not in shown.excluded:
+        return f"#{number} ({contact.name or contact.id}) is not removed"
+    return None
+
+
+def parse_role_options(values: Collection[str], mapping: CompiledMapping) -> dict[int, str]:
+    """`--role CONTACT_ID=ROLE` values -> {contact id: role}; the role's case is forgiven
+    ("child" is Child). An unknown role or a malformed value: MapctlError naming it."""
+    names = {name.casefold(): name for name in mapping.relationships.role_names}
+    roles: dict[int, str] = {}
+    for value in values:
+        contact, sep, role = value.partition("=")
+        if not sep or not contact.strip().isdigit() or not role.strip():
+            raise MapctlError(
+                f"{value!r} is not CONTACT_ID=ROLE",
+                hint="e.g. 5014=Child; the ids are in `mapctl preview`",
+            )
+        found = names.get(role.strip().casefold())
+        if found is None:
+            raise MapctlError(
+                f"{value!r}: the mapping has no role {role.strip()!r}",
+                hint=f"the mapping's roles: {', '.join(mapping.relationships.role_names)}",
+            )
+        roles[int(contact)] = found
+    return roles

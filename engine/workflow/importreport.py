@@ -81,6 +81,9 @@ def _attention(preview: Preview) -> list[str]:
         for contact in preview.unmatched:
             hint = f": did you mean {contact.suggestion}?" if contact.suggestion else ""
             lines.append(f"  {_who(contact)}: {_label(contact.relationship)}{hint}")
+    if preview.roles_set:
+        lines += ["", "Roles set by hand:"]
+        lines += [f"  {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set]
     if preview.warnings:
         lines += ["", "Warnings:"] + [f"  - {warning}" for warning in preview.warnings]
     if preview.excluded:
@@ -135,6 +138,11 @@ def _review(result: ImportResult) -> list[str]:
         for contact in preview.unmatched:
             hint = f" (did you mean {contact.suggestion}?)" if contact.suggestion else ""
             lines.append(f"    - {_who(contact)}: {_label(contact.relationship)}{hint}")
+    if preview.roles_set:
+        lines.append("  Roles set by hand:")
+        lines.extend(
+            f"    - {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set
+        )
     if preview.excluded:
         lines.append("  Contacts excluded:")
         lines.extend(f"    - {_who(c)}: {_label(c.relationship)}" for c in preview.excluded)

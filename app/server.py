@@ -1,0 +1,177 @@
+"""Building and serving the app: the Flask application, the waitress server, the demo.
+
+`start_app` binds the socket first (port 0: a free one), so the per-launch guard knows the
+app's own address before the first request. Nothing here prints: `mapctl app` in cli.py prints
+the one line with the address and handles Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ..engine.errors import MapctlError
+from ..engine.mapping.model import CompiledMapping
+from .security import Guard
+from .workspace import Workspace
+
+HERE = Path(__file__).resolve().parent
+WILDCARDS = {"0.0.0.0", "::", ""}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppConfig:
+    """What the screens need: where mapctl keeps its files, the compiled mapping, Clio."""
+
+    home: Path
+    env: Mapping[str, str]
+    mapping: CompiledMapping
+    mapping_name: str  # as given (-m) or "bundled", for the Done screen
+    out_dir: Path
+    transport: Any = None  # an httpx transport for tests; None: the network
+    now: Callable[[], datetime] = _utc_now
+    region: str | None = None
+    sleep: Callable[[float], None] = time.sleep  # Clio's backoff and rate-limit waits
+    workspace: Workspace = field(default_factory=Workspace)
+
+
+def create_app(config: AppConfig, guard: Guard) -> Flask:
+    """The Flask application for one launch (its guard holds the launch's token)."""
+    from . import views
+
+    app = Flask("mapctl.app", root_path=str(HERE), static_folder="static")
+    app.config.update(MAX_CONTENT_LENGTH=256 * 1024, TEMPLATES_AUTO_RELOAD=False)
+    app.extensions["mapctl"] = config
+    guard.install(app)
+    views.register(app)
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _names(host: str) -> tuple[str, set[str]]:
+    """(the host to put in the printed address, every host the app answers to)."""
+    names = {"127.0.0.1", "localhost"} if host in ("127.0.0.1", "localhost") else {host}
+    if host in WILDCARDS:
+        names = {socket.gethostname(), socket.getfqdn(), "127.0.0.1", "localhost"}
+        return socket.gethostname(), names
+    if host == "::1":
+        names.add("localhost")
+    return host, names
+
+
+class AppServer:
+    """A bound waitress server: `url` (with the token), `run()` until Ctrl-C, `close()`."""
+
+    def __init__(self, config: AppConfig, host: str, port: int) -> None:
+        bind = "127.0.0.1" if host == "localhost" else host
+        family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((bind, port))
+        except OSError as error:
+            sock.close()
+            raise MapctlError(
+                f"mapctl app cannot listen on {host}:{port}: {error.strerror or error}",
+                hint="choose another --port (0 picks a free one)",
+            ) from None
+        bound = sock.getsockname()[1]
+        shown, names = _names(host)
+        self.guard = Guard.for_address(names, bound)
+        self.app = create_app(config, self.guard)
+        self.base_url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound}"
+        self.url = self.guard.entry_url(self.base_url)
+        from waitress.server import create_server
+
+        # Any: stopping reaches into the serving loop's socket map (waitress has no stop()).
+        self._server: Any = create_server(
+            self.app, sockets=[sock], threads=8, ident="mapctl", clear_untrusted_proxy_headers=True
+        )
+
+    def run(self) -> None:
+        """Serve until Ctrl-C or `stop()` (waitress ends its loop on either)."""
+        try:
+            self._server.run()
+        finally:
+            self._server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        """From another thread: close every socket inside the serving loop, which then ends."""
+
+        def close_all() -> None:
+            for dispatcher in list(self._server._map.values()):
+                dispatcher.close()
+
+        self._server.trigger.pull_trigger(close_all)
+
+    def close(self) -> None:
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.close()
+
+
+def start_app(config: AppConfig, host: str = "127.0.0.1", port: int = 0) -> AppServer:
+    return AppServer(config, host, port)
+
+
+class Demo:
+    """`mapctl app --demo`: the embedded sandbox on loopback and a home already connected to it.
+    A home of its own (a temporary folder, removed by `close`) unless MAPCTL_HOME is set."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        from ..engine.clio.auth import TokenStore
+        from ..engine.sandbox.server import Sandbox, connect_home
+
+        given = env.get("MAPCTL_HOME")
+        self._temporary = not given
+        self.home = Path(given).expanduser() if given else Path(tempfile.mkdtemp(prefix="mapctl-"))
+        tokens = TokenStore(self.home).load() if given else None
+        if tokens is not None and not _is_local(tokens.base_url):
+            raise MapctlError(
+                f"MAPCTL_HOME ({self.home}) holds a connection to {tokens.base_url}; the demo "
+                "would replace it with the sandbox's",
+                hint="unset MAPCTL_HOME (the demo then uses a temporary folder) or point it to "
+                "an empty folder",
+            )
+        self.sandbox = Sandbox(host="127.0.0.1", port=0, rate_limit=1000).start()
+        try:
+            self.env = {
+                **env,
+                "MAPCTL_HOME": str(self.home),
+                **connect_home(self.sandbox, self.home),
+            }
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.sandbox.stop()
+        if self._temporary:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return is_loopback(urlsplit(url).hostname or "")

@@ -1,0 +1,77 @@
+"""Fixtures for the staff app: the sandbox over real HTTP, a home connected to it, and the
+Flask app with its test client (already past the per-launch token)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from mapctl.app.security import Guard
+from mapctl.app.server import AppConfig, create_app
+from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.engine.sandbox.server import Sandbox, connect_home
+
+NOW = datetime(2026, 3, 2, 15, 30, 5, tzinfo=UTC)
+HOST = "localhost"  # what Flask's test client sends as Host
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def compiled() -> Any:
+    return compile_mapping(None)
+
+
+@pytest.fixture
+def connected(sandbox: Sandbox, mapctl_home: Path) -> dict[str, str]:
+    """The environment of `mapctl_home`, connected to the sandbox through its OAuth flow."""
+    return {"MAPCTL_HOME": str(mapctl_home), **connect_home(sandbox, mapctl_home)}
+
+
+MakeApp = Callable[..., tuple[Flask, Guard, AppConfig]]
+
+
+@pytest.fixture
+def make_app(mapctl_home: Path, compiled: Any) -> MakeApp:
+    def make(env: dict[str, str] | None = None, **overrides: Any) -> tuple[Flask, Guard, AppConfig]:
+        settings: dict[str, Any] = {
+            "home": mapctl_home,
+            "env": env if env is not None else {"MAPCTL_HOME": str(mapctl_home)},
+            "mapping": compiled,
+            "mapping_name": "the bundled mapping",
+            "out_dir": mapctl_home / "clients",
+            "now": lambda: NOW,
+            "sleep": lambda seconds: None,
+            **overrides,
+        }
+        config = AppConfig(**settings)
+        guard = Guard(allowed_hosts=frozenset({HOST}), cookie_name="mapctl_app_test")
+        app = create_app(config, guard)
+        return app, guard, config
+
+    return make
+
+
+def enter(app: Flask, guard: Guard) -> FlaskClient:
+    """A test client past the token: it opened the printed address and holds the cookie."""
+    client = app.test_client()
+    response = client.get(f"/?token={guard.token}")
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def app_client(
+    make_app: MakeApp, connected: dict[str, str]
+) -> tuple[FlaskClient, Guard, AppConfig]:
+    app, guard, config = make_app(env=connected)
+    return enter(app, guard), guard, config

@@ -1,0 +1,121 @@
+"""`mapctl app` on the command line: the one printed line, --demo on a fresh machine, Ctrl-C,
+loopback by default, and refusals before anything listens."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from mapctl.engine.clio.auth import Tokens, TokenStore
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE = re.compile(r"^mapctl app: (http://127\.0\.0\.1:\d+/\?token=[\w-]{40,})$")
+
+
+def test_demo_serves_until_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAPCTL_", "CLIO_"))}
+    env.update(HOME=str(tmp_path / "user"), TMPDIR=str(tmp_path))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mapctl", "app", "--demo", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().rstrip("\n")
+        match = LINE.match(line)
+        assert match, line
+        with httpx.Client(follow_redirects=True, timeout=20) as browser:
+            page = browser.get(match[1])
+            assert page.status_code == 200 and "Search Matters" in page.text
+            assert str(page.url).endswith("/search")  # the token left the address
+            found = browser.get(str(page.url) + "?q=Pritchett")
+            assert "00002-Pritchett" in found.text
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith("mapctl-")]  # its home
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert out == ""  # nothing after the one line
+    assert err.strip().endswith("mapctl app stopped")
+    assert "Traceback" not in err
+    assert not (tmp_path / "user").exists()  # ~/.mapctl untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("mapctl-")] == []
+
+
+def test_another_host_needs_allow_remote(run_cli: Any) -> None:
+    result = run_cli("app", "--host", "0.0.0.0", "--no-browser")
+    assert result.exit_code == 2, result.output
+    assert "--host 0.0.0.0 would let other machines reach the app; pass --allow-remote" in (
+        result.stderr
+    )
+
+
+def test_allow_remote_warns(run_cli: Any) -> None:
+    # 192.0.2.1 (TEST-NET) is no address of this machine: the warning, then a clear refusal
+    result = run_cli("app", "--host", "192.0.2.1", "--allow-remote", "--no-browser")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        "warning: mapctl app listens on 192.0.2.1: anyone who can reach it and has the address "
+        "printed below can import clients\nerror: mapctl app cannot listen on 192.0.2.1:0"
+    )
+    assert result.stdout == ""
+
+
+def test_a_bad_mapping_stops_before_serving(run_cli: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "firm.yaml"
+    bad.write_text("version: 1\nanswers: [\n")
+    result = run_cli("app", "-m", str(bad), "--no-browser")
+    assert result.exit_code == 1, result.output
+    assert f"{bad}:" in result.stderr and result.stdout == ""
+
+
+def test_demo_refuses_a_home_connected_to_a_real_clio(run_cli: Any, mapctl_home: Path) -> None:
+    tokens = Tokens("a", "r", time.time() + 3600, "https://app.clio.com", "key", "secret")
+    TokenStore(mapctl_home).save(tokens)
+    result = run_cli("app", "--demo", "--no-browser")
+    assert result.exit_code == 1, result.output
+    assert "holds a connection to https://app.clio.com; the demo would replace it" in result.stderr
+    assert TokenStore(mapctl_home).load() == tokens
+
+
+def test_the_app_uses_the_settings_like_import(
+    run_cli: Any, mapctl_home: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import mapctl.cli
+
+    firm = tmp_path / "firm"
+    (firm / "mappings").mkdir(parents=True)
+    (firm / "mappings" / "firm.yaml").write_text(
+        "version: 1\nextends: ils-client-interview.yaml\ntitle: Firm Interview\n"
+    )
+    settings = firm / "settings.yaml"
+    settings.write_text(
+        "mapping: mappings/firm.yaml\noutput_folder: ../share/clients\nclio_region: eu\n"
+        "app_key: firm-app-key\n"
+    )
+    served: list[Any] = []
+    monkeypatch.setattr(mapctl.cli, "_serve_app", lambda config, *args: served.append(config))
+    result = run_cli("app", "--no-browser", env={"MAPCTL_SETTINGS": str(settings)})
+    assert result.exit_code == 0, result.output
+    (config,) = served
+    assert config.home == mapctl_home
+    assert config.out_dir == tmp_path / "share" / "clients"
+    assert config.mapping.title == "Firm Interview"
+    assert config.mapping_name.startswith(str(firm / "mappings" / "firm.yaml") + ", set in ")
+    assert config.env["CLIO_BASE_URL"] == "https://eu.app.clio.com"
+    assert config.env["CLIO_CLIENT_ID"] == "firm-app-key"
+    served.clear()
+    result = run_cli("app", "--no-browser", "--out", str(tmp_path / "here"), "-m", "ils-client-interview.yaml",
+                     env={"MAPCTL_SETTINGS": str(settings)})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert served[0].out_dir == tmp_path / "here"
+    assert served[0].mapping.title == "ILS Client Interview"
