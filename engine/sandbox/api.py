@@ -222,7 +222,10 @@ def etag_of(record: Record) -> str:
     tag = record.get("etag")
     if isinstance(tag, str) and tag:
         return tag
-    text = json.dumps(record, sort_keys=True, default=str)
+    # Its own values only: the store links records to each other (a matter's relationships
+    # point back at the matter), so the whole record may be circular.
+    own = {k: v for k, v in record.items() if not isinstance(v, dict | list)}
+    text = json.dumps(own, sort_keys=True, default=str)
     return '"' + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest() + '"'
 
 

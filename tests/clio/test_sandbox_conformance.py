@@ -386,6 +386,19 @@ def test_a_contact_with_id_0(tmp_path: Path) -> None:
     assert get(target, "/matters/1/client.json", ("fields", "id")).body == {"data": {"id": 0}}
 
 
+def test_a_matter_whose_relationships_link_back_to_it(tmp_path: Path) -> None:
+    """A bundle served as --data: the store links each relationship to its matter and back, so
+    the made-up etag must not walk the whole record (it answered 500: circular reference)."""
+    from tests.workflow import bundles
+
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundles.pritchett()))
+    target = Api(Store(load_data_file(path)), "http://sandbox")
+    shown = get(target, "/matters/9002.json", ("fields", "id,display_number"))
+    assert shown.status == 200, shown.body
+    assert shown.headers["ETag"].startswith('"')
+
+
 def test_data_nested_100000_deep_is_a_clear_error(run_cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
