@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import ClioError, NotFound
+from ..textsafe import replace_surrogates, without_surrogates
 from . import auth
 from .auth import Credentials, Tokens, TokenStore
 
@@ -225,9 +226,9 @@ def _error_message(response: httpx.Response) -> str | None:
         return None
     error = body.get("error")
     if isinstance(error, dict):
-        return str(error.get("message") or error.get("type") or "") or None
+        return replace_surrogates(str(error.get("message") or error.get("type") or "")) or None
     if isinstance(error, str):
-        return str(body.get("error_description") or error)
+        return replace_surrogates(str(body.get("error_description") or error))
     return None
 
 
@@ -307,4 +308,4 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
             status=response.status_code,
             url=_short(url),
         )
-    return body
+    return without_surrogates(body)  # type: ignore[no-any-return]

@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import BundleError, MapctlError
 from ..mapping.model import CompiledMapping
 from ..mapping.relationships import Classification, Relationships
+from ..textsafe import without_surrogates
 from .custom_values import CustomFieldIndex
 
 BUNDLE_VERSION = 1
@@ -78,7 +79,12 @@ def load_bundle(data: bytes, source: str = "bundle") -> dict[str, Any]:
 
 def check_bundle(bundle: Any, source: str = "bundle") -> dict[str, Any]:
     """Check an already decoded bundle (a file's JSON, or what the Clio client fetched); one
-    BundleError naming the first problem otherwise."""
+    BundleError naming the first problem otherwise. Lone surrogates in its text are replaced
+    by U+FFFD (engine.textsafe): every output made from it can then be written."""
+    try:
+        bundle = without_surrogates(bundle)
+    except RecursionError:
+        raise _bad(source, "unreadable JSON (nested too deeply)") from None
     if not isinstance(bundle, dict):
         raise _bad(source, f"the file holds a JSON {_json_type(bundle)}, not an object")
     version = bundle.get("bundle_version")

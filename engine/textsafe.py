@@ -1,0 +1,42 @@
+"""Text safe for output: lone surrogates replaced, the same way wherever text comes in.
+
+Stage: ground (no engine imports). JSON may spell half of a surrogate pair on its own
+(`"X\\ud83d"`), and YAML's `"\\ud83d"` escape too; Python decodes either into a string that no
+UTF-8 output can hold (UnicodeEncodeError on printing or writing). mapctl replaces each such code
+point by U+FFFD (the Unicode replacement character) where the text enters: the matter bundle
+(`render.context.load_bundle`), Clio's responses (`clio.session`) and the mapping's title
+(`mapping.compilation`). Every output made from that text (the answer file, JSON, explain,
+tables, client.json, messages) then shows the same U+FFFD (issue 9).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """`text` with every lone surrogate code point replaced by U+FFFD."""
+    return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
+
+
+def without_surrogates(value: Any) -> Any:
+    """Decoded JSON (dicts, lists, strings, ...) with every string, keys included, passed
+    through `replace_surrogates` (containers are copied)."""
+    if isinstance(value, str):
+        return replace_surrogates(value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value
+
+
+def quoted(text: str) -> str:
+    """`text` in single quotes for a message, each character that is not printable (control
+    characters, lone surrogates, U+FFFE...) written as a \\uXXXX escape."""
+    shown = (c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
+    return "'" + "".join(shown) + "'"
