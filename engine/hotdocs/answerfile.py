@@ -10,11 +10,22 @@ first bytes as the declaration); tab indentation; one Answer per answer in mappi
 d/M/yyyy; TFValue true/false; one SelValue per selection; a blank single answer (and a repeated
 one with no entries) is left out; gaps in a repeat are `<XValue unans="true"/>` of the answer's
 type; nested repeats are nested RptValues (`<RptValue/>` when empty); characters XML 1.0 forbids
-are removed, the rest escaped (CR as `&#13;` so it survives parsing); nothing is added inside
-values; a trailing newline. Same answers -> same bytes.
+are removed (a lone surrogate becomes U+FFFD, as in every other output), the rest escaped (CR as
+`&#13;` so it survives parsing); nothing is added inside values; a trailing newline. Same
+answers -> same bytes.
+
+HotDocs' own reader's rules (issue 9; the Open SDK, blainell/hotdocs-open-sdk, HotDocs.Sdk/
+AnswerCollection.cs, cited where each is applied): text or a selection blank once cleaned is
+unanswered (`clean_text`), never `<TextValue></TextValue>` or an empty SelValue; a name empty
+once cleaned is refused (HotDocs refuses the whole file), as is a number beyond a double's range
+(`number_problem`); `answer_warnings` tells text over 15,000 characters and whole numbers a
+double holds only rounded. `validate` refuses names with control characters, empty ones and
+names that read back equal (`hotdocs_name`).
 
 Reader: UTF-8 or UTF-16 (BOM or declaration); every value type; nested RptValue; every unanswered
-form (unans/UNANS, empty elements, unans with content, MCValue whose SelValues are all empty);
+form (unans/UNANS, empty elements, unans with content, MCValue without a kept SelValue);
+an empty first SelValue is an answered, empty choice (as HotDocs reads it); NumValue as
+XmlConvert.ToDouble reads it (any invariant decimal within a double's range, INF, -INF, NaN);
 mixed-case TFValue; dates with /, -, . or space; a DOCTYPE is ignored but entity declarations
 are refused (no entity expansion); trailing unanswered entries of a repeat are trimmed (as the
 HotDocs SDK does); an Answer with the same name and type as an earlier one replaces it.

@@ -600,3 +600,17 @@ def test_text_over_hotdocs_limit_is_a_warning_naming_the_answer(
             "answer 'Client Middle Name TE' is 15,001 characters long; HotDocs takes at most "
             "15,000 characters in a text answer, so the interview may cut it"
         ) in (result.stderr if command == "render" else result.stdout)
+
+
+def test_a_lone_surrogate_in_a_mappings_expression_is_replaced_in_explain(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("version: 1\nanswers:\n  A TE: \"'X\\ud83d'\"\n")
+    assert run_cli("validate", str(mapping)).exit_code == 0
+    text = run_cli("explain", "-m", str(mapping), BLENDED, *DAY)
+    as_json = run_cli("explain", "--format", "json", "-m", str(mapping), BLENDED, *DAY)
+    assert (text.exit_code, as_json.exit_code) == (0, 0), text.output + as_json.output
+    assert "  A TE (text) = \"X\ufffd\"\n      expression: 'X\ufffd'\n" in text.stdout
+    (answer,) = json.loads(as_json.stdout)["answers"]
+    assert answer["value"] == "X\ufffd"
