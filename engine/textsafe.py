@@ -23,6 +23,22 @@ def replace_surrogates(text: str) -> str:
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
 
 
+# In JSON bytes: an escape \uD800-\uDFFF, or a surrogate encoded as UTF-8 (json.loads decodes
+# bytes with "surrogatepass").
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def may_hold_surrogates(data: bytes) -> bool:
+    """Whether JSON bytes may decode to a string holding a surrogate (a fast check, so that
+    `without_surrogates` walks only such documents): one of the forms above, or JSON that is
+    not UTF-8 (UTF-16 or UTF-32, which json.loads also reads)."""
+    if b"\x00" in data[:4] or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if b"\\u" not in data and b"\xed" not in data:  # the common case, checked fast
+        return False
+    return _JSON_SURROGATE.search(data) is not None
+
+
 def without_surrogates(value: Any) -> Any:
     """Decoded JSON (dicts, lists, strings, ...) with every string, keys included, passed
     through `replace_surrogates` (containers are copied)."""
@@ -38,5 +54,5 @@ def without_surrogates(value: Any) -> Any:
 def quoted(text: str) -> str:
     """`text` in single quotes for a message, each character that is not printable (control
     characters, lone surrogates, U+FFFE...) written as a \\uXXXX escape."""
-    shown = (c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
+    shown = (c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
     return "'" + "".join(shown) + "'"

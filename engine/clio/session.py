@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import ClioError, NotFound
-from ..textsafe import replace_surrogates, without_surrogates
+from ..textsafe import may_hold_surrogates, replace_surrogates, without_surrogates
 from . import auth
 from .auth import Credentials, Tokens, TokenStore
 
@@ -308,4 +308,7 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
             status=response.status_code,
             url=_short(url),
         )
-    return without_surrogates(body)  # type: ignore[no-any-return]
+    if may_hold_surrogates(response.content):  # Clio text with "\ud83d" (issue 9)
+        cleaned: dict[str, Any] = without_surrogates(body)
+        return cleaned
+    return body

@@ -38,7 +38,6 @@ import functools
 import json
 import math
 import re
-import sys
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
@@ -109,7 +108,6 @@ TEXT_LIMIT = 15_000
 # A NumValue must fit a double. HotDocs SDK, AnswerCollection.ReadValue: `new NumberValue(
 # XmlConvert.ToDouble(s))`; .NET Framework's Double.Parse throws OverflowException past
 # ±1.7976931348623157e308, and OverlayXml does not catch it: the whole file is refused.
-DOUBLE_MAX = sys.float_info.max
 
 
 def number_problem(value: int | float | str) -> str | None:
@@ -134,15 +132,18 @@ def answer_warnings(answer_set: AnswerSet) -> list[str]:
     characters; whole numbers a double cannot hold exactly."""
     warnings = []
     for answer in answer_set.answers:
-        if answer.type not in ("text", "number"):
+        value = answer.value
+        if value is None or answer.type not in ("text", "number"):
             continue
-        values = list(_leaves(answer.value))
-        longest = max((len(v) for v in values if isinstance(v, str)), default=0)
-        if answer.type == "text" and longest > TEXT_LIMIT:
-            warnings.append(
-                f"answer {answer.name!r} is {longest:,} characters long; HotDocs takes at most "
-                f"{TEXT_LIMIT:,} characters in a text answer, so the interview may cut it"
-            )
+        values = list(_leaves(value)) if answer.repeated else [value]
+        if answer.type == "text":
+            longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+            if longest > TEXT_LIMIT:
+                warnings.append(
+                    f"answer {answer.name!r} is {longest:,} characters long; HotDocs takes at "
+                    f"most {TEXT_LIMIT:,} characters in a text answer, so the interview may cut it"
+                )
+            continue
         for value in values:
             if _inexact(value):
                 warnings.append(

@@ -397,3 +397,13 @@ def test_a_lone_surrogate_is_replaced_in_the_answer_file_and_client_json(
     assert info["name"] == "J\ufffd Pritchett"
     assert "<TextValue>J\ufffd</TextValue>" in result.answer_file.read_text(encoding="utf-8")
     assert "J\ufffd Pritchett" in format_import(result)
+
+
+def test_text_over_hotdocs_limit_is_in_the_import_review(mapctl_home: Path) -> None:
+    bundle = pritchett()
+    bundle["contacts"][0]["first_name"] = "J" * 15_001
+    text = format_import(run_import(mapctl_home, bundle=bundle))
+    assert (
+        "    - answer 'Client First Name TE' is 15,001 characters long; HotDocs takes at most "
+        "15,000 characters in a text answer, so the interview may cut it"
+    ) in text.splitlines()
