@@ -362,6 +362,13 @@ def _local(tag: str) -> str:
 
 def _read_answer(element: ElementTree.Element, source: str) -> Answer | None:
     name = _NAME_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), element.get("name", "")).strip()
+    if not element.attrib:  # HotDocs SDK, OverlayXml: `reader.Name == "Answer" && reader.
+        return None  # HasAttributes`: an Answer without attributes is passed over
+    if not name:  # OverlayXml: `throw new XmlException("Answer name is missing.")`
+        raise AnswerFileError(
+            f'{source}: an Answer has no name; HotDocs refuses the whole file ("Answer name is '
+            'missing")'
+        )
     values = [child for child in element if isinstance(child.tag, str)]
     if not values:
         return None

@@ -323,6 +323,11 @@ def test_every_unanswered_form_and_tolerance():
             "whole file",
         ),
         (
+            b"<AnswerSet><Answer name=' '><TextValue>a</TextValue></Answer></AnswerSet>",
+            'f.anx: an Answer has no name; HotDocs refuses the whole file ("Answer name is '
+            'missing")',
+        ),
+        (
             b"<AnswerSet><Answer name='n'><NumValue>0x10</NumValue></Answer></AnswerSet>",
             "f.anx: answer 'n': NumValue '0x10' is not a number",
         ),
@@ -480,6 +485,12 @@ def test_the_reader_takes_every_number_hotdocs_reads(text, value):
     invariant decimal within a double's range (mapctl refused 1e31 and more), INF and -INF."""
     xml = f"<AnswerSet><Answer name='n'><NumValue>{text}</NumValue></Answer></AnswerSet>"
     assert read_answer_file(xml.encode()).answers[0].value == value
+
+
+def test_the_reader_takes_nan_as_hotdocs_does():
+    """Double.Parse with the invariant culture reads its NaN symbol."""
+    xml = b"<AnswerSet><Answer name='n'><NumValue>NaN</NumValue></Answer></AnswerSet>"
+    assert math.isnan(read_answer_file(xml).answers[0].value)
 
 
 def test_a_number_beyond_a_double_is_refused_naming_the_answer():
