@@ -196,14 +196,23 @@ def _writable(answer: Answer) -> Any:
     """The value as the file holds it: text and selections through `clean_text`, blank ones
     unanswered; an empty name or a number HotDocs cannot read refused (AnswerFileError), as
     HotDocs would refuse the whole file (`hotdocs_name`, `number_problem`)."""
-    if not hotdocs_name(answer.name):
+    if not _has_name(answer.name):
         raise AnswerFileError(
             f"answer name {quoted(answer.name)} is empty once control characters are removed: "
             'HotDocs refuses the whole answer file ("Answer name is missing")'
         )
+    if answer.type in ("date", "true_false"):  # nothing to clean
+        return answer.value
     if answer.repeated:
         return _clean_repeat(answer, answer.value or ())
+    if answer.type == "text":  # the common case, inline
+        return (remove_forbidden(answer.value) or None) if answer.value is not None else None
     return _clean_scalar(answer, answer.value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_name(name: str) -> bool:
+    return bool(hotdocs_name(name))
 
 
 def _clean_repeat(answer: Answer, entries: Any) -> tuple[Any, ...]:
