@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 
 from .errors import MapctlError, Problem
+from .textsafe import replace_surrogates
 
 
 def printable(value: object) -> str:
@@ -36,10 +37,12 @@ def format_problems(problems: Iterable[Problem], fmt: str = "text") -> str:
     """Every problem, in the requested format: text, json or github (workflow annotations)."""
     items = list(problems)
     if fmt == "json":
-        return json.dumps([problem_json(p) for p in items], indent=2, ensure_ascii=False)
-    if fmt == "github":
-        return "\n".join(_github(p) for p in items)
-    return "\n".join(format_problem(p) for p in items)
+        text = json.dumps([problem_json(p) for p in items], indent=2, ensure_ascii=False)
+    elif fmt == "github":
+        text = "\n".join(_github(p) for p in items)
+    else:
+        text = "\n".join(format_problem(p) for p in items)
+    return replace_surrogates(text)  # a mapping's "\ud83d" must not stop the report (issue 9)
 
 
 def problem_json(problem: Problem) -> dict[str, object]:
@@ -87,4 +90,4 @@ def format_error(error: MapctlError) -> str:
     text = f"error: {printable(error.message)}"
     if error.hint:
         text += f"\n  hint: {printable(error.hint)}"
-    return text
+    return replace_surrogates(text)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import ClioError, NotFound
+from ..textsafe import may_hold_surrogates, replace_surrogates, without_surrogates
 from . import auth
 from .auth import Credentials, Tokens, TokenStore
 
@@ -287,7 +288,7 @@ def _error_message(response: httpx.Response) -> str | None:
         text = body.get("error_description") or error
     else:
         text = body.get("message")
-    return _one_line(text) if isinstance(text, str) else None
+    return _one_line(replace_surrogates(text)) if isinstance(text, str) else None
 
 
 def _one_line(text: str) -> str | None:
@@ -400,4 +401,7 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
             status=response.status_code,
             url=short_url(url),
         )
+    if may_hold_surrogates(response.content):  # Clio text with "\ud83d" (issue 9)
+        cleaned: dict[str, Any] = without_surrogates(body)
+        return cleaned
     return body

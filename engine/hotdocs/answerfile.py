@@ -10,11 +10,22 @@ first bytes as the declaration); tab indentation; one Answer per answer in mappi
 d/M/yyyy; TFValue true/false; one SelValue per selection; a blank single answer (and a repeated
 one with no entries) is left out; gaps in a repeat are `<XValue unans="true"/>` of the answer's
 type; nested repeats are nested RptValues (`<RptValue/>` when empty); characters XML 1.0 forbids
-are removed, the rest escaped (CR as `&#13;` so it survives parsing); nothing is added inside
-values; a trailing newline. Same answers -> same bytes.
+are removed (a lone surrogate becomes U+FFFD, as in every other output), the rest escaped (CR as
+`&#13;` so it survives parsing); nothing is added inside values; a trailing newline. Same
+answers -> same bytes.
+
+HotDocs' own reader's rules (issue 9; the Open SDK, blainell/hotdocs-open-sdk, HotDocs.Sdk/
+AnswerCollection.cs, cited where each is applied): text or a selection blank once cleaned is
+unanswered (`clean_text`), never `<TextValue></TextValue>` or an empty SelValue; a name empty
+once cleaned is refused (HotDocs refuses the whole file), as is a number beyond a double's range
+(`number_problem`); `answer_warnings` tells text over 15,000 characters and whole numbers a
+double holds only rounded. `validate` refuses names with control characters, empty ones and
+names that read back equal (`hotdocs_name`).
 
 Reader: UTF-8 or UTF-16 (BOM or declaration); every value type; nested RptValue; every unanswered
-form (unans/UNANS, empty elements, unans with content, MCValue whose SelValues are all empty);
+form (unans/UNANS, empty elements, unans with content, MCValue without a kept SelValue);
+an empty first SelValue is an answered, empty choice (as HotDocs reads it); NumValue as
+XmlConvert.ToDouble reads it (any invariant decimal within a double's range, INF, -INF, NaN);
 mixed-case TFValue; dates with /, -, . or space; a DOCTYPE is ignored but entity declarations
 are refused (no entity expansion); trailing unanswered entries of a repeat are trimmed (as the
 HotDocs SDK does); an Answer with the same name and type as an earlier one replaces it.
@@ -25,6 +36,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -33,6 +45,7 @@ from xml.parsers import expat
 
 from ..errors import AnswerFileError
 from ..model import VALUE_ELEMENTS, Answer, AnswerSet, AnswerType
+from ..textsafe import REPLACEMENT, quoted
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
@@ -48,7 +61,8 @@ _ESCAPES = {
 
 
 def _sub(match: re.Match[str]) -> str:
-    return _ESCAPES.get(match.group(0), "")
+    char = match.group(0)
+    return REPLACEMENT if "\ud800" <= char <= "\udfff" else _ESCAPES.get(char, "")
 
 
 def escape_text(text: str) -> str:
@@ -63,8 +77,96 @@ def escape_attribute(text: str) -> str:
 
 
 def remove_forbidden(text: str) -> str:
-    """The text as it reads back from an answer file: XML-forbidden characters removed."""
-    return _FORBIDDEN_RE.sub("", text)
+    """The text as it reads back from an answer file: lone surrogates replaced by U+FFFD (as in
+    every other output, engine.textsafe), the other XML-forbidden characters removed."""
+    return _FORBIDDEN_RE.sub(_sub, text) if _FORBIDDEN_RE.search(text) else text
+
+
+def clean_text(text: str) -> str:
+    """A text value (or a selection) as every output shows it: what the answer file holds.
+    Evaluation passes text answers through it, so one that is blank here ("\\ufffe\\x07") is
+    unanswered everywhere: left out, `unans` in a repeat, listed when required (issue 9).
+
+    HotDocs SDK, AnswerCollection.ReadValue: `if (unans || string.IsNullOrEmpty(s))` reads a
+    TextValue as unanswered, so an empty one must not be written as if it were an answer."""
+    return remove_forbidden(text)
+
+
+def hotdocs_name(name: str) -> str:
+    """The answer name HotDocs reads back from the file mapctl writes: XML-forbidden characters
+    gone (the writer drops them), then surrounding white space trimmed.
+
+    HotDocs SDK, AnswerCollection.OverlayXml: `answerName = TextValue.XMLUnescape(reader.Value)
+    .Trim()`, then `if (String.IsNullOrEmpty(answerName)) throw new XmlException("Answer name is
+    missing.")` (the whole file is refused); answers are kept per name and type, so two names
+    that read back the same are one answer: the later replaces the earlier."""
+    return remove_forbidden(name).strip()
+
+
+# HotDocs' limit on a text answer (NOTES §1.4: help.hotdocs.com, "Variable properties").
+TEXT_LIMIT = 15_000
+# A NumValue must fit a double. HotDocs SDK, AnswerCollection.ReadValue: `new NumberValue(
+# XmlConvert.ToDouble(s))`; .NET Framework's Double.Parse throws OverflowException past
+# ±1.7976931348623157e308, and OverlayXml does not catch it: the whole file is refused.
+
+
+def number_problem(value: int | float | str) -> str | None:
+    """Why HotDocs could not read `value` (a number, or a number's text) as a NumValue (None
+    when it can)."""
+    try:
+        fits = math.isfinite(float(value))
+    except OverflowError:  # an int beyond a double's range
+        fits = False
+    if fits:
+        return None
+    text = str(value)
+    shown = text if len(text) <= 40 else f"a number of {len(text):,} characters"
+    return (
+        f"{shown} does not fit HotDocs' numbers (doubles, at most ±1.7976931348623157e308): "
+        "HotDocs refuses the whole answer file"
+    )
+
+
+def answer_warnings(answer_set: AnswerSet) -> list[str]:
+    """What HotDocs would not keep as written, one line per answer: text over its 15,000
+    characters; whole numbers a double cannot hold exactly."""
+    warnings = []
+    for answer in answer_set.answers:
+        value = answer.value
+        if value is None or answer.type not in ("text", "number"):
+            continue
+        values = list(_leaves(value)) if answer.repeated else [value]
+        if answer.type == "text":
+            longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+            if longest > TEXT_LIMIT:
+                warnings.append(
+                    f"answer {answer.name!r} is {longest:,} characters long; HotDocs takes at "
+                    f"most {TEXT_LIMIT:,} characters in a text answer, so the interview may cut it"
+                )
+            continue
+        for value in values:
+            if _inexact(value):
+                warnings.append(
+                    f"answer {answer.name!r}: {value} has more digits than a HotDocs number "
+                    f"(a double) holds; HotDocs reads it as {int(float(value))}"
+                )
+                break
+    return warnings
+
+
+def _inexact(value: Any) -> bool:
+    """A whole number a double holds only rounded (beyond 2**53)."""
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) <= 2**53:
+        return False
+    return number_problem(value) is None and int(float(value)) != value
+
+
+def _leaves(value: Any) -> Any:
+    if isinstance(value, tuple):
+        for entry in value:
+            yield from _leaves(entry)
+    elif value is not None:
+        yield value
 
 
 # --- writer ---------------------------------------------------------------------------------
@@ -77,7 +179,7 @@ def render_xml(answer_set: AnswerSet) -> bytes:
         f'<AnswerSet title="{escape_attribute(answer_set.title)}" version="1.1">\n',
     ]
     for answer in answer_set.answers:
-        value = answer.value
+        value = _writable(answer)
         if value is None or (answer.repeated and not value):
             continue
         out.append(_open_answer(answer.name))
@@ -88,6 +190,57 @@ def render_xml(answer_set: AnswerSet) -> bytes:
         out.append("\t</Answer>\n")
     out.append("</AnswerSet>\n")
     return "".join(out).encode("utf-8")
+
+
+def _writable(answer: Answer) -> Any:
+    """The value as the file holds it: text and selections through `clean_text`, blank ones
+    unanswered; an empty name or a number HotDocs cannot read refused (AnswerFileError), as
+    HotDocs would refuse the whole file (`hotdocs_name`, `number_problem`)."""
+    if not _has_name(answer.name):
+        raise AnswerFileError(
+            f"answer name {quoted(answer.name)} is empty once control characters are removed: "
+            'HotDocs refuses the whole answer file ("Answer name is missing")'
+        )
+    if answer.type in ("date", "true_false"):  # nothing to clean
+        return answer.value
+    if answer.repeated:
+        return _clean_repeat(answer, answer.value or ())
+    if answer.type == "text":  # the common case, inline
+        return (remove_forbidden(answer.value) or None) if answer.value is not None else None
+    return _clean_scalar(answer, answer.value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_name(name: str) -> bool:
+    return bool(hotdocs_name(name))
+
+
+def _clean_repeat(answer: Answer, entries: Any) -> tuple[Any, ...]:
+    return tuple(
+        _clean_repeat(answer, entry)
+        if (isinstance(entry, tuple) and answer.type != "multiple_choice")
+        or _is_nested(answer.type, entry)
+        else _clean_scalar(answer, entry)
+        for entry in entries
+    )
+
+
+def _clean_scalar(answer: Answer, value: Any) -> Any:
+    if value is None:
+        return None
+    if answer.type == "text":
+        return clean_text(value) or None
+    if answer.type == "multiple_choice":
+        # HotDocs SDK, AnswerCollection.ReadValue (MCValue): an empty first SelValue is kept
+        # ("allow at most a single empty SelValue"), an answered, empty choice; so a selection
+        # that is blank once cleaned is not written, and no selection left is unanswered.
+        chosen = tuple(c for c in (clean_text(v) for v in value) if c)
+        return chosen or None
+    if answer.type == "number" and not isinstance(value, bool):
+        problem = number_problem(value)
+        if problem:
+            raise AnswerFileError(f"answer {quoted(answer.name)}: {problem}")
+    return value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -218,6 +371,13 @@ def _local(tag: str) -> str:
 
 def _read_answer(element: ElementTree.Element, source: str) -> Answer | None:
     name = _NAME_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), element.get("name", "")).strip()
+    if not element.attrib:  # HotDocs SDK, OverlayXml: `reader.Name == "Answer" && reader.
+        return None  # HasAttributes`: an Answer without attributes is passed over
+    if not name:  # OverlayXml: `throw new XmlException("Answer name is missing.")`
+        raise AnswerFileError(
+            f'{source}: an Answer has no name; HotDocs refuses the whole file ("Answer name is '
+            'missing")'
+        )
     values = [child for child in element if isinstance(child.tag, str)]
     if not values:
         return None
@@ -277,29 +437,49 @@ def _read_value(element: ElementTree.Element, kind: AnswerType) -> Any:
     if _unanswered(element):
         return None
     if kind == "multiple_choice":
-        chosen = tuple(
-            s.text
-            for s in element
-            if isinstance(s.tag, str)
-            and _local(s.tag) == "SelValue"
-            and s.text
-            and not _unanswered(s)
-        )
-        return chosen or None
+        # HotDocs SDK, AnswerCollection.ReadValue (MCValue): a SelValue is kept when it is not
+        # `unans` and is non-empty, or empty while nothing is kept yet ("allow at most a single
+        # empty SelValue"); none kept: "as good as unanswered".
+        chosen: list[str] = []
+        for sel in element:
+            if not isinstance(sel.tag, str) or _local(sel.tag) != "SelValue" or _unanswered(sel):
+                continue
+            text = sel.text or ""
+            if text or not chosen:
+                chosen.append(text)
+        return tuple(chosen) or None
     text = element.text or ""
     if text == "":
         return None
     return _PARSERS[kind](text)
 
 
+# HotDocs SDK, AnswerCollection.ReadValue: `XmlConvert.ToDouble(s)`, which trims XML white
+# space, takes "INF" and "-INF", then Double.Parse(s, AllowLeadingSign | AllowDecimalPoint |
+# AllowExponent | Allow{Leading,Trailing}White, invariant culture): no grouping, no hex, and the
+# invariant "NaN", "Infinity" and "-Infinity"; past a double's range it throws (file refused).
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER_WORDS = {"INF": math.inf, "-INF": -math.inf, "Infinity": math.inf,
+                 "-Infinity": -math.inf, "NaN": math.nan}  # fmt: skip
+
+
 def _parse_number(text: str) -> int | float:
-    try:
-        number = Decimal(text.strip())
-    except ArithmeticError:
-        raise ValueError(f"NumValue {text!r} is not a number") from None
-    if not number.is_finite() or number.adjusted() > 30:  # 1e99999999: no exact int to make
-        raise ValueError(f"NumValue {text!r} is not a number")
-    return int(number) if number == number.to_integral_value() else float(number)
+    """The double HotDocs reads (a whole one within 2**53 as an int)."""
+    word = text.strip(" \t\r\n\v\f")
+    if word in _NUMBER_WORDS:
+        return _NUMBER_WORDS[word]
+    if not _NUMBER.fullmatch(word):
+        raise ValueError(f"NumValue {_short_text(text)!r} is not a number")
+    number = float(word)
+    if math.isinf(number):
+        raise ValueError(
+            f"NumValue {_short_text(text)!r} overflows a double: HotDocs refuses the whole file"
+        )
+    return int(number) if number.is_integer() and abs(number) <= 2**53 else number
+
+
+def _short_text(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _parse_date(text: str) -> datetime.date:
@@ -366,7 +546,7 @@ def normalise(answer_set: AnswerSet) -> dict[tuple[str, str], Any]:
 
 def _normal_value(value: Any) -> Any:
     if isinstance(value, str):
-        return remove_forbidden(value) or None
+        return clean_text(value) or None
     if isinstance(value, tuple):
         items = [_normal_value(v) for v in value]
         while items and (items[-1] is None or items[-1] == ()):

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from ..errors import MappingError, SourceLocation
 from ..model import AnswerType
+from ..textsafe import replace_surrogates
 from .expressions import Expression, compile_expression
 from .loading import Entry, LoadedMapping, load_mapping, load_text
 from .model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec, FieldCreation
@@ -60,7 +61,7 @@ Compiled = dict[tuple[int, tuple[str | int, ...]], Expression]
 
 def _title(loaded: LoadedMapping) -> str:
     if loaded.title is not None:
-        return str(loaded.title.value)
+        return replace_surrogates(str(loaded.title.value))  # YAML's "\ud83d" (issue 9)
     name = os.path.basename(loaded.file)
     return os.path.splitext(name)[0] or name
 

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
 from ..errors import Problem
+from ..textsafe import quoted
 from .source import Document, Path
 
 _TYPE_WORDS = {
@@ -287,7 +288,7 @@ def _property_name(doc: Document, name: str, path: Path) -> Problem:
     if path == ("answers",):
         return doc.problem(
             location,
-            f"answer name '{name}' starts or ends with a space",
+            f"answer name {quoted(name)} starts or ends with a space",
             "bad-name",
             hint="HotDocs names match exactly: remove the spaces",
         )

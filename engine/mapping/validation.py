@@ -7,7 +7,8 @@ prints, never stops at the first problem. Three passes:
 2. the JSON Schema (`schemas/mapping.schema.json`) on each document, its errors turned into
    messages an admin can act on (did-you-mean on unknown keys and types);
 3. semantic checks on the merged mapping: expressions (engine.exprchecks), relationship labels
-   under two roles, answer names that differ only in case or spacing.
+   under two roles, answer names that differ only in case or spacing, answer names with
+   control characters (or nothing else), and names the answer file would make equal.
 
 Rule for duplicate answer names: within one file the same key twice is a YAML duplicate-key
 error. Across `extends`, the exact same name is an override (the later file's rule replaces the
@@ -22,12 +23,15 @@ import difflib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MapctlError, Problem, SourceLocation
+from ..hotdocs.answerfile import hotdocs_name
+from ..textsafe import quoted
 from .exprchecks import Names, Scope, Site, check_expression
 from .fieldtypes import creation_problems
 from .interviewcheck import check_interview
@@ -228,7 +232,12 @@ def _answer_name_problems(loaded: LoadedMapping) -> list[Problem]:
     problems = []
     first: dict[str, tuple[str, Entry]] = {}
     for name, entry in loaded.answers.items():
-        key = fold_name(name)
+        if not name.strip():
+            continue  # the schema check reports an empty name
+        problems.extend(_name_character_problems(name, entry))
+        key = fold_name(hotdocs_name(name))
+        if not key:
+            continue
         if key not in first:
             first[key] = (name, entry)
             continue
@@ -237,17 +246,74 @@ def _answer_name_problems(loaded: LoadedMapping) -> list[Problem]:
         where = other_entry.doc.location(other_entry.path, key=True)
         same_file = where.file == location.file
         at = f"line {where.line}" if same_file else f"{where.file}:{where.line}"
-        problems.append(
-            entry.doc.problem(
-                location,
-                f"answer '{name}' differs from answer '{other}' ({at}) only in case or spacing",
-                "duplicate-answer",
-                hint=f"HotDocs names are case-sensitive, so these are two variables; to replace "
-                f"'{other}', use exactly that name",
-                length=len(name),
+        if fold_name(name) == fold_name(other):
+            message = (
+                f"answer '{name}' differs from answer '{other}' ({at}) only in case or spacing"
             )
+            hint = (
+                f"HotDocs names are case-sensitive, so these are two variables; to replace "
+                f"'{other}', use exactly that name"
+            )
+        else:  # they differ by characters the answer file cannot hold (issue 9)
+            message = (
+                f"answer {quoted(name)} reads back from the answer file as "
+                f"{quoted(hotdocs_name(name))}, the same variable as answer {quoted(other)} "
+                f"({at}): HotDocs keeps only the later of the two"
+            )
+            hint = "remove the control characters from the name"
+        problems.append(
+            entry.doc.problem(location, message, "duplicate-answer", hint=hint, length=len(name))
         )
     return problems
+
+
+def _name_character_problems(name: str, entry: Entry) -> list[Problem]:
+    """Characters an answer name cannot hold: control characters (Unicode category Cc, tab and
+    newlines too: no HotDocs variable has them), lone surrogates and U+FFFE/U+FFFF (the answer
+    file drops them: XML 1.0 forbids them). A name with nothing else is empty for HotDocs.
+
+    HotDocs SDK, AnswerCollection.OverlayXml: `answerName = TextValue.XMLUnescape(reader.Value)
+    .Trim()`; `if (String.IsNullOrEmpty(answerName)) throw new XmlException("Answer name is
+    missing.")`: an empty name makes HotDocs refuse the whole answer file."""
+    bad = sorted({c for c in name if _bad_name_character(c)})
+    if not bad:
+        return []
+    location = location_of(entry, key=True)
+    codes = ", ".join(f"U+{ord(c):04X}" for c in bad)
+    if not hotdocs_name(name).strip():
+        return [
+            entry.doc.problem(
+                location,
+                f"answer name {quoted(name)} is empty once control characters are removed: "
+                'HotDocs refuses the whole answer file ("Answer name is missing")',
+                "bad-name",
+                hint="the key is the interview variable's exact name, e.g. Client First Name TE",
+                length=len(name),
+            )
+        ]
+    if all(unicodedata.category(c) == "Cc" for c in bad):
+        what = "a control character" if len(bad) == 1 else "control characters"
+    else:
+        what = "characters a HotDocs name cannot hold"
+    return [
+        entry.doc.problem(
+            location,
+            f"answer name {quoted(name)} contains {what} ({codes})",
+            "bad-name",
+            hint="HotDocs variable names have none: write the variable's exact name "
+            f"({quoted(_without_bad(name))}?)",
+            length=len(name),
+        )
+    ]
+
+
+def _bad_name_character(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
+
+
+def _without_bad(name: str) -> str:
+    kept = (c if not _bad_name_character(c) else " " if c.isspace() else "" for c in name)
+    return " ".join("".join(kept).split())
 
 
 def mapping_files(paths: Sequence[str]) -> list[str | None]:

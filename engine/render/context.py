@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import BundleError, MapctlError
 from ..mapping.model import CompiledMapping
 from ..mapping.relationships import Classification, Relationships
+from ..textsafe import may_hold_surrogates, without_surrogates
 from .custom_values import CustomFieldIndex
 
 BUNDLE_VERSION = 1
@@ -74,12 +75,19 @@ def load_bundle(data: bytes, source: str = "bundle") -> dict[str, Any]:
     except (ValueError, RecursionError) as error:  # a 5,000-digit number, [[[[...]]]]
         reason = "nested too deeply" if isinstance(error, RecursionError) else "a number too long"
         raise BundleError(f"{source}: not a matter bundle: unreadable JSON ({reason})") from None
-    return check_bundle(bundle, source)
+    return check_bundle(bundle, source, clean=may_hold_surrogates(data))
 
 
-def check_bundle(bundle: Any, source: str = "bundle") -> dict[str, Any]:
+def check_bundle(bundle: Any, source: str = "bundle", *, clean: bool = True) -> dict[str, Any]:
     """Check an already decoded bundle (a file's JSON, or what the Clio client fetched); one
-    BundleError naming the first problem otherwise."""
+    BundleError naming the first problem otherwise. Lone surrogates in its text are replaced
+    by U+FFFD (engine.textsafe): every output made from it can then be written (`clean=False`:
+    the JSON it was decoded from cannot hold one)."""
+    if clean:
+        try:
+            bundle = without_surrogates(bundle)
+        except RecursionError:
+            raise _bad(source, "unreadable JSON (nested too deeply)") from None
     if not isinstance(bundle, dict):
         raise _bad(source, f"the file holds a JSON {_json_type(bundle)}, not an object")
     version = bundle.get("bundle_version")

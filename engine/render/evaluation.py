@@ -1,18 +1,23 @@
 """Evaluation: a compiled mapping over one context -> the answers, with provenance.
 
 Stage: after context, before answerfile. Pure and deterministic: no I/O, no clock (the render
-date is in the context), the same context always gives the same answers.
+date is in the context), the same context always gives the same answers. What HotDocs would not
+keep as written (`answerfile.answer_warnings`: text over 15,000 characters) is added to the
+context's warnings, so render, explain and import all tell it.
 
 Type rules (issue 3; decisions marked *):
 - Blank (null, "", []) is unanswered (None); false and 0 are answers.
 - text: strings as they are; numbers as text (a whole float without ".0"); *booleans as
-  "true"/"false"; a list or an object is an error.
+  "true"/"false"; a list or an object is an error. Then cleaned as the answer file holds it
+  (`answerfile.clean_text`: lone surrogates -> U+FFFD, other XML-forbidden characters removed);
+  text blank once cleaned ("\ufffe\x07") is unanswered (issue 9).
 - number: int or float; *a numeric string ("1250.50", invariant "." and no grouping) is read as a
-  number; booleans and other strings are errors.
+  number; booleans and other strings are errors; so is a number beyond a double's range
+  (HotDocs' reader would refuse the whole file).
 - date: "YYYY-MM-DD" or an ISO date-time (its date part as written); anything else is an error.
 - true_false: booleans; *the strings "true"/"false"/"yes"/"no" in any case; anything else errors.
-- multiple_choice: a string or a list of strings (one selection each; *blank entries, null or
-  "", dropped).
+- multiple_choice: a string or a list of strings (one selection each, cleaned like text; *blank
+  entries, null, "" or blank once cleaned, dropped).
 - `each`: a list gives one entry per element (the element is the current node for `value`);
   null gives no entries; anything else is an error. Answers with the same `each` source share
   one evaluation of it, so their entries line up.
@@ -32,6 +37,7 @@ from typing import Any
 from jmespath import exceptions as jp_errors
 
 from ..errors import EvaluationError, Problem
+from ..hotdocs.answerfile import answer_warnings, clean_text, number_problem
 from ..mapping.expressions import Expression, field_paths
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK, Answer, AnswerSet
@@ -140,7 +146,11 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
         raws[rule.name] = (rule, raw)
     if problems and not keep_going:
         raise EvaluationError(problems)
-    return Evaluation(AnswerSet(mapping.title, tuple(answers)), raws, problems, mapping, data)
+    answer_set = AnswerSet(mapping.title, tuple(answers))
+    for warning in answer_warnings(answer_set):  # told wherever the context's warnings are
+        if warning not in context.warnings:
+            context.warnings.append(warning)
+    return Evaluation(answer_set, raws, problems, mapping, data)
 
 
 class _RuleFailure(Exception):
@@ -348,7 +358,12 @@ def _paths_of(value: Expression, each: Expression | None) -> tuple[tuple[str, ..
 # --- types --------------------------------------------------------------------------------------
 
 
-def to_text(raw: Any) -> str:
+def to_text(raw: Any) -> str | None:
+    """The text answer, cleaned as every output shows it (`clean_text`): None when blank."""
+    return clean_text(_text(raw)) or None
+
+
+def _text(raw: Any) -> str:
     if isinstance(raw, str):
         return raw
     if isinstance(raw, bool):
@@ -366,16 +381,28 @@ def to_number(raw: Any) -> int | float:
     if isinstance(raw, int | float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise ValueProblem("a number answer needs a finite number", raw)
-        return raw
+        return _fits_double(raw)
     if isinstance(raw, str):
         try:
             number = Decimal(raw.strip())
         except InvalidOperation:
             number = Decimal("NaN")
         if number.is_finite() and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", raw.strip()):
-            return int(number) if number == number.to_integral_value() else float(number)
+            if number.adjusted() > 308:  # 10**309 and more: no double (nor an int to make)
+                raise ValueProblem(number_problem(raw.strip()) or "", raw)
+            value = int(number) if number == number.to_integral_value() else float(number)
+            return _fits_double(value)
         raise ValueProblem(f"{json.dumps(raw)} is not a number (write it like 1250.50)", raw)
     raise ValueProblem(f"a number answer needs a number, got {_kind(raw)}", raw)
+
+
+def _fits_double(value: int | float) -> int | float:
+    """HotDocs keeps numbers as doubles; one beyond a double's range makes its reader refuse the
+    whole answer file (`number_problem`), so the answer is refused here, naming it."""
+    problem = number_problem(value)
+    if problem:
+        raise ValueProblem(problem, value)
+    return value
 
 
 def to_date(raw: Any) -> datetime.date:
@@ -418,7 +445,7 @@ def to_choices(raw: Any) -> tuple[str, ...] | None:
             else "a multiple_choice list may hold only strings",
             raw,
         )
-    chosen = tuple(i for i in items if i)
+    chosen = tuple(c for c in (clean_text(i) for i in items if i) if c)  # blank once cleaned
     return chosen or None
 
 

@@ -19,6 +19,7 @@ from ..errors import MapctlError
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK
 from ..report import format_problem, printable
+from ..textsafe import replace_surrogates, without_surrogates
 from .context import Context
 from .evaluation import Evaluation, Provenance, holds_sensitive, reads_sensitive
 
@@ -189,7 +190,7 @@ def explain_text(
     for problem in evaluation.errors:
         if len(problem.path) > 1 and problem.path[1] in {i.rule.name for i in items}:
             lines += ["", format_problem(problem)]
-    return "\n".join(lines) + "\n"
+    return replace_surrogates("\n".join(lines) + "\n")  # a mapping's "\ud83d" (issue 9)
 
 
 def _contact_line(view: Any) -> str:
@@ -221,10 +222,10 @@ def _answer_lines(item: Explained, mapping: CompiledMapping) -> list[str]:
 def explain_json(
     mapping: CompiledMapping, context: Context, evaluation: Evaluation, items: list[Explained]
 ) -> dict[str, Any]:
-    """The same report as a JSON-ready dict."""
+    """The same report as a JSON-ready dict (lone surrogates replaced, as in the text)."""
     sensitive = mapping.sensitive_aliases
     matter = context.data["matter"]
-    return {
+    report = {
         "matter": {"id": matter.get("id"), "display_number": matter.get("display_number")},
         "today": context.data["today"],
         "contacts": [
@@ -247,6 +248,7 @@ def explain_json(
         "answers": [_answer_json(item, mapping) for item in items],
         "errors": [format_problem(p) for p in evaluation.errors],
     }
+    return without_surrogates(report)  # type: ignore[no-any-return]
 
 
 def _answer_json(item: Explained, mapping: CompiledMapping) -> dict[str, Any]:

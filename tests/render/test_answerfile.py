@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import math
 import random
 from pathlib import Path
 
 import pytest
 from mapctl.engine.errors import AnswerFileError
 from mapctl.engine.hotdocs.answerfile import (
+    answer_warnings,
     answers_to_json,
+    clean_text,
+    hotdocs_name,
     normalise,
+    number_problem,
     read_answer_file,
     remove_forbidden,
     render_xml,
@@ -109,11 +114,12 @@ def test_round_trip_gives_the_same_answers():
 
 
 def test_forbidden_characters_are_removed_and_whitespace_survives():
+    """A lone surrogate becomes U+FFFD, as in every other output (issue 9)."""
     text = "a\x00b\x01c\x0bd\x0ce\x1ff\ufffeg\uffffh\ud800i\tj\nk\r\nl  "
     xml = render_xml(AnswerSet("t\tx", (Answer("N\n1", "text", text),)))
     assert b"\x00" not in xml and b"&#13;" in xml
     back = read_answer_file(xml)
-    assert back.answers[0] == Answer("N\n1", "text", "abcdefghi\tj\nk\r\nl  ")
+    assert back.answers[0] == Answer("N\n1", "text", "abcdefgh\ufffdi\tj\nk\r\nl  ")
     assert back.title == "t\tx"
 
 
@@ -257,7 +263,9 @@ def test_every_unanswered_form_and_tolerance():
   <Answer name="B"><TextValue></TextValue></Answer>
   <Answer name="C"><TextValue unans="true">ignored</TextValue></Answer>
   <Answer name="D"><DateValue UNANS="TRUE"></DateValue></Answer>
-  <Answer name="E"><MCValue><SelValue/><SelValue unans="true">x</SelValue></MCValue></Answer>
+  <Answer name="E"><MCValue><SelValue unans="true">x</SelValue><SelValue/></MCValue></Answer>
+  <Answer name="E2"><MCValue><SelValue/><SelValue/><SelValue>b</SelValue></MCValue></Answer>
+  <Answer name="E3"><MCValue></MCValue></Answer>
   <Answer name="F"><TFValue>False</TFValue></Answer>
   <Answer name="G"><DateValue>31-10-2015</DateValue></Answer>
   <Answer name="H"><DateValue>1.2.2003</DateValue></Answer>
@@ -273,7 +281,12 @@ def test_every_unanswered_form_and_tolerance():
         "B": None,
         "C": None,
         "D": None,
-        "E": None,
+        # HotDocs SDK, AnswerCollection.ReadValue (MCValue): an empty SelValue is kept while
+        # nothing is yet ("allow at most a single empty SelValue"): an answered, empty choice;
+        # no SelValue kept is unanswered ("as good as unanswered").
+        "E": ("",),
+        "E2": ("", "b"),
+        "E3": None,
         "F": False,
         "G": D(2015, 10, 31),
         "H": D(2003, 2, 1),
@@ -306,7 +319,17 @@ def test_every_unanswered_form_and_tolerance():
         ),
         (
             b"<AnswerSet><Answer name='n'><NumValue>1e99999999</NumValue></Answer></AnswerSet>",
-            "f.anx: answer 'n': NumValue '1e99999999' is not a number",
+            "f.anx: answer 'n': NumValue '1e99999999' overflows a double: HotDocs refuses the "
+            "whole file",
+        ),
+        (
+            b"<AnswerSet><Answer name=' '><TextValue>a</TextValue></Answer></AnswerSet>",
+            'f.anx: an Answer has no name; HotDocs refuses the whole file ("Answer name is '
+            'missing")',
+        ),
+        (
+            b"<AnswerSet><Answer name='n'><NumValue>0x10</NumValue></Answer></AnswerSet>",
+            "f.anx: answer 'n': NumValue '0x10' is not a number",
         ),
         (
             b"<AnswerSet><Answer name='r'>"
@@ -364,3 +387,141 @@ def test_property_any_unicode_text_gives_a_well_formed_file_that_reads_back():
                 ),
             )
         ), texts
+
+
+# --- HotDocs' own reader's rules (issue 9) ---------------------------------------------------
+# Each case cites the rule in the HotDocs Open SDK (blainell/hotdocs-open-sdk, HotDocs.Sdk/).
+
+
+def test_an_answer_name_empty_once_cleaned_is_refused_not_written():
+    """AnswerCollection.OverlayXml: `answerName = TextValue.XMLUnescape(reader.Value).Trim()`;
+    `if (String.IsNullOrEmpty(answerName)) throw new XmlException("Answer name is missing.")`:
+    HotDocs would refuse the whole file, so mapctl refuses to write it."""
+    assert hotdocs_name("\x07") == "" and hotdocs_name(" \ufffe ") == ""
+    with pytest.raises(AnswerFileError) as error:
+        render_xml(AnswerSet("", (Answer("A", "text", "a"), Answer("\x07", "text", "b"))))
+    assert error.value.message == (
+        "answer name '\\u0007' is empty once control characters are removed: HotDocs refuses "
+        'the whole answer file ("Answer name is missing")'
+    )
+
+
+def test_names_equal_once_cleaned_are_one_answer_for_hotdocs():
+    """AnswerCollection.OverlayXml trims the name; answers are kept per name and type
+    (GetAnswerBucket), so the later of two equal names replaces the earlier: `validate`
+    refuses such mappings (tests/invalid/answer-name-with-control-characters)."""
+    assert hotdocs_name("Client City TE\x07") == hotdocs_name("Client City TE")
+    assert hotdocs_name("Client City TE\ud83d") == "Client City TE\ufffd"
+    xml = render_xml(
+        AnswerSet(
+            "", (Answer("Client City TE", "text", "a"), Answer("Client City TE\x07", "text", "b"))
+        )
+    )
+    assert [a.value for a in read_answer_file(xml).answers] == ["b"]  # as HotDocs reads it
+
+
+def test_a_choice_blank_once_cleaned_is_not_written():
+    """AnswerCollection.ReadValue (MCValue) keeps an empty first SelValue ("allow at most a
+    single empty SelValue"): HotDocs would read `<SelValue></SelValue>` as an answered, empty
+    choice, so a selection blank once cleaned is dropped, and no selection left is blank:
+    left out when single, `unans` in a repeat."""
+    xml = render_xml(
+        AnswerSet(
+            "",
+            (
+                Answer("M", "multiple_choice", ("\x07",)),
+                Answer("N", "multiple_choice", ("\ufffe", "Yes")),
+                Answer("R", "multiple_choice", (("\x01",), ("No",)), repeated=True),
+            ),
+        )
+    )
+    assert b"<SelValue></SelValue>" not in xml and b'name="M"' not in xml
+    assert b'<MCValue unans="true"/>' in xml
+    got = {a.name: a.value for a in read_answer_file(xml).answers}
+    assert got == {"N": ("Yes",), "R": (None, ("No",))}
+    # what HotDocs reads from a file that does hold one
+    empty = (
+        b"<AnswerSet><Answer name='M'><MCValue><SelValue></SelValue></MCValue></Answer></AnswerSet>"
+    )
+    assert read_answer_file(empty).answers == (Answer("M", "multiple_choice", ("",)),)
+
+
+def test_text_blank_once_cleaned_is_unanswered_not_an_empty_text_value():
+    """AnswerCollection.ReadValue (TextValue): `if (unans || string.IsNullOrEmpty(s))` gives
+    Unanswered, so "\\ufffe\\x07" (nothing left once cleaned) is left out, or `unans` in a
+    repeat; never `<TextValue></TextValue>`."""
+    assert clean_text("\ufffe\x07") == ""
+    xml = render_xml(
+        AnswerSet(
+            "",
+            (
+                Answer("T", "text", "\ufffe\x07"),
+                Answer("R", "text", ("a", "\x07", "b"), repeated=True),
+            ),
+        )
+    )
+    assert b"<TextValue></TextValue>" not in xml and b'name="T"' not in xml
+    assert b'<TextValue unans="true"/>' in xml
+    assert normalise(read_answer_file(xml)) == {("R", "text"): ("a", None, "b")}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e31", 1e31),
+        ("12345678901234567890123456789012", 1.2345678901234567e31),
+        ("1.7976931348623157E+308", 1.7976931348623157e308),
+        (" -5 ", -5),
+        ("+.5", 0.5),
+        ("2.", 2),
+        ("20500.0000000", 20500),
+        ("9007199254740993", 9007199254740992),  # read as the double HotDocs holds
+        ("INF", math.inf),
+        ("-INF", -math.inf),
+    ],
+)
+def test_the_reader_takes_every_number_hotdocs_reads(text, value):
+    """AnswerCollection.ReadValue (NumValue): `new NumberValue(XmlConvert.ToDouble(s))`: any
+    invariant decimal within a double's range (mapctl refused 1e31 and more), INF and -INF."""
+    xml = f"<AnswerSet><Answer name='n'><NumValue>{text}</NumValue></Answer></AnswerSet>"
+    assert read_answer_file(xml.encode()).answers[0].value == value
+
+
+def test_the_reader_takes_nan_as_hotdocs_does():
+    """Double.Parse with the invariant culture reads its NaN symbol."""
+    xml = b"<AnswerSet><Answer name='n'><NumValue>NaN</NumValue></Answer></AnswerSet>"
+    assert math.isnan(read_answer_file(xml).answers[0].value)
+
+
+def test_a_number_beyond_a_double_is_refused_naming_the_answer():
+    """NumberValue is a double: past ±1.7976931348623157e308, XmlConvert.ToDouble throws
+    (OverflowException) out of AnswerCollection.OverlayXml: the whole file is refused."""
+    assert number_problem(1.7976931348623157e308) is None
+    with pytest.raises(AnswerFileError) as error:
+        render_xml(AnswerSet("", (Answer("Estate NU", "number", 10**400),)))
+    assert error.value.message == (
+        "answer 'Estate NU': a number of 401 characters does not fit HotDocs' numbers "
+        "(doubles, at most ±1.7976931348623157e308): HotDocs refuses the whole answer file"
+    )
+    assert number_problem(-(10**309)) is not None
+
+
+def test_text_over_hotdocs_limit_and_inexact_numbers_are_warnings():
+    """HotDocs takes at most 15,000 characters in a text answer (NOTES §1.4, from HotDocs'
+    "Variable properties" help); NumberValue holds a double, so a whole number past 2**53 may
+    read back rounded."""
+    answers = AnswerSet(
+        "",
+        (
+            Answer("Notes TE", "text", "x" * 15_000),
+            Answer("Long TE", "text", ("a", "y" * 15_001), repeated=True),
+            Answer("Big NU", "number", 2**53 + 1),
+            Answer("Fine NU", "number", 2**60),
+        ),
+    )
+    assert answer_warnings(answers) == [
+        "answer 'Long TE' is 15,001 characters long; HotDocs takes at most 15,000 characters "
+        "in a text answer, so the interview may cut it",
+        "answer 'Big NU': 9007199254740993 has more digits than a HotDocs number (a double) "
+        "holds; HotDocs reads it as 9007199254740992",
+    ]

@@ -540,3 +540,77 @@ def test_the_default_render_date_is_the_users_local_date(
         time.tzset()
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["today"] == "2026-03-01"
+
+
+def _half_surrogate_bundle(tmp_path: Path) -> str:
+    """The blended family with Clio text holding a lone surrogate (JSON's "X\\ud83d") and a
+    middle name blank once cleaned ("\\ufffe\\u0007")."""
+    bundle = json.loads(Path(BLENDED).read_text(encoding="utf-8"))
+    client = next(c for c in bundle["contacts"] if c["id"] == bundle["matter"]["client"]["id"])
+    client["first_name"] = "X\ud83d"
+    client["middle_name"] = "\ufffe\u0007"
+    path = tmp_path / "half.json"
+    path.write_text(json.dumps(bundle), encoding="ascii")  # "\ud83d" as JSON writes it
+    return str(path)
+
+
+def test_a_lone_surrogate_is_replaced_the_same_way_in_every_output(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Issue 9: `render --format json` and `explain` exited 4 (UnicodeEncodeError) while the
+    answer file was written without the character; now every output shows U+FFFD."""
+    bundle = _half_surrogate_bundle(tmp_path)
+    anx = run_cli("render", bundle, *DAY)
+    as_json = run_cli("render", "--format", "json", bundle, *DAY)
+    explained = run_cli("explain", bundle, *DAY, "Client First Name TE", "Client Middle Name TE")
+    explained_json = run_cli("explain", "--format", "json", bundle, *DAY, "Client First Name TE")
+    for result in (anx, as_json, explained, explained_json):
+        assert (result.exit_code, result.stderr) == (0, ""), result.output
+    assert "<TextValue>X\ufffd</TextValue>" in anx.stdout
+    assert 'name="Client Middle Name TE"' not in anx.stdout  # blank once cleaned: left out
+    answers = {a["name"]: a["value"] for a in json.loads(as_json.stdout)["answers"]}
+    assert answers["Client First Name TE"] == "X\ufffd"
+    assert answers["Client Middle Name TE"] is None
+    assert 'Client First Name TE (text) = "X\ufffd"' in explained.stdout
+    assert "Client Middle Name TE (text) = (unanswered)" in explained.stdout
+    assert "X\ufffd" in explained_json.stdout
+
+
+def test_a_lone_surrogate_in_the_mappings_title(run_cli: RunCli, tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('version: 1\ntitle: "Wills \\ud83d"\nanswers:\n  A TE: client.name\n')
+    for fmt, expected in (("anx", '<AnswerSet title="Wills \ufffd"'), ("json", "Wills \ufffd")):
+        result = run_cli("render", "-m", str(mapping), "--format", fmt, BLENDED, *DAY)
+        assert result.exit_code == 0, result.output
+        assert expected in result.stdout
+
+
+def test_text_over_hotdocs_limit_is_a_warning_naming_the_answer(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    bundle = json.loads(Path(BLENDED).read_text(encoding="utf-8"))
+    client = next(c for c in bundle["contacts"] if c["id"] == bundle["matter"]["client"]["id"])
+    client["middle_name"] = "m" * 15_001
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    for command in ("render", "explain"):
+        result = run_cli(command, str(path), *DAY)
+        assert result.exit_code == 0, result.output
+        assert (
+            "answer 'Client Middle Name TE' is 15,001 characters long; HotDocs takes at most "
+            "15,000 characters in a text answer, so the interview may cut it"
+        ) in (result.stderr if command == "render" else result.stdout)
+
+
+def test_a_lone_surrogate_in_a_mappings_expression_is_replaced_in_explain(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("version: 1\nanswers:\n  A TE: \"'X\\ud83d'\"\n")
+    assert run_cli("validate", str(mapping)).exit_code == 0
+    text = run_cli("explain", "-m", str(mapping), BLENDED, *DAY)
+    as_json = run_cli("explain", "--format", "json", "-m", str(mapping), BLENDED, *DAY)
+    assert (text.exit_code, as_json.exit_code) == (0, 0), text.output + as_json.output
+    assert "  A TE (text) = \"X\ufffd\"\n      expression: 'X\ufffd'\n" in text.stdout
+    (answer,) = json.loads(as_json.stdout)["answers"]
+    assert answer["value"] == "X\ufffd"

@@ -410,3 +410,23 @@ def test_a_numeric_value_with_a_huge_exponent_is_blank_at_once() -> None:
 def test_a_picklist_option_id_in_any_json_form_gives_its_label(raw: Any) -> None:
     custom, warnings = custom_of([value(71001, raw)], ALL)
     assert (custom["gender"], warnings) == ("Female", [])
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("ascii"),  # the escape "\ud83d"
+        # the surrogate's own (ill-formed) UTF-8 bytes, which json.loads decodes too
+        lambda text: json.dumps(json.loads(text), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        ),
+        lambda text: text.encode("utf-16"),  # json.loads also reads UTF-16
+    ],
+    ids=["escaped", "utf-8-bytes", "utf-16"],
+)
+def test_a_lone_surrogate_in_a_bundle_becomes_u_fffd(encode: Any) -> None:
+    """Issue 9: every form of JSON that decodes to a lone surrogate is cleaned (the fast byte
+    check must not miss one)."""
+    bundle = make_bundle(contact(1, "Ann Lee", first_name="Ann\ud83d"), [])
+    loaded = load_bundle(encode(json.dumps(bundle)), "b.json")
+    assert loaded["contacts"][0]["first_name"] == "Ann\ufffd"

@@ -270,3 +270,69 @@ def test_function_type_errors_use_json_type_names():
     assert error.value.problems[0].message == (
         "answer 'Joined' (text): join() expects array-string, got null"
     )
+
+
+def test_values_are_cleaned_as_the_answer_file_holds_them():
+    """Text and selections are what the answer file holds (issue 9): XML-forbidden characters
+    removed, a lone surrogate as U+FFFD; blank once cleaned is unanswered. HotDocs SDK,
+    AnswerCollection.ReadValue: an empty TextValue is Unanswered (`string.IsNullOrEmpty(s)`)."""
+    got = values(
+        rule("Blank TE", '`"\\ufffe\\u0007"`'),
+        rule("Half TE", '`"X\\ud83d"`'),
+        rule("Kept TE", '`"a\\u0000b"`'),
+        rule("Pick MC", '`["\\u0007", "Yes"]`', "multiple_choice"),
+        rule("None MC", '`"\\u0001"`', "multiple_choice"),
+        rule("Rows TE", "@", each='`["a", "\\u0007", "b"]`'),
+    )
+    assert got == {
+        "Blank TE": None,
+        "Half TE": "X\ufffd",
+        "Kept TE": "ab",
+        "Pick MC": ("Yes",),
+        "None MC": None,
+        "Rows TE": ("a", None, "b"),
+    }
+
+
+def test_clio_text_blank_once_cleaned_is_unanswered_in_a_repeat_too():
+    bundle = make_bundle(
+        contact(1, "Ann Lee", middle_name="\ufffe\u0007"),
+        [("Son", contact(2, "Bo Lee", middle_name="\u0007")), ("Son", contact(3, "Cy Lee"))],
+    )
+    ev = evaluate(
+        mapping(
+            rule("Middle TE", "client.middle_name"),
+            rule("Child Middle TE", "middle_name", each="children"),
+        ),
+        context_for(bundle),
+    )
+    assert [a.value for a in ev.answer_set.answers] == [None, (None, None)]
+
+
+def test_a_number_beyond_a_double_is_an_error_naming_the_answer():
+    """HotDocs keeps numbers as doubles (NumberValue; AnswerCollection.ReadValue reads a
+    NumValue with XmlConvert.ToDouble, which throws past ±1.7976931348623157e308 and the whole
+    file is refused): such an answer is refused, named."""
+    huge = "9" * 400
+    with pytest.raises(EvaluationError) as error:
+        values(rule("Estate NU", f"'{huge}'", "number"), rule("Ok NU", "'1e5'", "number"))
+    message = format_problems(error.value.problems)
+    assert message.splitlines()[0] == (
+        "m.yaml:10:5: error: answer 'Estate NU' (number): a number of 400 characters does not "
+        "fit HotDocs' numbers (doubles, at most ±1.7976931348623157e308): HotDocs refuses the "
+        "whole answer file"
+    )
+    assert values(rule("Max NU", "'1' && `1.7976931348623157e308`", "number")) == {
+        "Max NU": 1.7976931348623157e308
+    }
+
+
+def test_text_longer_than_hotdocs_takes_is_a_warning_naming_the_answer():
+    bundle = make_bundle(contact(1, "Ann Lee", middle_name="n" * 15_001), [])
+    context = context_for(bundle)
+    evaluate(mapping(rule("Notes TE", "client.middle_name")), context)
+    evaluate(mapping(rule("Notes TE", "client.middle_name")), context)  # told once
+    assert context.warnings == [
+        "answer 'Notes TE' is 15,001 characters long; HotDocs takes at most 15,000 characters "
+        "in a text answer, so the interview may cut it"
+    ]

@@ -342,3 +342,30 @@ def test_exclude_also_works_in_the_dialogue(
     )
     assert "as a new client with 13 related contacts? [Y/n]: y\n" in result.stdout
     assert "  Contacts excluded:\n    - #15 Pritchett's Closets & Blinds" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["preview", "import"])
+def test_a_lone_surrogate_from_clio_is_replaced_in_every_output(
+    run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox, command: str
+) -> None:
+    """Issue 9: Clio text holding half a surrogate pair (JSON's "\\ud83d") made `preview` and
+    `import` exit 4 (UnicodeEncodeError); every output now shows U+FFFD instead."""
+
+    def half_pair(body: dict[str, Any]) -> None:
+        for contact in body["data"]:
+            if contact["id"] == 5001:
+                contact["first_name"] = "Jay\ud83d"
+                contact["name"] = "Jay\ud83d Pritchett"
+
+    env = {"MAPCTL_HOME": str(mapctl_home), **clio_env}
+    state = AppState(env=env, transport=rewriting(sandbox, "/api/v4/contacts.json", half_pair))
+    args = ("--yes",) if command == "import" else ("--format=json",)
+    result = run_cli(command, MATTER, *args, state=state)
+    assert result.exit_code == 0, result.output
+    assert "Jay\ufffd Pritchett" in result.stdout
+    if command == "import":
+        (folder,) = (mapctl_home / "clients").iterdir()
+        info = json.loads((folder / "client.json").read_text(encoding="utf-8"))
+        assert info["name"] == "Jay\ufffd Pritchett"
+        answers = read_answer_file(next(folder.glob("*.anx")).read_bytes())
+        assert answers.get("Client First Name TE").value == "Jay\ufffd"  # type: ignore[union-attr]

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from mapctl.engine.errors import EvaluationError, ImportRefused, MapctlError
 from mapctl.engine.hotdocs.answerfile import read_answer_file
+from mapctl.engine.model import Answer
+from mapctl.engine.render.context import check_bundle
 from mapctl.engine.workflow.importing import import_client, parse_removal, preview
 from mapctl.engine.workflow.importreport import format_clients, format_import, format_preview
 from mapctl.engine.workflow.ledger import Ledger
@@ -364,3 +366,45 @@ def test_names_cannot_break_the_table_or_drive_the_terminal() -> None:
     assert "\x1b" not in text
     (row,) = [line for line in text.splitlines() if "5002" in line]
     assert "Gloria Pritchett " in row and row.endswith("Spouse")
+
+
+def test_text_blank_once_cleaned_is_reported_when_required(mapctl_home: Path) -> None:
+    """Issue 9: "\\ufffe\\u0007" was written as `<TextValue></TextValue>`, which HotDocs reads
+    as unanswered (AnswerCollection.ReadValue: `string.IsNullOrEmpty(s)`), yet the review did
+    not list it. Blank once cleaned is blank everywhere: left out, `unans` in a repeat, listed."""
+    bundle = pritchett()
+    bundle["contacts"][0]["first_name"] = "\ufffe\u0007"
+    bundle["contacts"][2]["first_name"] = "\u0007"  # Mitchell, a child
+    custom = mapping(
+        rule("Client First Name TE", "client.first_name", required=True),
+        rule("Child First Name TE", "first_name", each="children", required=True),
+    )
+    result = run_import(mapctl_home, bundle=bundle, mapping=custom)
+    assert result.unanswered == ("Client First Name TE", "Child First Name TE (1 of 2 entries)")
+    xml = result.answer_file.read_bytes()
+    assert b"<TextValue></TextValue>" not in xml and b"Client First Name TE" not in xml
+    assert read_answer_file(xml).get("Child First Name TE") == Answer(
+        "Child First Name TE", "text", (None, "Manny"), repeated=True
+    )
+
+
+def test_a_lone_surrogate_is_replaced_in_the_answer_file_and_client_json(
+    mapctl_home: Path,
+) -> None:
+    """Issue 9: a lone surrogate in Clio text ("J\\ud83d") made the import exit 4."""
+    bundle = check_bundle(json.loads(json.dumps(pritchett()).replace("Jay", "J\\ud83d")))
+    result = run_import(mapctl_home, bundle=bundle)
+    info = json.loads((result.folder / "client.json").read_text(encoding="utf-8"))
+    assert info["name"] == "J\ufffd Pritchett"
+    assert "<TextValue>J\ufffd</TextValue>" in result.answer_file.read_text(encoding="utf-8")
+    assert "J\ufffd Pritchett" in format_import(result)
+
+
+def test_text_over_hotdocs_limit_is_in_the_import_review(mapctl_home: Path) -> None:
+    bundle = pritchett()
+    bundle["contacts"][0]["first_name"] = "J" * 15_001
+    text = format_import(run_import(mapctl_home, bundle=bundle))
+    assert (
+        "    - answer 'Client First Name TE' is 15,001 characters long; HotDocs takes at most "
+        "15,000 characters in a text answer, so the interview may cut it"
+    ) in text.splitlines()
