@@ -15,8 +15,11 @@ from .textsafe import replace_surrogates
 def printable(value: object) -> str:
     """One line of printable text: a newline, a tab or a terminal escape sequence in text from
     Clio (a name, a matter number) must neither break a line or a table nor drive the terminal.
-    Every line that shows Clio text goes through this one helper."""
-    return "".join(c if c.isprintable() else " " for c in str(value))
+    Every line that shows Clio text goes through this one helper. A lone surrogate becomes
+    U+FFFD, as in every other output (`textsafe.replace_surrogates`)."""
+    return "".join(
+        c if c.isprintable() else "\ufffd" if "\ud800" <= c <= "\udfff" else " " for c in str(value)
+    )
 
 
 def format_problem(problem: Problem) -> str:

@@ -281,8 +281,8 @@ def import_client(
     with Ledger.open(home) as ledger:
         _refuse_existing(ledger, client_id)
         context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
-        shown = _preview(context, mapping)
         answers, record_name, record_notes = _evaluate(mapping, context)
+        shown = _preview(context, mapping)  # after evaluating: its warnings join the context's
         record = (
             name.strip() if name is not None else record_name,
             notes if notes is not None else record_notes,
