@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from .engine.clio.regions import REGIONS
 from .engine.errors import EXIT_INTERNAL, EvaluationError, MapctlError, MappingError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -170,7 +171,6 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 # --- options and helpers shared by several commands -------------------------------------------
 
-REGIONS = ["us", "ca", "eu", "au"]
 
 mapping_option = click.option(
     "-m",
@@ -188,7 +188,7 @@ exclude_option = click.option(
 )
 region_option = click.option(
     "--region",
-    type=click.Choice(REGIONS),
+    type=click.Choice(list(REGIONS)),
     help="Clio region: picks Clio's host (default: CLIO_BASE_URL, else the settings', else "
     "app.clio.com).",
 )
@@ -1057,6 +1057,25 @@ role_option = click.option(
 )
 
 
+def _folder_given(value: str | None) -> Path | None:
+    """--out "" would silently mean the current folder: refused."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty; give a folder (or leave --out out for the default folder)"
+        )
+    return Path(value) if value is not None else None
+
+
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    callback=lambda ctx, param, value: _folder_given(value),
+    help="Folder for new clients' folders (default: the settings' output_folder, else "
+    "$MAPCTL_HOME/clients).",
+)
+
+
 @main.command()
 @click.argument("matter")
 @exclude_option
@@ -1121,14 +1140,7 @@ def preview(
 @exclude_option
 @role_option
 @mapping_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    callback=lambda ctx, param, value: _folder_given(value),
-    help="Folder for the new client's folder (default: the settings' output_folder, else "
-    "$MAPCTL_HOME/clients).",
-)
+@out_option
 @click.option(
     "--format",
     "fmt",
@@ -1213,15 +1225,6 @@ def import_(
     else:
         click.echo(format_import(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
-
-
-def _folder_given(value: str | None) -> Path | None:
-    """--out "" would silently mean the current folder: refused."""
-    if value is not None and not value.strip():
-        raise click.BadParameter(
-            "is empty; give a folder (or leave --out out for the default folder)"
-        )
-    return Path(value) if value is not None else None
 
 
 def _workflow_choose(
@@ -1541,14 +1544,7 @@ def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:
     help="Allow a --host other than loopback (other machines can then reach the app).",
 )
 @mapping_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    callback=lambda ctx, param, value: _folder_given(value),
-    help="Folder for the new clients' folders (default: the settings' output_folder, else "
-    "$MAPCTL_HOME/clients).",
-)
+@out_option
 @click.option("--demo", is_flag=True, help="Try it on the embedded sandbox, already connected.")
 @click.pass_obj
 @reporting

@@ -18,6 +18,7 @@ from flask import send_file as flask_send_file
 from werkzeug.wrappers import Response
 
 from ..engine.clio import auth
+from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
 from ..engine.workflow import importing
 from ..engine.workflow.ledger import LEDGER_FILE, Ledger, already_exists
@@ -81,7 +82,7 @@ def connect_page() -> str:
     pending = config.workspace.pending_connection
     return render_template(
         "connect.html",
-        regions=auth.REGIONS,
+        regions=REGIONS,
         env_base=config.env.get("CLIO_BASE_URL", ""),
         env_key=config.env.get("CLIO_CLIENT_ID", ""),
         env_secret=bool(config.env.get("CLIO_CLIENT_SECRET")),

@@ -23,14 +23,8 @@ import httpx
 
 from ..errors import ClioError, MapctlError
 from ..fsutil import write_atomic
+from .regions import DEFAULT_BASE_URL, REGIONS
 
-DEFAULT_BASE_URL = "https://app.clio.com"
-REGIONS = {
-    "us": "https://app.clio.com",
-    "ca": "https://ca.app.clio.com",
-    "eu": "https://eu.app.clio.com",
-    "au": "https://au.app.clio.com",
-}
 TOKEN_FILE = "clio-token.json"
 STATE_FILE = "clio-oauth-state.json"
 CACHE_DIR = "cache"  # the client's short-lived copies of Clio data (custom field definitions)

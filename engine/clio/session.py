@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +58,14 @@ def parse_retry_after(value: str | None, now: float) -> float:
         return DEFAULT_RETRY_AFTER
 
 
+@dataclass
+class _Again:
+    """What one request has used up of its second chances: the token refresh, the 429 waits."""
+
+    refreshed: bool = False
+    limited: int = 0
+
+
 class ClioSession:
     """Authenticated GETs against `<base_url>/api/v4` with Clio's rules built in."""
 
@@ -97,15 +106,9 @@ class ClioSession:
     def get(self, url: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """GET `url` (with `params`, or as-is: a `meta.paging.next` URL must be sent untouched,
         since httpx >= 0.28 drops its query when params= is given) -> the JSON body."""
-        if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
-            raise ClioError(
-                f"mapctl sends the Clio access token only to {origin(self.tokens.base_url)}, "
-                f"not to {origin(url)}; stopped",
-                hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
-                url=short_url(url),
-            )
-        refreshed = False
-        tries = limited = 0
+        self._check_origin(url)
+        again = _Again()
+        tries = 0
         while True:
             self._before_request()
             response = self._send(url, params, tries)
@@ -113,15 +116,7 @@ class ClioSession:
                 tries += 1
                 continue
             status = response.status_code
-            if status == 401 and not refreshed and _is_invalid_token(response):
-                self._refresh()
-                refreshed = True
-                continue
-            if status == 429:
-                limited += 1
-                if limited > MAX_429:
-                    raise self._still_limited(url)
-                self._wait_rate_limited(response, url)
+            if self._may_send_again(response, url, again):
                 continue
             if status >= 500 and tries + 1 < MAX_TRIES:
                 self._backoff(tries)
@@ -140,33 +135,20 @@ class ClioSession:
         connection (Clio may have created the record): one ClioError instead. A 401
         `invalid_token` (refresh, then once more) and a 429 (wait, then again) are safe to
         repeat: Clio did not act on those."""
-        refreshed = False
-        limited = 0
+        self._check_origin(url)
+        again = _Again()
         while True:
             self._before_request()
-            headers = {
-                "Authorization": f"Bearer {self.tokens.access_token}",
-                "X-API-VERSION": API_VERSION,
-                "Accept": "application/json",
-            }
             with self._lock:
                 self.request_count += 1
             try:
                 query = httpx.QueryParams(tuple(params or ()))
-                response = self.http.post(url, params=query, json=body, headers=headers)
+                response = self.http.post(url, params=query, json=body, headers=self._headers())
             except httpx.RequestError as error:
                 raise _network_error(error, url, 1) from None
             self._note_limits(response)
             status = response.status_code
-            if status == 401 and not refreshed and _is_invalid_token(response):
-                self._refresh()
-                refreshed = True
-                continue
-            if status == 429:
-                limited += 1
-                if limited > MAX_429:
-                    raise self._still_limited(url)
-                self._wait_rate_limited(response, url)
+            if self._may_send_again(response, url, again):
                 continue
             if status >= 500:
                 raise ClioError(
@@ -179,16 +161,43 @@ class ClioSession:
                 raise _status_error(response, url)
             return _json_body(response, url)
 
-    def _send(self, url: str, params: Any, tries: int) -> httpx.Response | None:
-        headers = {
+    def _check_origin(self, url: str) -> None:
+        if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
+            raise ClioError(
+                f"mapctl sends the Clio access token only to {origin(self.tokens.base_url)}, "
+                f"not to {origin(url)}; stopped",
+                hint="check that CLIO_BASE_URL is Clio's address; if it is, report this",
+                url=short_url(url),
+            )
+
+    def _headers(self) -> dict[str, str]:
+        return {
             "Authorization": f"Bearer {self.tokens.access_token}",
             "X-API-VERSION": API_VERSION,
             "Accept": "application/json",
         }
+
+    def _may_send_again(self, response: httpx.Response, url: str, again: _Again) -> bool:
+        """A 401 `invalid_token` (refresh, once) or a 429 (wait; bounded): Clio did not act on
+        either, so the request may be sent again, even a POST."""
+        status = response.status_code
+        if status == 401 and not again.refreshed and _is_invalid_token(response):
+            self._refresh()
+            again.refreshed = True
+            return True
+        if status == 429:
+            again.limited += 1
+            if again.limited > MAX_429:
+                raise self._still_limited(url)
+            self._wait_rate_limited(response, url)
+            return True
+        return False
+
+    def _send(self, url: str, params: Any, tries: int) -> httpx.Response | None:
         with self._lock:
             self.request_count += 1
         try:
-            response = self.http.get(url, params=params, headers=headers)
+            response = self.http.get(url, params=params, headers=self._headers())
         except httpx.RequestError as error:  # timeouts, connection errors, protocol errors
             if tries + 1 >= MAX_TRIES:
                 raise _network_error(error, url, tries + 1) from None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..clio.regions import DEFAULT_BASE_URL, REGIONS
 from ..errors import MapctlError, MappingError, Problem, SourceLocation
 from ..mapping.source import MAX_BYTES, Document, decode, parse
 from ..resources import DEFAULT_MAPPING, bundled_mapping_names
@@ -32,13 +33,6 @@ from ..resources import DEFAULT_MAPPING, bundled_mapping_names
 SETTINGS_FILE = "settings.yaml"
 FIRM_MAPPING = Path("mappings") / "firm.yaml"  # what `mapctl init` writes; found in the cwd
 CLIENTS_FOLDER = "clients"
-DEFAULT_BASE_URL = "https://app.clio.com"
-REGIONS = {
-    "us": "https://app.clio.com",
-    "ca": "https://ca.app.clio.com",
-    "eu": "https://eu.app.clio.com",
-    "au": "https://au.app.clio.com",
-}
 
 # key -> what it holds (for messages and `mapctl settings`)
 KEYS: dict[str, str] = {

@@ -9,12 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from mapctl.engine.clio.auth import DEFAULT_BASE_URL as AUTH_DEFAULT
-from mapctl.engine.clio.auth import REGIONS as AUTH_REGIONS
 from mapctl.engine.sandbox.server import Sandbox
 from mapctl.engine.setup.settings import (
-    DEFAULT_BASE_URL,
-    REGIONS,
     SettingsError,
     load_settings,
     resolve_setup,
@@ -27,10 +23,6 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def test_regions_are_the_clio_clients() -> None:
-    assert REGIONS == AUTH_REGIONS and DEFAULT_BASE_URL == AUTH_DEFAULT
 
 
 def test_defaults_without_a_settings_file(run_cli: Any, mapctl_home: Path, tmp_path: Path,
