@@ -7,7 +7,8 @@ answers of bench/render-mapping.yaml -> answer-file XML -> write the file
 1. Whole processes (what users run; goals: default --jobs <= 1.0x, --jobs 1 <= 1.5x):
        mapctl render DIR/*.json -m bench/render-mapping.yaml --out-dir OUT [--jobs 1]
        python bench/handwritten.py DIR/*.json --out-dir OUT
-   interleaved in rotating order, ROUNDS times; the median counts (the machine is shared). Every
+   interleaved in rotating order, ROUNDS times; the median counts (the machine is shared), and
+   the CPU time (user + system, workers included) is shown beside the wall time. Every
    run's files are compared: mapctl's with each other and with the hand-written ones.
 2. In-process (the engine alone, no process start, no durability): render_bundle in a loop vs
    the hand-written function, best of ROUNDS.
@@ -94,6 +95,7 @@ def whole_processes(work: Path, paths: list[str], rounds: int) -> int:
     }
     names = list(sides)
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
     reference: Path | None = None
     identical = True
     load_before = os.getloadavg()
@@ -101,14 +103,10 @@ def whole_processes(work: Path, paths: list[str], rounds: int) -> int:
         order = names[run % len(names) :] + names[: run % len(names)]
         for name in order:
             out = work / f"out-{run}-{names.index(name)}"
-            env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
-            start = time.perf_counter()
-            done = subprocess.run(sides[name](out), capture_output=True, env=env)
-            elapsed = time.perf_counter() - start
-            if done.returncode != 0:
-                raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stderr.decode()}")
+            elapsed, cpu = run_process(name, sides[name](out), work)
             if run:
                 times[name].append(elapsed)
+                cpus[name].append(cpu)
             if reference is None:
                 reference = out
             else:
@@ -124,7 +122,9 @@ def whole_processes(work: Path, paths: list[str], rounds: int) -> int:
     failed = False
     for name in names:
         median = statistics.median(times[name])
-        line = f"  {name + ':':25} {median:6.2f} s  (min {min(times[name]):5.2f} s)"
+        cpu = statistics.median(cpus[name])
+        low = min(times[name])
+        line = f"  {name + ':':25} {median:6.2f} s  (min {low:5.2f} s, CPU {cpu:5.2f} s)"
         if name in GOALS:
             ratio = median / hand
             failed |= ratio > GOALS[name]
@@ -132,6 +132,21 @@ def whole_processes(work: Path, paths: list[str], rounds: int) -> int:
         print(line)
     print(f"  identical output files across all runs and sides: {identical}")
     return 1 if failed or not identical else 0
+
+
+def run_process(name: str, command: list[str], work: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, its workers included) of one whole process."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    with open(work / "stderr.txt", "w+b") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{name} failed ({process.returncode}):\n{stderr.read().decode()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def same_files(a: Path, b: Path, count: int) -> bool:

@@ -32,8 +32,8 @@ Layout (imports point one way, down this list; `tests/test_layering.py` holds th
                 interview), compilation
     clio/       the Clio client only (OAuth, session, requests, fields); the only httpx user
     sandbox/    the local Clio server, its API and its seed data (uses clio's field parsing)
-    render/     context, custom values, evaluation, rendering, explain, admin case tests,
-                redaction
+    render/     context, custom values, evaluation, rendering, batch rendering, explain, admin
+                case tests, redaction
     workflow/   preview, import, the ledger, client folders and the import report
 No engine module imports click or the web framework, or prints: `cli.py` and the staff app are
 thin layers over `workflow`.

@@ -3,6 +3,9 @@
 Shared by the answer-file output, the token store, `fetch -o` and the import. With
 `overwrite=False` the final step is a hard link, which fails atomically when the target exists,
 so two writers racing for one name cannot both win.
+
+Batch output (`render --out-dir`) uses `write_new` instead: the same whole-or-nothing and
+no-overwrite guarantees without an fsync per file, then one `sync_folder` for the whole batch.
 """
 
 from __future__ import annotations

@@ -212,7 +212,10 @@ def render_into(
 
 def _removed(bundle: str, target: str, options: BatchOptions) -> str:
     """With --force, a bundle that fails removes its stale answer file (and says so)."""
-    return removed_text(bundle, target) if options.force and remove_file(target) else ""
+    try:
+        return removed_text(bundle, target) if options.force and remove_file(target) else ""
+    except MapctlError as error:  # e.g. permission denied: said, and the batch goes on
+        return _named(bundle, error)
 
 
 def removed_text(bundle: str, target: str) -> str:

@@ -242,3 +242,20 @@ def test_sorted_names_match_sorted() -> None:
     names = [f"{(n * 7919) % 5003:05d}-é.json" for n in range(3000)]
     assert list(SortedNames(names)) == sorted(names)
     assert len(SortedNames(names)) == 3000
+
+
+def test_spawned_workers_compile_the_mapping_themselves(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where forking is unsafe (other threads run), workers are spawned: same output."""
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    folder = bundles_folder(tmp_path)
+    out = tmp_path / "out"
+    result = run_cli("render", str(folder), "--out-dir", str(out), "--jobs", "2", *DAY)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(f"rendered 12 of 14 bundles into {out}; 2 failed\n")
+    assert {name: files(out)[f"{name}.anx"] for name in DEFAULT_CASES} == {
+        name: snapshot_bytes(name) for name in DEFAULT_CASES
+    }
