@@ -77,6 +77,7 @@ def write_new(
     mode: int = 0o644,
     overwrite: bool = False,
     hint: str | None = None,
+    dir_fd: int | None = None,
 ) -> None:
     """Write one file of a batch whole or not at all, without waiting for the disk.
 
@@ -84,12 +85,15 @@ def write_new(
     and a hard link, or a temp file and a rename), so a reader or a killed process never sees
     part of it. No fsync: call `sync_folder` once when the batch is written. With `overwrite`
     false an existing `path` is kept and `ImportRefused` (carrying `hint`) raised; OS errors are
-    `MapctlError` (exit 1).
+    `MapctlError` (exit 1). `dir_fd`: the folder, held open by the caller (`open_folder`) to
+    spare an open per file.
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
     try:
-        if _NAMELESS and _write_nameless(folder or ".", name, path, data, mode, overwrite, hint):
+        if _NAMELESS and _write_nameless(
+            dir_fd, folder or ".", name, path, data, mode, overwrite, hint
+        ):
             return
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
         try:
@@ -111,11 +115,18 @@ def write_new(
 
 
 def _write_nameless(
-    folder: str, name: str, path: str, data: bytes, mode: int, overwrite: bool, hint: str | None
+    held: int | None,
+    folder: str,
+    name: str,
+    path: str,
+    data: bytes,
+    mode: int,
+    overwrite: bool,
+    hint: str | None,
 ) -> bool:
     """Write through an O_TMPFILE file, linked in by its /proc/self/fd name when complete.
     False (nothing done) where the file system does not support O_TMPFILE."""
-    dir_fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+    dir_fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS) if held is None else held
     try:
         try:
             fd = os.open(".", _TMPFILE_FLAGS, mode, dir_fd=dir_fd)
@@ -141,7 +152,17 @@ def _write_nameless(
         finally:
             os.close(fd)
     finally:
-        os.close(dir_fd)
+        if held is None:
+            os.close(dir_fd)
+
+
+def open_folder(folder: str | os.PathLike[str]) -> int:
+    """A folder held open for `write_new(..., dir_fd=)` (close it with os.close)."""
+    try:
+        return os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+    except OSError as error:
+        reason = error.strerror or error
+        raise MapctlError(f"cannot write into {os.fspath(folder)}: {reason}") from None
 
 
 def _write_fd(fd: int, data: bytes, mode: int) -> None:

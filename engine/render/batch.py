@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EvaluationError, ImportRefused, MapctlError
-from ..fsutil import read_bounded, remove_file, sync_folder, write_new
+from ..fsutil import open_folder, read_bounded, remove_file, sync_folder, write_new
 from ..mapping.model import CompiledMapping
 from ..report import format_error, format_problems
 from .rendering import OutputFormat, output_name, render_bundle
@@ -107,10 +107,9 @@ class Bundles:
         target = os.path.realpath(out_dir)
         for text, names in self._parts:
             if names is None:
-                name = os.path.basename(text)
-                same = os.path.realpath(os.path.dirname(text) or ".") == target
-                if same and output_name(Path(text), fmt) == name:
-                    return text
+                if output_name(Path(text), fmt) == os.path.basename(text):  # rare: few stats
+                    if os.path.realpath(os.path.dirname(text) or ".") == target:
+                        return text
             elif fmt == "json" and os.path.realpath(text) == target:
                 return os.path.join(text, next(iter(names)))
         return None
@@ -172,9 +171,14 @@ def _bundle_names(folder: str) -> SortedNames:
 
 
 def render_into(
-    bundle: str, out_dir: str, mapping: CompiledMapping, options: BatchOptions
+    bundle: str,
+    out_dir: str,
+    mapping: CompiledMapping,
+    options: BatchOptions,
+    dir_fd: int | None = None,
 ) -> Outcome:
-    """Render one bundle into `out_dir/<stem>.<fmt>`; every problem becomes the outcome's text."""
+    """Render one bundle into `out_dir/<stem>.<fmt>` (`dir_fd`: that folder, held open); every
+    problem becomes the outcome's text."""
     target = os.path.join(out_dir, output_name(Path(bundle), options.fmt))
     lines: list[str] = []
     try:
@@ -195,7 +199,9 @@ def render_into(
         if rendered.errors:
             lines.append(left_out_text(bundle, len(rendered.errors)))
             lines.append(format_problems(rendered.errors) + "\n")
-        write_new(target, rendered.output, overwrite=options.force, hint=OVERWRITE_HINT)
+        write_new(
+            target, rendered.output, overwrite=options.force, hint=OVERWRITE_HINT, dir_fd=dir_fd
+        )
         return Outcome("".join(lines), partial=bool(rendered.errors))
     except EvaluationError as error:  # reported per file; the rest are still written
         lines.extend(warning_lines(bundle, error.warnings))
@@ -268,11 +274,15 @@ def render_batch(
         reason = error.strerror or error
         raise MapctlError(f"cannot create the folder {out_dir}: {reason}") from None
     folder = str(out_dir)
-    if jobs <= 1 or len(bundles) < 2:
-        for bundle in bundles:
-            yield render_into(bundle, folder, mapping, options)
-        return
-    yield from _in_workers(bundles, folder, mapping, options, jobs, mapping_name)
+    dir_fd = open_folder(folder)  # one open for every file (inherited by forked workers)
+    try:
+        if jobs <= 1 or len(bundles) < 2:
+            for bundle in bundles:
+                yield render_into(bundle, folder, mapping, options, dir_fd)
+        else:
+            yield from _in_workers(bundles, folder, mapping, options, jobs, mapping_name, dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def finish(out_dir: Path) -> None:
@@ -287,6 +297,7 @@ def _in_workers(
     options: BatchOptions,
     jobs: int,
     mapping_name: str | None,
+    dir_fd: int,
 ) -> Iterator[Outcome]:
     import multiprocessing
 
@@ -297,7 +308,7 @@ def _in_workers(
     context = multiprocessing.get_context("fork" if fork else "spawn")
     size = max(1, min(64, len(bundles) // (jobs * 8)))
     chunks = _chunks(iter(bundles), size)
-    work = (folder, options, os.getpid())
+    work = (folder, options, os.getpid(), dir_fd if fork else None)
     init = (mapping if fork else None, mapping_name, work)
     with context.Pool(jobs, initializer=_start_worker, initargs=init) as pool:
         first = itertools.islice(chunks, jobs * 4)
@@ -318,16 +329,22 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(
-    mapping: CompiledMapping | None, mapping_name: str | None, work: tuple[str, BatchOptions, int]
+    mapping: CompiledMapping | None,
+    mapping_name: str | None,
+    work: tuple[str, BatchOptions, int, int | None],
 ) -> None:
-    """In each worker: leave Ctrl-C to the parent, die with it, hold the compiled mapping."""
+    """In each worker: leave Ctrl-C to the parent, die with it, hold the compiled mapping and
+    the output folder (inherited when forked)."""
+    folder, options, parent, dir_fd = work
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(work[2])
+    _die_with_parent(parent)
     if mapping is None:
         from ..mapping.compilation import compile_mapping
 
         mapping = compile_mapping(mapping_name)
-    _worker.update(mapping=mapping, folder=work[0], options=work[1], parent=work[2])
+    if dir_fd is None:
+        dir_fd = open_folder(folder)
+    _worker.update(mapping=mapping, folder=folder, options=options, parent=parent, dir_fd=dir_fd)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -349,5 +366,5 @@ def _render_chunk(chunk: list[str]) -> list[Outcome]:
     for bundle in chunk:
         if os.getppid() != _worker["parent"]:  # orphaned (no prctl): stop writing
             os._exit(1)
-        outcomes.append(render_into(bundle, folder, mapping, options))
+        outcomes.append(render_into(bundle, folder, mapping, options, _worker["dir_fd"]))
     return outcomes
