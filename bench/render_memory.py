@@ -1,10 +1,11 @@
 """Benchmark: peak memory of `mapctl render FOLDER --out-dir DIR` for 3,000 and 30,000 bundles.
 
 Goal: the peak for 30,000 bundles is within 10% of the peak for 3,000 (memory does not grow
-with the batch). The bundles are hard links to one realistic bundle (tests/cases/blended-family),
-so 30,000 of them cost no disk space; mapctl still opens and reads each one. Two figures per
-run: the largest resident set of any one process (the parent or a worker, from wait4), and the
-peak of the whole process tree's resident sets added up (sampled every 5 ms from /proc).
+with the batch). The bundles are hard links to one copy of a realistic bundle
+(tests/cases/blended-family), so 30,000 of them cost no disk space; mapctl still opens and
+reads each one. Two figures per run: the largest resident set of any one process (the parent
+or a worker, from wait4), and the peak of the whole process tree's resident sets added up
+(sampled every 5 ms from /proc).
 
 Not a test: `.venv/bin/python bench/render_memory.py [--counts 3000 30000] [--jobs N]` (Linux).
 """
@@ -72,8 +73,10 @@ def main() -> int:
         for count in args.counts:
             folder = Path(temp) / f"in-{count}"
             folder.mkdir()
+            source = Path(temp) / f"bundle-{count}.json"
+            source.write_bytes(BUNDLE.read_bytes())
             for n in range(count):
-                os.link(BUNDLE, folder / f"bundle-{n:05d}.json")
+                os.link(source, folder / f"bundle-{n:05d}.json")
             single, tree, seconds = measure(folder, Path(temp) / f"out-{count}", jobs)
             results.append((count, single, tree))
             print(
