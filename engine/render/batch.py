@@ -181,11 +181,7 @@ def render_into(
     problem becomes the outcome's text."""
     target = os.path.join(out_dir, output_name(Path(bundle), options.fmt))
     lines: list[str] = []
-    try:
-        if not options.force and os.path.lexists(target):
-            raise ImportRefused(
-                f"{target} already exists; mapctl never overwrites it", hint=OVERWRITE_HINT
-            )
+    try:  # an existing answer file is refused by write_new (atomically; no stat beforehand)
         rendered = render_bundle(
             read_bounded(bundle, "a matter bundle"),
             bundle,
@@ -208,8 +204,8 @@ def render_into(
         lines.append(_removed(bundle, target, options))
         lines.append(f"{bundle}: {answers(len(error.problems))} failed; nothing written:\n")
         lines.append(format_problems(error.problems) + "\n")
-    except ImportRefused as error:  # an existing answer file: kept as it is
-        lines.append(_named(bundle, error))
+    except ImportRefused as error:  # an existing answer file: kept as it is, nothing else said
+        lines = [_named(bundle, error)]
     except MapctlError as error:  # an unusable bundle, or the answer file cannot be written
         lines.append(_removed(bundle, target, options))
         lines.append(_named(bundle, error))
