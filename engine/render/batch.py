@@ -20,6 +20,7 @@ Decisions (issue 12, docs/batch-render.md):
 from __future__ import annotations
 
 import datetime
+import gc
 import heapq
 import itertools
 import os
@@ -306,7 +307,12 @@ def _in_workers(
     chunks = _chunks(iter(bundles), size)
     work = (folder, options, os.getpid(), dir_fd if fork else None)
     init = (mapping if fork else None, mapping_name, work)
-    with context.Pool(jobs, initializer=_start_worker, initargs=init) as pool:
+    gc.freeze()  # forked workers then never touch (and copy) the parent's objects to collect them
+    try:
+        pool = context.Pool(jobs, initializer=_start_worker, initargs=init)
+    finally:
+        gc.unfreeze()
+    with pool:
         first = itertools.islice(chunks, jobs * 4)
         pending = deque(pool.apply_async(_render_chunk, (chunk,)) for chunk in first)
         while pending:
