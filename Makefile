@@ -38,6 +38,7 @@ check: test
 bench: $(VENV)/.installed
 	$(BIN)/python bench/validate_startup.py
 	$(BIN)/python bench/render_speed.py
+	$(BIN)/python bench/render_memory.py
 	$(BIN)/python bench/requests_per_import.py
 	$(BIN)/python bench/import_latency.py
 

@@ -12,9 +12,17 @@ the vocabulary and the layout), and the bundled `mappings/` and `schemas/`.
 
 from __future__ import annotations
 
-from importlib import metadata
 
-try:
-    __version__ = metadata.version("mapctl")
-except metadata.PackageNotFoundError:  # pragma: no cover - only a checkout that was not installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    """`mapctl.__version__`, read from the installed metadata on first use: importing
+    importlib.metadata costs ~40 ms, which every command (`mapctl validate`) would pay at start."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("mapctl")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a checkout that was not installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

@@ -15,7 +15,6 @@ import contextlib
 import functools
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,6 +92,8 @@ def reporting(func: F) -> F:
 
 def _internal_error(state: AppState, error: BaseException) -> NoReturn:
     if state.debug or state.env.get("MAPCTL_DEBUG") == "1":
+        import traceback  # only here: importing it costs every command's start-up
+
         traceback.print_exception(error)
     click.echo(
         f"internal error ({type(error).__name__}): this is a bug in mapctl; please report "
@@ -355,6 +356,19 @@ def _warn(source: str, warnings: list[str]) -> None:
     is_flag=True,
     help="Write the answers that work, leave failing ones out (still exits 1).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace existing answer files; a bundle that now fails removes its old one.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Render a batch in N worker processes (default: the number of CPUs; 1: in this "
+    "process). The output is the same whatever N.",
+)
 @reporting
 def render(
     bundles: tuple[Path, ...],
@@ -365,107 +379,122 @@ def render(
     exclude: tuple[int, ...],
     fmt: str,
     keep_going: bool,
+    force: bool,
+    jobs: int | None,
 ) -> None:
     """Render matter bundle(s) into HotDocs answer file(s), offline.
+
+    BUNDLE is a bundle file (from `mapctl fetch`) or a folder: every *.json in it, by name.
+    Existing answer files are kept unless --force.
 
     \b
     Examples:
       mapctl render pritchett.json -o pritchett.anx
       mapctl render pritchett.json --today 2026-03-01 --format json
-      mapctl render bundles/*.json --out-dir answers/
+      mapctl render bundles/ --out-dir answers/
+      mapctl render bundles/*.json --out-dir answers/ --jobs 1 --force
     """
     from .engine.mapping.compilation import compile_mapping
+    from .engine.render.batch import BatchOptions, Bundles
 
     if output is not None and out_dir is not None:
         raise click.UsageError("use -o FILE for one bundle or --out-dir DIR, not both")
-    if len(bundles) > 1 and out_dir is None:
-        raise click.UsageError("several bundles need --out-dir DIR (one answer file each)")
-    stems = [p.stem for p in bundles]
-    clash = next((s for n, s in enumerate(stems) if s in stems[:n]), None)
-    if clash is not None:
-        raise click.UsageError(f"two bundles are named {clash!r}: their answer files would collide")
-    _refuse_overwriting_bundles(bundles, output, out_dir, fmt)
+    if out_dir is None:
+        if len(bundles) > 1:
+            raise click.UsageError("several bundles need --out-dir DIR (one answer file each)")
+        if bundles[0].is_dir():
+            raise click.UsageError("a folder of bundles needs --out-dir DIR (one answer file each)")
+        if output is not None and output.resolve() == bundles[0].resolve():
+            raise click.UsageError(f"the answers would overwrite the bundle {bundles[0]}")
+    batch = Bundles(bundles) if out_dir is not None else None
+    if batch is not None and out_dir is not None:
+        clash = batch.first_clash()
+        if clash is not None:
+            raise click.UsageError(
+                f"two bundles are named {clash!r}: their answer files would collide"
+            )
+        overwritten = batch.overwritten_bundle(out_dir, fmt)  # type: ignore[arg-type]
+        if overwritten is not None:
+            raise click.UsageError(f"the answers would overwrite the bundle {overwritten}")
+    if output is not None and not force and os.path.lexists(output):  # before any work
+        from .engine.errors import ImportRefused
+        from .engine.render.batch import OVERWRITE_HINT
+
+        raise ImportRefused(f"{output} already exists; mapctl never overwrites it",
+                            hint=OVERWRITE_HINT)  # fmt: skip
     setup = resolve_setup_for(mapping=mapping)
     compiled = compile_mapping(setup.mapping_arg)  # once, before reading any bundle
     if setup.mapping.origin in ("settings", "found"):  # chosen for the user: say which
         click.echo(_mapping_line(setup, compiled), err=True)
-    options = {
-        "today": render_date(today),
-        "exclude": exclude,
-        "keep_going": keep_going,
-        "fmt": fmt,
-    }
-    if out_dir is None:
+    options = BatchOptions(render_date(today), exclude, keep_going, fmt, force)  # type: ignore[arg-type]
+    if batch is None or out_dir is None:
         failed = _render_one(bundles[0], compiled, output, options)
         raise SystemExit(1 if failed else 0)
-    _render_many(bundles, compiled, out_dir, options)
+    _render_many(batch, compiled, out_dir, options, jobs, setup.mapping_arg)
 
 
-def _refuse_overwriting_bundles(
-    bundles: tuple[Path, ...], output: Path | None, out_dir: Path | None, fmt: str
-) -> None:
-    from .engine.render.rendering import output_name
-
-    for bundle in bundles:
-        target = output if out_dir is None else out_dir / output_name(bundle, fmt)  # type: ignore[arg-type]
-        if target is not None and target.resolve() == bundle.resolve():
-            raise click.UsageError(f"the answers would overwrite the bundle {bundle}")
-
-
-def _render_one(bundle: Path, compiled: Any, target: Path | None, options: dict[str, Any]) -> bool:
-    from .engine.fsutil import write_atomic
+def _render_one(bundle: Path, compiled: Any, target: Path | None, options: Any) -> bool:
+    """-o FILE or stdout: one bundle; the file is written with its own fsync."""
+    from .engine.fsutil import remove_file, write_atomic
+    from .engine.render.batch import left_out_text, removed_text, warning_lines
     from .engine.render.rendering import render_bundle
     from .engine.report import format_problems
 
     try:
-        rendered = render_bundle(_read_input(bundle), str(bundle), compiled, **options)
-    except EvaluationError as error:
-        _warn(str(bundle), error.warnings)
+        rendered = render_bundle(
+            _read_input(bundle),
+            str(bundle),
+            compiled,
+            today=options.today,
+            exclude=options.exclude,
+            keep_going=options.keep_going,
+            fmt=options.fmt,
+        )
+    except MapctlError as error:  # reported by `reporting`, after the warnings
+        if isinstance(error, EvaluationError):
+            click.echo("".join(warning_lines(str(bundle), error.warnings)), err=True, nl=False)
+        if target is not None and options.force and remove_file(target):
+            click.echo(removed_text(str(bundle), str(target)), err=True, nl=False)
         raise
-    _warn(str(bundle), rendered.warnings)
+    click.echo("".join(warning_lines(str(bundle), rendered.warnings)), err=True, nl=False)
     if rendered.errors:
-        count = len(rendered.errors)
-        click.echo(f"{bundle}: {_answers(count)} failed and {'was' if count == 1 else 'were'} "
-                   "left out (--keep-going):", err=True)  # fmt: skip
+        click.echo(left_out_text(str(bundle), len(rendered.errors)), err=True, nl=False)
         click.echo(format_problems(rendered.errors), err=True)
     if target is None:
         click.echo(rendered.output, nl=False)
     else:
-        write_atomic(target, rendered.output)
+        write_atomic(target, rendered.output, overwrite=options.force)
     return bool(rendered.errors)
 
 
 def _render_many(
-    bundles: tuple[Path, ...], compiled: Any, out_dir: Path, options: dict[str, Any]
+    bundles: Any, compiled: Any, out_dir: Path, options: Any, jobs: int | None, mapping: str | None
 ) -> None:
+    """--out-dir: every bundle, in order, in worker processes; the folder flushed once."""
     import contextlib
 
-    from .engine.render.rendering import output_name
-    from .engine.report import format_error, format_problems
+    from .engine.render.batch import default_jobs, finish, render_batch
 
     state = click.get_current_context().find_object(AppState) or AppState()
     failures = partial = 0
     show_bar = state.interactive if state.interactive is not None else sys.stderr.isatty()
     bar: Any = (
-        click.progressbar(bundles, label="Rendering", file=sys.stderr)
+        click.progressbar(length=len(bundles), label="Rendering", file=sys.stderr)
         if show_bar
-        else contextlib.nullcontext(bundles)
+        else contextlib.nullcontext()
+    )
+    outcomes = render_batch(
+        bundles, out_dir, compiled, options, jobs=jobs or default_jobs(), mapping_name=mapping
     )
     with bar as progress:
-        for bundle in progress:
-            target = out_dir / output_name(bundle, options["fmt"])
-            try:
-                partial += _render_one(bundle, compiled, target, options)
-            except EvaluationError as error:  # reported per file; the rest are still written
-                failures += 1
-                click.echo(f"{bundle}: {_answers(len(error.problems))} failed; nothing written:",
-                           err=True)  # fmt: skip
-                click.echo(format_problems(error.problems), err=True)
-            except MapctlError as error:
-                failures += 1
-                text = format_error(error)
-                named = error.message.startswith(f"{bundle}:")
-                click.echo(text if named else f"{bundle}: {text}", err=True)
+        for outcome in outcomes:
+            if outcome.report:
+                click.echo(outcome.report, err=True, nl=False)
+            failures += outcome.failed
+            partial += outcome.partial
+            if progress is not None:
+                progress.update(1)
+    finish(out_dir)  # durable before the summary says so
     done = len(bundles) - failures
     click.echo(
         f"rendered {done} of {len(bundles)} bundles into {out_dir}"
@@ -475,10 +504,6 @@ def _render_many(
     )
     if failures or partial:
         raise SystemExit(1)
-
-
-def _answers(count: int) -> str:
-    return f"{count} answer{'' if count == 1 else 's'}"
 
 
 @main.command()

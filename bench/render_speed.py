@@ -1,21 +1,35 @@
 """Benchmark: batch-render 3,000 copies of a realistic bundle, mapctl vs a hand-written renderer.
 
 Both sides do the same work per copy: JSON bytes -> parse -> roles and custom fields -> the 20
-answers of bench/render-mapping.yaml -> answer-file XML -> write the file. mapctl compiles the
-mapping once (as `mapctl render --out-dir` does); the hand-written renderer is plain Python for
-that one mapping. Prints both times and the ratio (goal <= 2.0). Not a test: run it with
-`.venv/bin/python bench/render_speed.py` (add --profile for a cProfile of the mapctl side).
+answers of bench/render-mapping.yaml -> answer-file XML -> write the file
+(bench/handwritten.py is the hand-written side: plain Python for that one mapping).
+
+1. Whole processes (what users run; goals: default --jobs <= 1.0x, --jobs 1 <= 1.5x):
+       mapctl render DIR/*.json -m bench/render-mapping.yaml --out-dir OUT [--jobs 1]
+       python bench/handwritten.py DIR/*.json --out-dir OUT
+   interleaved in rotating order, ROUNDS times; the median counts (the machine is shared), and
+   the CPU time (user + system, workers included) is shown beside the wall time. Every
+   run's files are compared: mapctl's with each other and with the hand-written ones.
+2. In-process (the engine alone, no process start, no durability): render_bundle in a loop vs
+   the hand-written function, best of ROUNDS.
+
+Not a test: `.venv/bin/python bench/render_speed.py [--copies N] [--rounds R] [--profile]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
-import json
+import filecmp
+import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,174 +37,176 @@ sys.path.insert(0, str(ROOT))
 from mapctl.engine.mapping.compilation import compile_mapping  # noqa: E402
 from mapctl.engine.render.rendering import render_bundle  # noqa: E402
 
-COPIES = 3000
-ROUNDS = 5
-GOAL = 2.0
+from bench.handwritten import by_hand  # noqa: E402
+
 TODAY = datetime.date(2026, 3, 1)
 BUNDLE = ROOT / "tests" / "cases" / "blended-family" / "bundle.json"
 MAPPING = ROOT / "bench" / "render-mapping.yaml"
+GOALS = {"mapctl (default --jobs)": 1.0, "mapctl --jobs 1": 1.5}
 
 
-def run_mapctl(data: list[bytes], out: Path) -> None:
-    mapping = compile_mapping(str(MAPPING))
-    for n, raw in enumerate(data):
-        rendered = render_bundle(raw, f"bundle-{n}.json", mapping, today=TODAY)
-        (out / f"bundle-{n}.anx").write_bytes(rendered.output)
+def mapctl_command() -> list[str]:
+    script = Path(sys.executable).with_name("mapctl")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mapctl"]
 
 
-# --- the hand-written renderer for bench/render-mapping.yaml ------------------------------------
-
-SPOUSE = {"husband", "wife", "spouse", "partner"}
-CHILD = {"son", "stepson", "daughter", "stepdaughter", "child", "children", "stepchild",
-         "stepchildren"}  # fmt: skip
-GRANDCHILD = {"grandchild", "grandchildren", "granddaughter", "grandson"}
-FORBIDDEN = dict.fromkeys([*range(9), 11, 12, *range(14, 32)])
-
-
-def esc(text: str) -> str:
-    text = text.translate(FORBIDDEN)
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
+def make_bundles(folder: Path, copies: int) -> list[str]:
+    folder.mkdir(parents=True)
+    data = BUNDLE.read_bytes()
+    paths = []
+    for n in range(copies):
+        path = folder / f"bundle-{n:05d}.json"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
 
 
-def norm(label: str | None) -> str:
-    return "".join(ch for ch in (label or "").casefold() if not ch.isspace() and ch != "-")
+# --- whole processes ---------------------------------------------------------------------------
 
 
-def hd_date(value: str | None) -> str | None:
-    if not value:
-        return None
-    d = datetime.date.fromisoformat(value[:10])
-    return f"{d.day}/{d.month}/{d.year:04d}"
-
-
-def custom(contact: dict[str, Any], options: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for v in contact.get("custom_field_values") or ():
-        if v.get("id") is None or v.get("soft_deleted"):
-            continue
-        name, value = v.get("field_name"), v.get("value")
-        out[name] = options.get(str(value)) if v.get("field_type") == "picklist" else value
-    return out
-
-
-def primary(items: list[dict[str, Any]] | None) -> dict[str, Any]:
-    items = items or []
-    return next((i for i in items if i.get("primary")), items[0] if items else {})
-
-
-def by_hand(raw: bytes) -> bytes:
-    bundle = json.loads(raw)
-    contacts = {c["id"]: c for c in bundle["contacts"]}
-    options = {str(o["id"]): o["option"] for f in bundle["custom_fields"]
-               for o in f.get("picklist_options") or ()}  # fmt: skip
-    client = contacts[bundle["matter"]["client"]["id"]]
-    spouses, children, grandchildren = [], [], []
-    for rel in bundle["relationships"]:
-        label = norm(rel.get("description"))
-        who = contacts[rel["contact"]["id"]]
-        if label in SPOUSE:
-            spouses.append(who)
-        elif label in CHILD:
-            children.append(who)
-        elif label in GRANDCHILD:
-            grandchildren.append(who)
-    cc = custom(client, options)
-    spouse = spouses[0] if spouses else None
-    addr, phone = primary(client.get("addresses")), primary(client.get("phone_numbers"))
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
-           '<AnswerSet title="ILS Client Interview (benchmark)" version="1.1">\n']  # fmt: skip
-
-    def single(name: str, element: str, value: Any) -> None:
-        if value is None or value == "":
-            return
-        if element == "MCValue":
-            body = f"<MCValue>\n\t\t\t<SelValue>{esc(value)}</SelValue>\n\t\t</MCValue>"
-        else:
-            body = f"<{element}>{esc(str(value))}</{element}>"
-        out.append(f'\t<Answer name="{name}">\n\t\t{body}\n\t</Answer>\n')
-
-    def repeat(name: str, element: str, values: list[Any]) -> None:
-        if not values:
-            return
-        out.append(f'\t<Answer name="{name}">\n\t\t<RptValue>\n')
-        for value in values:
-            if value is None or value == "":
-                out.append(f'\t\t\t<{element} unans="true"/>\n')
-            elif element == "MCValue":
-                out.append(
-                    f"\t\t\t<MCValue>\n\t\t\t\t<SelValue>{esc(value)}</SelValue>\n\t\t\t</MCValue>\n"
-                )
+def whole_processes(work: Path, paths: list[str], rounds: int) -> int:
+    common = ["-m", str(MAPPING), "--today", TODAY.isoformat()]
+    sides: dict[str, Callable[[Path], list[str]]] = {
+        "hand-written script": lambda out: [
+            sys.executable,
+            str(ROOT / "bench" / "handwritten.py"),
+            *paths,
+            "--out-dir",
+            str(out),
+        ],
+        "mapctl (default --jobs)": lambda out: [
+            *mapctl_command(),
+            "render",
+            *paths,
+            *common,
+            "--out-dir",
+            str(out),
+        ],
+        "mapctl --jobs 1": lambda out: [
+            *mapctl_command(),
+            "render",
+            *paths,
+            *common,
+            "--out-dir",
+            str(out),
+            "--jobs",
+            "1",
+        ],
+    }
+    names = list(sides)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
+    reference: Path | None = None
+    identical = True
+    load_before = os.getloadavg()
+    for run in range(rounds + 1):  # run 0 warms the page cache and bytecode; not counted
+        order = names[run % len(names) :] + names[: run % len(names)]
+        for name in order:
+            out = work / f"out-{run}-{names.index(name)}"
+            elapsed, cpu = run_process(name, sides[name](out), work)
+            if run:
+                times[name].append(elapsed)
+                cpus[name].append(cpu)
+            if reference is None:
+                reference = out
             else:
-                out.append(f"\t\t\t<{element}>{esc(value)}</{element}>\n")
-        out.append("\t\t</RptValue>\n\t</Answer>\n")
-
-    single("Client First Name TE", "TextValue", client.get("first_name"))
-    single("Client Last Name TE", "TextValue", client.get("last_name"))
-    single("Client Full Name TE", "TextValue", client.get("name"))
-    single("Client Birth Date DA", "DateValue", hd_date(client.get("date_of_birth")))
-    single("Client Gender MC", "MCValue", cc.get("Gender"))
-    single("Client Marital Status MC", "MCValue", cc.get("Marital Status"))
-    single("Client SSN TE", "TextValue", cc.get("Social Security Number"))
-    single("Client Street Address TE", "TextValue", addr.get("street"))
-    single("Client City TE", "TextValue", addr.get("city"))
-    single("Client Zip Code TE", "TextValue", addr.get("postal_code"))
-    single("Client Phone TE", "TextValue", phone.get("number"))
-    single("Spouse Full Name TE", "TextValue", spouse and spouse.get("name"))
-    single("Spouse Birth Date DA", "DateValue", spouse and hd_date(spouse.get("date_of_birth")))
-    single("Client Has Spouse TF", "TFValue", "true" if spouse else "false")
-    single("Number of Children NU", "NumValue", len(children))
-    repeat("Child Full Name TE", "TextValue", [c.get("name") for c in children])
-    repeat("Child Birth Date DA", "DateValue", [hd_date(c.get("date_of_birth")) for c in children])
-    repeat("Child Gender MC", "MCValue", [custom(c, options).get("Gender") for c in children])
-    repeat("Grandchild Full Name TE", "TextValue", [c.get("name") for c in grandchildren])
-    single("Clio Matter Number TE", "TextValue", bundle["matter"].get("display_number"))
-    out.append("</AnswerSet>\n")
-    return "".join(out).encode("utf-8")
+                identical &= same_files(reference, out, len(paths))
+                shutil.rmtree(out)
+    load_after = os.getloadavg()
+    hand = statistics.median(times[names[0]])
+    print(
+        f"whole processes: {len(paths):,} bundles ({BUNDLE.parent.name}, {MAPPING.name}: 20 "
+        f"answers), median of {rounds} interleaved runs; {os.cpu_count()} CPUs, load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    failed = False
+    for name in names:
+        median = statistics.median(times[name])
+        cpu = statistics.median(cpus[name])
+        low = min(times[name])
+        line = f"  {name + ':':25} {median:6.2f} s  (min {low:5.2f} s, CPU {cpu:5.2f} s)"
+        if name in GOALS:
+            ratio = median / hand
+            failed |= ratio > GOALS[name]
+            line += f"  ratio {ratio:4.2f}  (goal <= {GOALS[name]})"
+        print(line)
+    print(f"  identical output files across all runs and sides: {identical}")
+    return 1 if failed or not identical else 0
 
 
-def run_by_hand(data: list[bytes], out: Path) -> None:
-    for n, raw in enumerate(data):
-        (out / f"bundle-{n}.anx").write_bytes(by_hand(raw))
+def run_process(name: str, command: list[str], work: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, its workers included) of one whole process."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    with open(work / "stderr.txt", "w+b") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{name} failed ({process.returncode}):\n{stderr.read().decode()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def timed(func: Any, data: list[bytes]) -> tuple[float, Path]:
-    out = Path(tempfile.mkdtemp(prefix="mapctl-bench-"))
-    start = time.perf_counter()
-    func(data, out)
-    return time.perf_counter() - start, out
+def same_files(a: Path, b: Path, count: int) -> bool:
+    names = sorted(os.listdir(a))
+    if len(names) != count or sorted(os.listdir(b)) != names:
+        return False
+    match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    return not mismatch and not errors
+
+
+# --- in-process ----------------------------------------------------------------------------------
+
+
+def in_process(data: list[bytes], rounds: int) -> None:
+    mapping = compile_mapping(str(MAPPING))
+
+    def engine() -> None:
+        for n, raw in enumerate(data):
+            render_bundle(raw, f"bundle-{n}.json", mapping, today=TODAY)
+
+    def hand() -> None:
+        for raw in data:
+            by_hand(raw)
+
+    best = {"hand": float("inf"), "engine": float("inf")}
+    for _ in range(rounds):
+        for name, func in (("hand", hand), ("engine", engine)):
+            start = time.perf_counter()
+            func()
+            best[name] = min(best[name], time.perf_counter() - start)
+    print(f"in-process (the engine alone: no process start, no files), best of {rounds}:")
+    for name, label in (("hand", "hand-written function"), ("engine", "mapctl render_bundle")):
+        per = best[name] / len(data) * 1e6
+        print(f"  {label + ':':25} {best[name]:6.2f} s  ({per:.0f} us/bundle)")
+    print(f"  ratio {best['engine'] / best['hand']:.2f}")
 
 
 def main() -> int:
-    data = [BUNDLE.read_bytes()] * COPIES
-    if "--profile" in sys.argv:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process engine")
+    args = parser.parse_args()
+    data = [BUNDLE.read_bytes()] * args.copies
+    if args.profile:
         import cProfile
         import pstats
 
-        out = Path(tempfile.mkdtemp(prefix="mapctl-bench-"))
-        cProfile.runctx(
-            "run_mapctl(data, out)", globals(), {"data": data, "out": out}, "/tmp/render.prof"
-        )
+        mapping = compile_mapping(str(MAPPING))
+        code = "for raw in data: render_bundle(raw, 'b.json', mapping, today=TODAY)"
+        names = {"data": data, "mapping": mapping, "render_bundle": render_bundle, "TODAY": TODAY}
+        cProfile.runctx(code, names, {}, "/tmp/render.prof")
         pstats.Stats("/tmp/render.prof").sort_stats("tottime").print_stats(25)
         return 0
-    # Interleaved, best of ROUNDS each: the two sides see the same machine load.
-    hand_runs, mapctl_runs = [], []
-    for _ in range(ROUNDS):
-        hand_runs.append(timed(run_by_hand, data))
-        mapctl_runs.append(timed(run_mapctl, data))
-    by_hand_time, hand_out = min(hand_runs, key=lambda r: r[0])
-    mapctl_time, mapctl_out = min(mapctl_runs, key=lambda r: r[0])
-    same = (hand_out / "bundle-0.anx").read_bytes() == (mapctl_out / "bundle-0.anx").read_bytes()
-    ratio = mapctl_time / by_hand_time
-    print(
-        f"render {COPIES} bundles ({BUNDLE.parent.name}, {MAPPING.name}: 20 answers), "
-        f"best of {ROUNDS} interleaved runs"
-    )
-    print(f"  hand-written: {by_hand_time:.3f} s  ({by_hand_time / COPIES * 1e6:.0f} us/bundle)")
-    print(f"  mapctl:       {mapctl_time:.3f} s  ({mapctl_time / COPIES * 1e6:.0f} us/bundle)")
-    print(f"  ratio:        {ratio:.2f}  (goal <= {GOAL})  identical output: {same}")
-    return 0 if ratio <= GOAL else 1
+    with tempfile.TemporaryDirectory(prefix="mapctl-bench-") as temp:
+        work = Path(temp)
+        paths = make_bundles(work / "in", args.copies)
+        status = whole_processes(work, paths, args.rounds)
+    in_process(data, args.rounds)
+    return status
 
 
 if __name__ == "__main__":

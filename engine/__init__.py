@@ -33,8 +33,8 @@ Layout (imports point one way, down this list; `tests/test_layering.py` holds th
                 interview), compilation
     clio/       the Clio client only (OAuth, session, requests, fields); the only httpx user
     sandbox/    the local Clio server, its API and its seed data (uses clio's field parsing)
-    render/     context, custom values, evaluation, rendering, explain, admin case tests,
-                redaction
+    render/     context, custom values, evaluation, rendering, batch rendering, explain, admin
+                case tests, redaction
     workflow/   preview, import, the ledger (and forgetting a client), client folders and the
                 import report
     setup/      a firm's set-up: the settings file and each setting's origin

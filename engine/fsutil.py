@@ -7,6 +7,9 @@ so two writers racing for one name cannot both win.
 Private by default: what mapctl writes may hold a client's SSN or a token, so files are created
 0600 and the folders mapctl creates 0700, whatever the umask (`FILE_MODE`, `FOLDER_MODE`,
 `make_folders`). Folders that already exist are left as their owner set them.
+
+Batch output (`render --out-dir`) uses `write_new` instead: the same whole-or-nothing and
+no-overwrite guarantees without an fsync per file, then one `sync_folder` for the whole batch.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import errno
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -114,6 +118,181 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
             tmp.unlink()
 
 
+# --- batch output: whole files now, durable once per batch (see docs/batch-render.md) -----------
+
+# An O_TMPFILE file has no name until it is linked in whole: a process killed while writing one
+# leaves nothing behind in the folder. Where the file system lacks it, a named temp file is used.
+_TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+_NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS}
+_NAMELESS = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
+_DIRECTORY_FLAGS = getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_new(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    mode: int = FILE_MODE,
+    overwrite: bool = False,
+    hint: str | None = None,
+    dir_fd: int | None = None,
+) -> None:
+    """Write one file of a batch whole or not at all, without waiting for the disk.
+
+    The folder must exist. The file gets its name only once all of `data` is in it (O_TMPFILE
+    and a hard link, or a temp file and a rename), so a reader or a killed process never sees
+    part of it. No fsync: call `sync_folder` once when the batch is written. With `overwrite`
+    false an existing `path` is kept and `ImportRefused` (carrying `hint`) raised; OS errors are
+    `MapctlError` (exit 1). `dir_fd`: the folder, held open by the caller (`open_folder`) to
+    spare an open per file.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    try:
+        if _NAMELESS and _write_nameless(
+            dir_fd, folder or ".", name, path, data, mode, overwrite, hint
+        ):
+            return
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
+        try:
+            try:
+                _write_fd(fd, data, mode)
+            finally:
+                os.close(fd)
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _link_new(tmp, path, hint)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except ImportRefused:
+        raise
+    except OSError as error:
+        raise MapctlError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def _write_nameless(
+    held: int | None,
+    folder: str,
+    name: str,
+    path: str,
+    data: bytes,
+    mode: int,
+    overwrite: bool,
+    hint: str | None,
+) -> bool:
+    """Write through an O_TMPFILE file, linked in by its /proc/self/fd name when complete.
+    False (nothing done) where the file system does not support O_TMPFILE."""
+    dir_fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS) if held is None else held
+    try:
+        try:
+            fd = os.open(".", _TMPFILE_FLAGS, mode, dir_fd=dir_fd)
+        except OSError as error:
+            if error.errno in _NO_TMPFILE:
+                return False
+            raise
+        try:
+            _write_fd(fd, data, mode)
+            source = f"/proc/self/fd/{fd}"  # linkat(..., AT_SYMLINK_FOLLOW) links the file itself
+            if not overwrite:
+                _link_new(source, name, hint, dir_fd=dir_fd, shown=path)
+                return True
+            tmp = f".{name}.{os.urandom(6).hex()}.tmp"
+            os.link(source, tmp, dst_dir_fd=dir_fd)
+            try:
+                os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            except OSError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=dir_fd)
+                raise
+            return True
+        finally:
+            os.close(fd)
+    finally:
+        if held is None:
+            os.close(dir_fd)
+
+
+def open_folder(folder: str | os.PathLike[str]) -> int | None:
+    """A folder held open for `write_new(..., dir_fd=)` (close it with os.close); None where
+    folders cannot be held open for links (Windows): `write_new` then works by path."""
+    if os.link not in os.supports_dir_fd:  # pragma: no cover - Windows
+        return None
+    try:
+        return os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+    except OSError as error:
+        reason = error.strerror or error
+        raise MapctlError(f"cannot write into {os.fspath(folder)}: {reason}") from None
+
+
+def _write_fd(fd: int, data: bytes, mode: int) -> None:
+    set_mode(fd, mode)  # the mode asked for, whatever the umask
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
+        os.fsync(fd)
+
+
+def _link_new(
+    source: str, target: str, hint: str | None, *, dir_fd: int | None = None, shown: str = ""
+) -> None:
+    """Hard-link `source` as `target`, which must not exist (atomic: one of two writers wins)."""
+    try:
+        os.link(source, target, dst_dir_fd=dir_fd)
+    except FileExistsError:
+        message = f"{shown or target} already exists; mapctl never overwrites it"
+        raise ImportRefused(message, hint=hint) from None
+
+
+def remove_file(path: str | os.PathLike[str]) -> bool:
+    """Remove a file if it is there (a stale output); False when there was none."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise MapctlError(f"cannot remove {os.fspath(path)}: {error.strerror or error}") from error
+    return True
+
+
+def sync_folder(folder: str | os.PathLike[str]) -> None:
+    """Make every file written into `folder` durable, once for the whole batch: one syncfs(2) of
+    its file system (os.sync() where syncfs is missing), then the folder's own fsync. (Windows
+    can open no folder and has no sync: each file was flushed as it was written there.)"""
+    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+    except OSError as error:
+        raise MapctlError(f"cannot flush {os.fspath(folder)}: {error.strerror or error}") from error
+    try:
+        if not _syncfs(fd):
+            os.sync()
+        os.fsync(fd)
+    except OSError as error:
+        raise MapctlError(f"cannot flush {os.fspath(folder)}: {error.strerror or error}") from error
+    finally:
+        os.close(fd)
+
+
+_NO_FOLDER_SYNC = not hasattr(os, "sync")
+
+
+def _syncfs(fd: int) -> bool:
+    """syncfs(2) through libc (Linux); False where it is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.syncfs(fd) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
 MAX_INPUT_BYTES = 64_000_000  # a bundle of 40 contacts is ~100 kB; an interview file a few MB
 
 
@@ -134,7 +313,8 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
     wait forever. A pipe with a writer (`<(command)`) is read as usual."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    mode = os.fstat(fd).st_mode
+    status = os.fstat(fd)
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
         os.close(fd)
         raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file")
@@ -152,6 +332,14 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
             os.set_blocking(fd, True)
         chunks = [first]
         remaining = size - len(first)
+        if stat.S_ISREG(mode) and 0 < status.st_size < remaining:
+            # The size is known: read that much (and one byte more, to see it grew), not 1 MB
+            # chunks, which cost an allocation each for every small bundle of a batch.
+            chunk = handle.read(status.st_size + 1)
+            if len(chunk) <= status.st_size:
+                return chunk
+            chunks.append(chunk)
+            remaining -= len(chunk)
         while remaining > 0:
             chunk = handle.read(min(remaining, 1 << 20))
             if not chunk:
