@@ -395,6 +395,7 @@ def test_import_with_edited_values_then_done_download_and_clients(
     page = client.get(f"{draft}/done").text
     assert str(folder / "ils-client-interview.anx") in page
     assert re.search(r"\b\d+ of 53 answers pre-filled", page)
+    assert "Ready for ILS: the answer file for <strong>" in page and "Created" not in page
     assert "ILS Client Interview" in page and "the bundled mapping" in page
     review = page.split('id="review"')[1]
     assert "Roles set by hand" in review and "Dylan Marshall: (blank) → Child" in review
