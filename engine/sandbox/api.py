@@ -575,11 +575,19 @@ def _custom_field_errors(store: Store, data: Record) -> list[str]:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         errors.append("Name can't be blank")
-    if data.get("parent_type") not in PARENT_TYPES:
+    if not isinstance(data.get("parent_type"), str) or data["parent_type"] not in PARENT_TYPES:
         errors.append("Parent type is not included in the list")
     kind = data.get("field_type")
-    if kind not in FIELD_TYPES:
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:  # any JSON may come: {} too
         errors.append("Field type is not included in the list")
+    for flag in ("displayed", "required"):
+        if flag in data and not isinstance(data[flag], bool):
+            errors.append(f"{flag.capitalize()} is not a boolean")
+    order = data.get("display_order")
+    if order is not None and (
+        isinstance(order, bool) or not isinstance(order, int) or not INT64[0] <= order <= INT64[1]
+    ):
+        errors.append("Display order is not a number")
     options = data.get("picklist_options")
     if options is not None and (
         not isinstance(options, list)

@@ -132,6 +132,14 @@ def test_the_201_body_is_a_custom_field_show(sandbox: Sandbox) -> None:
         ({"name": "Colour", "parent_type": "Contact", "field_type": "picklist"}, 422,
          "Validation failed: Picklist options can't be blank"),
         (None, 400, "param is missing or the value is empty: data"),
+        # What schemathesis sent (`make conformance`): any JSON where a string or a number goes.
+        ({"name": "", "parent_type": "Contact", "field_type": {}, "display_order": 0,
+          "displayed": True, "picklist_options": [], "required": False}, 422,
+         "Validation failed: Name can't be blank, Field type is not included in the list"),
+        ({"name": "X", "parent_type": ["Contact"], "field_type": "date", "display_order": {},
+          "displayed": "yes"}, 422,
+         "Validation failed: Parent type is not included in the list, Displayed is not a "
+         "boolean, Display order is not a number"),
     ],
 )  # fmt: skip
 def test_clio_shaped_errors(sandbox: Sandbox, data: Any, status: int, message: str) -> None:
