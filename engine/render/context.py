@@ -266,40 +266,42 @@ def _classify(rules: Relationships, label: str) -> Classification:
     return found
 
 
+def _only_related(
+    ids: Collection[int],
+    client_id: int,
+    bundle: dict[str, Any],
+    *,
+    option: str,
+    client: str,
+    unknown: str,
+) -> None:
+    """`ids` (of --exclude or --role) name related contacts of the matter, not its client."""
+    if client_id in ids:
+        raise MapctlError(f"contact {client_id} is the matter's client{client}",
+                          hint=f"{option} takes related contacts only")  # fmt: skip
+    related = {rel["contact"]["id"] for rel in bundle.get("relationships", [])}
+    missing = sorted(set(ids) - related)
+    if missing:
+        listed = ", ".join(str(i) for i in missing)
+        raise MapctlError(
+            f"{unknown} {listed}: not a related contact of this matter",
+            hint="mapctl preview MATTER lists the related contacts and their ids",
+        )
+
+
 def _check_exclusions(
     exclude: Collection[int], client_id: int, by_id: dict[int, Any], bundle: dict[str, Any]
 ) -> None:
-    if client_id in exclude:
-        raise MapctlError(
-            f"contact {client_id} is the matter's client and cannot be excluded",
-            hint="--exclude takes related contacts only",
-        )
-    related = {rel["contact"]["id"] for rel in bundle.get("relationships", [])}
-    unknown = sorted(set(exclude) - related)
-    if unknown:
-        listed = ", ".join(str(i) for i in unknown)
-        raise MapctlError(
-            f"cannot exclude contact {listed}: not a related contact of this matter",
-            hint="mapctl preview MATTER lists the related contacts and their ids",
-        )
+    _only_related(exclude, client_id, bundle, option="--exclude",
+                  client=" and cannot be excluded", unknown="cannot exclude contact")  # fmt: skip
 
 
 def _check_roles(
     roles: Mapping[int, str], client_id: int, bundle: dict[str, Any], rules: Relationships
 ) -> None:
-    if client_id in roles:
-        raise MapctlError(
-            f"contact {client_id} is the matter's client: its role is always Client",
-            hint="--role takes related contacts only",
-        )
-    related = {rel["contact"]["id"] for rel in bundle.get("relationships", [])}
-    unknown = sorted(set(roles) - related)
-    if unknown:
-        listed = ", ".join(str(i) for i in unknown)
-        raise MapctlError(
-            f"cannot set the role of contact {listed}: not a related contact of this matter",
-            hint="mapctl preview MATTER lists the related contacts and their ids",
-        )
+    _only_related(roles, client_id, bundle, option="--role",
+                  client=": its role is always Client",
+                  unknown="cannot set the role of contact")  # fmt: skip
     for contact_id, role in sorted(roles.items()):
         if role not in rules.role_names:
             raise MapctlError(
