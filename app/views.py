@@ -57,16 +57,19 @@ def _connected() -> bool:
         return False
 
 
-def _clio() -> Any:
+def _clio(config: AppConfig | None = None, **extra: Any) -> Any:
+    """A Clio client for this app's home and settings (`config`: outside a request, e.g. in the
+    search's thread; `extra`: more of `open_client`'s options)."""
     from ..engine.clio.client import open_client
 
-    config = _config()
+    config = config or _config()
     return open_client(
         config.home,
         config.env,
         transport=config.transport,
         region=config.region,
         sleep=config.sleep,
+        **extra,
     )
 
 
@@ -189,16 +192,7 @@ def _start_search(query: str) -> str:
 
     def run() -> None:
         try:
-            from ..engine.clio.client import open_client
-
-            with open_client(
-                config.home,
-                config.env,
-                transport=config.transport,
-                region=config.region,
-                sleep=config.sleep,
-                notice=lambda text: setattr(search, "waiting", text),
-            ) as client:
+            with _clio(config, notice=lambda text: setattr(search, "waiting", text)) as client:
                 search.rows = client.search(query, progress=search.progress)
         except MapctlError as error:
             search.error = error

@@ -105,14 +105,7 @@ class Preview:
             "matter": self.matter,
             "contacts": [c.as_json() for c in self.contacts],
             "unmatched_labels": [
-                {
-                    "contact_id": c.id,
-                    "name": c.name,
-                    "label": c.relationship,
-                    "role": c.role,
-                    "suggestion": c.suggestion,
-                }
-                for c in self.unmatched
+                {**_role_json(c), "suggestion": c.suggestion} for c in self.unmatched
             ],
             **({"roles_set": [_role_json(c) for c in self.roles_set]} if self.roles_set else {}),
         }
