@@ -347,3 +347,64 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
+
+
+# --- $MAPCTL_HOME: no symbolic links followed (issue 17 item 14) ------------------------------
+
+# A link planted in MAPCTL_HOME (`clients.db -> ~/.ssh/id_rsa`, a dangling `clients.lock ->
+# /etc/cron.d/x`) would make mapctl change or create a file elsewhere: every file mapctl opens
+# there is opened without following links (O_NOFOLLOW where the OS has it, an lstat check
+# everywhere, Windows included, where a reparse point counts as a link).
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT (Windows symbolic links and junctions)
+
+
+def is_link(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` itself is a symbolic link (or a Windows reparse point); False when it is
+    not there or cannot be looked at."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    attributes = getattr(status, "st_file_attributes", 0)
+    return stat.S_ISLNK(status.st_mode) or bool(attributes & _REPARSE_POINT)
+
+
+def link_refused(path: str | os.PathLike[str]) -> MapctlError:
+    return MapctlError(
+        f"{os.fspath(path)} is a symbolic link; mapctl does not follow links in its home folder",
+        hint="replace the link with the real file (or delete it: mapctl makes a new one where "
+        "it can)",
+    )
+
+
+def refuse_link(path: str | os.PathLike[str]) -> None:
+    """MapctlError (exit 1) when `path` is a symbolic link; nothing when it is not there."""
+    if is_link(path):
+        raise link_refused(path)
+
+
+def open_no_follow(path: str | os.PathLike[str], flags: int, mode: int = FILE_MODE) -> int:
+    """os.open that never follows a link at `path` itself (MapctlError when one is there);
+    other OSErrors (FileNotFoundError...) get out as they are."""
+    refuse_link(path)
+    try:
+        return os.open(path, flags | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as error:
+        if O_NOFOLLOW and error.errno == errno.ELOOP:  # made a link since the check
+            raise link_refused(path) from None
+        raise
+
+
+def read_private(path: str | os.PathLike[str], limit: int = 1 << 20) -> bytes:
+    """A small file of mapctl's own in MAPCTL_HOME (the token store...), read without
+    following a link (MapctlError) and refused (OSError) when it is not a regular file or is
+    larger than `limit`. FileNotFoundError when it is not there."""
+    fd = open_no_follow(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, "too large")
+    return data

@@ -22,13 +22,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from ..errors import ClioError, MapctlError
-from ..fsutil import write_atomic
+from ..fsutil import read_private, refuse_link, write_atomic
+from .bounded import REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
 from .regions import DEFAULT_BASE_URL, REGIONS
 
 TOKEN_FILE = "clio-token.json"
 STATE_FILE = "clio-oauth-state.json"
 CACHE_DIR = "cache"  # the client's short-lived copies of Clio data (custom field definitions)
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry (oktopeak: expiry - 5 min)
+MAX_TOKEN_LENGTH = 4096  # Clio's tokens are 40-ish characters; a header must stay sane
+MAX_LIFETIME = 10 * 365 * 86_400.0  # expires_in above ten years is not a real answer
+DEFAULT_LIFETIME = 2_592_000.0  # Clio's 30 days, when expires_in is not given
 RECONNECT = "run `mapctl connect` to connect mapctl to Clio again"
 
 
@@ -111,11 +115,13 @@ class TokenStore:
 
     def load(self) -> Tokens | None:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Tokens(**data)
+            data = json.loads(read_private(self.path))
+            tokens = Tokens(**data)
+            _check_stored(tokens)
+            return tokens
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, TypeError) as error:
+        except (OSError, ValueError, TypeError, RecursionError) as error:
             raise ClioError(
                 f"the stored Clio connection ({self.path}) is unreadable",
                 hint=RECONNECT,
@@ -123,6 +129,7 @@ class TokenStore:
 
     def save(self, tokens: Tokens) -> None:
         data = json.dumps(asdict(tokens), indent=2).encode() + b"\n"
+        refuse_link(self.path)
         write_atomic(self.path, data, mode=0o600)
 
     def delete(self) -> bool:
@@ -137,6 +144,7 @@ def new_state(home: Path, base_url: str) -> str:
     """A fresh OAuth `state`, remembered (0600) so a pasted approval URL can be checked."""
     state = secrets.token_urlsafe(16)
     payload = json.dumps({"state": state, "base_url": base_url}).encode()
+    refuse_link(Path(home) / STATE_FILE)
     write_atomic(Path(home) / STATE_FILE, payload, mode=0o600)
     return state
 
@@ -193,13 +201,20 @@ def parse_code(text: str, home: Path) -> str:
 
 def _remembered_state(home: Path) -> str | None:
     try:
-        value = json.loads((Path(home) / STATE_FILE).read_text(encoding="utf-8")).get("state")
+        value = json.loads(read_private(Path(home) / STATE_FILE)).get("state")
         return value if isinstance(value, str) else None
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
 
 
-def exchange_code(http: httpx.Client, base_url: str, creds: Credentials, code: str) -> Tokens:
+def exchange_code(
+    http: httpx.Client,
+    base_url: str,
+    creds: Credentials,
+    code: str,
+    *,
+    deadline: Deadline | None = None,
+) -> Tokens:
     """authorization_code grant -> Tokens (expiry from expires_in)."""
     form = {
         "client_id": creds.client_id,
@@ -208,11 +223,14 @@ def exchange_code(http: httpx.Client, base_url: str, creds: Credentials, code: s
         "code": code,
         "redirect_uri": redirect_uri(base_url),
     }
-    body = _token_request(http, base_url, form, "exchange the authorization code")
-    return _tokens(body, base_url, creds, previous_refresh=None)
+    what = "exchange the authorization code"
+    body = _token_request(http, base_url, form, what, deadline)
+    return _tokens(body, base_url, creds, previous_refresh=None, what=what)
 
 
-def refresh(http: httpx.Client, tokens: Tokens, creds: Credentials) -> Tokens:
+def refresh(
+    http: httpx.Client, tokens: Tokens, creds: Credentials, *, deadline: Deadline | None = None
+) -> Tokens:
     """refresh_token grant; a response without refresh_token keeps the old one (NOTES 8.4)."""
     form = {
         "client_id": creds.client_id,
@@ -220,15 +238,19 @@ def refresh(http: httpx.Client, tokens: Tokens, creds: Credentials) -> Tokens:
         "grant_type": "refresh_token",
         "refresh_token": tokens.refresh_token or "",
     }
-    body = _token_request(http, tokens.base_url, form, "refresh the access token")
-    return _tokens(body, tokens.base_url, creds, previous_refresh=tokens.refresh_token)
+    what = "refresh the access token"
+    body = _token_request(http, tokens.base_url, form, what, deadline)
+    return _tokens(body, tokens.base_url, creds, previous_refresh=tokens.refresh_token, what=what)
 
 
 def deauthorize(http: httpx.Client, tokens: Tokens) -> None:
     """Revoke the grant at Clio (authenticated with the token being revoked)."""
     try:
-        response = http.post(
+        response = exchange(
+            http,
+            "POST",
             f"{tokens.base_url}/oauth/deauthorize",
+            deadline=Deadline(REQUEST_SECONDS),
             data={"token": tokens.access_token},
             headers={"Authorization": f"Bearer {tokens.access_token}"},
         )
@@ -243,10 +265,18 @@ def deauthorize(http: httpx.Client, tokens: Tokens) -> None:
         )
 
 
-def _token_request(http: httpx.Client, base_url: str, form: dict[str, str], what: str) -> Any:
+def _token_request(
+    http: httpx.Client,
+    base_url: str,
+    form: dict[str, str],
+    what: str,
+    deadline: Deadline | None = None,
+) -> Any:
     url = f"{base_url}/oauth/token"
     try:
-        response = http.post(url, data=form)
+        response = exchange(
+            http, "POST", url, deadline=deadline or Deadline(REQUEST_SECONDS), data=form
+        )
     except httpx.HTTPError as error:
         raise ClioError(
             f"could not reach Clio at {base_url} to {what} ({type(error).__name__})",
@@ -254,8 +284,8 @@ def _token_request(http: httpx.Client, base_url: str, form: dict[str, str], what
             url=url,
         ) from None
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_json(response.content)
+    except NotJson:
         body = None
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         reason = body.get("error") if isinstance(body, dict) else None
@@ -272,16 +302,40 @@ def _token_request(http: httpx.Client, base_url: str, form: dict[str, str], what
 
 
 def _tokens(
-    body: dict[str, Any], base_url: str, creds: Credentials, previous_refresh: str | None
+    body: dict[str, Any],
+    base_url: str,
+    creds: Credentials,
+    previous_refresh: str | None,
+    what: str = "exchange the authorization code",
 ) -> Tokens:
-    try:
-        lifetime = float(body.get("expires_in") or 2_592_000)
-    except (TypeError, ValueError):
-        lifetime = 2_592_000.0
+    """Clio's token answer, checked before anything is stored: a usable access token, a
+    refresh token (may be left out on a refresh: the old one stays, NOTES 8.4), a sane
+    expires_in. Anything else is a ClioError naming the field, never its value."""
+    access = body.get("access_token")
+    problem = _token_problem(access, "access_token")
+    refresh_token = body.get("refresh_token", None)
+    if problem is None:
+        if refresh_token is None and previous_refresh is not None:
+            refresh_token = previous_refresh
+        else:
+            problem = _token_problem(refresh_token, "refresh_token")
+    lifetime = body.get("expires_in", None)
+    if problem is None and lifetime is not None:
+        if type(lifetime) not in (int, float) or not 0 < lifetime <= MAX_LIFETIME:
+            problem = "its expires_in is not a number of seconds between 1 and ten years"
+    if problem is not None:
+        raise ClioError(
+            f"Clio's answer when asked to {what} is not a usable token ({problem}); "
+            "nothing was stored",
+            hint="try `mapctl connect` again; if it persists, check that CLIO_BASE_URL is "
+            "Clio's address",
+            url=f"{base_url}/oauth/token",
+        )
+    assert isinstance(access, str) and isinstance(refresh_token, str)
     return Tokens(
-        access_token=str(body["access_token"]),
-        refresh_token=body.get("refresh_token") or previous_refresh,
-        expires_at=time.time() + lifetime,
+        access_token=access,
+        refresh_token=refresh_token,
+        expires_at=time.time() + float(lifetime or DEFAULT_LIFETIME),
         issued_at=time.time(),
         base_url=base_url,
         client_id=creds.client_id,
@@ -295,10 +349,14 @@ def connect(
     creds: Credentials,
     code: str,
     transport: httpx.BaseTransport | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> Tokens:
-    """Exchange `code` and store the tokens (0600); forget the pending `state`."""
-    with httpx.Client(transport=transport, timeout=30.0) as http:
-        tokens = exchange_code(http, base_url, creds, code)
+    """Exchange `code` and store the tokens (0600); forget the pending `state`. Clio's answer
+    is checked first (a token that could not be sent, no refresh token...): ClioError, and
+    nothing is stored."""
+    with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
+        tokens = exchange_code(http, base_url, creds, code, deadline=deadline)
     TokenStore(home).save(tokens)
     (Path(home) / STATE_FILE).unlink(missing_ok=True)
     forget_cache(home)
@@ -322,7 +380,7 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
     warning = None
     if tokens is not None:
         try:
-            with httpx.Client(transport=transport, timeout=30.0) as http:
+            with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
                 deauthorize(http, tokens)
         except ClioError as error:
             warning = f"could not deauthorize at Clio: {error.message}"
@@ -342,3 +400,35 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
         ) from None
     forget_cache(home)
     return warning
+
+
+def _token_problem(value: Any, name: str) -> str | None:
+    """What is wrong with a token Clio sent (None: nothing). A token goes into an HTTP header
+    as is: printable ASCII without spaces, and not absurdly long."""
+    if value is None:
+        return f"no {name}"
+    if not isinstance(value, str):
+        return f"its {name} is not text"
+    if not value:
+        return f"its {name} is empty"
+    if len(value) > MAX_TOKEN_LENGTH:
+        return f"its {name} is longer than {MAX_TOKEN_LENGTH} characters"
+    if not all("!" <= c <= "~" for c in value):
+        return f"its {name} holds spaces, line breaks or characters that are not ASCII"
+    return None
+
+
+def _check_stored(tokens: Tokens) -> None:
+    """A token file that mapctl would choke on later (hand-edited, or written by an older
+    mapctl that stored a token with a line break): ValueError, read as unreadable."""
+    problem = _token_problem(tokens.access_token, "access_token")
+    if problem is None and tokens.refresh_token is not None:
+        problem = _token_problem(tokens.refresh_token, "refresh_token")
+    numbers = (tokens.expires_at, tokens.issued_at)
+    if problem is None and not all(type(n) in (int, float) and n == n for n in numbers):
+        problem = "expires_at is not a number"
+    texts = (tokens.base_url, tokens.client_id, tokens.client_secret)
+    if problem is None and not all(isinstance(t, str) for t in texts):
+        problem = "a field is not text"
+    if problem is not None:
+        raise ValueError(problem)

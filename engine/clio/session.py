@@ -22,8 +22,9 @@ import httpx
 
 from ..errors import ClioError, NotFound
 from ..textsafe import may_hold_surrogates, replace_surrogates, without_surrogates
-from . import auth
+from . import auth, bounded
 from .auth import Credentials, Tokens, TokenStore
+from .bounded import COMMAND_SECONDS, REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
 
 API_VERSION = "4.0.13"  # the minor version this code was written against (NOTES section 1)
 MAX_TRIES = 3  # for 5xx, timeouts and connection errors
@@ -79,14 +80,21 @@ class ClioSession:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         max_wait: float = MAX_WAIT,
-        timeout: float = 30.0,
+        timeout: float = REQUEST_SECONDS,
         notice: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.tokens = tokens
         self.store = store
         self.credentials = credentials or Credentials(tokens.client_id, tokens.client_secret)
         self.http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
-        self.sleep = sleep
+        self.sleep = self._bounded_sleep
+        self._sleep = sleep
+        # Every request is bounded as a whole (`timeout` seconds: headers and the whole body),
+        # and so is the conversation (`deadline`: one command, one page of the app), which the
+        # owner may replace (a new Deadline) before each piece of work.
+        self.request_timeout = timeout
+        self.deadline = deadline or Deadline(COMMAND_SECONDS)
         self.clock = clock
         self.max_wait = max_wait
         self.notice = notice  # told about long waits, so a person does not think mapctl hangs
@@ -143,7 +151,9 @@ class ClioSession:
                 self.request_count += 1
             try:
                 query = httpx.QueryParams(tuple(params or ()))
-                response = self.http.post(url, params=query, json=body, headers=self._headers())
+                response = self._exchange(
+                    "POST", url, params=query, json=body, headers=self._headers()
+                )
             except httpx.RequestError as error:
                 raise _network_error(error, url, 1) from None
             self._note_limits(response)
@@ -160,6 +170,32 @@ class ClioSession:
             if status >= 400:
                 raise _status_error(response, url)
             return _json_body(response, url)
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, its body read whole within this request's and the command's time
+        and within the size cap (bounded.exchange); a ClioError when either runs out."""
+        deadline, seconds, what = self._request_deadline()
+        return exchange(
+            self.http,
+            method,
+            url,
+            deadline=deadline,
+            on_timeout=lambda: bounded.too_slow(url, seconds, what),
+            **kwargs,
+        )
+
+    def _request_deadline(self) -> tuple[Deadline, float | None, str]:
+        """This request's deadline: `request_timeout`, or what is left of the command's."""
+        left = self.deadline.left()
+        if left < self.request_timeout:
+            return Deadline(left), self.deadline.seconds, "answers"
+        return Deadline(self.request_timeout), self.request_timeout, "answer"
+
+    def _bounded_sleep(self, seconds: float) -> None:
+        """Waits (rate limits, back-off) count against the command's deadline too."""
+        if seconds > self.deadline.left():
+            raise bounded.too_slow(self.api, self.deadline.seconds, "answers")
+        self._sleep(seconds)
 
     def _check_origin(self, url: str) -> None:
         if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
@@ -197,7 +233,7 @@ class ClioSession:
         with self._lock:
             self.request_count += 1
         try:
-            response = self.http.get(url, params=params, headers=self._headers())
+            response = self._exchange("GET", url, params=params, headers=self._headers())
         except httpx.RequestError as error:  # timeouts, connection errors, protocol errors
             if tries + 1 >= MAX_TRIES:
                 raise _network_error(error, url, tries + 1) from None
@@ -264,7 +300,9 @@ class ClioSession:
             if self.tokens.refresh_token is None:
                 raise ClioError("the Clio access token has expired", hint=auth.RECONNECT)
             before = self.tokens.access_token
-        new = auth.refresh(self.http, self.tokens, self.credentials)  # ClioError: reconnect
+        deadline, _, _ = self._request_deadline()
+        # ClioError: reconnect (refused, or Clio's answer is not a usable token)
+        new = auth.refresh(self.http, self.tokens, self.credentials, deadline=deadline)
         with self._lock:
             if self.tokens.access_token == before:
                 self.tokens = new
@@ -272,10 +310,17 @@ class ClioSession:
                     self.store.save(new)
 
 
-def _is_invalid_token(response: httpx.Response) -> bool:
+def _json_or_none(response: httpx.Response) -> Any:
+    """The response's JSON, or None when it is not JSON mapctl can read (never raises)."""
     try:
-        body = response.json()
-    except ValueError:
+        return parse_json(response.content)
+    except NotJson:
+        return None
+
+
+def _is_invalid_token(response: httpx.Response) -> bool:
+    body = _json_or_none(response)
+    if body is None:
         return "invalid_token" in response.headers.get("WWW-Authenticate", "")
     return isinstance(body, dict) and body.get("error") == "invalid_token"
 
@@ -284,10 +329,9 @@ def _error_message(response: httpx.Response) -> str | None:
     """Clio's error text: `error` may be an object {type, message} or a string (NOTES 5); a bare
     top-level `message` or a short plain-text body are read too. One line, at most 300
     characters, no control characters."""
-    try:
-        body = response.json()
-    except ValueError:
-        return _one_line(response.text)
+    body = _json_or_none(response)
+    if body is None:
+        return _one_line(response.text[:2000])
     if not isinstance(body, dict):
         return None
     error = body.get("error")
@@ -398,14 +442,17 @@ def _network_error(error: Exception, url: str, tries: int) -> ClioError:
 
 
 def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
+    reason = "expected JSON with `data`"
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_json(response.content)
+    except NotJson as error:
         body = None
+        if error.reason not in ("not JSON", "not UTF-8 text"):  # nested too deep, NaN...
+            reason = f"{error.reason}; expected JSON with `data`"
     if not isinstance(body, dict) or "data" not in body:
         raise ClioError(
             f"Clio sent a response mapctl cannot read from {short_url(url)} "
-            f"(HTTP {response.status_code}, expected JSON with `data`)",
+            f"(HTTP {response.status_code}, {reason})",
             hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
             status=response.status_code,
             url=short_url(url),
