@@ -254,7 +254,7 @@ def preview_page(key: str) -> str:
 def _contact_id(draft: Draft) -> int:
     text = request.form.get("contact", "").strip()
     ids = {c["id"] for c in draft.bundle["contacts"]}
-    if not text.isdigit() or int(text) not in ids:
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) not in ids:
         raise MapctlError("no contact was selected", hint="click a contact in the list first")
     return int(text)
 

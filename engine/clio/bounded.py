@@ -68,6 +68,14 @@ def seconds_from_env(env: Mapping[str, str], name: str, default: float) -> float
     return value if math.isfinite(value) and value > 0 else default
 
 
+def limits_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """`ClioSession`'s `timeout` and `deadline` from the environment (or the defaults)."""
+    return {
+        "timeout": seconds_from_env(env, REQUEST_ENV, REQUEST_SECONDS),
+        "deadline": Deadline(seconds_from_env(env, COMMAND_ENV, COMMAND_SECONDS)),
+    }
+
+
 def too_slow(url: str, seconds: float | None, what: str = "answer") -> ClioError:
     host = urlsplit(url).netloc or url
     limit = f" within {seconds:g} s" if seconds is not None else ""

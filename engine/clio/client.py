@@ -32,7 +32,9 @@ from typing import Any
 import httpx
 
 from ..errors import ClioError, MapctlError, NotFound
-from ..fsutil import write_atomic
+from ..fsutil import read_private, write_atomic
+from . import bounded
+from . import records as shapes
 from .auth import CACHE_DIR, Credentials, TokenStore, base_url_for
 from .session import ClioSession, origin, same_origin, short_url
 
@@ -103,7 +105,7 @@ class ClioClient:
         body = self.session.get(
             f"{self.session.api}/users/who_am_i.json", [("fields", USER_FIELDS)]
         )
-        return _record(body)
+        return shapes.check("user", _record(body), "/users/who_am_i.json")
 
     # --- paging ------------------------------------------------------------------------------
     def _list(
@@ -123,7 +125,7 @@ class ClioClient:
             seen.add(url)
             body = self.session.get(url, query)
             query = None
-            records.extend(_records(body["data"], path))
+            records.extend(shapes.check_listing(path, _records(body["data"], path)))
             url = _next_url(body)
             if url is not None and not same_origin(url, self.session.tokens.base_url):
                 raise ClioError(
@@ -176,7 +178,8 @@ class ClioClient:
 
     def _show_matter(self, text: str) -> Record:
         url = f"{self.session.api}/matters/{int(text)}.json"
-        return _record(self.session.get(url, [("fields", MATTER_FIELDS)]))
+        body = self.session.get(url, [("fields", MATTER_FIELDS)])
+        return shapes.check("matter", _record(body), short_url(url))
 
     def _by_display_number(self, text: str) -> Record:
         params = [
@@ -302,13 +305,17 @@ class ClioClient:
     def _read_cache(self) -> list[Record] | None:
         path = self._cache_path()
         try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path else None
-        except (OSError, ValueError):
+            data = json.loads(read_private(path, bounded.MAX_BYTES)) if path else None
+        except (OSError, ValueError, RecursionError, MapctlError):  # a link, junk: ask Clio
             return None
         if not isinstance(data, dict) or not isinstance(data.get("custom_fields"), list):
             return None
-        age = self.session.clock() - float(data.get("fetched_at", 0))
-        return data["custom_fields"] if 0 <= age < CACHE_TTL else None  # type: ignore[no-any-return]
+        try:
+            age = self.session.clock() - float(data.get("fetched_at", 0))
+            cached = shapes.check_all("custom field", data["custom_fields"])
+        except (TypeError, ValueError, ClioError):  # not as mapctl wrote it: ask Clio again
+            return None
+        return cached if 0 <= age < CACHE_TTL else None
 
     def _write_cache(self, records: list[Record]) -> None:
         path = self._cache_path()
@@ -369,7 +376,7 @@ def create_custom_field(
     cached = client._cache_path()
     if cached is not None:
         cached.unlink(missing_ok=True)
-    return _record(body)
+    return shapes.check("custom field", _record(body), "/custom_fields.json")
 
 
 def _records(data: Any, path: str) -> list[Record]:
@@ -430,16 +437,26 @@ def _unique(ids: list[Any]) -> list[int]:
     return out
 
 
+MAX_MATTER_TEXT = 100  # Clio's ids have at most 19 digits; display numbers are short too
+
+
 def _matter_text(matter: str) -> str:
     text = matter.strip()
     if not text:
         raise MapctlError("MATTER is empty: give a Clio matter id or display number")
+    if len(text) > MAX_MATTER_TEXT:  # 5,000 digits: no Clio id, and int() would refuse it
+        raise MapctlError(
+            f"MATTER is {len(text):,} characters long: that is not a Clio matter id or "
+            "display number",
+            hint="give the matter's id (up to 19 digits) or its display number, e.g. "
+            "00002-Pritchett; to find it: mapctl search NAME",
+        )
     return text
 
 
 def _could_be_id(text: str) -> bool:
     """ASCII digits that fit Clio's int64 ids ("²" is a digit to Python, 2**63 is no id)."""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63
 
 
 def _same(matter: Record, text: str) -> bool:
@@ -481,5 +498,6 @@ def open_client(
         sleep=sleep,
         clock=clock,
         notice=notice,
+        **bounded.limits_from_env(env),
     )
     return ClioClient(session, cache_dir=Path(home) / CACHE_DIR)

@@ -225,7 +225,7 @@ def _reference(raw: Any) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 19:
         return int(raw.strip())
     return None
 

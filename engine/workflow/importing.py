@@ -562,7 +562,8 @@ def parse_role_options(values: Collection[str], mapping: CompiledMapping) -> dic
     roles: dict[int, str] = {}
     for value in values:
         contact, sep, role = value.partition("=")
-        if not sep or not contact.strip().isdigit() or not role.strip():
+        digits = contact.strip()
+        if not sep or not (digits.isdigit() and len(digits) <= 19) or not role.strip():
             raise MapctlError(
                 f"{value!r} is not CONTACT_ID=ROLE",
                 hint="e.g. 5014=Child; the ids are in `mapctl preview`",
