@@ -23,7 +23,12 @@ from .base import (
 
 @click.command()
 @click.option("--print-url", is_flag=True, help="Print the authorize URL and exit.")
-@click.option("--code", metavar="CODE", help="The code from Clio's approval page (or its URL).")
+@click.option(
+    "--code",
+    metavar="CODE",
+    help="The code from Clio's approval page (or its URL); `-` reads it from standard input "
+    "(a code given here is visible to other users in `ps`).",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the URL.")
 @region_option
 @click.pass_obj
@@ -41,7 +46,7 @@ def connect(
     Examples:
       mapctl connect                       # opens the browser, then asks for the code
       mapctl connect --print-url           # print the address to open elsewhere
-      mapctl connect --code 'Success code=...'
+      mapctl connect --code - < code.txt     # the code from standard input
     """
     from ..engine.clio import auth
 
@@ -59,19 +64,21 @@ def connect(
             import webbrowser
 
             webbrowser.open(url)
-        try:
-            code = click.prompt("Paste the code from Clio's approval page", err=True)
-        except click.exceptions.Abort:  # end of input (a script) or Ctrl-C
-            click.echo(err=True)
-            raise MapctlError(
-                "no authorization code was given",
-                hint="open the address above, approve, then run `mapctl connect --code CODE`",
-            ) from None
+        code = _ask_code(state)
     elif print_url:
         raise click.UsageError("use either --print-url or --code, not both")
+    elif code == "-":
+        code = _read_code_line()
     creds = auth.credentials_from_env(env, asker)
+    from ..engine.clio import bounded
+
     tokens = auth.connect(
-        state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
+        state.home,
+        base_url,
+        creds,
+        auth.parse_code(code, state.home),
+        transport=state.transport,
+        deadline=bounded.limits_from_env(state.env)["deadline"],
     )
     from ..engine.errors import ClioError
 
@@ -91,6 +98,37 @@ def connect(
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
     click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
     click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
+
+
+_ASK_CODE = "Paste the code from Clio's approval page"
+_NO_CODE = (
+    "open the address above and approve, then paste the code when asked, or run "
+    "`mapctl connect --code -` and give it on standard input"
+)
+
+
+def _ask_code(state: AppState) -> str:
+    """The code, typed hidden on a terminal (it is a secret for 10 minutes); read from
+    standard input otherwise (a script: `echo CODE | mapctl connect --no-browser`)."""
+    if not state.is_interactive():
+        click.echo(f"{_ASK_CODE}: ", nl=False, err=True)
+        return _read_code_line(shown=True)
+    try:
+        code: str = click.prompt(_ASK_CODE, hide_input=True, err=True)
+    except click.exceptions.Abort:  # Ctrl-C or Ctrl-D
+        click.echo(err=True)
+        raise MapctlError("no authorization code was given", hint=_NO_CODE) from None
+    return code
+
+
+def _read_code_line(shown: bool = False) -> str:
+    """One line of standard input: the code (never echoed); empty: exit 1."""
+    line = sys.stdin.readline(8192)
+    if shown:
+        click.echo(err=True)
+    if not line.strip():
+        raise MapctlError("no authorization code was given", hint=_NO_CODE)
+    return line.strip()
 
 
 @click.command()

@@ -301,7 +301,8 @@ def test_connect_opens_the_browser_and_prompts(
     }
     result = run_cli("connect", state=AppState(env=env, interactive=True))
     assert result.exit_code == 0, result.output
-    assert asked == [("Paste the code from Clio's approval page", False), ("Clio App Secret", True)]
+    # the code is a secret for its 10 minutes: typed hidden, like the App Secret (issue 17)
+    assert asked == [("Paste the code from Clio's approval page", True), ("Clio App Secret", True)]
     assert result.stderr == f"Authorize mapctl in Clio at:\n  {opened[0]}\n"
     assert result.stdout.startswith(f"Connected to Clio at {clio_sandbox.base_url} as Sam Sandbox")
     assert APP_SECRET not in result.output
@@ -316,7 +317,8 @@ def test_connect_no_browser_does_not_open_it(
     assert result.stderr.endswith(
         "Paste the code from Clio's approval page: \n"
         "error: no authorization code was given\n"
-        "  hint: open the address above, approve, then run `mapctl connect --code CODE`\n"
+        "  hint: open the address above and approve, then paste the code when asked, or run "
+        "`mapctl connect --code -` and give it on standard input\n"
     )
 
 
