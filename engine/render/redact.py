@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MapctlError
-from ..fsutil import write_atomic
+from ..fsutil import read_private, write_atomic
 
 SALT = "mapctl-redact-v1"
 FIRST = [
@@ -138,7 +138,7 @@ def home_key(home: Path) -> bytes:
     """The redaction key of this MAPCTL_HOME, created (32 random bytes, 0600) when missing."""
     path = Path(home) / KEY_FILE
     try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        key = bytes.fromhex(read_private(path).decode("ascii").strip())  # a link: refused
         if len(key) >= 16:
             return key
     except FileNotFoundError:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..clio.regions import DEFAULT_BASE_URL, REGIONS
 from ..errors import MapctlError, MappingError, Problem, SourceLocation
+from ..fsutil import refuse_link
 from ..mapping.source import MAX_BYTES, Document, decode, parse
 from ..resources import DEFAULT_MAPPING, bundled_mapping_names
 
@@ -117,6 +118,8 @@ def load_settings(path: Path) -> SettingsFile:
                 values[key] = str(value).strip()
                 locations[key] = doc.location((key,))
         problems.extend(_clash(doc, values))
+    if problems and not _looks_like_settings(doc.data, text):
+        raise SettingsError([_not_settings(shown)])  # never a line of someone else's file
     if problems:
         raise SettingsError(problems)
     base = path.parent
@@ -124,6 +127,36 @@ def load_settings(path: Path) -> SettingsFile:
         if key in values and not (key == "mapping" and _bundled_name(values[key], base)):
             values[key] = str(_absolute(values[key], base))
     return SettingsFile(path, values, locations)
+
+
+def _known(key: Any) -> bool:
+    """A setting's key, a synonym, a near miss (`mappping`) or Clio's App Secret by name."""
+    name = str(key).strip().lower().replace("-", "_").replace(" ", "_")
+    names = [*KEYS, *SYNONYMS, "app_secret", "client_secret", "clio_client_secret"]
+    return bool(difflib.get_close_matches(name, names, n=1, cutoff=0.8))
+
+
+def _looks_like_settings(data: Any, text: str) -> bool:
+    """Whether a file with problems is a settings file at all (a YAML mapping with a known
+    setting, or, when the YAML is broken, a `key:` line of one). Only then are its lines quoted
+    in messages: MAPCTL_SETTINGS (or a link) may point at any file, e.g. one of secrets."""
+    if isinstance(data, dict):
+        return any(_known(key) for key in data)
+    return any(_known(m.group(1)) for m in _KEY_LINE.finditer(text))
+
+
+_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][\w -]*?)[ \t]*:", re.MULTILINE)
+
+
+def _not_settings(shown: str) -> Problem:
+    return Problem(
+        "this is not a mapctl settings file (no `key: value` line with a known setting); "
+        "its content is not shown",
+        "not-settings",
+        SourceLocation(shown, 1, 1),
+        hint=f"the settings are: {', '.join(KEYS)}; check MAPCTL_SETTINGS / MAPCTL_HOME point "
+        "at the firm's settings.yaml (`mapctl init --settings` writes one)",
+    )
 
 
 def _check(doc: Document, key: str, value: Any) -> Problem | None:
@@ -398,6 +431,7 @@ def _settings_file(env: Mapping[str, str], home: Path) -> tuple[Setting, Setting
             path
         )
     path = home / SETTINGS_FILE
+    refuse_link(path)  # MAPCTL_HOME holds no links (MAPCTL_SETTINGS may name a shared file)
     if path.is_file():
         return Setting("settings_file", str(path), "default", detail="$MAPCTL_HOME"), load_settings(
             path

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
-from ..fsutil import FILE_MODE, make_folders, try_lock
+from ..fsutil import FILE_MODE, make_folders, open_no_follow, refuse_link, try_lock
 from .clientfolder import remove_stale_staging
 
 LEDGER_FILE = "clients.db"
@@ -136,7 +136,11 @@ def already_exists(entry: ClientEntry) -> ImportRefused:
 
 def _private_file(path: Path) -> None:
     """Create the ledger file 0600 before sqlite does (sqlite follows the umask, and gives its
-    -wal and -shm files the database's mode); tighten one an older mapctl left 0644."""
+    -wal and -shm files the database's mode); tighten one an older mapctl left 0644. A link in
+    its place, or in the place of sqlite's files beside it, is refused: mapctl would change or
+    create the file it points at (issue 17)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        refuse_link(path.with_name(path.name + suffix))
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
@@ -302,7 +306,7 @@ class Ledger:
         or when the lock file cannot be made, e.g. a read-only MAPCTL_HOME, when not waiting)."""
         path = self.path.parent / LOCK_FILE
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+            fd = open_no_follow(path, os.O_RDWR | os.O_CREAT, FILE_MODE)  # a link: refused
         except OSError as error:
             if not wait:
                 yield False
