@@ -78,7 +78,7 @@ def connect(
         creds,
         auth.parse_code(code, state.home),
         transport=state.transport,
-        deadline=bounded.limits_from_env(state.env)["deadline"],
+        deadline=bounded.request_deadline_from_env(state.env),
     )
     from ..engine.errors import ClioError
 

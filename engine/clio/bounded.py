@@ -76,6 +76,13 @@ def limits_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def request_deadline_from_env(env: Mapping[str, str]) -> Deadline:
+    """One request's deadline outside a session (the OAuth code exchange): the shorter of
+    the request's and the command's time."""
+    request = seconds_from_env(env, REQUEST_ENV, REQUEST_SECONDS)
+    return Deadline(min(request, seconds_from_env(env, COMMAND_ENV, COMMAND_SECONDS)))
+
+
 def too_slow(url: str, seconds: float | None, what: str = "answer") -> ClioError:
     host = urlsplit(url).netloc or url
     limit = f" within {seconds:g} s" if seconds is not None else ""
@@ -117,7 +124,7 @@ def exchange(
         decoder = _Decoder("" if whole is not None else streamed.headers.get("Content-Encoding", ""), url)
         parts: list[bytes] = []
         size = 0
-        for raw in [whole] if whole is not None else streamed.iter_raw(CHUNK):
+        for raw in [whole] if whole is not None else streamed.iter_raw():
             for piece in decoder.feed(raw, max_bytes - size):
                 size += len(piece)
                 parts.append(piece)
