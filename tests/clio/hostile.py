@@ -62,6 +62,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # mapctl hanging up on a bomb or a trickle is the point, not a failure
     behaviours: dict[str, Behaviour]
     hits: list[str]
     api: Api
@@ -165,3 +168,18 @@ def gzipped(data: bytes) -> Behaviour:
 
 def deep(levels: int) -> bytes:
     return b'{"data": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+def mutated(change: Callable[[Any], Any]) -> Behaviour:
+    """The sandbox's own answer, changed by `change(body)` (which edits it in place, or
+    returns a new body)."""
+
+    def behave(handler: Handler) -> None:
+        parts = urllib.parse.urlsplit(handler.path)
+        query = urllib.parse.parse_qsl(parts.query, True)
+        result = handler.server.api.handle(parts.path, query)
+        body = json.loads(json.dumps(result.body))
+        changed = change(body)
+        send_json(handler, body if changed is None else changed, result.status)
+
+    return behave
