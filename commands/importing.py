@@ -10,6 +10,7 @@ import click
 
 from .base import (
     AppState,
+    _clio_open,
     _mapping_line,
     _roles,
     _workflow_fetch,
@@ -104,6 +105,12 @@ def preview(
 )
 @region_option
 @today_option("The date written in the notes and the context (default: today).")
+@click.option(
+    "--note/--no-note",
+    default=None,
+    help="Write a note on the Clio matter recording the import (default: the clio_note "
+    "setting, true unless set).",
+)
 @click.pass_obj
 @reporting
 def import_(
@@ -117,13 +124,18 @@ def import_(
     yes: bool,
     region: str | None,
     today: datetime | None,
+    note: bool | None,
 ) -> None:
     """Create a new ILS client from MATTER, with its pre-filled answer file.
 
     Shows the preview, lets you remove contacts by their number, asks to confirm, then writes
     the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
     records the client in the ledger. A client already imported is refused (exit 1); nothing
-    existing is overwritten. Without a terminal, pass --yes (questions skipped). In the
+    existing is overwritten. Once the client is recorded, a note on the Clio matter says who
+    imported it, when, where the answer file is and what is left to do (--no-note, or
+    `clio_note: false` in the settings, skips it); a note Clio refuses is a warning, never a
+    failed import: `mapctl clients note CONTACT_ID` writes it later.
+    Without a terminal, pass --yes (questions skipped). In the
     dialogue, remove contacts by their number in the list or their Clio id: "14", "3, 14",
     "11-13" or "5015"; "restore 14" puts a removed contact back.
 
@@ -167,14 +179,56 @@ def import_(
         out_dir=Path(str(setup.output_folder.value)),
         roles=roles,
     )
+    wanted = setup.note_wanted if note is None else note
+    status = _note_after_import(state, result, region, wanted)
     if fmt == "json":
         import json
 
         shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+        if status is not None:
+            shown["clio_note"] = status.as_json()
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         click.echo(format_import(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
+        if status is not None and status.status == "written":
+            matter = result.entry.matter_display_number or result.entry.matter_id
+            click.echo(f"Clio: a note on matter {matter} records the import.")
+    if status is not None and status.status == "failed":
+        _note_warning(status.message, result.entry.clio_contact_id)
+
+
+def _note_after_import(state: AppState, result: Any, region: str | None, wanted: bool) -> Any:
+    """The note on the matter (issue 19), after the client is recorded: its status, or None
+    when even the ledger could not keep it (a warning; the import stands either way)."""
+    from ..engine.errors import MapctlError
+    from ..engine.report import printable
+    from ..engine.workflow.clionote import note_after_import
+    from ..engine.workflow.ledger import Ledger
+
+    try:
+        with Ledger.open(state.home) as ledger:
+            return note_after_import(
+                result,
+                ledger,
+                lambda: _clio_open(state, region),
+                now=state.now(),
+                wanted=wanted,
+            )
+    except MapctlError as error:
+        click.echo(f"warning: the import is complete, but its Clio note: "
+                   f"{printable(error.message)}", err=True)  # fmt: skip
+        return None
+
+
+def _note_warning(message: str, contact_id: int) -> None:
+    from ..engine.report import printable
+
+    click.echo(
+        f"warning: the import is complete, but Clio did not take the note on the matter: "
+        f"{printable(message)}\n  hint: write it later with: mapctl clients note {contact_id}",
+        err=True,
+    )
 
 
 def _workflow_choose(
