@@ -79,6 +79,33 @@ def create_custom_action(
     return _data(body)
 
 
+def point_action(client: ClioClient, action_id: int, target: str) -> Record:
+    """`PATCH /custom_actions/{id}.json` with a new `target_url` -> the action. Sent once (like
+    a POST: never repeated after a 5xx or a timeout)."""
+    import httpx
+
+    from .session import _json_body, _network_error, _status_error
+
+    session = client.session
+    url = f"{session.api}/custom_actions/{action_id}.json"
+    session._check_origin(url)
+    session._before_request()
+    with session._lock:
+        session.request_count += 1
+    try:
+        response = session.http.patch(
+            url,
+            params=httpx.QueryParams([("fields", ACTION_FIELDS)]),
+            json={"data": {"target_url": target}},
+            headers=session._headers(),
+        )
+    except httpx.RequestError as error:
+        raise _network_error(error, url, 1) from None
+    if response.status_code >= 400:
+        raise _status_error(response, url)
+    return _data(_json_body(response, url))
+
+
 def target_url(port: int) -> str:
     """Where "Import to ILS" sends the browser: the staff app on this workstation."""
     return f"http://127.0.0.1:{port}{ACTION_ROUTE}"

@@ -43,7 +43,7 @@ KEYS: dict[str, str] = {
     "app_key": "the Clio app's App Key (CLIO_CLIENT_ID); never the App Secret",
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
     "clio_note": "true or false: write a note on the Clio matter after each import",
-    "app_port": "the port `mapctl app` listens on (Clio's \"Import to ILS\" action opens it)",
+    "app_port": 'the port `mapctl app` listens on (Clio\'s "Import to ILS" action opens it)',
 }
 BOOLEAN_KEYS = ("clio_note",)  # issue 19
 PORT_KEYS = ("app_port",)
