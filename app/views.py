@@ -22,7 +22,7 @@ from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
 from ..engine.workflow import importing
 from ..engine.workflow.ledger import LEDGER_FILE, Ledger, already_exists
-from . import errors
+from . import clio_action, errors
 from .server import AppConfig
 from .workspace import Draft, Search
 
@@ -329,6 +329,7 @@ def import_matter(key: str) -> Response:
                 name=request.form.get("name", ""),
                 notes=request.form.get("notes", "").replace("\r\n", "\n"),
             )
+            clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
         else:
             raise already_exists(draft.result.entry)
     return redirect(f"/drafts/{key}/done", code=303)
