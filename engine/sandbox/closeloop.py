@@ -98,13 +98,11 @@ def load_notes(store: Any, data: dict[str, Any], source: str) -> None:
     if not isinstance(notes, list):
         raise MapctlError(f"{source}: 'notes' must be a list of Clio Note records")
     for record in notes:
-        matter = store.matters.get(
-            _ref_id(record.get("matter")) if isinstance(record, dict) else None
-        )
-        if matter is None or _ref_id(record) is None:
-            raise MapctlError(
-                f"{source}: every note needs an integer 'id' and a matter of the file"
-            )
+        if not isinstance(record, dict) or _ref_id(record) is None:
+            raise MapctlError(f"{source}: every note needs an integer 'id'")
+        matter = store.matters.get(_ref_id(record.get("matter")))
+        if matter is None:
+            continue  # a note on a matter the file leaves out (e.g. the seed's, cut down)
         store.notes[record["id"]] = {
             "type": "Matter",
             "subject": "",

@@ -45,6 +45,7 @@ NULLABLE: dict[str, tuple[str, ...]] = {
     "Matter_base": ("client_reference", "close_date", "custom_number", "pending_date"),
     "Matter": ("responsible_attorney",),
     "MatterContacts": ("relationship",),  # the client's row
+    "Note": ("matter", "contact"),  # a matter's note has no contact, a contact's no matter
 }
 
 
