@@ -73,7 +73,9 @@ def test_a_forged_request_shows_no_preview_and_imports_nothing(
     page = context.new_page()
     response = page.goto(forged)
     assert response is not None and response.status == 403
-    assert page.get_by_role("heading", name="This request from Clio could not be verified").is_visible()
+    assert page.get_by_role(
+        "heading", name="This request from Clio could not be verified"
+    ).is_visible()
     assert "Pritchett" not in page.content()
     assert page.get_by_role("heading", name="Preview").count() == 0
     assert context.cookies() == []  # no session was given

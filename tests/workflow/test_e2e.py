@@ -288,7 +288,15 @@ def test_import_json_to_another_folder(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     folder = out / "Pritchett-Jay-5001"
-    assert list(data) == ["client", "folder", "matter", "contacts", "review", "mapping", "clio_note"]
+    assert list(data) == [
+        "client",
+        "folder",
+        "matter",
+        "contacts",
+        "review",
+        "mapping",
+        "clio_note",
+    ]
     assert data["mapping"] == {
         "path": "<bundled>/ils-client-interview.yaml",
         "title": "ILS Client Interview",
