@@ -111,7 +111,12 @@ class Sandbox:
         self.store = Store(data if data is not None else demo_data(), "data")
         # Issue 19: resources the sandbox's app may not use (403, as when the Clio app lacks the
         # permission), e.g. {"notes"}; a --data file sets them with "refused": ["notes"].
-        self.refused: set[str] = set((data or {}).get("refused") or ())
+        refused = (data or {}).get("refused") or []
+        if not isinstance(refused, list) or not all(isinstance(r, str) for r in refused):
+            raise MapctlError(
+                "data: 'refused' must be a list of API resources, e.g. [\"notes\"]"
+            )
+        self.refused: set[str] = set(refused)
         self.nonces = closeloop.Nonces()
         self.latency = latency
         self.failure_rate = failure_rate
