@@ -192,8 +192,8 @@ def import_(
         click.echo(format_import(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
         if status is not None and status.status == "written":
-            matter = result.entry.matter_display_number or result.entry.matter_id
-            click.echo(f"Clio: a note on matter {matter} records the import.")
+            where = result.entry.matter_display_number or result.entry.matter_id
+            click.echo(f"Clio: a note on matter {where} records the import.")
     if status is not None and status.status == "failed":
         _note_warning(status.message, result.entry.clio_contact_id)
 

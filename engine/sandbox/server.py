@@ -113,9 +113,7 @@ class Sandbox:
         # permission), e.g. {"notes"}; a --data file sets them with "refused": ["notes"].
         refused = (data or {}).get("refused") or []
         if not isinstance(refused, list) or not all(isinstance(r, str) for r in refused):
-            raise MapctlError(
-                "data: 'refused' must be a list of API resources, e.g. [\"notes\"]"
-            )
+            raise MapctlError("data: 'refused' must be a list of API resources, e.g. [\"notes\"]")
         self.refused: set[str] = set(refused)
         self.nonces = closeloop.Nonces()
         self.latency = latency
