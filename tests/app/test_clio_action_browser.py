@@ -15,7 +15,7 @@ from mapctl.engine.clio.closeloop import create_custom_action, target_url
 from mapctl.engine.sandbox.server import Sandbox, connect_home
 from mapctl.engine.workflow.ledger import LEDGER_FILE
 
-from tests.app.test_browser import Live, _serve, browser  # noqa: F401 - the shared fixtures
+from tests.app.test_browser import Live, _serve
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def action_live(tmp_path: Path) -> Iterator[Live]:
             yield live
 
 
-def fresh(browser: Any) -> Any:  # noqa: F811 - the fixture's value
+def fresh(browser: Any) -> Any:
     """A browser context that has never opened the app (no cookie)."""
     context = browser.new_context(viewport={"width": 1200, "height": 820})
     context.set_default_timeout(10_000)
@@ -39,7 +39,7 @@ def fresh(browser: Any) -> Any:  # noqa: F811 - the fixture's value
 
 
 def test_import_to_ils_on_the_matter_page_opens_its_preview(
-    browser: Any,  # noqa: F811
+    browser: Any,
     action_live: Live,
 ) -> None:
     context = fresh(browser)
@@ -61,7 +61,7 @@ def test_import_to_ils_on_the_matter_page_opens_its_preview(
 
 
 def test_a_forged_request_shows_no_preview_and_imports_nothing(
-    browser: Any,  # noqa: F811
+    browser: Any,
     action_live: Live,
 ) -> None:
     base = action_live.server.base_url
@@ -85,7 +85,7 @@ def test_a_forged_request_shows_no_preview_and_imports_nothing(
     context.close()
 
 
-def test_a_link_from_clio_works_once(browser: Any, action_live: Live) -> None:  # noqa: F811
+def test_a_link_from_clio_works_once(browser: Any, action_live: Live) -> None:
     """Clio's nonce is single-use: the same address opened again (a replay, from the history)
     shows no preview."""
     sandbox = action_live.sandbox
