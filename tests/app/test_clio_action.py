@@ -142,3 +142,26 @@ def test_the_checkbox_off_writes_no_note_and_the_setting_presets_it(
     assert done.status_code == 303, done.text
     assert len(sandbox.store.notes) == before
     assert "Not written (turned off)" in browser.get(f"{draft}/done").text
+
+
+def test_a_refused_note_is_shown_on_done_and_the_import_stands(
+    make_app: MakeApp, connected: dict[str, str], sandbox: Sandbox, mapctl_home: Path
+) -> None:
+    app, guard, _ = make_app(env=connected)
+    browser = enter(app, guard)
+    draft = _to_add_client(browser, guard, "9004")
+    sandbox.refused.add("notes")
+    try:
+        done = browser.post(
+            f"{draft}/import",
+            data={"name": "Mitchell", "notes": "", "csrf": guard.csrf, "clio_note_shown": "1",
+                  "clio_note": "on"},
+        )  # fmt: skip
+    finally:
+        sandbox.refused.discard("notes")
+    assert done.status_code == 303, done.text
+    page = browser.get(f"{draft}/done").text
+    assert "Ready for ILS" in page
+    assert "Not written: Clio refused access to notes (HTTP 403" in page
+    assert "mapctl clients note 5004" in page
+    assert list((mapctl_home / "clients").glob("*/client.json"))
