@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -163,7 +165,9 @@ def import_(
     setup = resolve_setup_for(mapping=mapping, out_dir=out_dir, region=region)
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
-    bundle = _workflow_fetch(state, matter, region)
+    wanted = setup.note_wanted if note is None else note
+    with _asking_who(state, region, wanted) as who:  # the note's who_am_i, during the fetch
+        bundle = _workflow_fetch(state, matter, region)
     check_not_imported(bundle, state.home)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
@@ -179,8 +183,7 @@ def import_(
         out_dir=Path(str(setup.output_folder.value)),
         roles=roles,
     )
-    wanted = setup.note_wanted if note is None else note
-    status = _note_after_import(state, result, region, wanted)
+    status = _note_after_import(state, result, region, wanted, who.result())
     if fmt == "json":
         import json
 
@@ -198,7 +201,52 @@ def import_(
         _note_warning(status.message, result.entry.clio_contact_id)
 
 
-def _note_after_import(state: AppState, result: Any, region: str | None, wanted: bool) -> Any:
+class _Who:
+    """The connected Clio user's name, asked in a thread while the matter is fetched (so the
+    note costs one round trip after the import, not two); None when not asked or it failed."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def result(self) -> str | None:
+        return self.name
+
+
+@contextmanager
+def _asking_who(state: AppState, region: str | None, wanted: bool) -> Iterator[_Who]:
+    import threading
+
+    from ..engine.errors import MapctlError
+    from ..engine.workflow.clionote import user_name
+
+    who = _Who()
+    if not wanted:
+        yield who
+        return
+    try:
+        client = _clio_open(state, region)  # here: the settings live in click's context
+    except MapctlError:
+        yield who  # the fetch will say what is wrong
+        return
+
+    def ask() -> None:
+        try:
+            with client:
+                who.name = user_name(client.who_am_i())
+        except Exception:  # noqa: BLE001 - asked again with the note, which reports failures
+            pass
+
+    thread = threading.Thread(target=ask, name="mapctl-who-am-i", daemon=True)
+    thread.start()
+    try:
+        yield who
+    finally:
+        thread.join()
+
+
+def _note_after_import(
+    state: AppState, result: Any, region: str | None, wanted: bool, user: str | None
+) -> Any:
     """The note on the matter (issue 19), after the client is recorded: its status, or None
     when even the ledger could not keep it (a warning; the import stands either way)."""
     from ..engine.errors import MapctlError
@@ -214,6 +262,7 @@ def _note_after_import(state: AppState, result: Any, region: str | None, wanted:
                 lambda: _clio_open(state, region),
                 now=state.now(),
                 wanted=wanted,
+                user=user,
             )
     except MapctlError as error:
         click.echo(f"warning: the import is complete, but its Clio note: "

@@ -110,17 +110,26 @@ def forget_note(
     return f"ILS import forgotten: {entry.name}", "\n".join(lines)
 
 
+def user_name(user: dict[str, Any]) -> str:
+    """The Clio user's name as `who_am_i` gives it."""
+    return str(user.get("name") or user.get("email") or "a Clio user")
+
+
 def write_note(
-    open_client: Callable[[], Any], matter_id: int, compose: Callable[[str], tuple[str, str]]
+    open_client: Callable[[], Any],
+    matter_id: int,
+    compose: Callable[[str], tuple[str, str]],
+    user: str | None = None,
 ) -> tuple[str, int | None, str, str, str]:
-    """Ask who is connected, compose the note with that name, write it on the matter.
-    -> (status, note id, message, subject, detail); never raises a `MapctlError` (no permission,
-    Clio down, a timeout, not connected: a `failed` status with Clio's words)."""
-    subject, detail = compose("a Clio user")
+    """Ask who is connected (unless `user` is known: the CLI asks while it fetches), compose
+    the note with that name, write it on the matter. -> (status, note id, message, subject,
+    detail); never raises a `MapctlError` (no permission, Clio down, a timeout, not connected:
+    a `failed` status with Clio's words)."""
+    subject, detail = compose(user or "a Clio user")
     try:
         with open_client() as client:
-            user = client.who_am_i()
-            subject, detail = compose(str(user.get("name") or user.get("email") or "a Clio user"))
+            if user is None:
+                subject, detail = compose(user_name(client.who_am_i()))
             note = create_note(client, matter_id, subject, detail)
     except MapctlError as error:
         hint = f" ({error.hint})" if error.hint else ""
@@ -172,8 +181,10 @@ def note_after_import(
     *,
     now: datetime.datetime,
     wanted: bool,
+    user: str | None = None,
 ) -> NoteStatus:
-    """The import's note (or `off`), written and recorded; a failure comes back as a status."""
+    """The import's note (or `off`), written and recorded; a failure comes back as a status.
+    `user`: the Clio user's name when already known (else `who_am_i` is asked)."""
     matter_id = result.entry.matter_id
     contact = result.entry.clio_contact_id
     computer = computer_name()
@@ -183,7 +194,7 @@ def note_after_import(
         status = NoteStatus(contact, matter_id or 0, OFF, None, "", subject, detail, at)
     else:
         outcome = write_note(
-            open_client, matter_id, lambda user: import_note(result, user, computer, now)
+            open_client, matter_id, lambda who: import_note(result, who, computer, now), user
         )
         status = NoteStatus(contact, matter_id, outcome[0], outcome[1], outcome[2],
                             outcome[3], outcome[4], at)  # fmt: skip
