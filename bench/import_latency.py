@@ -101,7 +101,7 @@ def main() -> None:
     print(f"import of a matter with {len(LABELS)} related contacts, {ms} per request:")
     note = max(sum(1 for n in names if "/notes" in n or "who_am_i" in n) for names in notes)
     print(f"  Clio requests: {requests - note} for the import (goal <= {GOAL_REQUESTS}), and "
-          f"{note} for the note on the matter (who_am_i during the fetch, then the note)")  # fmt: skip
+          f"{note} for the note on the matter (who_am_i during the fetch, the note)")  # fmt: skip
     print(f"  wall time incl. start-up: best {best:.3f} s of {len(runs)} "
           f"(goal <= {GOAL_SECONDS} s; ratio {best / GOAL_SECONDS:.2f})")  # fmt: skip
     print(f"  the same import without latency: {min(no_latency):.3f} s")
