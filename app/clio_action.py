@@ -109,6 +109,8 @@ def _has_session() -> bool:
 
 def clio_action() -> Any:
     """Verify Clio's request, then show that matter's Preview; anything else shows no matter."""
+    if request.method != "GET":  # a HEAD (a link checker) must not spend Clio's nonce
+        return Response(status=405, headers={"Allow": "GET"})
     args = request.args
     nonce = args.get("custom_action_nonce", "")
     subject = args.get("subject_url", "")

@@ -166,8 +166,9 @@ def matter_page(base_url: str, matter_id: int, *, sandbox: bool = False) -> str:
 
 
 def notes_page(base_url: str, matter_id: int, *, sandbox: bool = False) -> str:
-    """The matter's notes in Clio Manage (`/nc/#/matters/<id>/notes`); the sandbox lists them
-    on its matter page."""
+    """The matter's notes in Clio Manage (`/nc/#/matters/<id>/notes`: public integrations link
+    a matter's tabs as `/nc/#/matters/<id>/tasks`, `.../documents`; notes by analogy, not
+    verified); the sandbox lists them on its matter page."""
     if sandbox:
         return f"{base_url}/nc/matters/{matter_id}#notes"
     return f"{base_url}/nc/#/matters/{matter_id}/notes"

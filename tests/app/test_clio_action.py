@@ -165,3 +165,12 @@ def test_a_refused_note_is_shown_on_done_and_the_import_stands(
     assert "Not written: Clio refused access to notes (HTTP 403" in page
     assert "mapctl clients note 5004" in page
     assert list((mapctl_home / "clients").glob("*/client.json"))
+
+
+def test_a_head_request_does_not_spend_the_nonce(
+    make_app: MakeApp, connected: dict[str, str], sandbox: Sandbox, mapctl_home: Path
+) -> None:
+    app, _, _ = make_app(env=connected)
+    link = clio_link(sandbox, mapctl_home, connected)
+    assert app.test_client().head(link).status_code == 405
+    assert app.test_client().get(link).status_code == 200
