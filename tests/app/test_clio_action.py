@@ -174,3 +174,15 @@ def test_a_head_request_does_not_spend_the_nonce(
     link = clio_link(sandbox, mapctl_home, connected)
     assert app.test_client().head(link).status_code == 405
     assert app.test_client().get(link).status_code == 200
+
+
+def test_the_clients_page_links_each_matter_to_clio(
+    make_app: MakeApp, connected: dict[str, str], sandbox: Sandbox
+) -> None:
+    app, guard, _ = make_app(env=connected)
+    browser = enter(app, guard)
+    draft = _to_add_client(browser, guard, "9001")
+    form = {"name": "Claire Dunphy", "notes": "", "csrf": guard.csrf, "clio_note_shown": "1"}
+    assert browser.post(f"{draft}/import", data=form).status_code == 303
+    page = browser.get("/clients").text
+    assert f'<a href="{sandbox.base_url}/nc/matters/9001" target="_blank"' in page
