@@ -136,7 +136,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             "secret-in-settings",
             at,
             hint="remove this line; set CLIO_CLIENT_SECRET, or let `mapctl connect` ask for it "
-            "(it is kept in $MAPCTL_HOME/clio-token.json, readable only by you)",
+            "(it is kept in $MAPCTL_HOME/clio-token.json: private to you, by its mode on Linux "
+            "and macOS and by your profile's permissions on Windows)",
         )
     if key not in KEYS:
         close = SYNONYMS.get(key.casefold()) or next(
@@ -316,9 +317,10 @@ class Setup:
 
 
 def home_folder(env: Mapping[str, str]) -> Path:
-    """$MAPCTL_HOME, default ~/.mapctl."""
-    value = env.get("MAPCTL_HOME")
-    return Path(value).expanduser() if value else Path.home() / ".mapctl"
+    """$MAPCTL_HOME, default ~/.mapctl; a file in the way is a MapctlError (exit 1)."""
+    from ..fsutil import home_folder as checked_home
+
+    return checked_home(env)
 
 
 def resolve_setup(
