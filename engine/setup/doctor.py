@@ -199,11 +199,15 @@ def _clio(
     from ..clio.client import list_custom_fields, open_client
     from ..clio.session import API_VERSION
 
-    url = setup.base_url.value
+    # The host actually used, and where it came from (the option, the environment, the
+    # settings, or the connection `mapctl connect` stored), never a default it did not ask.
+    url = f"{setup.base_url.value} ({setup.base_url.describe_origin()})"
     try:
         client = open_client(setup.home_path, setup.clio_env(env), transport, notice=notice)
     except ClioError as error:
-        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+        result.checks.append(
+            Check("clio", "fail", f"Clio ({url}): not asked: {error.message}", error.hint)
+        )
         return None
     with client:
         try:
