@@ -326,7 +326,7 @@ def _privacy(
     set. A share's permissions are the firm's to set: doctor says what to check."""
     import sys
 
-    from ..clio.auth import TOKEN_FILE
+    from ..clio.regions import TOKEN_FILE
     from .privacy import inside_profile, is_network_folder
 
     windows = (platform or sys.platform) == "win32"
