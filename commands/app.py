@@ -118,15 +118,15 @@ def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = 
     server = start_app(config, host, port)
     click.echo(f"mapctl app: {server.url}")
     sys.stdout.flush()
-    if demo is not None:  # "Import to ILS" on the sandbox's matter pages opens this app
-        page = demo.add_action(server.port)
-        click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
-                   err=True)  # fmt: skip
-    if not no_browser:
-        import webbrowser
+    try:  # from here a Ctrl-C or SIGTERM stops the app cleanly
+        if demo is not None:  # "Import to ILS" on the sandbox's matter pages opens this app
+            page = demo.add_action(server.port)
+            click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
+                       err=True)  # fmt: skip
+        if not no_browser:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    try:
+            webbrowser.open(server.url)
         server.run()  # waitress ends it on Ctrl-C
     except KeyboardInterrupt:
         pass
