@@ -116,9 +116,9 @@ def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = 
     from ..app.server import start_app
 
     server = start_app(config, host, port)
-    click.echo(f"mapctl app: {server.url}")
-    sys.stdout.flush()
-    try:  # from here a Ctrl-C or SIGTERM stops the app cleanly
+    try:  # from here a Ctrl-C or SIGTERM stops the app cleanly (even while the line prints)
+        click.echo(f"mapctl app: {server.url}")
+        sys.stdout.flush()
         if demo is not None:  # "Import to ILS" on the sandbox's matter pages opens this app
             page = demo.add_action(server.port)
             click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
