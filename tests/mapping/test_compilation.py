@@ -47,7 +47,7 @@ answers:
         "m.yaml",
     )
     assert mapping.title == "Intake"
-    assert mapping.relationships.role_names == ["Partner", "Other"]
+    assert mapping.relationships.role_names == ["Partner", "Co-client", "Other"]
     assert [(c.alias, c.name, c.id, c.sensitive) for c in mapping.custom_fields] == [
         ("gender", "Gender", None, False),
         ("ssn", "Social Security Number", None, True),
@@ -74,7 +74,7 @@ def test_every_problem_is_in_one_error_sorted_by_line():
     assert [f"{p.location}: {p.message}" for p in caught.value.problems] == [
         "m.yaml:3:9: answer 'B TE': unknown function 'uper()'",
         "m.yaml:3:14: answer 'B TE': unknown name 'x' (expressions start from matter, client, "
-        "spouse, spouses, children, grandchildren, parties, related, by_role or today)",
+        "spouse, spouses, children, grandchildren, parties, co_clients, related, by_role or today)",
         "m.yaml:4:16: answer 'A TE': unknown type 'dat'",
     ]
 

@@ -71,7 +71,7 @@ def test_lists_per_role_keep_clio_order_and_client_is_not_related():
     assert [c["id"] for c in data["grandchildren"]] == [5]
     assert [c["id"] for c in data["parties"]] == [6]
     assert [c["id"] for c in data["related"]] == [2, 3, 4, 5, 6]
-    assert list(data["by_role"]) == ["Spouse", "Child", "Grandchild", "Party"]
+    assert list(data["by_role"]) == ["Spouse", "Child", "Grandchild", "Co-client", "Party"]
     assert data["client"]["role"] == "Client" and data["client"]["relationship"] == ""
     assert data["today"] == "2026-03-01"
     assert data["children"][0]["relationship"] == "Son"
