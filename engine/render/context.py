@@ -160,9 +160,8 @@ def _check_shapes(bundle: dict[str, Any], source: str) -> None:
         if not _is_id(other.get("id")):
             raise _bad(source, f"co_clients[{position}] has no contact id")
         if other["id"] not in ids:
-            raise _bad(
-                source, f"co_clients[{position}] is contact {other['id']}, which is not in 'contacts'"
-            )
+            where = f"co_clients[{position}] is contact {other['id']}"
+            raise _bad(source, f"{where}, which is not in 'contacts'")
     for position, rel in enumerate(bundle.get("relationships", [])):
         target = rel.get("contact")
         if not isinstance(target, dict) or not _is_id(target.get("id")):

@@ -173,7 +173,11 @@ def explain_text(
     for view in context.contacts:
         lines.append(f"  {_contact_line(view)}")
     otherwise = mapping.relationships.otherwise
-    unmatched = [v for v in context.contacts if v.role != "Client" and not v.classification.matched]
+    unmatched = [
+        v
+        for v in context.contacts
+        if v.role != "Client" and not v.co_client and not v.classification.matched
+    ]
     if unmatched:
         lines += ["", f"Labels that fell to {otherwise}:"]
         for view in unmatched:
@@ -195,8 +199,12 @@ def explain_text(
 
 def _contact_line(view: Any) -> str:
     name = view.name or "(no name)"
-    if view.role == "Client":
+    if view.role == "Client" and not view.co_client:
         return f"{name} (contact {view.id}): Client"
+    if view.co_client:  # issue 17: a client of the matter too, with no label
+        why = "set by hand" if view.role_set is not None else "the mapping's co_client role"
+        excluded = "  [excluded]" if view.excluded else ""
+        return f"{name} (contact {view.id}): co-client -> {view.role} ({why}){excluded}"
     found = view.classification
     label = json.dumps(found.label) if found.label else "(blank label)"
     why = f'synonym "{found.synonym}"' if found.synonym else "no synonym matched"
