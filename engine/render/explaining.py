@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MapctlError
+from ..mapping.expressions import spread_or
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK
 from ..report import format_problem, printable
@@ -99,6 +100,10 @@ def fields_read(ast: dict[str, Any]) -> list[str]:
     if text is not None:
         return [] if text == "@" else [text]
     found: list[str] = []
+    for alternative in spread_or(ast) or ():  # `(spouse || x).name`: spouse.name, x.name
+        found.extend(f for f in fields_read(alternative) if f not in found)
+    if found:
+        return found
     for child in ast.get("children", ()):
         if isinstance(child, dict):
             found.extend(f for f in fields_read(child) if f not in found)
@@ -116,6 +121,11 @@ def _chain_text(node: dict[str, Any], head: bool = False) -> str | None:
     if kind in ("current", "identity"):
         return "@"
     children = [c for c in node.get("children", ()) if isinstance(c, dict)]
+    if kind == "filter_projection" and len(children) == 3:  # the condition is not read out
+        left, right = _chain_text(children[0]), _chain_text(children[1])
+        if left is None or right is None:
+            return None
+        return f"{left}[?…]" + ("" if right == "@" else f".{right}")
     chained = kind in ("subexpression", "index_expression")
     parts = [_chain_text(c, head=chained and n == 0) for n, c in enumerate(children)]
     if any(part is None for part in parts):
