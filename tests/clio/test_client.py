@@ -698,3 +698,90 @@ def test_endless_429_with_zero_retry_after_stops(
         client.search("pritchett")
     assert info.value.message == "Clio's rate limit is still exceeded after waiting 0 s"
     assert len(app.requests) == 9 and sleeps == [0.0] * 8
+
+
+# --- co-clients (issue 17: Clio's multi-client matters) -------------------------------------
+
+
+def test_co_clients_come_from_the_matters_contact_list(connected_home: Path) -> None:
+    """00005-Dunphy: Phil Dunphy the default client, Claire Dunphy a co-client (listed by
+    matters/9005/contacts.json with is_client, never by /relationships.json): two rounds, four
+    requests; co-clients' records are fetched with the related contacts'."""
+    app = App()
+    first = {
+        "/api/v4/matters/9005.json",
+        "/api/v4/matters/9005/contacts.json",
+        "/api/v4/custom_fields.json",
+    }
+    meeting = Rendezvous(app, set(first))
+    client = open_client(connected_home, {}, transport=httpx.MockTransport(meeting))
+    bundle = client.fetch_bundle("9005")
+    assert set(meeting.order[:3]) == first
+    assert meeting.order[3:] == ["/api/v4/contacts.json"]
+    assert client.request_count == 4 and client.warnings == []
+    assert bundle["matter"]["client"]["id"] == 5011
+    assert bundle["co_clients"] == [{"id": 5003}]
+    assert [c["id"] for c in bundle["contacts"]] == [5011, 5003, 5007, 5008, 5009]
+    assert bundle["relationships"] == [
+        {"id": 8060, "description": "Daughter", "contact": {"id": 5007}},
+        {"id": 8061, "description": "Daughter", "contact": {"id": 5008}},
+        {"id": 8062, "description": "Son", "contact": {"id": 5009}},
+    ]
+    contacts = next(r for r in app.requests if r.url.path == "/api/v4/contacts.json")
+    assert contacts.url.params.get_list("ids[]") == ["5011", "5003", "5007", "5008", "5009"]
+
+
+def test_a_contact_list_without_the_default_client_is_not_trusted(
+    client: ClioClient, app: App
+) -> None:
+    """Rows whose ids are not contact ids (the document calls `id` the MatterContacts' own):
+    the default client is not among the clients, so the roster comes from relationships.json,
+    without co-clients, and a warning says why."""
+    rows = [{"id": 1, "is_client": True, "relationship_name": "Client", "relationship": None}]
+    app.script("/api/v4/matters/9005/contacts.json", httpx.Response(200, json={"data": rows}))
+    heard: list[str] = []
+    client.session.notice = heard.append
+    bundle = client.fetch_bundle("9005")
+    assert "co_clients" not in bundle
+    assert [c["id"] for c in bundle["contacts"]] == [5011, 5007, 5008, 5009]
+    assert (
+        heard
+        == client.warnings
+        == [
+            "Clio's list of the matter's clients (matters/9005/contacts.json) lacks its client: only "
+            "the default client comes across, without co-clients (the matter's other clients); "
+            "related contacts are read from relationships.json"
+        ]
+    )
+    assert [r.url.path for r in app.requests].count("/api/v4/relationships.json") == 1
+
+
+def test_other_failures_of_the_contact_list_are_not_hidden(client: ClioClient, app: App) -> None:
+    """Only a refusal (400, 403, 404) falls back; a 401 that survives a refresh, or a 5xx after
+    retries, is Clio failing: exit 3 as for any other request."""
+    app.script(
+        "/api/v4/matters/9005/contacts.json",
+        *(httpx.Response(503, text="unavailable") for _ in range(5)),
+    )
+    with pytest.raises(ClioError) as info:
+        client.fetch_bundle("9005")
+    assert info.value.status == 503
+
+
+def test_split_matter_contacts_reads_each_row() -> None:
+    from mapctl.engine.clio.client import split_matter_contacts
+
+    rows = [
+        {"id": 7, "is_client": False, "relationship_name": "Wife", "relationship": None},
+        {"id": 8, "is_client": False, "relationship": {"id": 80, "description": "Son"}},
+        {"id": 5, "is_client": True, "relationship_name": "Client"},
+        {"id": 6, "is_client": True},
+        {"id": 5, "is_client": True},
+    ]
+    assert split_matter_contacts(rows) == (
+        [
+            {"id": None, "description": "Wife", "contact": {"id": 7}},
+            {"id": 80, "description": "Son", "contact": {"id": 8}},
+        ],
+        [5, 6],
+    )
