@@ -771,7 +771,7 @@ def test_other_failures_of_the_contact_list_are_not_hidden(client: ClioClient, a
 def test_split_matter_contacts_reads_each_row() -> None:
     from mapctl.engine.clio.client import split_matter_contacts
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": 7, "is_client": False, "relationship_name": "Wife", "relationship": None},
         {"id": 8, "is_client": False, "relationship": {"id": 80, "description": "Son"}},
         {"id": 5, "is_client": True, "relationship_name": "Client"},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mapctl.engine.mapping.compilation import compile_mapping_text
 from mapctl.engine.render.reviewing import review_lines
 
 
-def lines_for(*expressions: str, data: dict | None = None) -> list[str]:
+def lines_for(*expressions: str, data: dict[str, Any] | None = None) -> list[str]:
     body = "".join(f"  l{n}: {json_text(e)}\n" for n, e in enumerate(expressions))
     mapping = compile_mapping_text(f"version: 1\nanswers:\n  A TE: client.name\nreview:\n{body}")
     return review_lines(mapping, data or {"client": {"name": "Jay"}, "co_clients": []})
