@@ -175,3 +175,16 @@ def test_two_rounds_by_id(run_cli: Any, mapctl_home: Path) -> None:
         assert len(api_paths(sandbox, before)) == 4
         assert elapsed < 0.25 * 3, elapsed
         assert json.loads(fetched.stdout)["co_clients"] == [{"id": CLAIRE}]
+
+
+def test_explain_names_the_co_client_and_the_review_line(run_cli: Any) -> None:
+    case = Path(__file__).resolve().parent.parent / "cases" / "joint-clients" / "bundle.json"
+    shown = run_cli("explain", str(case), "Spouse Full Name TE", "--today", "2026-04-15")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[3:6] == [
+        "Contacts:",
+        "  Phil Dunphy (contact 5011): Client",
+        "  Claire Dunphy (contact 5003): co-client -> Co-client (the mapping's co_client role)",
+    ]
+    assert "Warnings:\n  Spouse answers come from the co-client Claire Dunphy\n" in shown.stdout
+    assert '  Spouse Full Name TE (text) = "Claire Dunphy"' in shown.stdout
