@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from ..engine.clio import auth
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
+from ..engine.render.context import co_client_ids
 from ..engine.workflow import importing
 from ..engine.workflow.ledger import LEDGER_FILE, Ledger, already_exists
 from . import clio_action, errors
@@ -287,7 +288,9 @@ def set_role(key: str) -> Response:
     role = request.form.get("role", "")
     with draft.lock:
         roles = dict(draft.roles)
-        if role in ("", _config().mapping.relationships.otherwise):  # back to what Clio said
+        rules = _config().mapping.relationships
+        back = rules.co_client if contact in co_client_ids(draft.bundle) else rules.otherwise
+        if role in ("", back):  # back to what Clio said
             roles.pop(contact, None)
         else:
             roles[contact] = role

@@ -59,8 +59,9 @@ def preview(
     """Show who an import of MATTER would bring across, and in which role.
 
     MATTER is the Clio matter's id or display number. The client comes first (role Client),
-    then each related contact with its label as typed in Clio and the role it gets. Below the
-    table: labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
+    then the matter's other clients (co-clients, in the mapping's co_client role), then each
+    related contact with its label as typed in Clio and the role it gets. Below the table:
+    labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
 
     \b
     Examples:

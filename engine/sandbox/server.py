@@ -78,6 +78,8 @@ def bundle_as_data(bundle: dict[str, Any]) -> dict[str, Any]:
         for rel in bundle.get("relationships") or []
         if isinstance(rel, dict)
     ]
+    if isinstance(matter, dict) and isinstance(bundle.get("co_clients"), list):
+        matter = {**matter, "co_clients": bundle["co_clients"]}  # a multi-client matter
     return {
         "matters": [matter] if isinstance(matter, dict) else [],
         "contacts": bundle.get("contacts"),

@@ -509,6 +509,24 @@ def test_a_redacted_contact_comes_back_as_its_id_only() -> None:
             '[{"id": 1, "picklist_options": [{"option": "Male"}]}]}',
             "custom field 1: 'picklist_options' must be a list of objects with an integer id",
         ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": [3]}], "contacts": '
+            '[{"id": 2}], "relationships": [], "custom_fields": []}',
+            "matter 1: 'co_clients' (the matter's other clients) must be a list of objects",
+        ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": [{"id": 3}]}], '
+            '"contacts": [{"id": 2}], "relationships": [], "custom_fields": []}',
+            "matter 1 has unknown co-client 3",
+        ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": ['
+            + ", ".join(f'{{"id": {i}}}' for i in range(3, 14))
+            + ']}], "contacts": ['
+            + ", ".join(f'{{"id": {i}}}' for i in range(2, 14))
+            + '], "relationships": [], "custom_fields": []}',
+            "matter 1 has 12 clients; Clio allows 11",
+        ),
     ],
 )
 def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
@@ -517,6 +535,37 @@ def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(MapctlError) as info:
         load_data_file(path)
     assert str(path) in info.value.message and message in info.value.message
+
+
+def test_a_multi_client_matter_lists_every_client_and_no_relationship_to_them(
+    clio_sandbox: Sandbox, token: str
+) -> None:
+    """Issue 17: 00005-Dunphy's clients (Phil the default, Claire a co-client) are in its
+    contact list with is_client and relationship_name "Client"; /relationships.json lists
+    only the children; the matter's `client` is the default one; search finds it by Claire."""
+    auth = {"Authorization": f"Bearer {token}"}
+    api = clio_sandbox.base_url + "/api/v4"
+    fields = "id,name,is_client,relationship_name,relationship{id,description}"
+    listed = httpx.get(f"{api}/matters/9005/contacts.json", params={"fields": fields}, headers=auth)
+    assert schema_for("/matters/{matter_id}/contacts.json").is_valid(listed.json())
+    rows = {r["id"]: r for r in listed.json()["data"]}
+    assert {i: (r["is_client"], r["relationship_name"]) for i, r in rows.items()} == {
+        5011: (True, "Client"), 5003: (True, "Client"),
+        5007: (False, "Daughter"), 5008: (False, "Daughter"), 5009: (False, "Son"),
+    }  # fmt: skip
+    assert rows[5003]["relationship"] is None and rows[5007]["relationship"]["id"] == 8060
+    roster = httpx.get(
+        f"{api}/relationships.json",
+        params={"matter_id": "9005", "fields": "id,contact{id}"},
+        headers=auth,
+    )
+    assert [r["contact"]["id"] for r in roster.json()["data"]] == [5007, 5008, 5009]
+    matter = httpx.get(f"{api}/matters/9005.json", params={"fields": "client{id}"}, headers=auth)
+    assert matter.json()["data"]["client"]["id"] == 5011
+    found = httpx.get(
+        f"{api}/matters.json", params={"query": "claire", "fields": "id"}, headers=auth
+    )
+    assert 9005 in [m["id"] for m in found.json()["data"]]
 
 
 def test_the_translated_schemas_do_reject_wrong_shapes() -> None:
