@@ -200,11 +200,11 @@ class ClioClient:
 
     def _warn_refused(self, key: str, dropped: list[str], clio_text: str) -> None:
         self._warn(
-                f"Clio refused the field{'s' if len(dropped) != 1 else ''} "
-                f"{', '.join(dropped)} on {key} (HTTP 400: {clio_text}); mapctl went on "
-                "without them, so what they hold is left blank (run `mapctl doctor` to see "
-                "every field Clio refuses)"
-            )
+            f"Clio refused the field{'s' if len(dropped) != 1 else ''} "
+            f"{', '.join(dropped)} on {key} (HTTP 400: {clio_text}); mapctl went on "
+            "without them, so what they hold is left blank (run `mapctl doctor` to see "
+            "every field Clio refuses)"
+        )
 
     def _without_refused(
         self, key: str, params: list[tuple[str, str]] | None

@@ -137,9 +137,7 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
-def drop_fields(
-    text: str, names: Iterable[str], keep: Iterable[str] = ()
-) -> tuple[str, list[str]]:
+def drop_fields(text: str, names: Iterable[str], keep: Iterable[str] = ()) -> tuple[str, list[str]]:
     """`text` (a `fields` value) without `names` (`name` drops a field, `parent{child}` one
     child; a parent left with no children stays bare, so its id still comes) -> (new text, the
     names actually dropped). A name in `keep` asked with braces is asked bare instead (its
