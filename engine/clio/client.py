@@ -44,6 +44,7 @@ from .session import (
     RefusedFields,
     Wait,
     origin,
+    permission_for,
     permission_hint,
     same_origin,
     short_url,
@@ -619,6 +620,124 @@ class ClioClient:
 
 
 # --- set-up: `mapctl doctor` (issue 11) -------------------------------------------------------
+@dataclass(frozen=True)
+class FieldProbe:
+    """A `fields` string mapctl sends, tried by `mapctl doctor` with limit=1 (issue 17 items 2
+    and 4): `path` (`{id}`: a matter found by the first probe), the Clio app permission it
+    shows (`permission_for`), and whether imports need it (else a refusal is a warning)."""
+
+    label: str
+    path: str
+    fields: str
+    needed: bool = True
+
+
+FIELD_PROBES: list[FieldProbe] = [
+    FieldProbe("matters (search)", "matters.json", SEARCH_FIELDS),
+    FieldProbe("matters (by display number)", "matters.json", MATTER_FIELDS),
+    FieldProbe("matter (by id)", "matters/{id}.json", MATTER_FIELDS),
+    FieldProbe("relationships", "relationships.json", RELATIONSHIP_FIELDS),
+    FieldProbe("contacts", "contacts.json", CONTACT_FIELDS),
+    FieldProbe("custom fields", "custom_fields.json", CUSTOM_FIELD_FIELDS, needed=False),
+    FieldProbe("notes", "notes.json", "id", needed=False),
+    FieldProbe("custom actions", "custom_actions.json", "id", needed=False),
+]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one probe found: status pass / warn / fail / skip, a line, a hint; `unreachable`
+    when Clio could not be asked (network, 5xx, rate limit)."""
+
+    name: str
+    status: str
+    message: str
+    hint: str | None = None
+    unreachable: bool = False
+
+
+def probe_clio(client: ClioClient, probes: list[FieldProbe] | None = None) -> list[ProbeResult]:
+    """Try each `fields` string mapctl uses, on list and show endpoints, one cheap GET each:
+    a 403 names the permission to tick, a 400 naming fields names every field Clio refuses
+    (mapctl would drop them and go on: a warning). Never the auto-dropping `get`."""
+    results: list[ProbeResult] = []
+    matter_id: Any = None
+    for probe in probes if probes is not None else FIELD_PROBES:
+        path = probe.path
+        if "{id}" in path:
+            if matter_id is None:
+                results.append(
+                    ProbeResult(
+                        f"fields {probe.label}",
+                        "skip",
+                        f"Clio fields for {probe.label}: not tried (no matter to try them on)",
+                    )
+                )
+                continue
+            path = path.replace("{id}", str(matter_id))
+        url = f"{client.session.api}/{path}"
+        params = [("fields", probe.fields)] + ([] if "{" in probe.path else [("limit", "1")])
+        permission = permission_for(url)
+        try:
+            body = client.session.get(url, params)
+        except RefusedFields as error:
+            results.append(
+                ProbeResult(
+                    f"fields {probe.label}",
+                    "warn",
+                    f"Clio refuses field{'s' if len(error.names) != 1 else ''} for "
+                    f"{probe.label}: {', '.join(error.names)} ({error.clio_text})",
+                    "mapctl leaves them out and goes on, with a warning; what they hold "
+                    "stays blank",
+                )
+            )
+            continue
+        except NotFound:
+            results.append(
+                ProbeResult(
+                    f"permission {probe.label}",
+                    "skip",
+                    f"Clio {probe.label}: not served here (HTTP 404)",
+                )
+            )
+            continue
+        except ClioError as error:
+            status = error.status
+            if status == 403:
+                results.append(
+                    ProbeResult(
+                        f"permission {probe.label}",
+                        "fail" if probe.needed else "warn",
+                        f"Clio permission {permission}: refused for {probe.label} (HTTP 403)"
+                        + ("" if probe.needed else "; imports go on without it"),
+                        permission_hint(url),
+                    )
+                )
+            else:
+                results.append(
+                    ProbeResult(
+                        f"fields {probe.label}",
+                        "fail",
+                        f"Clio {probe.label}: {error.message}",
+                        error.hint,
+                        unreachable=status is None or status >= 500 or status == 429,
+                    )
+                )
+            continue
+        data = body.get("data")
+        if matter_id is None and path.startswith("matters") and isinstance(data, list) and data:
+            first = data[0]
+            matter_id = first.get("id") if isinstance(first, dict) else None
+        results.append(
+            ProbeResult(
+                f"fields {probe.label}",
+                "pass",
+                f"Clio {probe.label}: {permission} granted, every field taken",
+            )
+        )
+    return results
+
+
 FIELD_TYPES = (
     "checkbox", "contact", "currency", "date", "time", "email", "matter", "numeric", "picklist",
     "text_area", "text_line", "url",
