@@ -137,7 +137,7 @@ def disconnect(state: AppState) -> None:
     "fetch_all",
     is_flag=True,
     help="Fetch every matching matter, however many (slow for broad searches: Clio allows "
-    "about 50 requests a minute).",
+    "about 50 requests a minute; waits for its rate limit up to 5 minutes in all).",
 )
 @region_option
 @click.pass_obj
@@ -170,7 +170,7 @@ def search(
     """
     import json
 
-    from ..engine.clio.client import CLIO_ORDERS, SEARCH_LIMIT
+    from ..engine.clio.client import ALL_MAX_WAIT, CLIO_ORDERS, SEARCH_LIMIT
 
     if len(query.strip()) < 2:
         raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
@@ -184,6 +184,8 @@ def search(
     if stream is not None and sort is not None and sort not in ("number", "client", "open_date"):
         stream = None
     with _clio_open(state, region) as client:
+        if fetch_all:  # asked for: Clio's 50 requests a minute may be waited out for longer
+            client.session.max_wait = ALL_MAX_WAIT
         try:
             found = client.search_matters(
                 query, sort=sort, reverse=reverse, limit=bound, progress=progress, on_page=stream
@@ -394,6 +396,27 @@ def fetch(
     metavar="URI",
     help="A redirect URI registered for the app (repeatable); default: its own approval page.",
 )
+@click.option(
+    "--forbid",
+    "forbidden",
+    multiple=True,
+    type=click.Choice(["matters", "contacts", "custom_fields", "notes", "custom_actions"]),
+    help="Answer 403 for this resource, as Clio does when the app's permission is not ticked "
+    "(custom_fields also strips custom field values to their ids); repeatable.",
+)
+@click.option(
+    "--refuse-field",
+    "refused",
+    multiple=True,
+    metavar="ROUTE:FIELD",
+    help="Refuse a field Clio's document lists, as live Clio does, e.g. "
+    "'contacts:prefix' or 'contacts/{id}:web_sites{default_web_site}'; repeatable.",
+)
+@click.option(
+    "--odd-rate-limits",
+    is_flag=True,
+    help="Answer rate limits as Clio sometimes does: a 200 with base64 text.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 @click.pass_obj
 @reporting
@@ -407,6 +430,9 @@ def sandbox(
     rate_limit: int,
     token_lifetime: int,
     redirect_uris: tuple[str, ...],
+    forbidden: tuple[str, ...],
+    refused: tuple[str, ...],
+    odd_rate_limits: bool,
     quiet: bool,
 ) -> None:
     """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
@@ -423,6 +449,14 @@ def sandbox(
         raise click.BadParameter("must be between 0 and 1", param_hint="--failure-rate")
     records = load_data_file(data) if data is not None else None
     log = None if quiet else (lambda line: click.echo(line, err=True))
+    refuse: dict[str, list[str]] = {}
+    for item in refused:
+        route, sep, name = item.partition(":")
+        if not sep or not route.strip() or not name.strip():
+            raise click.BadParameter(
+                f"{item!r}: give ROUTE:FIELD, e.g. contacts:prefix", param_hint="--refuse-field"
+            )
+        refuse.setdefault(route.strip().removesuffix(".json"), []).append(name.strip())
     server = Sandbox(
         records,
         host=host,
@@ -433,6 +467,9 @@ def sandbox(
         token_lifetime=token_lifetime,
         redirect_uris=list(redirect_uris) or None,
         log=log,
+        forbidden=forbidden,
+        refuse_fields=refuse,
+        odd_rate_limits=odd_rate_limits,
     )
     click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")
     click.echo("Point mapctl at it:")

@@ -81,6 +81,7 @@ PAGE_LIMIT = "200"
 # page already fetched, or at a page whose records were all sent before; it says which.
 MAX_PAGES = 50
 SEARCH_LIMIT = 1000  # matters a search fetches unless told otherwise (--limit N, --all)
+ALL_MAX_WAIT = 300.0  # `search --all`: rate-limit waits allowed in all (asked for by a script)
 # Clio's `order` for a search sort (the document's enum for /matters.json); the others are
 # sorted here. Paging follows Clio's `next` link whatever the order [INFERRED: the Paging doc
 # asks for id(asc) with cursor paging; should Clio refuse another order, the search asks again
@@ -142,12 +143,17 @@ class SearchResult:
         if not self.truncated:
             return f"{found} found."
         total = f"{self.total:,}" if self.total is not None else "more"
-        narrowed = f" match {' '.join(self.words)!r} among them" if len(self.words) > 1 else ""
-        order = " (by Clio id; then sorted)" if self.sorted_here else ""
+        first = f"the first {self.fetched:,}" + (" by Clio id" if self.sorted_here else "")
+        if len(self.words) > 1:
+            head = (
+                f"Clio has {total} matters matching {self.asked!r}; of {first}, {found} "
+                f"match {' '.join(self.words)!r}."
+            )
+        else:
+            head = f"Showing {first} of {total} matters matching {self.asked!r}."
         return (
-            f"{total} matters in Clio match {self.asked!r}; mapctl fetched the first "
-            f"{self.fetched:,}{order} and {found}{narrowed}. Refine the search (more of the "
-            "number, the client's name), or use --limit N / --all."
+            f"{head} Refine the search (more of the number or the client's name), or use "
+            "--limit N or --all."
         )
 
 

@@ -266,6 +266,8 @@ class ClioSession:
         if again.limited > MAX_429:
             raise self._still_limited(url, storm=True)
         self._wait(self._limit_wait(None, text), url)
+        with self._lock:
+            self.remaining = None  # waited out: the window is a new one
         return True
 
     def _check_origin(self, url: str) -> None:
@@ -342,6 +344,8 @@ class ClioSession:
 
     def _wait_rate_limited(self, response: httpx.Response, url: str) -> None:
         self._wait(self._limit_wait(response, _error_message(response)), url)
+        with self._lock:
+            self.remaining = None  # waited out: the window is a new one
 
     def _limit_wait(self, response: httpx.Response | None, text: str | None) -> float:
         """How long a rate limit asks for: Retry-After (seconds or a date), else the text's
