@@ -149,6 +149,8 @@ class SearchResult:
                 f"Clio has {total} matters matching {self.asked!r}; of {first}, {found} "
                 f"match {' '.join(self.words)!r}."
             )
+        elif self.total is None:
+            head = f"Showing {first} matters matching {self.asked!r}; Clio has more."
         else:
             head = f"Showing {first} of {total} matters matching {self.asked!r}."
         return (

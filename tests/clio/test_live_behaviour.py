@@ -489,3 +489,38 @@ def test_new_links_to_the_same_records_are_a_cycle(sandbox: Sandbox, mapctl_home
         "Clio sent page 2 of matters.json with only records it had sent already (its paging "
         "goes round in a circle); stopped"
     )
+
+
+def test_the_wait_is_counted_down_on_a_terminal_and_said_once_otherwise(
+    run_cli: Any, mapctl_home: Path
+) -> None:
+    from mapctl.cli import AppState
+
+    with Sandbox(no_retry_after=True) as sandbox:
+        env = connect_via_cli(run_cli, sandbox)
+        sandbox.force_429(retry_after=2)
+        plain = run_cli("search", "closets", env=env)
+        sandbox.force_429(retry_after=2)
+        state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+        terminal = run_cli("search", "closets", state=state)
+    assert plain.exit_code == 0 and terminal.exit_code == 0
+    assert plain.stderr.splitlines()[0] == "waiting 2 s for Clio's rate limit"
+    shown = terminal.stderr.split("\r")
+    assert shown[1:3] == ["waiting 2 s for Clio's rate limit", "waiting 1 s for Clio's rate limit"]
+    assert shown[3] == " " * len("waiting 1 s for Clio's rate limit")  # cleared after
+
+
+def test_summaries_say_how_many_and_what_to_do() -> None:
+    from mapctl.engine.clio.client import SearchResult
+
+    rows = [{"id": n} for n in range(3)]
+    assert SearchResult(rows, 3, 3, False, "x", ["x"], 1000).summary() == "3 matters found."
+    assert SearchResult(rows, None, 3, True, "zebra", ["zebra"], 3).summary() == (
+        "Showing the first 3 matters matching 'zebra'; Clio has more. Refine the search (more "
+        "of the number or the client's name), or use --limit N or --all."
+    )
+    narrowed = SearchResult(rows, 20000, 1000, True, "Pritchett", ["Jay", "Pritchett"], 1000)
+    assert narrowed.summary().startswith(
+        "Clio has 20,000 matters matching 'Pritchett'; of the first 1,000, 3 matters match "
+        "'Jay Pritchett'."
+    )
