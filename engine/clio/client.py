@@ -82,6 +82,7 @@ PAGE_LIMIT = "200"
 MAX_PAGES = 50
 SEARCH_LIMIT = 1000  # matters a search fetches unless told otherwise (--limit N, --all)
 ALL_MAX_WAIT = 300.0  # `search --all`: rate-limit waits allowed in all (asked for by a script)
+ALL_MAX_PAGES = 500  # `search --all`: 100,000 matters at most, whatever Clio's count says
 # Clio's `order` for a search sort (the document's enum for /matters.json); the others are
 # sorted here. Paging follows Clio's `next` link whatever the order [INFERRED: the Paging doc
 # asks for id(asc) with cursor paging; should Clio refuse another order, the search asks again
@@ -157,6 +158,10 @@ class SearchResult:
             f"{head} Refine the search (more of the number or the client's name), or use "
             "--limit N or --all."
         )
+
+
+class _OrderRefused(Exception):
+    """Clio answered the first page of a search sorted by Clio with 400 or 422."""
 
 
 class ClioClient:
@@ -363,13 +368,8 @@ class ClioClient:
         clio_order = CLIO_ORDERS.get(sort)
         try:
             return self._search(asked, words, sort, reverse, limit, clio_order, on_page, progress)
-        except ClioError as error:
-            # Clio refusing an order other than id (see CLIO_ORDERS): ask by id, sort here.
-            if clio_order in (None, "id") or error.status not in (400, 422):
-                raise
-            if isinstance(error, RefusedFields):
-                raise
-        return self._search(asked, words, sort, reverse, limit, None, on_page, progress)
+        except _OrderRefused:  # Clio refused an order other than id (CLIO_ORDERS): by id
+            return self._search(asked, words, sort, reverse, limit, None, on_page, progress)
 
     def _search(
         self,
@@ -393,13 +393,26 @@ class ClioClient:
         ]
         rows: list[Record] = []
         fetched, total, truncated, pages = 0, None, False, 0
+        # Pages are bounded by the results asked for; with no limit (--all) by Clio's count
+        # once the first page gives it (ALL_MAX_PAGES at most), else by MAX_PAGES (item 13:
+        # paging that never ends).
         max_pages = MAX_PAGES if limit is None else -(-limit // page_size) + 1
-        for body, records in self._pages("matters.json", params, max_pages=max_pages):
+        listing = self._pages("matters.json", params, max_pages=ALL_MAX_PAGES)
+        while True:
+            try:
+                body, records = next(listing)
+            except StopIteration:
+                break
+            except ClioError as error:
+                if pages == 0 and clio_order not in (None, "id") and error.status in (400, 422):
+                    if not isinstance(error, RefusedFields):
+                        raise _OrderRefused() from error
+                raise
             pages += 1
             if pages == 1:
                 total = _total(body)
                 if limit is None and total is not None:  # --all: Clio's count bounds the pages
-                    max_pages = min(max_pages, -(-total // page_size) + 2)
+                    max_pages = min(ALL_MAX_PAGES, -(-total // page_size) + 2)
             if limit is not None:
                 records = records[: limit - fetched]
             fetched += len(records)
