@@ -38,7 +38,9 @@ MAX_TRIES = 3  # for 5xx, timeouts and connection errors
 MAX_WAIT = 45.0  # total seconds spent waiting on rate limits in one run
 MAX_429 = 5  # rate-limit answers in a row for one request, even with tiny waits
 DEFAULT_RETRY_AFTER = 10.0  # when Clio says nothing usable about how long
-LOW_REMAINING = 2  # slow down when this few requests are left in the window
+LOW_REMAINING = 0  # wait for the reset when no request is left in the window (the next
+# would be refused); waiting earlier would leave requests unused (bench/broad_search.py --all:
+# with 2, 100 pages took three windows instead of two)
 WINDOW = 60.0  # Clio's rate-limit window (seconds)
 # The permissions of the Clio app (developer portal, "App Permissions"; Clio's Permissions doc:
 # relationships need both Matters and Contacts) each resource needs, for the 403 messages and

@@ -470,7 +470,7 @@ def test_low_remaining_sleeps_until_reset(
     client: ClioClient, app: App, sleeps: list[float]
 ) -> None:
     reset = int(time.time()) + 20
-    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(reset)}
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
     app.script(
         MATTERS,
         httpx.Response(
@@ -490,7 +490,7 @@ def test_a_far_reset_only_slows_down_never_fails(
     """X-RateLimit-Reset an hour away (a skewed clock), `inf` or garbage: nothing worth waiting
     for (issue 17 item 5: it stalled a command for a minute); a real 429 would decide."""
     for reset in (str(int(time.time()) + 3600), "inf", "NaN", "soon", "-5"):
-        headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": reset}
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
         page = {"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=abc"}}}
         app.script(MATTERS, httpx.Response(200, json=page, headers=headers))
         app.script(MATTERS, httpx.Response(200, json={"data": [], "meta": {"paging": {}}}))
