@@ -220,3 +220,16 @@ def test_a_numeric_sensitive_field_is_redacted_too(ssn: int | float) -> None:
     assert type(fake) is type(ssn)
     assert len(str(abs(fake))) == len(str(abs(ssn)))
     assert str(ssn) not in json.dumps(redacted)
+
+
+def test_fetch_warnings_name_no_one_once_redacted() -> None:
+    """A fetched bundle's warnings (issue 17: refused fields, stub records) name contacts."""
+    bundle = demo_bundle()
+    bundle["fetch_warnings"] = [
+        "contact Jay Pritchett (5001): Clio sent addresses 77 with an id but none of street",
+        "matter 00002-Pritchett (9002): Clio sent only its id (none of description)",
+    ]
+    redacted = redact_bundle(bundle)["fetch_warnings"]
+    assert len(redacted) == 2 and "(5001)" in redacted[0]
+    for word in ("Jay", "Pritchett"):
+        assert word not in json.dumps(redacted), word
