@@ -251,11 +251,45 @@ def _clio_notice(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _clio_warning(message: str) -> None:
+    """What the Clio client went on without (refused fields, stub records...), as it happens."""
+    from ..engine.report import printable
+
+    click.echo(f"warning: {printable(message)}", err=True)
+
+
+class _WaitCountdown:
+    """Clio's rate-limit waits on stderr: "waiting N s for Clio's rate limit", counted down
+    in place on a terminal, one line otherwise (`engine.clio.session.Wait`)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, wait: Any) -> None:
+        if wait.seconds < 1:
+            return
+        if not self.terminal:
+            if wait.left == wait.seconds:
+                click.echo(wait.message, err=True)
+            return
+        text = "" if wait.left <= 0 else wait.message
+        click.echo("\r" + text.ljust(self.shown) + ("\r" if not text else ""), nl=False, err=True)
+        self.shown = len(text)
+
+
 def _clio_open(state: AppState, region: str | None) -> Any:
     from ..engine.clio.client import open_client
 
     env = resolve_setup_for(region=region).clio_env(state.env)  # Clio's address, the App Key
-    return open_client(state.home, env, transport=state.transport, notice=_clio_notice)
+    return open_client(
+        state.home,
+        env,
+        transport=state.transport,
+        notice=_clio_notice,
+        on_wait=_WaitCountdown(_on_terminal(state, sys.stderr)),
+        warn=_clio_warning,
+    )
 
 
 def _on_terminal(state: AppState, stream: Any) -> bool:

@@ -200,7 +200,12 @@ def build_context(
     _check_exclusions(exclude, client_id, by_id, bundle)
     roles = roles or {}
     _check_roles(roles, client_id, bundle, mapping.relationships)
-    warnings: list[str] = []
+    # What the Clio client met while fetching (refused fields, stub records, no custom field
+    # definitions): said first, with every other warning (issue 17 items 2-4).
+    fetched = bundle.get("fetch_warnings")
+    warnings: list[str] = (
+        [w for w in fetched if isinstance(w, str)] if isinstance(fetched, list) else []
+    )
     fields = CustomFieldIndex(mapping.custom_fields, bundle.get("custom_fields", []), warnings)
     client_record = by_id[client_id]
     client = _contact(client_record, "", "Client", fields, warnings)

@@ -372,4 +372,7 @@ def redact_bundle(
         lawyer = matter.get("responsible_attorney")  # a person too (the firm's, not a contact)
         if isinstance(lawyer, dict) and isinstance(lawyer.get("name"), str) and lawyer["name"]:
             lawyer["name"] = r.person(lawyer["name"])
+    warnings = out.get("fetch_warnings")  # what the Clio client met: they name contacts
+    if isinstance(warnings, list):
+        out["fetch_warnings"] = [r.text(w) for w in warnings if isinstance(w, str)]
     return out

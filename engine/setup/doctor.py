@@ -238,6 +238,7 @@ def _clio(
         result.checks.append(
             Check("clio version", "pass", f"Clio API version {API_VERSION}: accepted")
         )
+        _permissions(result, client)
         try:
             return list_custom_fields(client)
         except ClioError as error:
@@ -251,6 +252,16 @@ def _clio(
                 )
             )
             return None
+
+
+def _permissions(result: Diagnosis, client: Any) -> None:
+    """Each `fields` string mapctl uses and each Clio app permission, one cheap GET each
+    (issue 17 items 2 and 4): refused fields and unticked permissions are named."""
+    from ..clio.client import probe_clio
+
+    for probe in probe_clio(client):
+        result.unreachable = result.unreachable or probe.unreachable
+        result.checks.append(Check(probe.name, probe.status, probe.message, probe.hint))  # type: ignore[arg-type]
 
 
 def _clio_failure(result: Diagnosis, error: ClioError, url: str | None, version: str) -> None:

@@ -520,7 +520,12 @@ def test_fetch_reads_the_roster_the_documented_way(run_cli: Any) -> None:
         )
         assert (refused.status_code, refused.json()) == (
             400,
-            {"error": {"type": "InvalidFields", "message": "contact is not a valid field"}},
+            {
+                "error": {
+                    "type": "InvalidFields",
+                    "message": "relationships{contact} is not a valid field",
+                }
+            },
         )
         counts = []
         for _ in range(2):

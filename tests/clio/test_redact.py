@@ -255,3 +255,16 @@ def test_a_family_larger_than_the_name_pools_still_gets_distinct_fakes() -> None
     names = [c["name"] for c in redact_bundle(bundle, key=b"k" * 32)["contacts"]]
     assert len(set(names)) == 45
     assert not any("Given" in n or "Family" in n for n in names)
+
+
+def test_fetch_warnings_name_no_one_once_redacted() -> None:
+    """A fetched bundle's warnings (issue 17: refused fields, stub records) name contacts."""
+    bundle = demo_bundle()
+    bundle["fetch_warnings"] = [
+        "contact Jay Pritchett (5001): Clio sent addresses 77 with an id but none of street",
+        "matter 00002-Pritchett (9002): Clio sent only its id (none of description)",
+    ]
+    redacted = redact_bundle(bundle)["fetch_warnings"]
+    assert len(redacted) == 2 and "(5001)" in redacted[0]
+    for word in ("Jay", "Pritchett"):
+        assert word not in json.dumps(redacted), word

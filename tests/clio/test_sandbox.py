@@ -218,8 +218,13 @@ def test_without_fields_only_id_and_etag(clio_sandbox: Sandbox, token: str) -> N
             "is not a valid field",
         ),
         ("id,nickname", "nickname is not a valid field"),
-        ("id,client{id,nickname}", "nickname is not a valid field"),
+        ("id,client{id,nickname}", "client{nickname} is not a valid field"),
         ("id,display_number{id}", "display_number is not a valid field"),
+        # Every bad field, in Clio's words for several (issue 17 item 2, NOTES 12)
+        (
+            "id,nickname,client{id,suffix,name,alias},web{x}",
+            "nickname, client{suffix}, client{alias}, web are not valid fields",
+        ),
     ],
 )
 def test_bad_fields_are_refused_like_clio(

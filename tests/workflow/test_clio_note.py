@@ -120,6 +120,14 @@ def test_clio_note_must_be_true_or_false(run_cli: Any, tmp_path: Path, value: st
     assert f"{settings}:1:12: error: 'clio_note' must be true or false, got " in result.stderr
 
 
+NEEDS = (
+    "it needs the Clio app's Notes (write) permission (in Clio's developer portal, open "
+    "mapctl's app and tick the Notes (write) permission, then run `mapctl connect` again (Clio "
+    "applies a changed permission only when the app is authorized again); if it is ticked, the "
+    "Clio user's role may not allow it: ask a Clio administrator)"
+)
+
+
 def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox
 ) -> None:
@@ -128,9 +136,7 @@ def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "warning: the import is complete, but Clio did not take the note on the matter: Clio "
-        "refused access to notes (HTTP 403: User is forbidden from taking that action) (the "
-        "Clio user, or the app's permissions, must allow Notes (read and write); after "
-        "changing the app's permissions run `mapctl connect` again)\n"
+        f"refused access to notes (HTTP 403: User is forbidden from taking that action); {NEEDS}\n"
         "  hint: write it later with: mapctl clients note 5001\n"
     )
     folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
@@ -140,9 +146,7 @@ def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     assert table.exit_code == 0, table.output
     assert table.stdout.endswith(
         "Clio note missing for Jay Pritchett (matter 00002-Pritchett): Clio refused access to "
-        "notes (HTTP 403: User is forbidden from taking that action) (the Clio user, or the "
-        "app's permissions, must allow Notes (read and write); after changing the app's "
-        "permissions run `mapctl connect` again)\n"
+        f"notes (HTTP 403: User is forbidden from taking that action); {NEEDS}\n"
         "  write it now: mapctl clients note 5001\n"
     )
     listed = json.loads(run_cli("clients", "--format", "json", env=clio_env).stdout)
