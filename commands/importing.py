@@ -152,7 +152,13 @@ def import_(
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
     bundle = _workflow_fetch(state, matter, region)
-    check_not_imported(bundle, state.home)  # refuse before asking any question
+    from ..engine.report import printable
+    from ..engine.workflow.firmledger import Workstation
+
+    who = Workstation.current(state.home, env=state.env)  # recorded in a shared folder's ledger
+    folder = Path(str(setup.output_folder.value))
+    for line in check_not_imported(bundle, state.home, out_dir=folder, who=who):
+        click.echo(f"mapctl: {printable(line)}", err=True)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
     if not yes:
@@ -164,9 +170,12 @@ def import_(
         now=state.now(),
         today=day,
         exclude=chosen,
-        out_dir=Path(str(setup.output_folder.value)),
+        out_dir=folder,
         roles=roles,
+        who=who,
     )
+    for line in result.notices:
+        click.echo(f"mapctl: {printable(line)}", err=True)
     if fmt == "json":
         import json
 
