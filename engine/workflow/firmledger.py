@@ -57,7 +57,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportRefused, MapctlError
+from ..errors import ImportInProgress, ImportRefused, MapctlError
 from ..fsutil import FILE_MODE, make_folders, set_mode
 from .ledger import ClientEntry, ForgottenEntry
 
@@ -253,9 +253,9 @@ def already_imported(client: FirmClient) -> ImportRefused:
     )
 
 
-def being_imported(client: FirmClient) -> ImportRefused:
+def being_imported(client: FirmClient) -> ImportInProgress:
     entry = client.entry
-    return ImportRefused(
+    return ImportInProgress(
         f"{entry.name} (Clio contact {entry.clio_contact_id}) is being imported by "
         f"{client.imported_by.label} since {client.claimed_at} (into {entry.answer_file})",
         hint="wait a minute and look again (mapctl clients); if that import was stopped (its "
@@ -840,15 +840,15 @@ def _folder_in_place(entry: ClientEntry) -> bool:
 
 
 def _remove_staging(client: FirmClient | None) -> None:
-    """The staging folders of a taken-back import that are surely dead (older than an hour:
-    another workstation may be staging this client's folder right now)."""
-    if client is None:
+    """The staging folder of a taken-back import (named with its claim's token: another
+    workstation's staging of the same client is never touched)."""
+    if client is None or not client.token:
         return
     from .clientfolder import remove_stale_staging
 
     folder = Path(client.entry.answer_file).parent
     with contextlib.suppress(OSError):
-        remove_stale_staging(folder.parent, folder.name)
+        remove_stale_staging(folder.parent, folder.name, older_than=0, tag=client.token)
 
 
 def process_alive(pid: int) -> bool:

@@ -45,8 +45,8 @@ from .clientfolder import (
     staged_folder,
 )
 from .firmledger import FirmLedger, Workstation, already_imported
-from .ledger import ClientEntry, Ledger, already_exists
-from .records import PERSONAL_FOLDER, firm_ledger_for, meet
+from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists
+from .records import PERSONAL_FOLDER, Met, firm_ledger_for, meet
 
 CLIENT_JSON = "client.json"
 CLIENTS_FOLDER = PERSONAL_FOLDER
@@ -247,9 +247,18 @@ def check_not_imported(
     Returns what meeting the firm-wide ledger did (migration, recovery: lines to show)."""
     firm = firm_ledger_for(home, out_dir)
     who = who or Workstation.current(home)
+    client_id = bundle["matter"]["client"]["id"]
+    if not (Path(home) / LEDGER_FILE).exists():  # looking never creates the personal ledger
+        if firm is not None and firm.exists():
+            recovery = firm.recover(who, only=client_id)
+            holder = firm.get(client_id)
+            if holder is not None:
+                raise already_imported(holder)
+            return Met(recovery=recovery, firm=firm.path).notices()
+        return []
     with Ledger.open(home) as ledger:
         notices = meet(ledger, firm, who).notices() if firm is not None else []
-        _refuse_existing(ledger, bundle["matter"]["client"]["id"], firm, who)
+        _refuse_existing(ledger, client_id, firm, who)
     return notices
 
 
@@ -377,8 +386,8 @@ def _publish_and_record(
     try:
         with (
             ledger.reserve(entry),
-            firm.reserve(entry, who or Workstation.current()) if firm else nullcontext(),
-            staged_folder(folder.parent, folder.name, files) as staging,
+            firm.reserve(entry, who or Workstation.current()) if firm else nullcontext() as token,
+            staged_folder(folder.parent, folder.name, files, tag=token or "") as staging,
         ):
             publish(staging, folder)
             published = True

@@ -169,9 +169,8 @@ def list_clients(
         pending = firm.list_clients(pending=True)
         if forgotten:
             gone.extend(firm.list_forgotten())
-    clients = sorted(
-        [*personal, *shared], key=lambda c: (c.entry.created_at, c.entry.clio_contact_id)
-    )
+    # Oldest first; a stable sort keeps the personal ledger's own order among equal times
+    clients = sorted([*personal, *shared], key=lambda c: c.entry.created_at)
     gone.sort(key=lambda f: f.forgotten_at)
     return Listing(clients, pending, gone, notices, firm)
 
