@@ -524,13 +524,22 @@ class FirmLedger:
         self._ensure()
         token = uuid.uuid4().hex
         path = self.path / f"{entry.clio_contact_id}.json"
+        # Who is about to create the claim, written whole first: a kill between the exclusive
+        # create and the claim's content leaves an empty claim, which this intent explains
+        # (`recover`). Removed once the claim is written (or lost).
+        intent = self.path / f"{entry.clio_contact_id}.{token}.intent.json"
         try:
-            created = self._create(path, self._claim_json(entry, who, token))
+            self._replace(intent, _dump({"by": who.as_json()}))
         except MapctlError:
             if self.path.is_dir():
                 raise
             self._ensure()  # another import's failure took the empty folder back just now
+            self._replace(intent, _dump({"by": who.as_json()}))
+        try:
             created = self._create(path, self._claim_json(entry, who, token))
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(intent)
         if not created:
             holder = self.get(entry.clio_contact_id)
             if holder is None:  # taken back between the two steps: try once more
@@ -699,11 +708,19 @@ class FirmLedger:
         ]
         pending = [c for c in pending if only is None or c == only]
         server_now: float | None = None
+        intents = self._intents(names, who, home_locked=home_locked)
         for contact_id in sorted(pending):
             path = self.path / f"{contact_id}.json"
             client = self._read_claim(path, contact_id, token_done=names)
             if client is not None and client.done:
                 continue
+            if client is None and not force:  # empty: its creator was stopped mid-create?
+                had, alive = intents.get(contact_id, (0, 0))
+                if had and not alive:
+                    why = "its import was stopped before it wrote its claim (on this computer)"
+                    if self.release(contact_id, "", who, why):
+                        result.released.append((None, str(path), why))
+                    continue
             if client is not None and _folder_in_place(client.entry):
                 self._create(
                     self.path / f"{contact_id}.{client.token}.done",
@@ -732,6 +749,37 @@ class FirmLedger:
         if result.finished:
             _fsync_dir(self.path)
         return result
+
+    def _intents(
+        self, names: set[str], who: Workstation, *, home_locked: bool
+    ) -> dict[int, tuple[int, int]]:
+        """{contact id: (intents there were, intents left)} after removing the intents of this
+        computer's imports that are surely stopped (their process gone, or their home's lock
+        held by the caller). An empty claim whose intents are all gone was made by a stopped
+        import: every creator writes its intent first and removes it only once its claim is
+        written. Other computers' intents stay (each computer judges its own)."""
+        found: dict[int, tuple[int, int]] = {}
+        for name in names:
+            parts = name.split(".")
+            if len(parts) != 4 or parts[2] != "intent" or not parts[0].isdigit():
+                continue
+            contact = int(parts[0])
+            had, alive = found.get(contact, (0, 0))
+            data = self._read_json(self.path / name)
+            by = Workstation.from_json(data.get("by") if isinstance(data, dict) else None)
+            stopped = by.computer == who.computer and (
+                (home_locked and by.home == who.home) or (by.pid and not process_alive(by.pid))
+            )
+            if stopped:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path / name)
+            found[contact] = (had + 1, alive + (not stopped))
+        for contact, (had, alive) in list(found.items()):
+            if alive:  # intents removed by earlier runs count too: look at what is left
+                continue
+            left = [n for n in self._names() if n.startswith(f"{contact}.") and ".intent." in n]
+            found[contact] = (had, len(left))
+        return found
 
     def _release_reason(
         self,
