@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .base import (
@@ -11,17 +14,19 @@ from .base import (
     resolve_setup_for,
 )
 
+if TYPE_CHECKING:
+    from ..engine.workflow.firmledger import Workstation
 
-def _who(state: AppState) -> object:
+
+def _who(state: AppState) -> Workstation:
+    """The user and computer recorded in a shared folder's ledger."""
     from ..engine.workflow.firmledger import Workstation
 
     return Workstation.current(state.home, env=state.env)
 
 
-def _folder(out_dir: object) -> object:
+def _folder(out_dir: Path | None) -> Path:
     """The output folder in effect (--out, the settings' output_folder, $MAPCTL_HOME/clients)."""
-    from pathlib import Path
-
     return Path(str(resolve_setup_for(out_dir=out_dir).output_folder.value))
 
 
@@ -32,7 +37,7 @@ def _notices(lines: list[str]) -> None:
         click.echo(f"mapctl: {printable(line)}", err=True)
 
 
-def _note_status(extra: object) -> str:
+def _note_status(extra: Any) -> str:
     """The Clio note's status from an entry's extra fields ("" when none recorded)."""
     note = extra.get("note") if isinstance(extra, dict) else None
     if isinstance(note, dict):
@@ -53,7 +58,7 @@ def _note_status(extra: object) -> str:
 @out_option
 @click.pass_context
 @reporting
-def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: object) -> None:
+def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None) -> None:
     """List the clients mapctl has created: this MAPCTL_HOME's ledger and, for a shared output
     folder (the settings' output_folder or --out), the whole firm's, kept in that folder.
 
@@ -78,19 +83,24 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: object) -> N
     from ..engine.workflow.records import list_clients
 
     state = ctx.find_object(AppState) or AppState()
-    listing = list_clients(state.home, _folder(out_dir), _who(state), forgotten=forgotten)  # type: ignore[arg-type]
+    listing = list_clients(state.home, _folder(out_dir), _who(state), forgotten=forgotten)
     _notices(listing.notices)
     shared = listing.firm is not None and listing.firm.exists()
     if forgotten:
-        gone = [f.as_forgotten_entry() if hasattr(f, "as_forgotten_entry") else f for f in listing.forgotten]
+        from ..engine.workflow.firmledger import FirmForgotten
+
         if fmt == "json":
-            click.echo(json.dumps([f.as_json() for f in listing.forgotten], indent=2, ensure_ascii=False))
-        else:
-            by = [
-                f.forgotten_by.label if hasattr(f, "forgotten_by") else "this workstation"
-                for f in listing.forgotten
-            ]
-            click.echo(format_forgotten(gone, by if shared else ()))  # type: ignore[arg-type]
+            rows = [f.as_json() for f in listing.forgotten]
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        gone = [
+            f.as_forgotten_entry() if isinstance(f, FirmForgotten) else f for f in listing.forgotten
+        ]
+        by = [
+            f.forgotten_by.label if isinstance(f, FirmForgotten) else "this workstation"
+            for f in listing.forgotten
+        ]
+        click.echo(format_forgotten(gone, by if shared else ()))
         return
     entries = [c.entry for c in listing.clients]
     files = [files_state(e) for e in entries]
@@ -115,10 +125,12 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: object) -> N
     )
     if listing.pending:
         click.echo("\nImports not finished (running now, or stopped before they finished):")
+        from ..engine.report import printable
+
         for client in listing.pending:
             click.echo(
-                f"  Clio contact {client.contact_id} ({client.entry.name}): started by "
-                f"{client.imported_by.label} at {client.claimed_at}"
+                f"  Clio contact {client.contact_id} ({printable(client.entry.name)}): started "
+                f"by {printable(client.imported_by.label)} at {client.claimed_at}"
             )
         click.echo("  An admin can take back one whose computer crashed: mapctl clients recover")
 
@@ -137,7 +149,7 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: object) -> N
 @click.pass_obj
 @reporting
 def clients_forget(
-    state: AppState, contact_id: int, yes: bool, delete_folder: bool, out_dir: object
+    state: AppState, contact_id: int, yes: bool, delete_folder: bool, out_dir: Path | None
 ) -> None:
     """Remove one client from the ledger, so that its Clio contact can be imported again.
 
@@ -166,7 +178,7 @@ def clients_forget(
             "pass --yes to forget without questions"
         )
     folder, who = _folder(out_dir), _who(state)
-    plan = plan_forget(state.home, contact_id, out_dir=folder, who=who)  # type: ignore[arg-type]
+    plan = plan_forget(state.home, contact_id, out_dir=folder, who=who)
     _notices(list(plan.notices))
     if delete_folder:
         check_deletable(plan)  # refuse before asking
@@ -179,8 +191,8 @@ def clients_forget(
         contact_id,
         now=state.now(),
         delete_folder=delete_folder,
-        out_dir=folder,  # type: ignore[arg-type]
-        who=who,  # type: ignore[arg-type]
+        out_dir=folder,
+        who=who,
     )
     click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
 
@@ -193,7 +205,9 @@ def clients_forget(
 @out_option
 @click.pass_obj
 @reporting
-def clients_recover(state: AppState, contact_id: int | None, yes: bool, out_dir: object) -> None:
+def clients_recover(
+    state: AppState, contact_id: int | None, yes: bool, out_dir: Path | None
+) -> None:
     """Finish or take back imports that did not finish (a computer crashed mid-import).
 
     Without CONTACT_ID: applies the rule every import applies (an import whose folder is in
@@ -217,7 +231,7 @@ def clients_recover(state: AppState, contact_id: int | None, yes: bool, out_dir:
     from ..engine.workflow.records import Met, firm_ledger_for, meet, opened
 
     folder, who = _folder(out_dir), _who(state)
-    firm = firm_ledger_for(state.home, folder)  # type: ignore[arg-type]
+    firm = firm_ledger_for(state.home, folder)
     with opened(state.home, create=False) as ledger:
         if ledger is not None:
             ledger.recover()
@@ -226,7 +240,7 @@ def clients_recover(state: AppState, contact_id: int | None, yes: bool, out_dir:
             if contact_id is not None:
                 raise SystemExit(1)
             return
-        met = meet(ledger, firm, who) if ledger is not None else Met(firm.recover(who))  # type: ignore[arg-type]
+        met = meet(ledger, firm, who) if ledger is not None else Met(firm.recover(who))
     _notices(met.notices())
     if contact_id is not None:
         client = firm.get(contact_id)
@@ -251,7 +265,7 @@ def clients_recover(state: AppState, contact_id: int | None, yes: bool, out_dir:
         ):
             click.echo("Nothing was taken back.", err=True)
             raise SystemExit(1)
-        done = firm.recover(who, only=contact_id, force=True)  # type: ignore[arg-type]
+        done = firm.recover(who, only=contact_id, force=True)
         _notices(Met(done, firm=firm.path).notices())
         if not done.released and not done.finished:
             raise MapctlError(f"the import of Clio contact {contact_id} changed meanwhile")

@@ -179,7 +179,11 @@ def remove_stale_staging(
     staging folders older than `older_than` seconds (a live import stages for milliseconds);
     with `tag`, only that import's (see `staged_folder`)."""
     limit = time.time() - older_than
-    pattern = f".{glob.escape(name)}.{glob.escape(tag)}-*.partial" if tag else f".{glob.escape(name)}.*.partial"
+    pattern = (
+        f".{glob.escape(name)}.{glob.escape(tag)}-*.partial"
+        if tag
+        else f".{glob.escape(name)}.*.partial"
+    )
     for leftover in parent.glob(pattern):
         with contextlib.suppress(OSError):
             if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < limit:

@@ -174,7 +174,10 @@ class FirmForgotten:
                 "user": self.client.imported_by.user,
                 "computer": self.client.imported_by.computer,
             },
-            "forgotten_by": {"user": self.forgotten_by.user, "computer": self.forgotten_by.computer},
+            "forgotten_by": {
+                "user": self.forgotten_by.user,
+                "computer": self.forgotten_by.computer,
+            },
         }
 
 
@@ -245,8 +248,7 @@ def already_imported(client: FirmClient) -> ImportRefused:
     if not client.done:
         return being_imported(client)
     return ImportRefused(
-        f"{entry.name} (Clio contact {entry.clio_contact_id}) already exists: "
-        f"{client.describe()}",
+        f"{entry.name} (Clio contact {entry.clio_contact_id}) already exists: {client.describe()}",
         hint="mapctl creates new clients only, for the whole firm: open the existing client in "
         "ILS instead (if it was imported by mistake or deleted in ILS: mapctl clients forget "
         f"{entry.clio_contact_id})",
@@ -581,9 +583,13 @@ class FirmLedger:
             if keep:
                 self._replace(
                     self.path / f"{contact_id}.{token or 'unreadable'}.release.json",
-                    _dump({"released_at": utc_stamp(), "released_by": who.as_json(), "why": reason}),
+                    _dump(
+                        {"released_at": utc_stamp(), "released_by": who.as_json(), "why": reason}
+                    ),
                 )
-                os.rename(path, self.path / f"{contact_id}.{token or uuid.uuid4().hex}.released.json")
+                os.rename(
+                    path, self.path / f"{contact_id}.{token or uuid.uuid4().hex}.released.json"
+                )
             else:
                 os.unlink(path)
         except FileNotFoundError:
@@ -740,12 +746,12 @@ class FirmLedger:
                 age = server_now - path.stat().st_mtime
             except FileNotFoundError:
                 continue
-            why = self._release_reason(client, who, age, home_locked=home_locked, force=force)
-            if why is None:
+            reason = self._release_reason(client, who, age, home_locked=home_locked, force=force)
+            if reason is None:
                 result.pending.append((client, str(path), age))
-            elif self.release(contact_id, client.token if client else "", who, why):
+            elif self.release(contact_id, client.token if client else "", who, reason):
                 _remove_staging(client)
-                result.released.append((client, str(path), why))
+                result.released.append((client, str(path), reason))
         if result.finished:
             _fsync_dir(self.path)
         return result
@@ -856,7 +862,9 @@ class FirmLedger:
             _fsync_dir(self.path)
         return result
 
-    def check_conflicts(self, entries: Iterable[ClientEntry]) -> list[tuple[ClientEntry, FirmClient]]:
+    def check_conflicts(
+        self, entries: Iterable[ClientEntry]
+    ) -> list[tuple[ClientEntry, FirmClient]]:
         """Personal entries in this folder whose contact the firm-wide ledger holds with another
         folder (two clients in ILS for one contact, made before the shared ledger existed)."""
         mine = {e.clio_contact_id: e for e in entries if under(e.answer_file, self.folder)}

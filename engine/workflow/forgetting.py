@@ -102,7 +102,9 @@ def _plan_firm(home: Path, firm: FirmLedger, contact_id: int, who: Workstation) 
             with Ledger.open(home) as ledger:  # a client of another folder, this home's
                 entry = ledger.find_by_contact(contact_id)
                 if entry is not None:
-                    return ForgetPlan(entry, files_state(entry), ledger.path, notices=tuple(notices))
+                    return ForgetPlan(
+                        entry, files_state(entry), ledger.path, notices=tuple(notices)
+                    )
         raise firm.not_in_ledger(contact_id)
     return ForgetPlan(client.entry, files_state(client.entry), firm.path, client, tuple(notices))
 

@@ -45,7 +45,7 @@ from .clientfolder import (
     staged_folder,
 )
 from .firmledger import FirmLedger, Workstation, already_imported
-from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists
+from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists, check_id
 from .records import PERSONAL_FOLDER, Met, firm_ledger_for, meet
 
 CLIENT_JSON = "client.json"
@@ -248,6 +248,7 @@ def check_not_imported(
     firm = firm_ledger_for(home, out_dir)
     who = who or Workstation.current(home)
     client_id = bundle["matter"]["client"]["id"]
+    check_id(client_id, "contact")
     if not (Path(home) / LEDGER_FILE).exists():  # looking never creates the personal ledger
         if firm is not None and firm.exists():
             recovery = firm.recover(who, only=client_id)

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import ImportRefused, MapctlError
 from ..fsutil import FILE_MODE, make_folders, try_lock
-from .clientfolder import remove_stale_staging
+from .clientfolder import STALE_AFTER, remove_stale_staging
 
 LEDGER_FILE = "clients.db"
 LOCK_FILE = "clients.lock"
@@ -160,6 +160,9 @@ def _check_id(value: int, what: str) -> None:
             "record this client (nothing was written)",
             hint="Clio's API documents its ids as 64-bit integers: check the matter in Clio",
         )
+
+
+check_id = _check_id  # for callers that refuse before opening the ledger
 
 
 def _folder_in_place(entry: ClientEntry) -> bool:
@@ -306,7 +309,7 @@ class Ledger:
                 # only its own personal folder's leftovers are surely this home's.
                 personal = folder.parent == self.path.parent / "clients"
                 remove_stale_staging(
-                    folder.parent, folder.name, **({"older_than": 0} if personal else {})
+                    folder.parent, folder.name, older_than=0 if personal else STALE_AFTER
                 )
                 self._transaction(self._delete, entry.clio_contact_id)
 

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .firmledger import FirmClient, FirmForgotten, FirmLedger, Migration, Recovery, Workstation, under
+from .firmledger import (
+    FirmClient,
+    FirmForgotten,
+    FirmLedger,
+    Migration,
+    Recovery,
+    Workstation,
+    under,
+)
 from .ledger import LEDGER_FILE, ClientEntry, ForgottenEntry, Ledger
 
 PERSONAL_FOLDER = "clients"  # in MAPCTL_HOME: the output folder when none is set
@@ -66,8 +74,8 @@ class Met:
                 f"finished the import of {client.entry.name} (Clio contact {client.contact_id}) "
                 f"that {client.imported_by.label} started: its folder was in place"
             )
-        for client, record, why in self.recovery.released:
-            who = f" by {client.imported_by.label}" if client is not None else ""
+        for taken, record, why in self.recovery.released:
+            who = f" by {taken.imported_by.label}" if taken is not None else ""
             lines.append(f"took back the unfinished import{who} ({record}): {why}")
         return lines
 

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,10 +152,11 @@ def test_a_client_imported_on_one_desk_is_refused_on_another_saying_who(tmp_path
     shared = tmp_path / "share"
     (home_a, ann), (home_b, bob) = desk(tmp_path, "A"), desk(tmp_path, "B")
     first = import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
-    for number, attempt in enumerate((
+    attempts: list[Callable[[], object]] = [
         lambda: check_not_imported(pritchett(), home_b, out_dir=shared, who=bob),
         lambda: import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob),
-    )):  # fmt: skip
+    ]  # fmt: skip
+    for number, attempt in enumerate(attempts):
         with pytest.raises(ImportRefused) as caught:
             attempt()
         assert format_error(caught.value) == (
@@ -489,9 +491,7 @@ def test_kills_at_random_moments_across_desks_leave_a_state_recovery_makes_consi
     for round_ in range(20):
         contact = 8000 + round_
         victims = rng.sample(range(len(desks)), rng.randint(1, len(desks)))
-        codes = _race(
-            shared, desks, contact, {v: rng.uniform(0, duration * 1.2) for v in victims}
-        )
+        codes = _race(shared, desks, contact, {v: rng.uniform(0, duration * 1.2) for v in victims})
         killed += sum(1 for code in codes if code == -signal.SIGKILL)
         assert 2 not in codes, codes  # no import failed other than by being refused
         assert codes.count(0) <= 1
