@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import sys
 import time
 import uuid
@@ -58,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportInProgress, ImportRefused, MapctlError
-from ..fsutil import FILE_MODE, make_folders, set_mode
+from ..fsutil import make_folders, set_mode
 from .ledger import ClientEntry, ForgottenEntry
 
 RECORD_FOLDER = ".mapctl"  # in the output folder
@@ -267,6 +268,23 @@ def being_imported(client: FirmClient) -> ImportInProgress:
     )
 
 
+def _rename(source: Path, target: Path, *, replace: bool = False) -> None:
+    """`os.rename` (or `os.replace`), tried again for a moment when Windows refuses because
+    another workstation has the file open just now (a sharing violation: PermissionError)."""
+    move = os.replace if replace else os.rename
+    for attempt in range(_RENAME_TRIES):
+        try:
+            move(source, target)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or attempt == _RENAME_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+_RENAME_TRIES = 8
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -315,6 +333,20 @@ class FirmLedger:
         self.folder = Path(folder).absolute()
         self.root = self.folder / RECORD_FOLDER
         self.path = self.root / CLAIMS_FOLDER
+        self._modes: tuple[int, int] | None = None
+
+    def modes(self) -> tuple[int, int]:
+        """(folder mode, file mode) of the ledger: the output folder's permission bits, so that
+        everyone who may make client folders there may read and write the ledger (on a POSIX
+        share: NFS, Samba with POSIX permissions; Windows shares go by their ACLs, inherited).
+        An output folder mapctl makes itself is private (0700), and so is its ledger."""
+        if self._modes is None:
+            try:
+                bits = stat.S_IMODE(os.stat(self.folder).st_mode) | 0o700
+            except OSError:
+                bits = 0o700
+            self._modes = (bits, bits & 0o666)
+        return self._modes
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -417,7 +449,9 @@ class FirmLedger:
         else:
             done = done_name in token_done or (self.path / done_name).exists()
         finished = self._read_json(self.path / done_name) if done else None
-        extra = self._read_json(self.path / f"{contact_id}.{token}.extra.json")
+        extra_name = f"{contact_id}.{token}.extra.json"
+        known = token_done is None or extra_name in token_done  # a listing says it is there
+        extra = self._read_json(self.path / extra_name) if known else None
         return FirmClient(
             entry,
             Workstation.from_json(data.get("imported_by")),
@@ -449,23 +483,38 @@ class FirmLedger:
         )
 
     def _ensure(self) -> list[Path]:
-        """Make the record's folders when missing; returns those made, deepest first."""
+        """Make the record's folders when missing (the output folder too: private, as every
+        folder mapctl makes); returns those made, deepest first."""
+        if self.path.is_dir():
+            return []
         try:
-            return make_folders(self.path)
+            made = make_folders(self.folder)
+            folder_mode = self.modes()[0]
+            for folder in (self.root, self.path):
+                try:
+                    os.mkdir(folder, folder_mode)
+                except FileExistsError:
+                    if not folder.is_dir():
+                        raise
+                    continue
+                os.chmod(folder, folder_mode)  # whatever the umask
+                made.insert(0, folder)
+            return made
         except OSError as error:
             raise self._error("create", error) from None
 
     def _create(self, path: Path, data: bytes) -> bool:
         """Create `path` exclusively with `data`, fsynced; False when it exists."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        mode = self.modes()[1]
         try:
-            fd = os.open(path, flags, FILE_MODE)
+            fd = os.open(path, flags, mode)
         except FileExistsError:
             return False
         except OSError as error:
             raise self._error("write", error) from None
         try:
-            set_mode(fd, FILE_MODE)
+            set_mode(fd, mode)
             _write_all(fd, data)
             os.fsync(fd)
         except OSError as error:
@@ -482,7 +531,7 @@ class FirmLedger:
         try:
             if not self._create(tmp, data):  # pragma: no cover - a random name taken
                 raise FileExistsError(errno.EEXIST, "temporary name taken")
-            os.replace(tmp, path)
+            _rename(tmp, path, replace=True)
         except OSError as error:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -495,7 +544,7 @@ class FirmLedger:
         self._ensure()
         probe = self.path / f".probe-{uuid.uuid4().hex}"
         try:
-            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self.modes()[1])
             try:
                 os.write(fd, b"probe")
                 return os.fstat(fd).st_mtime
@@ -581,15 +630,14 @@ class FirmLedger:
             return False
         try:
             if keep:
+                mark = token or uuid.uuid4().hex  # an unreadable claim: a name of its own
                 self._replace(
-                    self.path / f"{contact_id}.{token or 'unreadable'}.release.json",
+                    self.path / f"{contact_id}.{mark}.release.json",
                     _dump(
                         {"released_at": utc_stamp(), "released_by": who.as_json(), "why": reason}
                     ),
                 )
-                os.rename(
-                    path, self.path / f"{contact_id}.{token or uuid.uuid4().hex}.released.json"
-                )
+                _rename(path, self.path / f"{contact_id}.{mark}.released.json")
             else:
                 os.unlink(path)
         except FileNotFoundError:
@@ -658,7 +706,7 @@ class FirmLedger:
                 hint="run the command again",
             )
         try:
-            os.rename(
+            _rename(
                 self.path / f"{contact_id}.json",
                 self.path / f"{contact_id}.{client.token}.forgotten.json",
             )

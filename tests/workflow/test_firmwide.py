@@ -515,3 +515,27 @@ def test_kills_at_random_moments_across_desks_leave_a_state_recovery_makes_consi
     assert hidden == []  # no staging folder left behind
     assert killed > 0
     assert time.monotonic() - started < 30
+
+
+@posix_only
+def test_the_shared_ledger_takes_the_output_folders_permissions(tmp_path: Path) -> None:
+    """On a POSIX share (NFS) each desk's user must read and write the ledger: it gets the
+    output folder's bits; a folder mapctl makes itself stays private."""
+    shared = tmp_path / "share"
+    shared.mkdir()
+    os.chmod(shared, 0o2770)
+    home_a, ann = desk(tmp_path, "A")
+    old = os.umask(0o077)
+    try:
+        import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
+    finally:
+        os.umask(old)
+    record = shared / ".mapctl" / "clients"
+    assert (record.stat().st_mode & 0o777, record.parent.stat().st_mode & 0o777) == (0o770, 0o770)
+    assert {p.stat().st_mode & 0o777 for p in record.iterdir()} == {0o660}
+    private = tmp_path / "new"
+    import_client(bundle_of(6001), mapping(), home=home_a, now=NOW, out_dir=private, who=ann)
+    assert {p.stat().st_mode & 0o777 for p in (private / ".mapctl" / "clients").iterdir()} == {
+        0o600
+    }
+    assert (private / ".mapctl").stat().st_mode & 0o777 == 0o700
