@@ -760,7 +760,11 @@ class FirmLedger:
             for n in names
             if n.endswith(".json") and n.removesuffix(".json").isdigit()
         ]
-        pending = [c for c in pending if only is None or c == only]
+        if only is not None:
+            pending = [c for c in pending if c == only]
+        else:  # read only the claims that may be pending, not every client's (a big firm's)
+            finished = _finished_by_listing(names)
+            pending = [c for c in pending if c not in finished]
         server_now: float | None = None
         intents = self._intents(names, who, home_locked=home_locked)
         for contact_id in sorted(pending):
@@ -922,6 +926,23 @@ class FirmLedger:
             for c, client in sorted(found.items())
             if client.done and client.entry.answer_file != mine[c].answer_file
         ]
+
+
+def _finished_by_listing(names: set[str]) -> set[int]:
+    """The contacts whose current claim is surely done, from the listing alone: every forgotten
+    claim was done, so a contact whose `done` files outnumber its forgotten claims has its
+    current claim done. (A stray `done` can only hide a pending claim from the automatic rule,
+    never take back a finished one; `recover(only=)` reads the claim itself.)"""
+    counts: dict[int, int] = {}
+    for name in names:
+        head, _, rest = name.partition(".")
+        if not head.isdigit():
+            continue
+        if rest.endswith(".done"):
+            counts[int(head)] = counts.get(int(head), 0) + 1
+        elif rest.endswith(".forgotten.json"):
+            counts[int(head)] = counts.get(int(head), 0) - 1
+    return {contact for contact, surplus in counts.items() if surplus > 0}
 
 
 def _remove_empty(folders: list[Path]) -> None:
