@@ -364,8 +364,8 @@ def _shared_ledger(result: Diagnosis, setup: Setup, env: Mapping[str, str]) -> N
             Check("shared ledger", "fail", f"{where}: {error.message}", error.hint)
         )
         return
-    for line in met.notices():
-        result.checks.append(Check("shared ledger", "info", f"{where}: {line}"))
+    for line in met.notices():  # what meeting it did just now (migration, recovery)
+        result.checks.append(Check("shared ledger", "info", f"shared ledger: {line}"))
     migrated = sum(1 for c in clients if c.migrated_from)
     also = f" ({migrated} added from workstations' own ledgers)" if migrated else ""
     result.checks.append(

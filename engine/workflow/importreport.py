@@ -228,7 +228,7 @@ def format_forget_plan(plan: ForgetPlan, delete_folder: bool) -> str:
     """What `mapctl clients forget` will remove, shown before the question."""
     entry, files = plan.entry, plan.files
     matter = entry.matter_display_number or f"id {entry.matter_id}"
-    by = f" by {_cell(plan.firm.imported_by.label)}" if plan.firm is not None else ""
+    by = f" by {_cell(plan.firm.imported_by.label)} at" if plan.firm is not None else ""
     lines = [
         f"This removes from the {'shared ' if plan.firm else ''}client ledger ({plan.ledger}):",
         f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported{by} "
