@@ -424,9 +424,18 @@ class FirmLedger:
         return self._unreadable(contact_id)
 
     def _unreadable(self, contact_id: int) -> FirmClient:
-        """A claim with no readable content yet (being written, or its writer died at once)."""
-        entry = ClientEntry("?", "", contact_id, None, None, "?", "", "", "?")
-        return FirmClient(entry, Workstation("?", "?"), "?", "", False, record="unreadable")
+        """A claim with no readable content yet (being written, or its writer died at once):
+        who made it, when its intent says."""
+        by = Workstation("?", "?")
+        for name in sorted(self._names()):
+            if name.startswith(f"{contact_id}.") and name.endswith(".intent.json"):
+                data = self._read_json(self.path / name)
+                by = Workstation.from_json(data.get("by") if isinstance(data, dict) else None)
+                break
+        entry = ClientEntry(
+            f"Clio contact {contact_id}", "", contact_id, None, None, "?", "", "", "?"
+        )
+        return FirmClient(entry, by, "?", "", False, record="unreadable")
 
     def _read_claim(
         self, path: Path, contact_id: int, *, token_done: set[str] | None
@@ -575,22 +584,13 @@ class FirmLedger:
         self._ensure()
         token = uuid.uuid4().hex
         path = self.path / f"{entry.clio_contact_id}.json"
-        # Who is about to create the claim, written whole first: a kill between the exclusive
-        # create and the claim's content leaves an empty claim, which this intent explains
-        # (`recover`). Removed once the claim is written (or lost).
-        intent = self.path / f"{entry.clio_contact_id}.{token}.intent.json"
         try:
-            self._replace(intent, _dump({"by": who.as_json()}))
+            created = self._create_claim(path, self._claim_json(entry, who, token), who, token)
         except MapctlError:
             if self.path.is_dir():
                 raise
             self._ensure()  # another import's failure took the empty folder back just now
-            self._replace(intent, _dump({"by": who.as_json()}))
-        try:
-            created = self._create(path, self._claim_json(entry, who, token))
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(intent)
+            created = self._create_claim(path, self._claim_json(entry, who, token), who, token)
         if not created:
             holder = self.get(entry.clio_contact_id)
             if holder is None:  # taken back between the two steps: try once more
@@ -598,6 +598,19 @@ class FirmLedger:
             raise already_imported(holder)
         _fsync_dir(self.path)
         return token
+
+    def _create_claim(self, path: Path, data: bytes, who: Workstation, token: str) -> bool:
+        """The exclusive create of a claim, `who` about to make it written whole first (an
+        *intent*): a kill between the create and the claim's content leaves an empty claim,
+        which the intent explains (`recover`). The intent goes once the claim is written (or
+        lost). False when the claim exists."""
+        intent = path.with_name(f"{path.stem}.{token}.intent.json")
+        self._replace(intent, _dump({"by": who.as_json()}))
+        try:
+            return self._create(path, data)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(intent)
 
     def finish(self, contact_id: int, token: str, who: Workstation) -> None:
         """Mark the claim done (its folder is in place). `MapctlError` when the claim is no
@@ -900,7 +913,7 @@ class FirmLedger:
             token = uuid.uuid4().hex
             source = f"{ledger_path} ({who.label})"
             data = self._claim_json(entry, who, token, migrated_from=source)
-            if not self._create(self.path / f"{contact_id}.json", data):
+            if not self._create_claim(self.path / f"{contact_id}.json", data, who, token):
                 holder = self.get(contact_id)
                 if holder is not None and holder.entry.answer_file != entry.answer_file:
                     result.conflicts.append((entry, holder))
