@@ -258,9 +258,11 @@ def already_imported(client: FirmClient) -> ImportRefused:
 
 def being_imported(client: FirmClient) -> ImportInProgress:
     entry = client.entry
+    since = f" since {client.claimed_at}" if client.claimed_at != "?" else ""
+    into = f" (into {entry.answer_file})" if entry.answer_file != "?" else ""
     return ImportInProgress(
         f"{entry.name} (Clio contact {entry.clio_contact_id}) is being imported by "
-        f"{client.imported_by.label} since {client.claimed_at} (into {entry.answer_file})",
+        f"{client.imported_by.label}{since}{into}",
         hint="wait a minute and look again (mapctl clients); if that import was stopped (its "
         "computer crashed), it is taken back automatically after "
         f"{int(ABANDONED_AFTER // 60)} minutes, or at once by an admin: mapctl clients recover "
