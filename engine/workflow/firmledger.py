@@ -434,9 +434,7 @@ class FirmLedger:
                 data = self._read_json(self.path / name)
                 by = Workstation.from_json(data.get("by") if isinstance(data, dict) else None)
                 break
-        entry = ClientEntry(
-            f"Clio contact {contact_id}", "", contact_id, None, None, "?", "", "", "?"
-        )
+        entry = ClientEntry("A client", "", contact_id, None, None, "?", "", "", "?")
         return FirmClient(entry, by, "?", "", False, record="unreadable")
 
     def _read_claim(

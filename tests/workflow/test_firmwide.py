@@ -539,3 +539,32 @@ def test_the_shared_ledger_takes_the_output_folders_permissions(tmp_path: Path) 
         0o600
     }
     assert (private / ".mapctl").stat().st_mode & 0o777 == 0o700
+
+
+def test_an_empty_claim_left_by_a_kill_mid_create_is_explained_by_its_intent(
+    tmp_path: Path,
+) -> None:
+    """Killed between the exclusive create and writing the claim: the claim is empty. Its
+    intent (written whole before the create) says whose it was, so that computer takes it back
+    at once when the process is gone; any other computer shows it and waits."""
+    shared = tmp_path / "share"
+    home_a, ann = desk(tmp_path, "A")
+    home_b, bob = desk(tmp_path, "B")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = Workstation(ann.user, ann.computer, ann.home, int(gone.stdout))
+    firm = FirmLedger(shared)
+    firm.path.mkdir(parents=True)
+    (firm.path / "5001.abc.intent.json").write_text(json.dumps({"by": dead.as_json()}))
+    (firm.path / "5001.json").write_bytes(b"")
+    with pytest.raises(ImportInProgress) as caught:  # B cannot tell: it waits
+        import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
+    assert str(caught.value) == "A client (Clio contact 5001) is being imported by a on DESK-A"
+    assert firm.recover(bob).released == []
+    recovery = firm.recover(ann)  # A's own computer: the process is gone
+    assert [why for _, _, why in recovery.released] == [
+        "its import was stopped before it wrote its claim (on this computer)"
+    ]
+    assert not (firm.path / "5001.json").exists()
+    result = import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
+    assert result.folder == shared / FOLDER
