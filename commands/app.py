@@ -75,8 +75,11 @@ def app_command(
     from ..engine.setup.settings import resolve_setup
 
     running = Demo(state.env) if demo else None  # the demo's home and Clio: the sandbox
+    stop_on_sigterm()  # a service manager's stop, `kill`: the demo's folder is still removed
     try:
         env = running.env if running is not None else state.env
+        if running is not None and out_dir is None:  # never the firm's folder for demo clients
+            out_dir = running.home / "clients"
         setup = resolve_setup(env, mapping=mapping, output_folder=out_dir)  # as `mapctl import`
         compiled = compile_mapping(setup.mapping_arg)  # a broken mapping stops here
         config = AppConfig(
@@ -92,6 +95,19 @@ def app_command(
     finally:
         if running is not None:
             running.close()
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (`kill`, a service manager, a log-off) stops the app as Ctrl-C does, so that the
+    `finally` blocks run: the server closes and the demo's temporary folder is removed."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:

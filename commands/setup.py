@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,29 @@ def init(folder: Path, with_settings: bool) -> None:
     written = sum(item.written for item in done)
     click.echo(f"{written} file{'s' if written != 1 else ''} written, {len(done) - written} "
                "skipped", err=True)  # fmt: skip
-    click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
-               "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+    if with_settings:
+        click.echo(f"Next: {settings_step(folder / 'settings.yaml')}", err=True)
+        click.echo(f"Then: edit {folder / 'mappings' / 'firm.yaml'}, run `mapctl validate`, "
+                   "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+    else:
+        click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
+                   "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+
+
+def settings_step(path: Path, platform: str | None = None) -> str:
+    """How to point MAPCTL_SETTINGS at the settings file `init` wrote, for this platform's
+    shell: mapctl reads $MAPCTL_HOME/settings.yaml unless MAPCTL_SETTINGS names another."""
+    from ..engine.report import command_line
+
+    target = str(path.resolve())
+    if (platform or sys.platform) == "win32":
+        return (
+            "point MAPCTL_SETTINGS at it on each workstation (then open a new window): "
+            + command_line("setx", "MAPCTL_SETTINGS", target, platform="win32")
+        )
+    return "point MAPCTL_SETTINGS at it (add this to the shell's profile on each workstation): " + (
+        "export MAPCTL_SETTINGS=" + command_line(target, platform="linux")
+    )
 
 
 @click.command()
