@@ -172,7 +172,8 @@ def forget_client(
             if aside is not None:
                 _move_back(aside, folder)
             raise
-        _forget_personal_row(home, plan.entry, when, deleting)
+        with contextlib.suppress(MapctlError):  # else the next meeting forgets it (`records`)
+            _forget_personal_row(home, plan.entry, when, deleting)
         if aside is not None:
             shutil.rmtree(aside, ignore_errors=True)
         return ForgottenEntry(plan.entry, when, deleting)
