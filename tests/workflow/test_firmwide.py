@@ -568,3 +568,59 @@ def test_an_empty_claim_left_by_a_kill_mid_create_is_explained_by_its_intent(
     assert not (firm.path / "5001.json").exists()
     result = import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
     assert result.folder == shared / FOLDER
+
+
+@posix_only
+@pytest.mark.parametrize("moment", ["claim", "publish"])
+def test_a_kill_at_each_critical_moment_across_desks(tmp_path: Path, moment: str) -> None:
+    """Desk A is killed right after claiming the contact (no folder yet), or right after its
+    folder was renamed into place (the claim still pending). Desk B: finishes the second at
+    once (the folder is there); must not take the first back (A may still be running) and says
+    who holds it. A's next run takes its own claim back at once."""
+    shared = tmp_path / "share"
+    (home_a, ann), (home_b, bob) = desk(tmp_path, "A"), desk(tmp_path, "B")
+    pid = os.fork()
+    if pid == 0:  # desk A
+        try:
+            from mapctl.engine.workflow import importing
+
+            if moment == "claim":
+                real_claim = FirmLedger.claim
+
+                def claim_then_die(self: FirmLedger, *args: Any) -> str:
+                    real_claim(self, *args)
+                    os.kill(os.getpid(), signal.SIGKILL)
+                    return ""
+
+                FirmLedger.claim = claim_then_die  # type: ignore[method-assign]
+            else:
+                real_publish = importing.publish
+
+                def publish_then_die(*args: Any, **kwargs: Any) -> None:
+                    real_publish(*args, **kwargs)
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+                importing.publish = publish_then_die  # type: ignore[assignment]
+            me = Workstation(ann.user, ann.computer, ann.home, os.getpid())
+            import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=me)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    firm = FirmLedger(shared)
+    assert [c.contact_id for c in firm.list_clients(pending=True)] == [5001]
+    if moment == "publish":
+        with pytest.raises(ImportRefused, match="already exists: imported by a on DESK-A"):
+            import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
+        assert [c.contact_id for c in firm.list_clients()] == [5001]  # B finished it
+    else:
+        with pytest.raises(ImportInProgress, match="is being imported by a on DESK-A since"):
+            import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
+        listing = list_clients(home_a, shared, ann)  # A runs again: its own claim, process gone
+        assert any("took back the unfinished import by a on DESK-A" in n for n in listing.notices)
+        import_client(pritchett(), mapping(), home=home_b, now=NOW, out_dir=shared, who=bob)
+    assert consistent(shared, [(home_a, ann), (home_b, bob)]) == [FOLDER]
+    with Ledger.open(home_a) as ledger:  # A's own row: finished with the folder, or taken back
+        assert [e.clio_contact_id for e in ledger.list_clients()] == (
+            [5001] if moment == "publish" else []
+        )
