@@ -592,15 +592,15 @@ def test_a_kill_at_each_critical_moment_across_desks(tmp_path: Path, moment: str
                     os.kill(os.getpid(), signal.SIGKILL)
                     return ""
 
-                FirmLedger.claim = claim_then_die  # type: ignore[method-assign]
+                FirmLedger.claim = claim_then_die  # type: ignore[method-assign,assignment]
             else:
-                real_publish = importing.publish
+                real_publish = importing.publish  # type: ignore[attr-defined]
 
                 def publish_then_die(*args: Any, **kwargs: Any) -> None:
                     real_publish(*args, **kwargs)
                     os.kill(os.getpid(), signal.SIGKILL)
 
-                importing.publish = publish_then_die  # type: ignore[assignment]
+                importing.publish = publish_then_die  # type: ignore[attr-defined]
             me = Workstation(ann.user, ann.computer, ann.home, os.getpid())
             import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=me)
         finally:
