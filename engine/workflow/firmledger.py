@@ -55,7 +55,7 @@ import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import ImportInProgress, ImportRefused, MapctlError
@@ -127,7 +127,6 @@ class FirmClient:
     claimed_at: str
     token: str
     done: bool
-    finished_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     migrated_from: str | None = None
     record: str = ""  # the claim file
@@ -445,7 +444,7 @@ class FirmLedger:
             return None
         try:
             raw = dict(data["client"])
-            raw["answer_file"] = str(self.folder / raw["answer_file"])
+            raw["answer_file"] = self._answer_path(raw["answer_file"])
             entry = ClientEntry(**raw)
             token = str(data["token"])
         except (KeyError, TypeError, ValueError):
@@ -457,7 +456,6 @@ class FirmLedger:
             done = True  # a forgotten claim was done
         else:
             done = done_name in token_done or (self.path / done_name).exists()
-        finished = self._read_json(self.path / done_name) if done else None
         extra_name = f"{contact_id}.{token}.extra.json"
         known = token_done is None or extra_name in token_done  # a listing says it is there
         extra = self._read_json(self.path / extra_name) if known else None
@@ -467,11 +465,19 @@ class FirmLedger:
             str(data.get("claimed_at") or "?"),
             token,
             done,
-            str(finished.get("finished_at")) if isinstance(finished, dict) else None,
             extra if isinstance(extra, dict) else {},
             data.get("migrated_from") if isinstance(data.get("migrated_from"), str) else None,
             str(path),
         )
+
+    def _answer_path(self, recorded: Any) -> str:
+        """A recorded answer file (relative to the output folder, `/`-separated) as this
+        workstation sees it. One that would lead out of the folder (absolute, `..`: a claim
+        file edited by hand) is not followed: "?" (the app never serves a file outside)."""
+        relative = PurePosixPath(str(recorded))
+        if relative.is_absolute() or ".." in relative.parts or ":" in str(recorded):
+            return "?"
+        return str(self.folder.joinpath(*relative.parts))
 
     def _read_json(self, path: Path) -> Any:
         try:

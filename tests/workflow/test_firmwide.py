@@ -624,3 +624,18 @@ def test_a_kill_at_each_critical_moment_across_desks(tmp_path: Path, moment: str
         assert [e.clio_contact_id for e in ledger.list_clients()] == (
             [5001] if moment == "publish" else []
         )
+
+
+def test_a_claim_edited_to_point_outside_the_folder_is_not_followed(tmp_path: Path) -> None:
+    """The share is writable by every desk's user: a claim pointing its answer file outside
+    the output folder (absolute, `..`) is shown as "?", never read or served."""
+    shared = tmp_path / "share"
+    home_a, ann = desk(tmp_path, "A")
+    import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
+    claim = FirmLedger(shared).path / "5001.json"
+    for bad in ("../../home-A/clients.db", "/etc/passwd", "C:/Windows/win.ini"):
+        data = json.loads(claim.read_bytes())
+        data["client"]["answer_file"] = bad
+        claim.write_text(json.dumps(data))
+        client = FirmLedger(shared).get(5001)
+        assert client is not None and client.entry.answer_file == "?", bad
