@@ -20,7 +20,7 @@ Files of one claim (T is the claim's random token; a re-import after a forget ge
 
     <id>.json                  the claim: the client, who imported it (user, computer), when
     <id>.T.done                the import finished (its folder is in place); created once
-    <id>.T.extra.json          fields added later (`update_extra`: e.g. the Clio note's status)
+    <id>.T.extra-KEY.json      a field added later (`update_extra`: e.g. `note`, the Clio note)
     <id>.T.forget.json         who forgot the client, when, whether the folder was deleted
     <id>.T.forgotten.json      the claim of a forgotten client (renamed from <id>.json)
     <id>.T.released.json       the claim of an import that never finished, taken back
@@ -47,6 +47,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import socket
 import stat
 import sys
@@ -66,7 +67,10 @@ RECORD_FOLDER = ".mapctl"  # in the output folder
 CLAIMS_FOLDER = "clients"  # in RECORD_FOLDER
 FORMAT = 1
 ABANDONED_AFTER = 30 * 60.0  # seconds on the share's clock: a live import holds a claim < 1 s
-_READ_RETRIES = 5  # a claim just created may be empty for a moment: read it again
+_READ_RETRIES = 5
+_EXTRA_KEY = re.compile(
+    r"[A-Za-z0-9_-]{1,40}"
+)  # a claim just created may be empty for a moment: read it again
 # Test hooks (never documented for users): the user and computer names a test "workstation"
 # records. Real runs take them from the operating system.
 TEST_USER_ENV = "MAPCTL_TEST_USER"
@@ -326,6 +330,24 @@ def under(answer_file: str, folder: Path) -> bool:
     return Path(answer_file).parent.parent == folder
 
 
+class _Listing(set[str]):
+    """The names in the record folder, with an index of the extra fields' files (made once per
+    listing, so that listing N clients reads the names once, not N times)."""
+
+    _index: dict[tuple[int, str], list[str]] | None = None
+
+    def extras(self) -> dict[tuple[int, str], list[str]]:
+        if self._index is None:
+            index: dict[tuple[int, str], list[str]] = {}
+            for name in sorted(self):
+                contact, _, rest = name.partition(".")
+                token, _, tail = rest.partition(".extra-")
+                if contact.isdigit() and tail.endswith(".json") and "." not in token:
+                    index.setdefault((int(contact), token), []).append(tail[: -len(".json")])
+            self._index = index
+        return self._index
+
+
 class FirmLedger:
     """The firm-wide ledger of one output folder. Cheap to make: nothing is read or created
     until asked (`exists`, a lookup, a claim)."""
@@ -354,13 +376,13 @@ class FirmLedger:
     def exists(self) -> bool:
         return self.path.is_dir()
 
-    def _names(self) -> set[str]:
+    def _names(self) -> _Listing:
         """One listing of the record folder (empty when there is none yet)."""
         try:
             with os.scandir(self.path) as entries:
-                return {e.name for e in entries}
+                return _Listing(e.name for e in entries)
         except FileNotFoundError:
-            return set()
+            return _Listing()
         except OSError as error:
             raise self._error("read", error) from None
 
@@ -396,11 +418,12 @@ class FirmLedger:
     def list_forgotten(self) -> list[FirmForgotten]:
         """Every client forgotten firm-wide, oldest first."""
         found = []
-        for name in self._names():
+        names = self._names()
+        for name in names:
             parts = name.split(".")
             if len(parts) == 4 and parts[2] == "forgotten" and parts[0].isdigit():
                 contact, token = int(parts[0]), parts[1]
-                claim = self._read_claim(self.path / name, contact, token_done=None)
+                claim = self._read_claim(self.path / name, contact, names, forgotten=True)
                 if claim is None:
                     continue
                 info = self._read_json(self.path / f"{contact}.{token}.forget.json") or {}
@@ -417,7 +440,7 @@ class FirmLedger:
     def _client(self, contact_id: int, names: set[str]) -> FirmClient | None:
         path = self.path / f"{contact_id}.json"
         for attempt in range(_READ_RETRIES):
-            client = self._read_claim(path, contact_id, token_done=names)
+            client = self._read_claim(path, contact_id, names)
             if client is not None or not path.exists():
                 return client
             time.sleep(0.02 * (attempt + 1))  # just created: its content comes in a moment
@@ -437,8 +460,11 @@ class FirmLedger:
         return FirmClient(entry, by, "?", "", False, record="unreadable")
 
     def _read_claim(
-        self, path: Path, contact_id: int, *, token_done: set[str] | None
+        self, path: Path, contact_id: int, names: set[str], *, forgotten: bool = False
     ) -> FirmClient | None:
+        """The claim at `path` (None when unreadable), done or not as the listing `names`
+        says (checked on the share when the listing does not show it: listings may be cached);
+        a forgotten claim was done."""
         data = self._read_json(path)
         if data is None:
             return None
@@ -452,23 +478,28 @@ class FirmLedger:
         if entry.clio_contact_id != contact_id:
             return None
         done_name = f"{contact_id}.{token}.done"
-        if token_done is None:
-            done = True  # a forgotten claim was done
-        else:
-            done = done_name in token_done or (self.path / done_name).exists()
-        extra_name = f"{contact_id}.{token}.extra.json"
-        known = token_done is None or extra_name in token_done  # a listing says it is there
-        extra = self._read_json(self.path / extra_name) if known else None
+        done = forgotten or done_name in names or (self.path / done_name).exists()
+        extra = self._extra(contact_id, token, names)
         return FirmClient(
             entry,
             Workstation.from_json(data.get("imported_by")),
             str(data.get("claimed_at") or "?"),
             token,
             done,
-            extra if isinstance(extra, dict) else {},
+            extra,
             data.get("migrated_from") if isinstance(data.get("migrated_from"), str) else None,
             str(path),
         )
+
+    def _extra(self, contact_id: int, token: str, names: set[str]) -> dict[str, Any]:
+        """A claim's extra fields, one file each (`update_extra`), found in the listing."""
+        listing = names if isinstance(names, _Listing) else _Listing(names)
+        found = {}
+        for key in listing.extras().get((contact_id, token), []):
+            value = self._read_json(self.path / f"{contact_id}.{token}.extra-{key}.json")
+            if value is not None:
+                found[key] = value
+        return found
 
     def _answer_path(self, recorded: Any) -> str:
         """A recorded answer file (relative to the output folder, `/`-separated) as this
@@ -686,19 +717,28 @@ class FirmLedger:
         self.finish(entry.clio_contact_id, token, who)
 
     def update_extra(self, contact_id: int, fields: Mapping[str, Any]) -> FirmClient:
-        """Add or change fields of a finished client's entry (e.g. `{"note": {"status": "ok"}}`),
-        all at once: readers see the old fields or the new ones. The claim itself is never
-        rewritten, so an update can never bring back a client forgotten meanwhile.
-        `MapctlError` when the firm-wide ledger has no finished client for this contact."""
+        """Add or change fields of a finished client's entry (e.g. `{"note": {"status": "ok"}}`).
+        Each field is one small file written whole (a temporary file renamed over the old one):
+        readers see a field's old value or its new one, and two workstations updating different
+        fields at once never undo each other (put what belongs together in one field's value).
+        The claim itself is never rewritten, so an update can never bring back a client
+        forgotten meanwhile. `MapctlError` when there is no finished client for this contact,
+        or a field's name is not a short word (letters, digits, `_`, `-`)."""
+        for key in fields:
+            if not _EXTRA_KEY.fullmatch(key):
+                raise MapctlError(
+                    f"{key!r} cannot name an extra field of a ledger entry",
+                    hint="use up to 40 letters, digits, '_' or '-'",
+                )
         client = self.get(contact_id)
         if client is None or not client.done:
             raise MapctlError(
                 f"Clio contact {contact_id} has no finished client in the shared client ledger "
                 f"{self.path}"
             )
-        merged = {**client.extra, **fields}
-        self._replace(self.path / f"{contact_id}.{client.token}.extra.json", _dump(merged))
-        return dataclasses.replace(client, extra=merged)
+        for key, value in fields.items():
+            self._replace(self.path / f"{contact_id}.{client.token}.extra-{key}.json", _dump(value))
+        return dataclasses.replace(client, extra={**client.extra, **fields})
 
     @contextmanager
     def forgetting(
@@ -788,7 +828,7 @@ class FirmLedger:
         intents = self._intents(names, who, home_locked=home_locked)
         for contact_id in sorted(pending):
             path = self.path / f"{contact_id}.json"
-            client = self._read_claim(path, contact_id, token_done=names)
+            client = self._read_claim(path, contact_id, names)
             if client is not None and client.done:
                 continue
             if client is None and not force:  # empty: its creator was stopped mid-create?

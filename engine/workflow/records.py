@@ -232,7 +232,9 @@ def record_extra(
     out_dir: Path | str | None,
 ) -> dict[str, Any]:
     """Add or change fields of a client's ledger entry after its import, atomically (e.g. the
-    Clio note's status: `{"note": {"status": "failed", "warning": "...", "retryable": true}}`):
+    Clio note's status: `{"note": {"status": "failed", "warning": "...", "retryable": true}}`;
+    each field is written whole, so keep what belongs together in one field's value; field
+    names: up to 40 letters, digits, `_`, `-`):
     in the firm-wide ledger for a client of a shared folder, and in this home's personal ledger
     when it holds the client. Returns the entry's extra fields. `MapctlError` when no ledger
     has a finished client of this contact. Shown by `mapctl clients` (table: the `note` status;
