@@ -378,6 +378,8 @@ def test_the_clio_note_status_is_recorded_atomically_and_listed(
     record_extra(6002, {"note": {"status": "ok"}}, home=home_a, out_dir=shared)
     with pytest.raises(MapctlError, match="not in the shared client ledger"):
         record_extra(7777, {"note": {"status": "ok"}}, home=home_a, out_dir=shared)
+    with pytest.raises(MapctlError, match="cannot name an extra field"):  # one file per field
+        record_extra(5001, {"../note": 1}, home=home_a, out_dir=shared)
     env = {"MAPCTL_HOME": str(home_a), "MAPCTL_TEST_USER": "a", "MAPCTL_TEST_COMPUTER": "DESK-A"}
     table = run_cli("clients", "--out", str(shared), state=AppState(env=env, interactive=False))
     assert "Clio note" in table.stdout.splitlines()[0]
