@@ -47,6 +47,7 @@ class AppConfig:
     region: str | None = None
     sleep: Callable[[float], None] = time.sleep  # Clio's backoff and rate-limit waits
     workspace: Workspace = field(default_factory=Workspace)
+    clio_note: bool = True  # Add Client's "Write a note on the matter in Clio", preset (issue 19)
 
 
 def create_app(config: AppConfig, guard: Guard) -> Flask:
@@ -58,6 +59,9 @@ def create_app(config: AppConfig, guard: Guard) -> Flask:
     app.extensions["mapctl"] = config
     guard.install(app)
     views.register(app)
+    from . import clio_action
+
+    clio_action.register(app, guard)  # issue 19: "Import to ILS" from Clio, notes, links
     return app
 
 
@@ -98,6 +102,7 @@ class AppServer:
                 hint="choose another --port (0 picks a free one)",
             ) from None
         bound = sock.getsockname()[1]
+        self.port: int = bound
         shown, names = _names(host)
         self.guard = Guard.for_address(names, bound)
         self.app = create_app(config, self.guard)
@@ -160,6 +165,16 @@ class Demo:
         except BaseException:
             self.close()
             raise
+
+    def add_action(self, port: int) -> str:
+        """Put "Import to ILS" on the sandbox's matters, opening the app on `port` (as
+        `mapctl doctor --create-action` does on Clio) -> the example matter's page."""
+        from ..engine.clio.client import open_client
+        from ..engine.clio.closeloop import create_custom_action, target_url
+
+        with open_client(self.home, self.env) as client:
+            create_custom_action(client, target_url(port))
+        return self.sandbox.matter_url(9002)
 
     def close(self) -> None:
         self.sandbox.stop()

@@ -20,9 +20,10 @@ from werkzeug.wrappers import Response
 from ..engine.clio import auth
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
+from ..engine.render.context import co_client_ids
 from ..engine.workflow import importing, records
 from ..engine.workflow.ledger import already_exists
-from . import errors
+from . import clio_action, errors
 from .server import AppConfig
 from .workspace import Draft, Search
 
@@ -287,7 +288,9 @@ def set_role(key: str) -> Response:
     role = request.form.get("role", "")
     with draft.lock:
         roles = dict(draft.roles)
-        if role in ("", _config().mapping.relationships.otherwise):  # back to what Clio said
+        rules = _config().mapping.relationships
+        back = rules.co_client if contact in co_client_ids(draft.bundle) else rules.otherwise
+        if role in ("", back):  # back to what Clio said
             roles.pop(contact, None)
         else:
             roles[contact] = role
@@ -330,6 +333,7 @@ def import_matter(key: str) -> Response:
                 who=_workstation(),
                 notes=request.form.get("notes", "").replace("\r\n", "\n"),
             )
+            clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
         else:
             raise already_exists(draft.result.entry)
     return redirect(f"/drafts/{key}/done", code=303)

@@ -22,10 +22,9 @@ from .base import (
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=0,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 65535),
-    help="Port (0: any free port).",
+    help="Port (0: any free port). Default: the app_port setting, else 0.",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open the app in a browser.")
 @click.option(
@@ -41,7 +40,7 @@ from .base import (
 def app_command(
     state: AppState,
     host: str,
-    port: int,
+    port: int | None,
     no_browser: bool,
     allow_remote: bool,
     mapping: str | None,
@@ -90,8 +89,10 @@ def app_command(
             out_dir=Path(str(setup.output_folder.value)),
             transport=state.transport,
             now=state.now,
+            clio_note=setup.note_wanted,
         )
-        _serve_app(config, host, port, no_browser)
+        chosen = port if port is not None else (setup.port or 0)  # app_port (issue 19)
+        _serve_app(config, host, chosen, no_browser, running)
     finally:
         if running is not None:
             running.close()
@@ -110,18 +111,22 @@ def stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
-def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
+def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = None) -> None:
     """Print the one line with the address, open it, serve until Ctrl-C."""
     from ..app.server import start_app
 
     server = start_app(config, host, port)
-    click.echo(f"mapctl app: {server.url}")
-    sys.stdout.flush()
-    if not no_browser:
-        import webbrowser
+    try:  # from here a Ctrl-C or SIGTERM stops the app cleanly (even while the line prints)
+        click.echo(f"mapctl app: {server.url}")
+        sys.stdout.flush()
+        if demo is not None:  # "Import to ILS" on the sandbox's matter pages opens this app
+            page = demo.add_action(server.port)
+            click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
+                       err=True)  # fmt: skip
+        if not no_browser:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    try:
+            webbrowser.open(server.url)
         server.run()  # waitress ends it on Ctrl-C
     except KeyboardInterrupt:
         pass

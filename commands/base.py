@@ -303,7 +303,8 @@ role_option = click.option(
     "role",
     multiple=True,
     metavar="CONTACT_ID=ROLE",
-    help="Set a related contact's role for this import (repeatable), e.g. 5014=Child.",
+    help="Set a co-client's or related contact's role for this import (repeatable), "
+    "e.g. 5014=Child.",
 )
 
 

@@ -9,6 +9,7 @@ import click
 
 from .base import (
     AppState,
+    _clio_open,
     out_option,
     reporting,
     resolve_setup_for,
@@ -78,13 +79,18 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
         return
     import json
 
+    from ..engine.workflow.clionote import note_statuses
     from ..engine.workflow.forgetting import files_state
     from ..engine.workflow.importreport import format_clients, format_forgotten
-    from ..engine.workflow.records import list_clients
+    from ..engine.workflow.records import list_clients, opened
 
     state = ctx.find_object(AppState) or AppState()
     listing = list_clients(state.home, _folder(out_dir), _who(state), forgotten=forgotten)
     _notices(listing.notices)
+    notes: dict[int, Any] = {}  # this home's Clio note statuses (issue 19)
+    with opened(state.home, create=False) as ledger:
+        if ledger is not None:
+            notes = note_statuses(ledger)
     shared = listing.firm is not None and listing.firm.exists()
     if forgotten:
         from ..engine.workflow.firmledger import FirmForgotten
@@ -110,6 +116,7 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
                 **c.as_json(),
                 "folder_exists": f.folder_exists,
                 "answer_file_exists": f.answer_file_exists,
+                "clio_note": _clio_note(c, notes),
             }
             for c, f in zip(listing.clients, files, strict=True)
         ]
@@ -123,6 +130,7 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
             [_note_status(c.firm.extra if c.firm else c.extra) for c in listing.clients],
         )
     )
+    _failed_notes(entries, notes)
     if listing.pending:
         click.echo("\nImports not finished (running now, or stopped before they finished):")
         from ..engine.report import printable
@@ -133,6 +141,65 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
                 f"by {printable(client.imported_by.label)} at {client.claimed_at}"
             )
         click.echo("  An admin can take back one whose computer crashed: mapctl clients recover")
+
+
+def _clio_note(listed: Any, notes: dict[int, Any]) -> Any:
+    """A client's Clio note status for JSON: this home's record (issue 19), else the one the
+    importing workstation left in the shared ledger (`extra.note`), else None."""
+    mine = notes.get(listed.entry.clio_contact_id)
+    if mine is not None:
+        return mine.as_json()
+    extra = listed.firm.extra if listed.firm is not None else listed.extra
+    note = extra.get("note") if isinstance(extra, dict) else None
+    return note if isinstance(note, dict) else None
+
+
+def _failed_notes(entries: list[Any], notes: dict[int, Any]) -> None:
+    """Below the table: each client whose Clio note failed, and how to write it (issue 19)."""
+    from ..engine.report import printable
+
+    failed = [e for e in entries if (n := notes.get(e.clio_contact_id)) and n.status == "failed"]
+    for entry in failed:
+        status = notes[entry.clio_contact_id]
+        click.echo(
+            f"Clio note missing for {printable(entry.name)} (matter "
+            f"{printable(entry.matter_display_number or str(entry.matter_id))}): "
+            f"{printable(status.message)}\n  write it now: mapctl clients note "
+            f"{entry.clio_contact_id}"
+        )
+
+
+@clients.command("note")
+@click.argument("contact_id", type=int, metavar="CONTACT_ID")
+@click.pass_obj
+@reporting
+def clients_note(state: AppState, contact_id: int) -> None:
+    """Write the note on the Clio matter that an import could not write (issue 19).
+
+    The import itself is complete either way; the note says who imported the client, when,
+    where the answer file is and what is left to do, in the words composed at the import.
+    `mapctl clients` lists the clients whose note is missing.
+
+    \b
+    Examples:
+      mapctl clients note 5001
+
+    \b
+    Exit codes: 0 written; 1 no such client, or its note is already written; 3 Clio refused
+    or could not be reached (the ledger keeps the failure).
+    """
+    from ..engine.errors import ClioError
+    from ..engine.workflow.clionote import retry_note
+    from ..engine.workflow.ledger import Ledger
+
+    with Ledger.open(state.home) as ledger:
+        status = retry_note(ledger, contact_id, lambda: _clio_open(state, None), now=state.now())
+    if status.status != "written":
+        raise ClioError(
+            f"Clio did not take the note: {status.message}",
+            hint="check the Clio app's Notes permission and the connection, then try again",
+        )
+    click.echo(f"Clio: the note is on the matter now (note {status.note_id}).")
 
 
 @clients.command("forget")
@@ -195,6 +262,29 @@ def clients_forget(
         who=who,
     )
     click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
+    _forget_note(state, forgotten.client)
+
+
+def _forget_note(state: AppState, entry: Any) -> None:
+    """A short note on the matter: the client may be imported again, and by whom (issue 19).
+    Skipped with `clio_note: false`; a failure is a warning (the forgetting stands)."""
+    from ..engine.report import printable
+    from ..engine.workflow.clionote import WRITTEN, computer_name, forget_note, write_note
+    from .base import resolve_setup_for
+
+    if entry.matter_id is None or not resolve_setup_for().note_wanted:
+        return
+    now, computer = state.now(), computer_name()
+    status, ident, message, _, _ = write_note(
+        lambda: _clio_open(state, None),
+        entry.matter_id,
+        lambda user: forget_note(entry, user, computer, now),
+    )
+    if status == WRITTEN:
+        click.echo(f"Clio: a note on the matter says it may be imported again (note {ident}).")
+    else:
+        click.echo(f"warning: Clio did not take the note on the matter: {printable(message)}",
+                   err=True)  # fmt: skip
 
 
 @clients.command("recover")

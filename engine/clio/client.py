@@ -6,17 +6,25 @@ OpenAPI document defines for each path; only parameters the document declares ar
 checks every request). Paging follows `meta.paging.next` as-is, only to the host the token was
 issued for, with a guard against a page that repeats.
 
-Fetch plan (issue 9, the documented way: <= 4 requests with a cold custom-field cache, <= 3 warm):
+Fetch plan (issues 9 and 17: <= 4 requests with a cold custom-field cache, <= 3 warm, 2 rounds):
   round 1, concurrently:
     - the matter: by id `GET /matters/{id}.json` (by display number `GET /matters.json?query=`);
-    - its roster: `GET /relationships.json?matter_id=...&fields=id,description,contact{id}`
-      (labels + contact ids; the document types a matter's own `relationships` without
-      `contact`, so the matter is not asked for it);
+    - its people: `GET /matters/{id}/contacts.json?fields=id,is_client,relationship_name,
+      relationship{id,description}` (MatterContacts: every client of the matter, `is_client`,
+      and every related contact with its relationship; Clio's multi-client matters have up to
+      11 clients, `matter.client` is only the default one and `/relationships.json` lists no
+      client). The related rows become the bundle's `relationships` ({id, description,
+      contact {id}}, Clio's order), the other clients its `co_clients`;
     - `GET /custom_fields.json?parent_type=contact` with picklist options, cached for the run and
       for 10 minutes in $MAPCTL_HOME/cache (keyed by base URL);
-  round 2: every contact (client + related) in one `GET /contacts.json?ids[]=...&limit=200`.
-A display number needs the matter's id before the roster can be asked for: one more round, no
-more requests. Each further 200 relationships or contacts costs one more page.
+  round 2: every contact (client, co-clients, related) in one `GET /contacts.json?ids[]=...`.
+The matter's contact list answers in place of `/relationships.json?matter_id=`: asking both would
+cost a fifth request. Should Clio refuse it (400, 403, 404), or list it without the matter's
+default client (then its rows cannot be trusted), the roster comes from `/relationships.json`
+(`fields=id,description,contact{id}`) in one more round, with no co-clients and a warning
+(`ClioClient.warnings`, also told to `notice`). A display number needs the matter's id before
+its people can be asked for: one more round, no more requests. Each further 200 rows or contacts
+costs one more page.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ MATTER_FIELDS = (
     "pending_date,location,client_reference,billable,client{id,name,type,first_name,last_name},"
     "practice_area{id,name},responsible_attorney{id,name}"
 )
+MATTER_CONTACT_FIELDS = "id,is_client,relationship_name,relationship{id,description}"
 RELATIONSHIP_FIELDS = "id,description,contact{id}"
 # Should Clio refuse the braces (a 400, whatever its body says), the bare nested name still
 # gives the contact's default fields, its id among them (NOTES 1.1): one more request.
@@ -84,6 +93,7 @@ class ClioClient:
         self.session = session
         self.cache_dir = cache_dir
         self._custom_fields: list[Record] | None = None
+        self.warnings: list[str] = []  # what a fetch could not bring (told to `notice` too)
 
     @property
     def request_count(self) -> int:
@@ -210,52 +220,100 @@ class ClioClient:
         params[1] = ("fields", RELATIONSHIP_FALLBACK_FIELDS)
         return self._list("relationships.json", params)
 
-    def _matter_and_roster(
+    def matter_contacts(self, matter_id: int) -> list[Record]:
+        """The matter's clients and related contacts (`matters/{id}/contacts.json`, every
+        page, by relationship id): id, is_client, relationship_name, relationship{id,
+        description}."""
+        params = [
+            ("fields", MATTER_CONTACT_FIELDS),
+            ("order", "id(asc)"),
+            ("limit", PAGE_LIMIT),
+        ]
+        return self._list(f"matters/{matter_id}/contacts.json", params)
+
+    def _people(self, matter_id: int) -> list[Record] | ClioError:
+        """`matter_contacts`, or Clio's refusal of it (400, 403, 404: the caller falls back)."""
+        try:
+            return self.matter_contacts(matter_id)
+        except ClioError as error:
+            if error.status in (400, 403, 404):
+                return error
+            raise
+
+    def _matter_and_people(
         self, text: str, pool: ThreadPoolExecutor
-    ) -> tuple[Record, list[Record]]:
-        """By id, the matter and its roster are asked for at once (one round); by display
-        number, the roster waits for the matter's id."""
+    ) -> tuple[Record, list[Record] | ClioError]:
+        """By id, the matter and its people are asked for at once (one round); by display
+        number, the people wait for the matter's id."""
         if _could_be_id(text):
-            roster = pool.submit(self.roster, int(text))
+            people = pool.submit(self._people, int(text))
             try:
                 record = self._show_matter(text)
             except NotFound:
-                wait([roster])  # its answer (likely empty) is of no use: the text is a number
+                wait([people])  # its answer (likely empty) is of no use: the text is a number
             else:
-                return record, roster.result()
+                return record, people.result()
         record = self._by_display_number(text)
-        return record, self.roster(int(record["id"]))
+        return record, self._people(int(record["id"]))
+
+    def _roster_and_co_clients(
+        self, record: Record, people: list[Record] | ClioError
+    ) -> tuple[list[Record], list[int] | None]:
+        """(the bundle's relationships, its co-clients' ids) from the matter's people; None
+        co-clients (not known) when Clio refused the list or it lacks the default client: then
+        the relationships come from `/relationships.json`, and a warning says so."""
+        client_id = (record.get("client") or {}).get("id")
+        where = f"matters/{record.get('id')}/contacts.json"
+        if isinstance(people, ClioError):
+            status = f"HTTP {people.status}" if people.status else "an error"
+            problem = f"Clio refused the matter's list of clients ({status} on {where})"
+        else:
+            relationships, clients = split_matter_contacts(people)
+            if client_id is None or client_id in clients:
+                return relationships, [i for i in clients if i != client_id]
+            problem = f"Clio's list of the matter's clients ({where}) lacks its client"
+        self._warn(
+            f"{problem}: only the default client comes across, without co-clients (the "
+            "matter's other clients); related contacts are read from relationships.json"
+        )
+        roster = self.roster(int(record["id"]))
+        return [
+            _relationship(r.get("id"), r.get("description"), r.get("contact")) for r in roster
+        ], None
+
+    def _warn(self, text: str) -> None:
+        self.warnings.append(text)
+        if self.session.notice is not None:
+            self.session.notice(text)
 
     def resolve_matter(self, matter: str) -> int:
         """The Clio id of MATTER (an id or a display number)."""
         return int(self.find_matter(matter)["id"])
 
     def fetch_bundle(self, matter: str) -> Record:
-        """The matter bundle (bundle_version 1): matter, contacts, relationships, custom fields."""
+        """The matter bundle (bundle_version 1): matter, contacts, relationships, co-clients
+        (when Clio listed the matter's clients), custom fields."""
         text = _matter_text(matter)
         with ThreadPoolExecutor(max_workers=2) as pool:
             fields_future = pool.submit(self.custom_fields)
-            record, roster = self._matter_and_roster(text, pool)
-            relationships: list[Record] = [
-                {
-                    "id": r.get("id"),
-                    "description": r.get("description"),
-                    "contact": {"id": (r.get("contact") or {}).get("id")},
-                }
-                for r in roster
-            ]
+            record, people = self._matter_and_people(text, pool)
             record.pop("relationships", None)
+            relationships, co_clients = self._roster_and_co_clients(record, people)
             client_id = (record.get("client") or {}).get("id")
-            wanted = _unique([client_id, *(r["contact"]["id"] for r in relationships)])
+            related = (r["contact"]["id"] for r in relationships)
+            wanted = _unique([client_id, *(co_clients or []), *related])
             contacts = self.contacts(wanted)
             custom_fields = fields_future.result()
-        return {
+        bundle: Record = {
             "bundle_version": 1,
             "matter": record,
             "contacts": contacts,
             "relationships": relationships,
-            "custom_fields": custom_fields,
         }
+        if co_clients is not None:  # absent: not known (an older bundle says the same)
+            bundle["co_clients"] = [{"id": i} for i in co_clients]
+        bundle["custom_fields"] = custom_fields
+        return bundle
 
     def contacts(self, ids: list[int]) -> list[Record]:
         """Full contact records, in the order of `ids`, in one request per 200."""
@@ -370,6 +428,31 @@ def create_custom_field(
     if cached is not None:
         cached.unlink(missing_ok=True)
     return _record(body)
+
+
+def split_matter_contacts(rows: list[Record]) -> tuple[list[Record], list[int]]:
+    """MatterContacts rows -> (relationships as the bundle holds them, in Clio's order; the ids
+    of every client of the matter, the default one included, each once)."""
+    relationships: list[Record] = []
+    clients: list[int] = []
+    for row in rows:
+        ident = row.get("id")
+        if row.get("is_client") is True:
+            if isinstance(ident, int) and ident not in clients:
+                clients.append(ident)
+            continue
+        rel = row.get("relationship")
+        rel = rel if isinstance(rel, dict) else {}
+        label = rel.get("description")
+        label = label if isinstance(label, str) else row.get("relationship_name")
+        relationships.append(_relationship(rel.get("id"), label, {"id": ident}))
+    return relationships, clients
+
+
+def _relationship(ident: Any, description: Any, contact: Any) -> Record:
+    """One relationship as the bundle holds it: {id, description, contact: {id}}."""
+    contact_id = contact.get("id") if isinstance(contact, dict) else None
+    return {"id": ident, "description": description, "contact": {"id": contact_id}}
 
 
 def _records(data: Any, path: str) -> list[Record]:

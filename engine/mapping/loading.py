@@ -57,9 +57,11 @@ class LoadedMapping:
     title: Entry | None = None
     relationships: dict[str, Entry] = field(default_factory=dict)
     otherwise: Entry | None = None
+    co_client: Entry | None = None  # `relationships: co_client:` the matter's other clients' role
     custom_fields: dict[str, Entry] = field(default_factory=dict)
     client_record: dict[str, Entry] = field(default_factory=dict)
     answers: dict[str, Entry] = field(default_factory=dict)
+    review: dict[str, Entry] = field(default_factory=dict)  # `Name: null` drops an inherited one
     removed: list[Entry] = field(default_factory=list)  # `Name: null`: inherited answer dropped
     nothing_to_remove: list[Entry] = field(default_factory=list)  # `Name: null`, nothing inherited
 
@@ -288,12 +290,15 @@ def _merge(loaded: LoadedMapping, doc: Document) -> None:
     ):
         _merge_section(doc, section, target)
     _merge_answers(loaded, doc)
+    _merge_review(loaded, doc)
     relationships = data.get("relationships")
     if isinstance(relationships, dict):
         for role, synonyms in relationships.items():
             entry = Entry(doc, ("relationships", role), synonyms)
             if role == "otherwise":
                 loaded.otherwise = entry
+            elif role == "co_client":
+                loaded.co_client = entry
             else:
                 loaded.relationships[role] = entry
 
@@ -303,6 +308,18 @@ def _merge_section(doc: Document, section: str, target: dict[str, Entry]) -> Non
     if isinstance(values, dict):
         for key, value in values.items():
             target[key] = Entry(doc, (section, key), value)
+
+
+def _merge_review(loaded: LoadedMapping, doc: Document) -> None:
+    """Review lines override by name; `Name: null` removes an inherited one."""
+    values = doc.data.get("review")
+    if not isinstance(values, dict):
+        return
+    for name, value in values.items():
+        if value is None:
+            loaded.review.pop(name, None)
+        else:
+            loaded.review[name] = Entry(doc, ("review", name), value)
 
 
 def _merge_answers(loaded: LoadedMapping, doc: Document) -> None:

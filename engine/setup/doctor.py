@@ -63,7 +63,24 @@ def diagnose(
     _privacy(result, setup, env)
     _ledger(result, setup)
     _shared_ledger(result, setup, env)
+    _closeloop(result, setup, env, transport, notice)
     return result
+
+
+def _closeloop(
+    result: Diagnosis, setup: Setup, env: Mapping[str, str], transport: Any, notice: Notice | None
+) -> None:
+    """Notes and the "Import to ILS" custom action (issue 19), when Clio answered."""
+    from ..clio.client import open_client
+    from .actioncheck import closeloop_checks
+
+    if not any(c.name == "clio token" and c.status == "pass" for c in result.checks):
+        return
+    try:
+        with open_client(setup.home_path, setup.clio_env(env), transport, notice=notice) as client:
+            result.checks.extend(closeloop_checks(client, setup))
+    except ClioError as error:
+        result.checks.append(Check("clio action", "fail", f"Clio: {error.message}", error.hint))
 
 
 def _settings(

@@ -42,7 +42,12 @@ KEYS: dict[str, str] = {
     "clio_base_url": "Clio's address (instead of clio_region), e.g. https://eu.app.clio.com",
     "app_key": "the Clio app's App Key (CLIO_CLIENT_ID); never the App Secret",
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
+    "clio_note": "true or false: write a note on the Clio matter after each import",
+    "app_port": 'the port `mapctl app` listens on (Clio\'s "Import to ILS" action opens it)',
 }
+BOOLEAN_KEYS = ("clio_note",)  # issue 19
+PORT_KEYS = ("app_port",)
+DEFAULT_APP_PORT = 8770  # the example in messages; unset, `mapctl app` picks a free port
 PATH_KEYS = ("mapping", "output_folder", "interview")
 # What people write for a key, and the key it is.
 SYNONYMS = {
@@ -59,6 +64,9 @@ SYNONYMS = {
     "clients_folder": "output_folder",
     "mapping_file": "mapping",
     "interview_file": "interview",
+    "note": "clio_note",
+    "clio_notes": "clio_note",
+    "port": "app_port",
 }
 _SECRET = re.compile(r"secret|password|passwd|token", re.IGNORECASE)
 _BASE_URL = re.compile(r"^https?://[^/\s]+$")
@@ -114,7 +122,7 @@ def load_settings(path: Path) -> SettingsFile:
             if problem is not None:
                 problems.append(problem)
             elif value is not None:
-                values[key] = str(value).strip()
+                values[key] = str(value).lower() if isinstance(value, bool) else str(value).strip()
                 locations[key] = doc.location((key,))
         problems.extend(_clash(doc, values))
     if problems:
@@ -152,6 +160,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
     where = doc.location((key,))
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None
+    if key in BOOLEAN_KEYS or key in PORT_KEYS:
+        return _check_typed(doc, key, value)
     if not isinstance(value, str) or not value.strip():
         what = "empty text" if isinstance(value, str) else _kind(value)
         return doc.problem(
@@ -180,6 +190,29 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             length=len(text),
         )
     return None
+
+
+def _check_typed(doc: Document, key: str, value: Any) -> Problem | None:
+    """`clio_note: true|false` (YAML's booleans) and `app_port: 1..65535` (issue 19)."""
+    where = doc.location((key,))
+    shown = f"'{value}'" if isinstance(value, str) else _kind(value)
+    if key in BOOLEAN_KEYS:
+        if isinstance(value, bool):
+            return None
+        return doc.problem(
+            where,
+            f"'{key}' must be true or false, got {shown}",
+            "wrong-type",
+            hint=f"{key} is {KEYS[key]}",
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
+        return None
+    return doc.problem(
+        where,
+        f"'{key}' must be a port number from 1 to 65535, got {shown}",
+        "wrong-type",
+        hint=f"{key} is {KEYS[key]}, e.g. {key}: {DEFAULT_APP_PORT}",
+    )
 
 
 def _clash(doc: Document, values: dict[str, str]) -> list[Problem]:
@@ -269,6 +302,20 @@ class Setup:
     base_url: Setting
     app_key: Setting
     interview: Setting
+    # Issue 19; defaults here so that a Setup built elsewhere needs neither.
+    clio_note: Setting = Setting("clio_note", "true", "default")
+    app_port: Setting = Setting("app_port", None, "default")
+
+    @property
+    def note_wanted(self) -> bool:
+        """Whether an import writes a note on the Clio matter (`clio_note`, default true)."""
+        return self.clio_note.value != "false"
+
+    @property
+    def port(self) -> int | None:
+        """The port `mapctl app` listens on and "Import to ILS" points at (`app_port`); None:
+        not set (`mapctl app` picks a free port, and the action cannot be created)."""
+        return int(self.app_port.value) if self.app_port.value else None
 
     @property
     def mapping_arg(self) -> str | None:
@@ -303,6 +350,8 @@ class Setup:
             self.base_url,
             self.app_key,
             self.interview,
+            self.clio_note,
+            self.app_port,
         ]
 
     def clio_env(self, env: Mapping[str, str]) -> dict[str, str]:
@@ -373,6 +422,13 @@ def resolve_setup(
             else None,
             from_file("interview"),
             Setting("interview", None, "default", detail="none"),
+        ),
+        clio_note=_first(
+            from_file("clio_note"), Setting("clio_note", "true", "default", detail="true")
+        ),
+        app_port=_first(
+            from_file("app_port"),
+            Setting("app_port", None, "default", detail="none: `mapctl app` picks a free port"),
         ),
     )
 

@@ -34,6 +34,7 @@ from ..mapping.model import CompiledMapping
 from ..model import AnswerSet
 from ..render.context import ContactView, Context, build_context, check_bundle
 from ..render.evaluation import evaluate
+from ..render.reviewing import add_review_lines
 from .clientfolder import (
     client_folder_name,
     client_info,
@@ -67,6 +68,7 @@ class PreviewContact:
     suggestion: str | None = None  # nearest synonym when the label fell to `otherwise`
     role_set: bool = False  # the role was set by hand for this import (`--role`, the app)
     fell_to_otherwise: bool = False  # the label matched no synonym (whatever role was set)
+    co_client: bool = False  # one of the matter's other clients (issue 17): listed after #1
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,10 +90,16 @@ class Preview:
     otherwise: str
     warnings: tuple[str, ...]
     roles: tuple[str, ...] = ()  # the mapping's roles, `otherwise` last (what can be set)
+    co_client_role: str = "Co-client"  # the mapping's role for co-clients
 
     @property
     def client(self) -> PreviewContact:
         return self.contacts[0]
+
+    @property
+    def co_clients(self) -> tuple[PreviewContact, ...]:
+        """Kept co-clients (the matter's other clients), in Clio's order."""
+        return tuple(c for c in self.contacts if c.co_client)
 
     @property
     def roles_set(self) -> tuple[PreviewContact, ...]:
@@ -172,9 +180,11 @@ def preview(
     exclude: Collection[int] = (),
     roles: Mapping[int, str] | None = None,
 ) -> Preview:
-    """The contacts an import would bring, in Clio's order, the client first. `roles` sets
-    related contacts' roles by hand ({contact id: role})."""
+    """The contacts an import would bring, in Clio's order: the client first, then the
+    co-clients, then the related contacts. `roles` sets co-clients' and related contacts' roles
+    by hand ({contact id: role})."""
     context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
+    add_review_lines(mapping, context)  # an import tells them after evaluating; so does this
     return _preview(context, mapping)
 
 
@@ -196,11 +206,12 @@ def _preview(context: Context, mapping: CompiledMapping) -> Preview:
         otherwise=mapping.relationships.otherwise,
         warnings=tuple(context.warnings),
         roles=tuple(mapping.relationships.role_names),
+        co_client_role=mapping.relationships.co_client,
     )
 
 
 def _line(number: int, view: ContactView) -> PreviewContact:
-    related = number > 1
+    related = number > 1 and not view.co_client
     suggestion = view.classification.suggestion if related else None
     return PreviewContact(
         number,
@@ -211,6 +222,7 @@ def _line(number: int, view: ContactView) -> PreviewContact:
         suggestion,
         role_set=view.role_set is not None,
         fell_to_otherwise=related and not view.classification.matched,
+        co_client=view.co_client,
     )
 
 

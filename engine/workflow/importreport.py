@@ -60,7 +60,7 @@ def format_preview(preview: Preview) -> str:
             str(c.number),
             str(c.id),
             c.name or "(no name)",
-            "-" if c.number == 1 else _label(c.relationship),
+            "-" if c.number == 1 or c.co_client else _label(c.relationship),
             c.role,
         )
         for c in preview.contacts
@@ -74,6 +74,11 @@ def _who(contact: PreviewContact) -> str:
     return f"#{contact.number} {contact.name or '(no name)'} (contact {contact.id})"
 
 
+def _was(contact: PreviewContact) -> str:
+    """What a contact is in Clio: its label, or "co-client" (a co-client has none)."""
+    return "co-client" if contact.co_client else _label(contact.relationship)
+
+
 def _attention(preview: Preview) -> list[str]:
     lines: list[str] = []
     if preview.unmatched:
@@ -83,12 +88,12 @@ def _attention(preview: Preview) -> list[str]:
             lines.append(f"  {_who(contact)}: {_label(contact.relationship)}{hint}")
     if preview.roles_set:
         lines += ["", "Roles set by hand:"]
-        lines += [f"  {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set]
+        lines += [f"  {_who(c)}: {_was(c)} -> {c.role}" for c in preview.roles_set]
     if preview.warnings:
         lines += ["", "Warnings:"] + [f"  - {warning}" for warning in preview.warnings]
     if preview.excluded:
         lines += ["", "Excluded (not imported):"]
-        lines += [f"  {_who(c)}: {_label(c.relationship)}" for c in preview.excluded]
+        lines += [f"  {_who(c)}: {_was(c)}" for c in preview.excluded]
     return lines
 
 
@@ -119,12 +124,17 @@ def format_import(result: ImportResult) -> str:
 
 
 def _role_counts(preview: Preview) -> str:
-    related = preview.contacts[1:]
+    related = [c for c in preview.contacts[1:] if not c.co_client]
     counts: dict[str, int] = {}
     for contact in related:
         counts[contact.role] = counts.get(contact.role, 0) + 1
     detail = ", ".join(f"{role} {n}" for role, n in counts.items())
-    return f"{len(related)} related" + (f" ({detail})" if detail else "")
+    text = f"{len(related)} related" + (f" ({detail})" if detail else "")
+    others = preview.co_clients
+    if not others:
+        return text
+    names = ", ".join(f"{c.name or c.id} ({c.role})" for c in others)
+    return f"{len(others)} co-client{'s' if len(others) > 1 else ''}: {names}; {text}"
 
 
 def _review(result: ImportResult) -> list[str]:
@@ -140,12 +150,10 @@ def _review(result: ImportResult) -> list[str]:
             lines.append(f"    - {_who(contact)}: {_label(contact.relationship)}{hint}")
     if preview.roles_set:
         lines.append("  Roles set by hand:")
-        lines.extend(
-            f"    - {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set
-        )
+        lines.extend(f"    - {_who(c)}: {_was(c)} -> {c.role}" for c in preview.roles_set)
     if preview.excluded:
         lines.append("  Contacts excluded:")
-        lines.extend(f"    - {_who(c)}: {_label(c.relationship)}" for c in preview.excluded)
+        lines.extend(f"    - {_who(c)}: {_was(c)}" for c in preview.excluded)
     if preview.warnings:
         lines.append("  Warnings:")
         lines.extend(f"    - {warning}" for warning in preview.warnings)

@@ -194,3 +194,30 @@ def test_the_app_uses_the_settings_like_import(
     assert result.exit_code == 0, result.output
     assert served[0].out_dir == tmp_path / "here"
     assert served[0].mapping.title == "ILS Client Interview"
+
+
+def test_app_port_and_clio_note_from_the_settings(
+    run_cli: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Issue 19: `mapctl app` listens on app_port unless --port says otherwise; Add Client's
+    note checkbox starts from clio_note."""
+    import mapctl.commands.app
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("app_port: 8770\nclio_note: false\n")
+    served: list[tuple[Any, int]] = []
+    monkeypatch.setattr(
+        mapctl.commands.app,
+        "_serve_app",
+        lambda config, host, port, *args: served.append((config, port)),
+    )
+    env = {"MAPCTL_SETTINGS": str(settings)}
+    assert run_cli("app", "--no-browser", env=env).exit_code == 0
+    assert run_cli("app", "--no-browser", "--port", "0", env=env).exit_code == 0
+    settings.write_text("# nothing\n")
+    assert run_cli("app", "--no-browser", env=env).exit_code == 0
+    assert [(config.clio_note, port) for config, port in served] == [
+        (False, 8770),
+        (False, 0),
+        (True, 0),
+    ]

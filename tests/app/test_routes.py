@@ -329,6 +329,27 @@ def test_preview_remove_restore_and_set_a_role(
     assert ["Dylan Marshall", "(blank)", "Child (set by hand)"] in rows(client.get(draft).text)
 
 
+def test_a_co_client_is_listed_after_the_client_and_its_role_can_be_set(
+    app_client: tuple[FlaskClient, Guard, AppConfig],
+) -> None:
+    """Issue 17: 00005-Dunphy (the sandbox's multi-client matter), Claire Dunphy a co-client."""
+    client, _, _ = app_client
+    draft = open_draft(client, matter="9005")
+    page = client.get(draft).text
+    assert rows(page)[:2] == [
+        ["Phil Dunphy", "", "Client"],
+        ["Claire Dunphy", "(co-client)", "Co-client"],
+    ]
+    assert "<h2>Co-clients</h2>" in page and "Labels that fell to Party" not in page
+    assert "Spouse answers come from the co-client Claire Dunphy." in page
+    assert post(client, f"{draft}/role", contact="5003", role="Spouse").status_code == 303
+    page = client.get(draft).text
+    assert ["Claire Dunphy", "(co-client)", "Spouse (set by hand)"] in rows(page)
+    assert "Spouse answers come from" not in page
+    assert post(client, f"{draft}/role", contact="5003", role="Co-client").status_code == 303
+    assert ["Claire Dunphy", "(co-client)", "Co-client"] in rows(client.get(draft).text)
+
+
 def test_preview_refuses_removing_the_client_and_unknown_roles(
     app_client: tuple[FlaskClient, Guard, AppConfig],
 ) -> None:
