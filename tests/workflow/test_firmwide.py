@@ -143,6 +143,8 @@ def test_workstations_importing_one_matter_at_once_over_http_one_wins(
     (row,) = json.loads(as_json.stdout)
     assert row["imported_by"] == {"user": winner, "computer": f"DESK-{winner.upper()}"}
     assert row["state"] == "done" and row["folder_exists"] is True
+    # the winner's Clio note (issue 19) is in the shared ledger: every desk sees its status
+    assert row["clio_note"]["status"] == "written" and row["extra"]["note"]["status"] == "written"
 
 
 # --- in-process: the rules one by one -----------------------------------------------------------
