@@ -23,6 +23,7 @@ with the page's CSRF token). See docs/limits-and-safety.md.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -167,6 +168,7 @@ def note_after_import(key: str, result: Any) -> None:
     its status is shown on the Done page. Never fails the import."""
     from ..engine.workflow.clionote import note_after_import as write
     from ..engine.workflow.ledger import Ledger
+    from ..engine.workflow.records import firm_ledger_for, record_extra
     from .views import _clio
 
     config = _config()
@@ -175,6 +177,14 @@ def note_after_import(key: str, result: Any) -> None:
     try:
         with Ledger.open(config.home) as ledger:
             status = write(result, ledger, lambda: _clio(config), now=config.now(), wanted=wanted)
+        if firm_ledger_for(config.home, config.out_dir) is not None:  # every desk sees it
+            with contextlib.suppress(MapctlError):
+                record_extra(
+                    status.clio_contact_id,
+                    {"note": status.as_json()},
+                    home=config.home,
+                    out_dir=config.out_dir,
+                )
     except MapctlError as error:
         _state()["notes"][key] = {"status": "failed", "message": error.message, "url": None}
         return

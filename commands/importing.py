@@ -169,7 +169,13 @@ def import_(
     wanted = setup.note_wanted if note is None else note
     with _asking_who(state, region, wanted) as who:  # the note's who_am_i, during the fetch
         bundle = _workflow_fetch(state, matter, region)
-    check_not_imported(bundle, state.home)  # refuse before asking any question
+    from ..engine.report import printable
+    from ..engine.workflow.firmledger import Workstation
+
+    workstation = Workstation.current(state.home, env=state.env)  # a shared folder's ledger
+    folder = Path(str(setup.output_folder.value))
+    for line in check_not_imported(bundle, state.home, out_dir=folder, who=workstation):
+        click.echo(f"mapctl: {printable(line)}", err=True)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
     if not yes:
@@ -181,10 +187,15 @@ def import_(
         now=state.now(),
         today=day,
         exclude=chosen,
-        out_dir=Path(str(setup.output_folder.value)),
+        out_dir=folder,
         roles=roles,
+        who=workstation,
     )
+    for line in result.notices:
+        click.echo(f"mapctl: {printable(line)}", err=True)
     status = _note_after_import(state, result, region, wanted, who.result())
+    if status is not None:
+        _share_note(state, folder, status)
     if fmt == "json":
         import json
 
@@ -269,6 +280,22 @@ def _note_after_import(
         click.echo(f"warning: the import is complete, but its Clio note: "
                    f"{printable(error.message)}", err=True)  # fmt: skip
         return None
+
+
+def _share_note(state: AppState, folder: Path, status: Any) -> None:
+    """The note's status in a shared output folder's ledger too (issue 15), so that `mapctl
+    clients` on every workstation shows it; a failure here changes nothing else."""
+    import contextlib
+
+    from ..engine.errors import MapctlError
+    from ..engine.workflow.records import firm_ledger_for, record_extra
+
+    if firm_ledger_for(state.home, folder) is None:
+        return
+    with contextlib.suppress(MapctlError):
+        record_extra(
+            status.clio_contact_id, {"note": status.as_json()}, home=state.home, out_dir=folder
+        )
 
 
 def _note_warning(message: str, contact_id: int) -> None:

@@ -62,6 +62,7 @@ def diagnose(
     _output_folder(result, setup)
     _privacy(result, setup, env)
     _ledger(result, setup)
+    _shared_ledger(result, setup, env)
     _closeloop(result, setup, env, transport, notice)
     return result
 
@@ -419,6 +420,94 @@ def _ledger(result: Diagnosis, setup: Setup) -> None:
     result.checks.append(
         Check("ledger", "pass", f"ledger {path}: opens, {count} client{'s' if count != 1 else ''}")
     )
+
+
+def _shared_ledger(result: Diagnosis, setup: Setup, env: Mapping[str, str]) -> None:
+    """The firm-wide ledger of a shared output folder (issue 15): readable, writable, no import
+    stopped half-way; this workstation's clients added to it (migration), said here."""
+    from ..workflow.firmledger import Workstation
+    from ..workflow.ledger import LEDGER_FILE, Ledger
+    from ..workflow.records import Met, firm_ledger_for, meet
+
+    home = setup.home_path
+    folder = Path(str(setup.output_folder.value))
+    firm = firm_ledger_for(home, folder)
+    if firm is None:  # the personal folder: its ledger is the personal one, checked above
+        return
+    where = f"shared ledger {firm.path}"
+    if not folder.is_dir():
+        result.checks.append(Check("shared ledger", "skip", f"{where}: not checked (no folder)"))
+        return
+    who = Workstation.current(home, env=env)
+    try:
+        if (home / LEDGER_FILE).exists():
+            with Ledger.open(home) as ledger:
+                met = meet(ledger, firm, who)
+                personal = ledger.list_clients()
+        else:
+            met, personal = (Met(recovery=firm.recover(who)) if firm.exists() else Met()), []
+        if not firm.exists():
+            result.checks.append(
+                Check("shared ledger", "pass", f"{where}: none yet, made at the first import")
+            )
+            return
+        firm.server_now()  # writable: a file is made there and removed
+        clients = firm.list_clients()
+        conflicts = firm.check_conflicts(personal)
+    except MapctlError as error:
+        result.checks.append(
+            Check("shared ledger", "fail", f"{where}: {error.message}", error.hint)
+        )
+        return
+    for line in met.notices():  # what meeting it did just now (migration, recovery)
+        result.checks.append(Check("shared ledger", "info", f"shared ledger: {line}"))
+    migrated = sum(1 for c in clients if c.migrated_from)
+    also = f" ({migrated} added from workstations' own ledgers)" if migrated else ""
+    result.checks.append(
+        Check(
+            "shared ledger",
+            "pass",
+            f"{where}: readable and writable, {len(clients)} client"
+            f"{'s' if len(clients) != 1 else ''}{also}",
+        )
+    )
+    for client, record, age in met.recovery.pending:
+        who_started = f"{client.imported_by.label} at {client.claimed_at}" if client else "?"
+        contact = client.contact_id if client else Path(record).stem
+        if age < STALE_CLAIM_AFTER:
+            result.checks.append(
+                Check(
+                    "shared ledger",
+                    "info",
+                    f"{where}: Clio contact {contact} is being imported ({who_started})",
+                )
+            )
+            continue
+        result.checks.append(
+            Check(
+                "shared ledger",
+                "fail",
+                f"{where}: the import of Clio contact {contact} started by {who_started} has "
+                f"not finished for {int(age // 60)} minutes (its computer crashed?); the "
+                "contact cannot be imported until it is taken back",
+                f"taken back automatically after 30 minutes, or now by an admin once that import "
+                f"is surely not running: mapctl clients recover {contact}",
+            )
+        )
+    for entry, client in conflicts:
+        result.checks.append(
+            Check(
+                "shared ledger",
+                "warn",
+                f"{where}: Clio contact {entry.clio_contact_id} ({entry.name}) has two client "
+                f"folders: {Path(entry.answer_file).parent} (this workstation's ledger) and "
+                f"{Path(client.entry.answer_file).parent} ({client.describe()})",
+                "check which one ILS uses; `mapctl clients forget` lets go of the other",
+            )
+        )
+
+
+STALE_CLAIM_AFTER = 60.0  # seconds: an import holds its claim for well under a second
 
 
 def create_fields(

@@ -160,9 +160,16 @@ def _review(result: ImportResult) -> list[str]:
     return lines
 
 
-def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) -> str:
+def format_clients(
+    entries: Sequence[ClientEntry],
+    marks: Sequence[str] = (),
+    by: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> str:
     """The ledger as a table, oldest first; `marks` (one per entry, "" for none) say whose
-    folder or answer file is gone, with a note under the table on what to do."""
+    folder or answer file is gone, with a note under the table on what to do. `by` (one per
+    entry: "ann on DESK-2") adds an "Imported by" column (a shared output folder's ledger);
+    `notes` (one per entry: the Clio note's status, "" for none) a "Clio note" column."""
     if not entries:
         return "No clients imported yet (mapctl import MATTER creates one)."
     marks = list(marks) or [""] * len(entries)
@@ -172,11 +179,22 @@ def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) ->
             e.name,
             str(e.clio_contact_id),
             e.matter_display_number or str(e.matter_id),
+            *([by[i]] if by else []),
+            *([notes[i]] if any(notes) else []),
             e.answer_file + (f"  ({mark})" if mark else ""),
         )
-        for e, mark in zip(entries, marks, strict=True)
+        for i, (e, mark) in enumerate(zip(entries, marks, strict=True))
     ]
-    text = table(("Created (UTC)", "Name", "Contact", "Matter", "Answer file"), rows, indent="")
+    headers = (
+        "Created (UTC)",
+        "Name",
+        "Contact",
+        "Matter",
+        *(["Imported by"] if by else []),
+        *(["Clio note"] if any(notes) else []),
+        "Answer file",
+    )
+    text = table(headers, rows, indent="")
     gone = sum(1 for mark in marks if mark)
     if gone:
         whose = "one client's files are" if gone == 1 else f"{gone} clients' files are"
@@ -188,8 +206,8 @@ def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) ->
     return text
 
 
-def format_forgotten(entries: Sequence[ForgottenEntry]) -> str:
-    """The clients forgotten so far, oldest first."""
+def format_forgotten(entries: Sequence[ForgottenEntry], by: Sequence[str] = ()) -> str:
+    """The clients forgotten so far, oldest first; `by` (one per entry) adds who forgot it."""
     if not entries:
         return "No client has been forgotten."
     rows = [
@@ -198,11 +216,19 @@ def format_forgotten(entries: Sequence[ForgottenEntry]) -> str:
             f.client.name,
             str(f.client.clio_contact_id),
             f.client.created_at,
+            *([by[i]] if by else []),
             "deleted" if f.folder_deleted else str(Path(f.client.answer_file).parent),
         )
-        for f in entries
+        for i, f in enumerate(entries)
     ]
-    headers = ("Forgotten (UTC)", "Name", "Contact", "Imported (UTC)", "Folder")
+    headers = (
+        "Forgotten (UTC)",
+        "Name",
+        "Contact",
+        "Imported (UTC)",
+        *(["Forgotten by"] if by else []),
+        "Folder",
+    )
     return table(headers, rows, indent="")
 
 
@@ -210,9 +236,10 @@ def format_forget_plan(plan: ForgetPlan, delete_folder: bool) -> str:
     """What `mapctl clients forget` will remove, shown before the question."""
     entry, files = plan.entry, plan.files
     matter = entry.matter_display_number or f"id {entry.matter_id}"
+    by = f" by {_cell(plan.firm.imported_by.label)} at" if plan.firm is not None else ""
     lines = [
-        f"This removes from the client ledger ({plan.ledger}):",
-        f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported "
+        f"This removes from the {'shared ' if plan.firm else ''}client ledger ({plan.ledger}):",
+        f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported{by} "
         f"{entry.created_at} from matter {_cell(matter)}",
     ]
     if not files.folder_exists:

@@ -313,11 +313,14 @@ def test_import_json_to_another_folder(
         "Ex-Wife",
     ]
     assert data["review"]["unanswered_required"] == []
-    assert listing(out) == [
+    shown = listing(out)
+    assert [p for p in shown if not p.startswith(".mapctl")] == [
         "Pritchett-Jay-5001",
         "Pritchett-Jay-5001/client.json",
         "Pritchett-Jay-5001/ils-client-interview.anx",
     ]
+    # --out is a shared output folder: the firm-wide ledger lives with its clients (issue 15)
+    assert ".mapctl/clients/5001.json" in shown
     assert not (mapctl_home / "clients").exists()
 
 
