@@ -24,9 +24,8 @@ import httpx
 from ..errors import ClioError, MapctlError
 from ..fsutil import read_private, refuse_link, write_atomic
 from .bounded import REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
-from .regions import DEFAULT_BASE_URL, REGIONS
+from .regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 
-TOKEN_FILE = "clio-token.json"
 STATE_FILE = "clio-oauth-state.json"
 CACHE_DIR = "cache"  # the client's short-lived copies of Clio data (custom field definitions)
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry (oktopeak: expiry - 5 min)

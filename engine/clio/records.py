@@ -13,6 +13,7 @@ Clio's text id ("picklist-500101") or an integer.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Annotated, Any, Required, TypedDict, Union
@@ -66,6 +67,20 @@ class Relationship(TypedDict, total=False):
     id: Required[ClioId]
     description: str | None
     contact: ContactRef | None
+
+
+class Role(TypedDict, total=False):
+    id: ClioId | None
+    description: str | None
+
+
+class MatterContact(TypedDict, total=False):
+    """A row of `matters/{id}/contacts.json`: a client (is_client) or a related contact."""
+
+    id: Required[ClioId]
+    is_client: bool | None
+    relationship_name: str | None
+    relationship: Role | None
 
 
 class Address(TypedDict, total=False):
@@ -170,6 +185,7 @@ class User(TypedDict, total=False):
 KINDS: dict[str, type] = {
     "matter": Matter,
     "relationship": Relationship,
+    "matter contact": MatterContact,
     "contact": Contact,
     "custom field": CustomField,
     "user": User,
@@ -214,7 +230,12 @@ def check_listing(path: str, records: list[Any]) -> list[dict[str, Any]]:
     """The records of one page of `path` ("contacts.json"...), checked when mapctl knows the
     endpoint; others are returned as they are."""
     kind = LISTS.get(path)
+    if kind is None and _MATTER_CONTACTS.fullmatch(path):
+        kind = "matter contact"
     return check_all(kind, records, f"/{path}") if kind else records
+
+
+_MATTER_CONTACTS = re.compile(r"matters/[0-9]+/contacts\.json")
 
 
 def is_clio_id(value: Any) -> bool:

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from .hostile import Server, connect_home, deep, hostile_clio, mutated, raw
+from .hostile import Server, answer, connect_home, deep, hostile_clio, mutated, raw
 from .test_boundary import clean_failure
 
 SEARCH = "/api/v4/matters.json"
 MATTER = "/api/v4/matters/9002.json"
-ROSTER = "/api/v4/relationships.json"
+ROSTER = "/api/v4/relationships.json"  # read when Clio refuses the matter's people
+PEOPLE = "/api/v4/matters/9002/contacts.json"
 CONTACTS = "/api/v4/contacts.json"
 FIELDS = "/api/v4/custom_fields.json"
 COMMANDS: dict[str, list[tuple[str, ...]]] = {
@@ -24,6 +25,7 @@ COMMANDS: dict[str, list[tuple[str, ...]]] = {
              ("preview", "00002-Pritchett")],
     MATTER: [("preview", "9002"), ("fetch", "9002")],
     ROSTER: [("preview", "9002"), ("fetch", "9002")],
+    PEOPLE: [("preview", "9002"), ("fetch", "9002")],
     CONTACTS: [("preview", "9002"), ("fetch", "9002")],
     FIELDS: [("preview", "9002"), ("fetch", "9002")],
 }  # fmt: skip
@@ -81,6 +83,13 @@ SHAPES: list[tuple[str, str, Callable[[Any], Any]]] = [
     (ROSTER, "id is missing", at("data", 0, "id", delete=True)),
     (ROSTER, "description is a number", at("data", 0, "description", value=7)),
     (ROSTER, "a relationship is a list", at("data", 0, value=[1])),
+    # the matter's people (clients and related contacts)
+    (PEOPLE, "id is text", at("data", 0, "id", value="5001")),
+    (PEOPLE, "id is missing", at("data", 0, "id", delete=True)),
+    (PEOPLE, "is_client is text", at("data", 0, "is_client", value="yes")),
+    (PEOPLE, "relationship is text", at("data", 0, "relationship", value="Wife")),
+    (PEOPLE, "relationship id is a list", at("data", 1, "relationship", value={"id": [1]})),
+    (PEOPLE, "relationship_name is a number", at("data", 1, "relationship_name", value=3)),
     # contacts
     (CONTACTS, "id is missing", at("data", 0, "id", delete=True)),
     (CONTACTS, "id is a list", at("data", 0, "id", value=[5001])),
@@ -137,6 +146,8 @@ def fresh(server: Server) -> Server:
 
 
 def run_all(run_cli: Any, home: Path, server: Server, path: str) -> None:
+    if path == ROSTER:  # relationships.json is asked only when the matter's people are refused
+        server.behaviours[PEOPLE] = answer({"error": {"message": "Forbidden"}}, 403)
     env = connect_home(home, server)
     for args in COMMANDS[path]:
         for cache in (home / "cache").glob("*"):  # the custom fields are asked every time
