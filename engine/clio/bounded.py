@@ -106,9 +106,10 @@ def exchange(
 ) -> httpx.Response:
     """Send one request and read its whole body, decoded, within `deadline` and `max_bytes`.
 
-    `on_timeout` makes the error for a deadline that ran out (default: `too_slow`). Returns a Response whose
-    `content` is the decoded body (its Content-Encoding dropped). httpx.RequestError (connect
-    errors, a single read's timeout) gets out as is, for the caller's retries; running out of
+    `on_timeout` makes the error for a deadline that ran out (default: `too_slow`). Returns a
+    Response whose `content` is the decoded body (its Content-Encoding dropped).
+    httpx.RequestError (connect errors, a single read's timeout) gets out as is, for the
+    caller's retries; running out of
     time or bytes is a ClioError."""
     late = on_timeout or (lambda: too_slow(url, deadline.seconds))
     if deadline.expired():
@@ -121,7 +122,8 @@ def exchange(
             whole: bytes | None = streamed.content
         except httpx.ResponseNotRead:
             whole = None
-        decoder = _Decoder("" if whole is not None else streamed.headers.get("Content-Encoding", ""), url)
+        encoding = "" if whole is not None else streamed.headers.get("Content-Encoding", "")
+        decoder = _Decoder(encoding, url)
         parts: list[bytes] = []
         size = 0
         for raw in [whole] if whole is not None else streamed.iter_raw():

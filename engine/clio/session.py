@@ -668,8 +668,7 @@ def _json_body(response: httpx.Response, url: str, *, odd_ok: bool = False) -> d
 
 def _unreadable(url: str, status: int, reason: str = "expected JSON with `data`") -> ClioError:
     return ClioError(
-        f"Clio sent a response mapctl cannot read from {short_url(url)} "
-        f"(HTTP {status}, {reason})",
+        f"Clio sent a response mapctl cannot read from {short_url(url)} (HTTP {status}, {reason})",
         hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
         status=status,
         url=short_url(url),

@@ -65,6 +65,7 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # mapctl hanging up on a bomb or a trickle is the point, not a failure
+
     behaviours: dict[str, Behaviour]
     hits: list[str]
     api: Api

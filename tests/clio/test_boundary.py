@@ -212,15 +212,14 @@ def test_a_refresh_answer_that_is_no_token_keeps_the_stored_one(
         env = connect_home(mapctl_home, server, expires_in=-60)
         before = TokenStore(mapctl_home).path.read_bytes()
         result = run_cli("search", "Pritchett", env=env)
-    assert "when asked to refresh the access token is not a usable token (no access_token)" in (
-        clean_failure(result)[0]
+    assert (
+        "when asked to refresh the access token is not a usable token (no access_token)"
+        in (clean_failure(result)[0])
     )
     assert TokenStore(mapctl_home).path.read_bytes() == before
 
 
-def test_a_refresh_without_refresh_token_keeps_the_old_one(
-    run_cli: Any, mapctl_home: Path
-) -> None:
+def test_a_refresh_without_refresh_token_keeps_the_old_one(run_cli: Any, mapctl_home: Path) -> None:
     """Clio may leave refresh_token out of a refresh answer (NOTES 8.4): that is fine."""
     body = {k: v for k, v in GOOD.items() if k != "refresh_token"}
     with hostile_clio({TOKEN: answer(body)}) as server:

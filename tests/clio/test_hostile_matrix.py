@@ -159,7 +159,10 @@ def run_all(run_cli: Any, home: Path, server: Server, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "change"),
-    [pytest.param(path, change, id=f"{path.split('/')[-1]}: {name}") for path, name, change in SHAPES],
+    [
+        pytest.param(path, change, id=f"{path.split('/')[-1]}: {name}")
+        for path, name, change in SHAPES
+    ],
 )
 def test_a_record_of_the_wrong_shape_is_exit_3(
     run_cli: Any, mapctl_home: Path, fresh: Server, path: str, change: Callable[[Any], Any]
@@ -186,6 +189,8 @@ def test_odd_paging_meta_is_read_as_no_more_pages(
     run_cli: Any, mapctl_home: Path, fresh: Server, meta: Any
 ) -> None:
     fresh.behaviours[SEARCH] = mutated(at("meta", value=meta))
-    result = run_cli("search", "Pritchett", "--format", "json", env=connect_home(mapctl_home, fresh))
+    result = run_cli(
+        "search", "Pritchett", "--format", "json", env=connect_home(mapctl_home, fresh)
+    )
     assert result.exit_code == 0, result.output
     assert '"display_number": "00002-Pritchett"' in result.stdout

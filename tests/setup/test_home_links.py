@@ -128,9 +128,7 @@ def test_a_settings_file_that_is_not_one_shows_none_of_its_lines(
     )
 
 
-def test_a_real_settings_file_still_shows_the_line_at_fault(
-    run_cli: Any, tmp_path: Path
-) -> None:
+def test_a_real_settings_file_still_shows_the_line_at_fault(run_cli: Any, tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text("mapping: ils-client-interview\nouput_folder: /srv/ils\n")
     result = run_cli("settings", env={"MAPCTL_SETTINGS": str(settings)})
