@@ -108,15 +108,38 @@ def exchange(
 
     `on_timeout` makes the error for a deadline that ran out (default: `too_slow`). Returns a
     Response whose `content` is the decoded body (its Content-Encoding dropped).
-    httpx.RequestError (connect errors, a single read's timeout) gets out as is, for the
-    caller's retries; running out of
-    time or bytes is a ClioError."""
+    httpx.RequestError (connect errors, a read that timed out with time left) gets out as is,
+    for the caller's retries; running out of time or bytes is a ClioError."""
     late = on_timeout or (lambda: too_slow(url, deadline.seconds))
     if deadline.expired():
         raise late()
     headers = dict(kwargs.pop("headers", None) or {})
     headers["Accept-Encoding"] = ACCEPT_ENCODING
-    timeout = httpx.Timeout(min(deadline.left(), REQUEST_SECONDS * 4))
+    try:
+        return _exchange(http, method, url, deadline, late, max_bytes, headers, kwargs)
+    except httpx.TimeoutException:
+        if deadline.expired():  # the headers came too slowly, or not at all, in time
+            raise late() from None
+        raise
+
+
+def _exchange(
+    http: httpx.Client,
+    method: str,
+    url: str,
+    deadline: Deadline,
+    late: Callable[[], ClioError],
+    max_bytes: int,
+    headers: dict[str, str],
+    kwargs: dict[str, Any],
+) -> httpx.Response:
+    left = _Left(deadline)  # each socket operation gets what is left, not a fresh timeout
+    timeout = httpx.Timeout(
+        connect=left,  # type: ignore[arg-type]
+        read=left,  # type: ignore[arg-type]
+        write=left,  # type: ignore[arg-type]
+        pool=min(deadline.left(), REQUEST_SECONDS * 4),
+    )
     with http.stream(method, url, headers=headers, timeout=timeout, **kwargs) as streamed:
         try:  # a transport that answers with the body in hand (httpx.MockTransport) read it
             whole: bytes | None = streamed.content
@@ -147,6 +170,25 @@ def exchange(
         return httpx.Response(
             streamed.status_code, headers=kept, content=b"".join(parts), request=streamed.request
         )
+
+
+class _Left:
+    """A socket timeout that is what is left of a deadline each time it is read.
+
+    httpx's timeouts apply to each read: a Clio trickling its headers one byte at a time
+    would never time out. The socket reads its timeout (`settimeout`) before every operation
+    of httpcore's, and takes this object as whole seconds (`__index__`), so every read, write
+    and connect waits at most the time left; once none is left it raises socket.timeout,
+    which httpcore reports as a timeout like any other."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __index__(self) -> int:
+        left = self.deadline.left()
+        if left <= 0:
+            raise TimeoutError("the deadline has passed")
+        return max(1, math.ceil(left)) if math.isfinite(left) else 3600
 
 
 def too_big(url: str, max_bytes: int) -> ClioError:

@@ -153,6 +153,23 @@ def trickle(every: float = 0.2) -> Behaviour:
     return behave
 
 
+def slow_headers(every: float = 0.1) -> Behaviour:
+    """The status line, then the headers one byte every `every` seconds, for ever: no single
+    read waits long, so only a deadline on the whole request ends it."""
+
+    def behave(handler: Handler) -> None:
+        try:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not handler.stopping.wait(every):
+                handler.wfile.write(b"a")
+                handler.wfile.flush()
+        except OSError:
+            pass
+        handler.close_connection = True
+
+    return behave
+
+
 def gzip_bomb(gib: int = 1) -> bytes:
     """About 1 MB of gzip that inflates to `gib` GiB of zeros (a valid prefix: each 1 MiB of
     zeros, fully flushed, compresses to the same bytes, which are repeated)."""

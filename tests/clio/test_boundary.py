@@ -29,6 +29,7 @@ from .hostile import (
     hostile_clio,
     raw,
     send_json,
+    slow_headers,
     trickle,
 )
 
@@ -74,6 +75,16 @@ def test_a_trickling_clio_is_too_slow_not_a_hang(
     assert lines[0] == (
         f"error: Clio at 127.0.0.1:{port} is too slow: no complete answer within 1 s; stopped"
     )
+
+
+def test_headers_that_trickle_are_too_slow_too(run_cli: Any, mapctl_home: Path) -> None:
+    with hostile_clio({SEARCH: slow_headers(0.1)}) as server:
+        env = {**connect_home(mapctl_home, server), **QUICK}
+        started = time.monotonic()
+        result = run_cli("search", "Pritchett", env=env)
+    assert time.monotonic() - started < 10
+    assert "is too slow: no complete answer within 1 s; stopped" in clean_failure(result)[0]
+    assert server.hits.count(SEARCH) == 1  # not sent again: it would be as slow
 
 
 def test_the_command_deadline_bounds_every_request_together(
