@@ -1083,6 +1083,7 @@ def open_client(
     notice: Callable[[str], None] | None = None,
     on_wait: Callable[[Wait], None] | None = None,
     warn: Warn | None = None,
+    deadline: bounded.Deadline | None = None,
 ) -> ClioClient:
     """An authenticated client from the stored tokens (`mapctl connect`); ClioError if none.
 
@@ -1090,7 +1091,9 @@ def open_client(
     about long rate-limit waits (the CLI prints them on stderr); `on_wait`, when given, hears
     every second of such a wait instead (a `Wait`: seconds, left; for a countdown); `warn`
     hears each warning as it happens (fields Clio refused, stub records...), which the client
-    also keeps in `warnings` and a fetched bundle carries as `fetch_warnings`.
+    also keeps in `warnings` and a fetched bundle carries as `fetch_warnings`. `deadline`: all
+    the client's requests end by then (default: MAPCTL_CLIO_COMMAND_TIMEOUT seconds from now;
+    the app may give one per page, or set `client.session.deadline` before each piece of work).
     """
     store = TokenStore(home)
     tokens = store.load()
@@ -1112,7 +1115,7 @@ def open_client(
         sleep=sleep,
         clock=clock,
         notice=notice,
-        **bounded.limits_from_env(env),
+        **{**bounded.limits_from_env(env), **({"deadline": deadline} if deadline else {})},
         on_wait=on_wait,
     )
     return ClioClient(session, cache_dir=Path(home) / CACHE_DIR, warn=warn)

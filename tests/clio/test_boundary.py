@@ -292,3 +292,19 @@ def test_connect_reads_the_code_from_standard_input(run_cli: Any, mapctl_home: P
         assert "the-code" not in result.output  # read, never echoed
         result = run_cli("connect", "--code", "-", env=env, input="")
         clean_failure(result, code=1)
+
+
+def test_the_app_can_give_a_client_its_own_deadline(mapctl_home: Path) -> None:
+    """What the staff app uses to bound one page's Clio work (open_client's `deadline`)."""
+    from mapctl.engine.clio.bounded import Deadline
+    from mapctl.engine.clio.client import open_client
+    from mapctl.engine.errors import ClioError
+
+    with hostile_clio({SEARCH: trickle(0.1)}) as server:
+        env = connect_home(mapctl_home, server)
+        started = time.monotonic()
+        with open_client(mapctl_home, env, deadline=Deadline(1)) as client:
+            with pytest.raises(ClioError) as info:
+                client.search("Pritchett")
+    assert time.monotonic() - started < 10
+    assert info.value.message.endswith("is too slow: no complete answers within 1 s; stopped")
