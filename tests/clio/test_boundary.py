@@ -308,3 +308,10 @@ def test_the_app_can_give_a_client_its_own_deadline(mapctl_home: Path) -> None:
                 client.search("Pritchett")
     assert time.monotonic() - started < 10
     assert info.value.message.endswith("is too slow: no complete answers within 1 s; stopped")
+
+
+def test_an_uncompressed_answer_over_32_mib_is_refused(run_cli: Any, mapctl_home: Path) -> None:
+    big = b'{"data": [], "padding": "' + b"x" * (33 * 1024 * 1024) + b'"}'
+    with hostile_clio({SEARCH: raw(big)}) as server:
+        result = run_cli("search", "Pritchett", env=connect_home(mapctl_home, server))
+    assert clean_failure(result)[0].startswith("error: Clio sent more than 32 MiB in one answer")
