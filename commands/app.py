@@ -87,6 +87,8 @@ def app_command(
             out_dir=Path(str(setup.output_folder.value)),
             transport=state.transport,
             now=state.now,
+            ils_steps=tuple(setup.steps_in_ils),
+            demo=running is not None,
         )
         _serve_app(config, host, port, no_browser)
     finally:
@@ -96,19 +98,17 @@ def app_command(
 
 def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
     """Print the one line with the address, open it, serve until Ctrl-C."""
-    from ..app.server import start_app
+    from ..app.server import forget_redirect_file, open_in_browser, start_app
 
     server = start_app(config, host, port)
     click.echo(f"mapctl app: {server.url}")
     sys.stdout.flush()
-    if not no_browser:
-        import webbrowser
-
-        webbrowser.open(server.url)
+    opened = None if no_browser else open_in_browser(server.url, config.home)
     try:
         server.run()  # waitress ends it on Ctrl-C
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        forget_redirect_file(opened)
     click.echo("mapctl app stopped", err=True)

@@ -42,7 +42,17 @@ KEYS: dict[str, str] = {
     "clio_base_url": "Clio's address (instead of clio_region), e.g. https://eu.app.clio.com",
     "app_key": "the Clio app's App Key (CLIO_CLIENT_ID); never the App Secret",
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
+    "ils_steps": "the steps in ILS the app shows after an import (a list, one step a line)",
 }
+# What the staff app's Done screen says to do in ILS, after ILS's guide (SmartContent -> Add New
+# Client -> Add Client -> Import Client Data). Firms set ILS up differently: `ils_steps`.
+DEFAULT_ILS_STEPS = (
+    "In ILS, open SmartContent and choose Add New Client.",
+    "On the Add Client screen, paste the Client Name and the Notes shown here, then press OK.",
+    "Open the new client's Client Interview and load the answer file you downloaded "
+    "(it is named after the client).",
+    "Check the answers the interview still asks for (listed under Review), then save.",
+)
 PATH_KEYS = ("mapping", "output_folder", "interview")
 # What people write for a key, and the key it is.
 SYNONYMS = {
@@ -114,7 +124,7 @@ def load_settings(path: Path) -> SettingsFile:
             if problem is not None:
                 problems.append(problem)
             elif value is not None:
-                values[key] = str(value).strip()
+                values[key] = _text(value)
                 locations[key] = doc.location((key,))
         problems.extend(_clash(doc, values))
     if problems:
@@ -149,6 +159,15 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
     if value is None:
         return None  # `key:` with nothing: not set
     where = doc.location((key,))
+    if key == "ils_steps" and isinstance(value, list):
+        if value and all(isinstance(v, str) and v.strip() for v in value):
+            return None
+        return doc.problem(
+            where,
+            "'ils_steps' must be a list of steps, each a line of text",
+            "wrong-type",
+            hint="e.g. `ils_steps: [\"In ILS, open SmartContent\", \"Choose Add New Client\"]`",
+        )
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None
     if not isinstance(value, str) or not value.strip():
@@ -179,6 +198,13 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             length=len(text),
         )
     return None
+
+
+def _text(value: Any) -> str:
+    """A setting's value as text; a list (ils_steps) as one line per item."""
+    if isinstance(value, list):
+        return "\n".join(str(v).strip() for v in value)
+    return str(value).strip()
 
 
 def _clash(doc: Document, values: dict[str, str]) -> list[Problem]:
@@ -268,6 +294,9 @@ class Setup:
     base_url: Setting
     app_key: Setting
     interview: Setting
+    ils_steps: Setting = field(
+        default_factory=lambda: Setting("ils_steps", "\n".join(DEFAULT_ILS_STEPS), "default")
+    )
 
     @property
     def mapping_arg(self) -> str | None:
@@ -302,7 +331,13 @@ class Setup:
             self.base_url,
             self.app_key,
             self.interview,
+            self.ils_steps,
         ]
+
+    @property
+    def steps_in_ils(self) -> list[str]:
+        """The ILS steps the app shows after an import, one a line."""
+        return [line for line in (self.ils_steps.value or "").splitlines() if line.strip()]
 
     def clio_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """`env` with the Clio address (--region, else the settings') and the settings' App Key
@@ -371,6 +406,10 @@ def resolve_setup(
             else None,
             from_file("interview"),
             Setting("interview", None, "default", detail="none"),
+        ),
+        ils_steps=_first(
+            from_file("ils_steps"),
+            Setting("ils_steps", "\n".join(DEFAULT_ILS_STEPS), "default", detail="ILS's guide"),
         ),
     )
 
@@ -468,10 +507,15 @@ def _base_url(
     return Setting("clio_base_url", DEFAULT_BASE_URL, "default")
 
 
+def _one_line(value: str) -> str:
+    """A list setting (ils_steps) on one line of the table: its items joined by " | "."""
+    return " | ".join(value.splitlines()) if "\n" in value else value
+
+
 def format_settings(setup: Setup) -> str:
     """`mapctl settings`: key, value, origin; like `git config --show-origin`, one per line."""
     rows = [
-        (s.key, s.value if s.value is not None else "(not set)", s.describe_origin())
+        (s.key, _one_line(s.value) if s.value is not None else "(not set)", s.describe_origin())
         for s in setup.settings()
     ]
     if setup.mapping.value is None:

@@ -1,0 +1,102 @@
+"""Text on the app's pages (issue 18, items 5, 13 and 18): Clio's text made harmless, download
+names safe on Windows, times in the computer's own zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+KEEP = "\n\t"
+# Windows refuses these names whatever the extension (CON.anx is the console)
+RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)}
+UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def neutral(text: str) -> str:
+    """Clio text as the command line shows it (`engine.report.printable`): controls and
+    format characters, bidi overrides and isolates among them (U+202A-202E, U+2066-2069,
+    U+200E/F, U+061C), become spaces, so "U+202E noS" cannot display as "Son". Newlines and
+    tabs stay (the notes have lines)."""
+    return "".join(
+        c if c in KEEP or c.isprintable() else "\ufffd" if "\ud800" <= c <= "\udfff" else " "
+        for c in text
+    )
+
+
+def finalize(value: Any) -> Any:
+    """Jinja's `finalize`: every {{ value }} on every page goes through `neutral`."""
+    if isinstance(value, Markup):
+        return Markup(neutral(str(value)))
+    if isinstance(value, str):
+        return neutral(value)
+    return value
+
+
+def download_name(client: str, contact_id: int | None, suffix: str = ".anx") -> str:
+    """`Jay Pritchett (5001).anx`: the client's name, legal on Windows, short enough."""
+    name = " ".join(UNSAFE.sub(" ", neutral(client)).split()).strip(". ")[:80].strip(". ")
+    if not name or name.split(".")[0].upper() in RESERVED:
+        name = f"client {name}".strip()
+    tail = f" ({contact_id})" if contact_id is not None else ""
+    return f"{name}{tail}{suffix}"
+
+
+def local_time(iso: str | None) -> str:
+    """`2 Mar 2026, 16:30` in this computer's zone, from the ledger's UTC ISO 8601."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+_WARNINGS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"^(\d+) contacts are in the (.+?) role \((.*)\): the first is `[^`]*`, "
+        r"all are in `[^`]*`$"),
+        r"\1 contacts have the role \2 (\3). Where the interview asks about one \2, it gets the "
+        r"first of them; check that this is right",
+    ),
+    (
+        re.compile(r'^a relationship labelled "(.*)" points to the client itself; ignored$'),
+        r"Clio lists the client as related to themselves (“\1”); that entry is left out",
+    ),
+    (
+        re.compile(r'^(.*) \(contact (\d+)\) is related more than once; kept the first label '
+                   r'"(.*)", ignored "(.*)"$'),
+        r"\1 is related to this matter more than once in Clio: the first label, “\3”, is used "
+        r"and “\4” is not",
+    ),
+    (
+        re.compile(r"^contact (\d+) is redacted by Clio \(your Clio user may not see it\): "
+                   r"its answers stay blank$"),
+        r"One contact is hidden from your Clio account, so its answers stay blank (Clio "
+        r"contact \1)",
+    ),
+    (
+        re.compile(r"^contact (\d+) \((.+)\) has no name$"),
+        r"\2 has no name in Clio (Clio contact \1)",
+    ),
+]
+
+
+def staff_warning(text: str) -> str:
+    """A preview warning in staff words (issue 18, item 3): no mapping terms, a capital, a
+    full stop; the same on every screen."""
+    text = text.strip()
+    for pattern, words in _WARNINGS:
+        if pattern.match(text):
+            text = pattern.sub(words, text)
+            break
+    else:
+        text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
