@@ -208,9 +208,12 @@ def _action(name: str, error: MapctlError | None) -> Action | None:
     if name == "retry":
         retry = getattr(error, "retry", None)
         if isinstance(retry, dict):
-            return Action("Try again", str(retry.pop("_action")), form=retry)
+            fields = dict(retry)
+            return Action("Try again", str(fields.pop("_action")), form=fields)
+        if isinstance(retry, str):
+            return Action("Try again", retry)
         if request.method == "GET":
-            return Action("Try again", request.full_path.rstrip("?"))
+            return Action("Try again", root + request.full_path.rstrip("?"))
         return None
     if name == "answer-file":
         contact = getattr(error, "contact_id", None)

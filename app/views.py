@@ -235,6 +235,8 @@ def search_page() -> Any:
     search.check_deadline()
     if search.done.is_set() and search.error is not None:
         search.error.back = f"{request.script_root}/search"  # type: ignore[attr-defined]
+        again = _search_url(query, None, request.args.get("sort"), request.args.get("dir"))
+        search.error.retry = again  # type: ignore[attr-defined]  # a new search, not this one
         raise search.error
     sort, descending = _sorting()
     done = search.done.is_set()
@@ -449,7 +451,7 @@ def _name(draft: Draft, contact: int) -> str:
 def _back_to_preview(key: str, note: str, focus: str, undo: int | None = None) -> Response:
     """The preview again, with a confirmation where the person looks and focus kept."""
     params = [("note", note), ("focus", focus)] + ([("undo", str(undo))] if undo else [])
-    return _go(f"/drafts/{key}?{urlencode(params)}#contacts")
+    return _go(f"/drafts/{key}?{urlencode(params)}")
 
 
 def remove_contact(key: str) -> Response:

@@ -215,8 +215,9 @@ function restoreFocus() {
       return;
     }
   }
+  const params = new URLSearchParams(window.location.search);
   const sorted = document.querySelector("th[aria-sort=ascending] a, th[aria-sort=descending] a");
-  if (sorted && new URLSearchParams(window.location.search).has("sort")) sorted.focus();
+  if (sorted && params.has("sort") && !params.has("pick")) sorted.focus(); // after a sort
   const first = document.querySelector("[data-autofocus]");
   if (first) first.focus();
 }
