@@ -44,103 +44,119 @@ CAUSES: dict[str, Cause] = {
         "mapctl is not connected to Clio",
         "mapctl needs to be connected to your firm's Clio account before it can search.",
         "Connect to Clio: you will need the App Key and App Secret from your administrator.",
-        409, ("connect",),
+        409,
+        ("connect",),
     ),
     "wrong-secret": Cause(
         "Clio did not accept the App Key or App Secret",
         "Clio refused the App Key and App Secret that were typed in.",
         "Check both with your administrator (they are in Clio's developer settings), then "
         "type them again.",
-        400, ("connect",),
+        400,
+        ("connect",),
     ),
     "bad-code": Cause(
         "The success code was not accepted",
         "The code from Clio's approval page did not work. A code works only once and only for "
         "a few minutes.",
         "Start connecting again: open Clio's approval page once more and copy the new code.",
-        400, ("connect",),
+        400,
+        ("connect",),
     ),
     "missing": Cause(
         "Something is missing",
         "A box that is needed was left empty.",
         "Go back, fill it in and try again.",
-        400, ("back",),
+        400,
+        ("back",),
     ),
     "token-refused": Cause(
         "Clio no longer accepts mapctl's connection",
         "Clio refused mapctl's sign-in: it has expired or was withdrawn in Clio.",
         "Connect to Clio again.",
-        401, ("connect",),
+        401,
+        ("connect",),
     ),
     "clio-down": Cause(
         "Clio could not be reached",
         "mapctl could not get an answer from Clio.",
         "Check that this computer is online (can you open other web sites?), then try again in "
         "a few minutes. If Clio itself is down, wait until it is back.",
-        502, ("retry", "search"),
+        502,
+        ("retry", "search"),
     ),
     "too-slow": Cause(
         "Clio is answering too slowly",
         "Clio took too long to answer, so mapctl stopped waiting. Nothing was imported.",
         "Try again in a minute. If it keeps happening, Clio may be having trouble.",
-        504, ("retry", "search"),
+        504,
+        ("retry", "search"),
     ),
     "rate-limited": Cause(
         "Clio asked mapctl to slow down",
         "Clio limits how many questions it answers each minute, and that limit was reached.",
         "Wait a minute, then try again.",
-        429, ("retry", "search"),
+        429,
+        ("retry", "search"),
     ),
     "no-permission": Cause(
         "Your Clio account may not see this",
         "Clio refused to show this to the connected account.",
         "Ask your administrator to give the Clio account (and mapctl's Clio app) permission "
         "to read matters and contacts; then connect again.",
-        403, ("connect", "search"),
+        403,
+        ("connect", "search"),
     ),
     "busy": Cause(
         "mapctl is busy",
         "mapctl is already waiting on Clio for several other screens.",
         "Wait a moment, then try again.",
-        503, ("retry", "search"),
+        503,
+        ("retry", "search"),
     ),
     "already-imported": Cause(
         "This client was already imported",
         "mapctl creates each client once, and this one already exists.",
         "Open the existing client in ILS. If it was deleted in ILS or imported by mistake, ask "
         "your administrator.",
-        409, ("answer-file", "search"),
+        409,
+        ("answer-file", "search"),
     ),
     "not-found": Cause(
         "Not found",
         "Clio has no such matter, or this screen has expired (the app was restarted).",
         "Search for the matter again.",
-        404, ("search",),
+        404,
+        ("search",),
     ),
     "mapping": Cause(
         "The answers could not be filled in",
         "The firm's mapping (the rules that turn a Clio matter into ILS answers) has a problem. "
         "Nothing was imported.",
         "Ask your administrator to fix the mapping; show them the details below.",
-        422, ("search",),
+        422,
+        ("search",),
     ),
     "matter": Cause(
         "This matter cannot be imported as it is",
         "Clio sent something about this matter that mapctl cannot use. Nothing was imported.",
         "Check the matter and its contacts in Clio, then try again.",
-        422, ("retry", "search"),
+        422,
+        ("retry", "search"),
     ),
     "other": Cause(
         "That did not work",
         "mapctl could not do this.",
         "Go back and try again.",
-        400, ("back", "search"),
+        400,
+        ("back", "search"),
     ),
     "clio-other": Cause(
         "Clio refused",
         "Clio did not do what mapctl asked.",
         "Try again; if it keeps happening, ask your administrator.",
-        502, ("retry", "search"),
+        502,
+        ("retry", "search"),
     ),
 }
 
@@ -219,11 +235,15 @@ def _action(name: str, error: MapctlError | None) -> Action | None:
         contact = getattr(error, "contact_id", None)
         if contact is None:
             return None
-        return Action("Open the existing client's answer file", f"{root}/clients/{contact}/answer-file")
+        return Action(
+            "Open the existing client's answer file", f"{root}/clients/{contact}/answer-file"
+        )
     return None
 
 
-def render_cause(cause: str, error: MapctlError | None, details: str, **extra: Any) -> tuple[str, int]:
+def render_cause(
+    cause: str, error: MapctlError | None, details: str, **extra: Any
+) -> tuple[str, int]:
     known = CAUSES[cause]
     actions = [a for a in (_action(n, error) for n in known.actions) if a is not None]
     if actions:

@@ -193,9 +193,7 @@ REDIRECT_PAGE = """<!DOCTYPE html>
 """
 
 
-def open_in_browser(
-    url: str, home: Path, opener: Callable[[str], object] | None = None
-) -> Path:
+def open_in_browser(url: str, home: Path, opener: Callable[[str], object] | None = None) -> Path:
     """Open the app without its secret on any command line (issue 18, item 16): the address
     goes into a file only this user can read (0600, in MAPCTL_HOME), and the browser is given
     that file's `file://` address, which forwards to the app (as Jupyter does). Every local

@@ -60,8 +60,10 @@ def local_time(iso: str | None) -> str:
 
 _WARNINGS: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(r"^(\d+) contacts are in the (.+?) role \((.*)\): the first is `[^`]*`, "
-        r"all are in `[^`]*`$"),
+        re.compile(
+            r"^(\d+) contacts are in the (.+?) role \((.*)\): the first is `[^`]*`, "
+            r"all are in `[^`]*`$"
+        ),
         r"\1 contacts have the role \2 (\3). Where the interview asks about one \2, it gets the "
         r"first of them; check that this is right",
     ),
@@ -70,14 +72,18 @@ _WARNINGS: list[tuple[re.Pattern[str], str]] = [
         r"Clio lists the client as related to themselves (“\1”); that entry is left out",
     ),
     (
-        re.compile(r'^(.*) \(contact (\d+)\) is related more than once; kept the first label '
-                   r'"(.*)", ignored "(.*)"$'),
+        re.compile(
+            r"^(.*) \(contact (\d+)\) is related more than once; kept the first label "
+            r'"(.*)", ignored "(.*)"$'
+        ),
         r"\1 is related to this matter more than once in Clio: the first label, “\3”, is used "
         r"and “\4” is not",
     ),
     (
-        re.compile(r"^contact (\d+) is redacted by Clio \(your Clio user may not see it\): "
-                   r"its answers stay blank$"),
+        re.compile(
+            r"^contact (\d+) is redacted by Clio \(your Clio user may not see it\): "
+            r"its answers stay blank$"
+        ),
         r"One contact is hidden from your Clio account, so its answers stay blank (Clio "
         r"contact \1)",
     ),

@@ -547,7 +547,7 @@ def import_matter(key: str) -> Response:
                 name=request.form.get("name", ""),
                 notes=request.form.get("notes", "").replace("\r\n", "\n"),
             )
-        except MapctlError as error:
+        except MapctlError:
             existing = _existing(draft)
             if existing is not None:  # another tab, another workstation, just before
                 raise _already(existing, draft) from None

@@ -166,7 +166,7 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             where,
             "'ils_steps' must be a list of steps, each a line of text",
             "wrong-type",
-            hint="e.g. `ils_steps: [\"In ILS, open SmartContent\", \"Choose Add New Client\"]`",
+            hint='e.g. `ils_steps: ["In ILS, open SmartContent", "Choose Add New Client"]`',
         )
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None

@@ -578,6 +578,24 @@ def test_a_20000_match_search_at_50_requests_a_minute(
             context.close()
 
 
+def approve(page: Any, context: Any, secret: str) -> str:
+    """Connect step 1 with `secret`, then Clio's approval page: its title (the code)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("textbox", name="App Key").fill(APP_KEY)
+    page.get_by_label("App Secret").fill(secret)
+    page.get_by_role("button", name="Connect to Clio").click()
+    expect(page.get_by_role("textbox", name="Success code")).to_be_visible()
+    assert secret not in page.content()
+    with context.expect_page() as popup:
+        page.get_by_role("link", name="Open Clio's approval page").click()
+    approval = popup.value
+    approval.wait_for_load_state()
+    title = str(approval.title())
+    approval.close()
+    return title
+
+
 def test_connect_screen(browser: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -587,22 +605,8 @@ def test_connect_screen(browser: Any, sandbox: Sandbox, tmp_path: Path) -> None:
         expect(page.get_by_role("heading", name="Connection")).to_be_visible()
         assert not JARGON.search(staff_text(page))
 
-        def approve(secret: str) -> str:
-            page.get_by_role("textbox", name="App Key").fill(APP_KEY)
-            page.get_by_label("App Secret").fill(secret)
-            page.get_by_role("button", name="Connect to Clio").click()
-            expect(page.get_by_role("textbox", name="Success code")).to_be_visible()
-            assert secret not in page.content()
-            with context.expect_page() as popup:
-                page.get_by_role("link", name="Open Clio's approval page").click()
-            approval = popup.value
-            approval.wait_for_load_state()
-            title = str(approval.title())
-            approval.close()
-            return title
-
         # a made-up code, then a wrong App Secret: each its own advice, and the way back
-        approve(APP_SECRET)
+        approve(page, context, APP_SECRET)
         page.get_by_role("textbox", name="Success code").fill("made-up-code")
         page.get_by_role("button", name="Finish Connecting").click()
         expect(
@@ -610,7 +614,7 @@ def test_connect_screen(browser: Any, sandbox: Sandbox, tmp_path: Path) -> None:
         ).to_be_visible()
         assert not JARGON.search(staff_text(page))
         page.get_by_role("link", name="Connect to Clio").click()
-        title = approve("wrong-secret")
+        title = approve(page, context, "wrong-secret")
         page.get_by_role("textbox", name="Success code").fill(title)
         page.get_by_role("button", name="Finish Connecting").click()
         expect(
@@ -620,7 +624,7 @@ def test_connect_screen(browser: Any, sandbox: Sandbox, tmp_path: Path) -> None:
         shot(page, "wrong-secret")
         page.get_by_role("link", name="Connect to Clio").click()
 
-        title = approve(APP_SECRET)
+        title = approve(page, context, APP_SECRET)
         assert title.startswith("Success code=")
         shot(page, "connect")
         page.get_by_role("textbox", name="Success code").fill(title)

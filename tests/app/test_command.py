@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import os
 import re
-import stat
 import signal
+import stat
 import subprocess
 import sys
 import time

@@ -458,7 +458,7 @@ def test_import_with_edited_values_then_done_download_and_clients(
     assert download.status_code == 200
     assert download.data == (folder / "ils-client-interview.anx").read_bytes()
     assert download.headers["Content-Disposition"] == 'attachment; filename="Jay P (5001).anx"'
-    
+
     clients = client.get("/clients").text
     assert "Jay P." in clients and "/clients/5001/answer-file" in clients
     assert client.get("/clients/5001/answer-file").data == download.data
@@ -627,7 +627,10 @@ def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str
         progress = f"/search/progress?job={job[1]}"
         state = client.get(progress).get_json()
         assert (state["done"], state["pages"], state["matters"], state["total"]) == (
-            False, 1, 200, 471
+            False,
+            1,
+            200,
+            471,
         )
     finally:
         held.release.set()
@@ -637,7 +640,10 @@ def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str
             break
         time.sleep(0.02)
     assert (state["done"], state["pages"], state["matters"], len(state["rows"])) == (
-        True, 3, 471, 471
+        True,
+        3,
+        471,
+        471,
     )
     assert "471 matters found" in client.get(f"/search?q=Estate&job={job[1]}").text
 
