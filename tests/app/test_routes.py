@@ -658,3 +658,95 @@ def test_sensitive_custom_fields_never_reach_a_page(
     pages += [client.get(f"{draft}/done"), client.get("/clients")]
     for response in pages:
         assert "900-12-3456" not in response.text  # Jay's Social Security Number (sensitive)
+
+
+# --- issue 18: pages as they come, one HTTP pool, text helpers ---------------------------------
+
+
+def test_a_search_shows_each_page_as_it_arrives_and_caps_what_it_shows(
+    app_client: tuple[FlaskClient, Guard, AppConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one seam (`searching.run_search`) hands rows over page by page: the first page is on
+    the screen at once, later ones come through the progress address (`since`)."""
+    from mapctl.app import searching, workspace
+
+    client, _, _ = app_client
+    second = threading.Event()
+
+    def paged(clio: Any, query: str, search: Any) -> None:
+        page = [{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3)]
+        search.progress(1, 3, 5000, True)
+        search.add_rows(page)
+        assert second.wait(10)
+        search.progress(2, 5000, 5000, False)
+        search.add_rows([{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3, 5000)])
+
+    monkeypatch.setattr(searching, "run_search", paged)
+    page = client.get("/search?q=Smith", follow_redirects=True).text
+    assert [r[0] for r in rows(page)] == ["00000-Smith", "00001-Smith", "00002-Smith"]
+    assert 'data-since="3"' in page and "Loading matters from Clio: 3 of 5000 so far" in page
+    job = re.search(r"job=([\w-]+)", page)
+    assert job is not None
+    second.set()
+    for _ in range(200):
+        state = client.get(f"/search/progress?job={job[1]}&since=3").get_json()
+        if state["done"]:
+            break
+        time.sleep(0.02)
+    assert len(state["rows"]) == workspace.SHOWN - 3 and state["rows"][0]["id"] == 3
+    page = client.get(f"/search?q=Smith&job={job[1]}").text
+    assert "Showing the first 1,000 of 5,000 matters for “Smith”: refine the search" in page
+    assert len(rows(page)) == 1000
+
+
+def test_one_http_pool_for_the_apps_life(make_app: MakeApp, connected: dict[str, str]) -> None:
+    class Counting(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.real = httpx.HTTPTransport()
+            self.requests = 0
+            self.closed = 0
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            self.requests += 1
+            return self.real.handle_request(request)
+
+        def close(self) -> None:
+            self.closed += 1
+            self.real.close()
+
+    counting = Counting()
+    app, guard, config = make_app(env=connected, transport=counting)
+    client = enter(app, guard)
+    client.get("/search?q=Pritchett", follow_redirects=True)
+    open_draft(client)
+    client.get("/connect")  # asks Clio who is connected
+    assert counting.requests >= 4 and counting.closed == 0  # kept between actions
+    shared = config.workspace.transport
+    client.get("/search?q=Garcia", follow_redirects=True)
+    assert config.workspace.transport is shared
+    config.workspace.close()  # the app stops
+    assert counting.closed == 1
+
+
+def test_download_names_are_the_clients_and_safe_on_windows() -> None:
+    from mapctl.app.text import download_name, local_time, neutral, staff_warning
+
+    assert download_name("Jay Pritchett", 5001) == "Jay Pritchett (5001).anx"
+    assert download_name('A/B\\C:D*E?"F<G>H|I', 7) == "A B C D E F G H I (7).anx"
+    assert download_name("CON", 1) == "client CON (1).anx"
+    assert download_name("...", 2) == "client (2).anx"
+    assert download_name("\u202enoS", 3) == "noS (3).anx"
+    assert len(download_name("x" * 500, 4)) < 100
+    assert neutral("a\u202eb\u2066c\u200fd\u061ce\nf") == "a b c d e\nf"
+    assert local_time("not a time") == "not a time" and local_time(None) == ""
+    assert re.fullmatch(r"\d{1,2} \w{3} 2026, \d\d:\d\d", local_time("2026-03-02T15:30:05Z"))
+    assert staff_warning(
+        "2 contacts are in the Spouse role (Gloria, DeDe): the first is `spouse`, all are in "
+        "`spouses`"
+    ) == (
+        "2 contacts have the role Spouse (Gloria, DeDe). Where the interview asks about one "
+        "Spouse, it gets the first of them; check that this is right."
+    )
+    assert staff_warning("contact 5 (a child) has no name") == (
+        "A child has no name in Clio (Clio contact 5)."
+    )
