@@ -122,6 +122,15 @@ CAUSES: dict[str, Cause] = {
         409,
         ("answer-file", "search"),
     ),
+    "folder-exists": Cause(
+        "A folder for this client is in the way",
+        "The clients folder already holds a folder for this client that mapctl did not record "
+        "(perhaps from an import that was stopped). mapctl never overwrites it, so nothing was "
+        "imported.",
+        "Ask your administrator to look at that folder; the details below say which one.",
+        409,
+        ("search",),
+    ),
     "not-found": Cause(
         "Not found",
         "Clio has no such matter, or this screen has expired (the app was restarted).",
@@ -170,7 +179,13 @@ def cause_of(error: MapctlError) -> str:
     checks: list[tuple[bool, str]] = [
         (isinstance(error, ClioBusy), "busy"),
         (isinstance(error, ClioTooSlow), "too-slow"),
-        (isinstance(error, ImportRefused), "already-imported"),
+        (
+            isinstance(error, ImportRefused)
+            and "already exists" in text
+            and "clio contact" in text,
+            "already-imported",
+        ),
+        (isinstance(error, ImportRefused), "folder-exists"),
         (isinstance(error, NotFound), "not-found"),
         (isinstance(error, MappingError | EvaluationError), "mapping"),
         (isinstance(error, BundleError), "matter"),

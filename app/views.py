@@ -23,7 +23,6 @@ from ..engine.clio.pool import SharedTransport
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
 from ..engine.workflow import importing
-from ..engine.workflow.ledger import already_exists
 from . import errors, searching
 from .imported import Imported, ImportedIndex, imported_clients
 from .jobs import Job
@@ -502,8 +501,10 @@ def set_role(key: str) -> Response:
 # --- Add Client, Done ------------------------------------------------------------------------
 
 
-def client_page(key: str) -> str:
+def client_page(key: str) -> Any:
     draft = _draft(key)
+    if draft.result is not None:  # Back from Done: this client is prepared already
+        return _go(f"/drafts/{key}/done")
     config = _config()
     existing = _existing(draft)
     if existing is not None:
@@ -532,8 +533,8 @@ def import_matter(key: str) -> Response:
     draft = _draft(key)
     config = _config()
     with draft.lock:
-        if draft.result is not None:
-            raise already_exists(draft.result.entry)
+        if draft.result is not None:  # OK pressed twice, or again after Back: the same Done
+            return _go(f"/drafts/{key}/done")
         try:
             draft.result = importing.import_client(
                 draft.bundle,

@@ -472,7 +472,8 @@ def test_an_existing_client_is_refused_with_when_where_and_what_to_do(
     first = open_draft(client)
     post(client, f"{first}/import", name="Jay Pritchett", notes="")
     again = post(client, f"{first}/import", name="Jay Pritchett", notes="")
-    assert again.status_code == 409
+    assert again.headers["Location"] == f"{first}/done"  # pressed twice: the same Done
+    assert client.get(f"{first}/client").headers["Location"] == f"{first}/done"
     assert "already exists" not in client.get(first).text  # back from Done: no red refusal
     second = open_draft(client)
     page = client.get(second).text  # said at once on the preview
@@ -750,3 +751,27 @@ def test_download_names_are_the_clients_and_safe_on_windows() -> None:
     assert staff_warning("contact 5 (a child) has no name") == (
         "A child has no name in Clio (Clio contact 5)."
     )
+
+
+def test_a_folder_in_the_way_asks_for_the_administrator(
+    app_client: tuple[FlaskClient, Guard, AppConfig],
+) -> None:
+    client, _, config = app_client
+    stray = config.out_dir / "Pritchett-Jay-5001"
+    stray.mkdir(parents=True)
+    (stray / "ils-client-interview.anx").write_text("left by an import that was stopped")
+    draft = open_draft(client)
+    response = post(client, f"{draft}/import", name="Jay Pritchett", notes="")
+    assert response.status_code == 409
+    assert "A folder for this client is in the way" in response.text
+    assert "ask your administrator" in response.text.lower()
+    assert not STAFF_JARGON.search(staff_part(response.text))
+    assert str(stray) in response.text.split('<details class="admin">')[1]  # which folder
+
+
+def test_every_cause_has_staff_words_only() -> None:
+    from mapctl.app.errors import CAUSES
+
+    for name, cause in CAUSES.items():
+        for text in (cause.title, cause.happened, cause.advice):
+            assert not STAFF_JARGON.search(text), (name, text)
