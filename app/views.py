@@ -27,7 +27,7 @@ from . import errors, searching
 from .imported import Imported, ImportedIndex, imported_clients
 from .jobs import Job
 from .server import AppConfig
-from .text import download_name, local_time, staff_warning
+from .text import download_name, local_time, neutral, staff_warning
 from .workspace import SHOWN, Draft, Search
 
 COLUMNS = (
@@ -300,8 +300,10 @@ def search_progress() -> Response:
         return jsonify({"done": True, "rows": [], "wait": None})
     since = request.args.get("since", "0")
     state = search.as_json(int(since) if since.isdigit() else 0)
+    state["rows"] = [dict(row) for row in state["rows"]]  # copies: the job keeps Clio's text
     index = ImportedIndex.of(_config().home) if state["rows"] else None
-    for row in state["rows"]:
+    for row in state["rows"]:  # shown by script: made harmless here, as templates do
+        row.update({k: neutral(v) for k, v in row.items() if isinstance(v, str)})
         found = index.for_row(row) if index else None
         row["imported"] = f"Imported {local_time(found.created_at)}" if found else ""
     return jsonify(state)

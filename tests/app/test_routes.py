@@ -775,3 +775,46 @@ def test_every_cause_has_staff_words_only() -> None:
     for name, cause in CAUSES.items():
         for text in (cause.title, cause.happened, cause.advice):
             assert not STAFF_JARGON.search(text), (name, text)
+
+
+def test_a_wait_clio_asks_for_is_a_countdown_and_not_the_deadline() -> None:
+    from mapctl.app.jobs import Job
+
+    now = [1000.0]
+    job = Job("Fetching matter 00002-Pritchett from Clio", deadline=10.0, clock=lambda: now[0])
+    job.waiting(55)
+    assert job.as_json() == {
+        "done": False, "what": "Fetching matter 00002-Pritchett from Clio", "wait": 55
+    }  # fmt: skip
+    now[0] += 50  # past the 10 s deadline, but Clio asked for 55 s
+    assert job.as_json()["wait"] == 5 and not job.done.is_set()
+    now[0] += 16
+    assert job.as_json()["done"] is True
+    assert job.error is not None and "did not answer in time" in job.error.message
+
+
+def test_a_role_the_mapping_does_not_list_stays_chosen(
+    app_client: tuple[FlaskClient, Guard, AppConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contact whose role is none of the mapping's (a co-client) keeps it in its choice, so
+    Set Role on it never changes it by accident; any contact's role can be changed."""
+    import dataclasses
+
+    from mapctl.app import views
+
+    client, _, _ = app_client
+    draft = open_draft(client)
+    real = views._preview
+
+    def with_co_client(d: Any) -> Any:
+        shown = real(d)
+        contacts = tuple(
+            dataclasses.replace(c, role="Co-client") if c.id == 5002 else c for c in shown.contacts
+        )
+        return dataclasses.replace(shown, contacts=contacts)
+
+    monkeypatch.setattr(views, "_preview", with_co_client)
+    page = client.get(draft).text
+    choice = page.split('<select id="role-5002" name="role">')[1].split("</select>")[0]
+    assert choice.strip().startswith('<option value="Co-client" selected>')
+    assert '<option value="Spouse">' in choice
