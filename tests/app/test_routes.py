@@ -680,7 +680,9 @@ def test_a_search_shows_each_page_as_it_arrives_and_caps_what_it_shows(
         search.add_rows(page)
         assert second.wait(10)
         search.progress(2, 5000, 5000, False)
-        search.add_rows([{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3, 5000)])
+        later = [{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3, 5000)]
+        later[0]["client_name"] = "\u202enoS"  # a bidi override from Clio
+        search.add_rows(later)
 
     monkeypatch.setattr(searching, "run_search", paged)
     page = client.get("/search?q=Smith", follow_redirects=True).text
@@ -695,6 +697,7 @@ def test_a_search_shows_each_page_as_it_arrives_and_caps_what_it_shows(
             break
         time.sleep(0.02)
     assert len(state["rows"]) == workspace.SHOWN - 3 and state["rows"][0]["id"] == 3
+    assert state["rows"][0]["client_name"] == " noS"  # shown by script: neutralised too
     page = client.get(f"/search?q=Smith&job={job[1]}").text
     assert "Showing the first 1,000 of 5,000 matters for “Smith”: refine the search" in page
     assert len(rows(page)) == 1000
