@@ -496,8 +496,9 @@ def set_role(key: str) -> Response:
             draft.bundle, _config().mapping, today=_today(), exclude=draft.excluded, roles=roles
         )
         draft.roles = roles
-    shown = role or "the role from Clio's label"
-    return _back_to_preview(key, f"{_name(draft, contact)}: {shown}", f"role-{contact}")
+    who = _name(draft, contact)
+    note = f"{who}'s role is now {role}" if role else f"{who}'s role follows Clio's label again"
+    return _back_to_preview(key, note, f"role-{contact}")
 
 
 # --- Add Client, Done ------------------------------------------------------------------------

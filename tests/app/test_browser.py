@@ -163,6 +163,8 @@ def shot(page: Any, name: str, docs: bool = False) -> None:
     """The screen at both sizes (what fits without scrolling is what staff see first)."""
     SHOTS.mkdir(exist_ok=True)
     page.mouse.move(0, 0)  # no hover effect: the same picture on every run
+    if docs:
+        page.evaluate("window.scrollTo(0, 0)")  # the documentation shows each screen's top
     before = page.viewport_size
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
