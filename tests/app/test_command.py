@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from mapctl.engine.clio.auth import Tokens, TokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +133,7 @@ with open({record!r}, "a", encoding="utf-8") as out:
 """
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake launcher is a POSIX script")
 def test_the_browser_is_opened_without_the_secret_on_its_command_line(tmp_path: Path) -> None:
     """Issue 18, item 16: every local user can read a process's argv (`ps`); the launcher gets
     a 0600 file's address that forwards to the app, never the address with the token."""
