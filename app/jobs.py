@@ -44,6 +44,7 @@ class Job:
     result: Any = None
     error: MapctlError | None = None
     wait_until: float | None = None  # a rate-limit wait ends then (the clock's seconds)
+    about: dict[str, str] = field(default_factory=dict)  # the page's own notes (matter, back)
     done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

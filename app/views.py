@@ -325,7 +325,7 @@ def open_matter() -> Response:
     back = _with_pick(back, matter)
     config = _config()
     job = _job(f"Fetching matter {matter} from Clio")
-    job.back = back  # type: ignore[attr-defined]
+    job.about.update(matter=matter, back=back)
 
     def fetch(job: Job) -> dict[str, Any]:
         with _clio(config, job) as client:
@@ -360,17 +360,16 @@ def opening_page(key: str) -> Any:
     if job is None:
         raise NotFound("this screen has expired", hint="search for the matter again")
     job.check_deadline()
-    back: str = getattr(job, "back", f"{request.script_root}/search")
+    back = job.about.get("back", f"{request.script_root}/search")
     if not job.done.is_set():
         return render_template("wait.html", job=job, key=key, back=back)
     if job.error is not None:
-        matter = job.what.removeprefix("Fetching matter ").removesuffix(" from Clio")
-        raise _retry(job.error, matter, back)
+        raise _retry(job.error, job.about.get("matter", ""), back)
     with job.lock:
-        draft_key = getattr(job, "draft", None)
+        draft_key = job.about.get("draft")
         if draft_key is None:
             draft_key = _config().workspace.drafts.add(Draft(bundle=job.result, back=back))
-            job.draft = draft_key  # type: ignore[attr-defined]
+            job.about["draft"] = draft_key
     return _go(f"/drafts/{draft_key}")
 
 
