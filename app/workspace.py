@@ -65,7 +65,8 @@ class Search(Job):
     def progress(self, pages: int, matters: int, total: int | None, more: bool) -> None:
         """The engine's search progress: after each page."""
         with self.lock:
-            self.pages, self.matters, self.total, self.wait_until = pages, matters, total, None
+            self.pages, self.matters, self.wait_until = pages, max(matters, self.matters), None
+            self.total = total if total is not None else self.total
 
     def add_rows(self, rows: list[dict[str, Any]]) -> None:
         """Rows as they arrive (a page at a time when the engine offers it); at most SHOWN."""

@@ -623,6 +623,7 @@ def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str
         page = client.get("/search?q=Estate", follow_redirects=True).text
         assert 'role="status" data-progress="/search/progress?job=' in page
         assert "Loading matters from Clio: 200 of 471 so far" in page
+        assert len(rows(page)) == 200  # the first page is on the screen at once
         job = re.search(r"job=([\w-]+)", page)
         assert job is not None
         progress = f"/search/progress?job={job[1]}"
