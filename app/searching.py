@@ -22,9 +22,13 @@ class _Enough(Exception):
     """Enough rows to show: no more pages are asked for."""
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _row(matter: dict[str, Any]) -> dict[str, Any]:
     """A search row, as `ClioClient.search` makes it (id, number, description, client...)."""
-    client = matter.get("client") if isinstance(matter.get("client"), dict) else {}
+    client = _mapping(matter.get("client"))
     return {
         "id": matter.get("id"),
         "display_number": matter.get("display_number"),
@@ -45,13 +49,13 @@ def run_search(client: Any, query: str, search: Search) -> None:
         if "/matters.json" not in url or not isinstance(body, dict):
             return body
         data = body.get("data")
-        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        meta = _mapping(body.get("meta"))
         total = meta.get("records")
         if isinstance(total, int) and not isinstance(total, bool):
             search.total = total
         if isinstance(data, list):
             search.add_rows([_row(m) for m in data if isinstance(m, dict)])
-        paging = meta.get("paging") if isinstance(meta.get("paging"), dict) else {}
+        paging = _mapping(meta.get("paging"))
         if len(search.rows) >= SHOWN and paging.get("next"):
             raise _Enough
         return body
