@@ -152,11 +152,18 @@ function setupProgress(box) {
         return;
       }
       if (state.matters !== undefined) {
-        const of = state.total ? " of " + state.total : "";
-        text.textContent = "Loading matters from Clio: " + state.matters + of + " so far…";
+        const most = Number(box.dataset.shownMax || "1000");
+        const n = (x) => Number(x).toLocaleString("en-US");
+        if (state.total && state.total > most) {
+          text.textContent = "Loading the first " + n(most) + " of " + n(state.total) +
+            " matters from Clio: " + n(Math.min(state.matters, most)) + " so far…";
+        } else {
+          const of = state.total ? " of " + n(state.total) : "";
+          text.textContent = "Loading matters from Clio: " + n(state.matters) + of + " so far…";
+        }
         if (bar && state.total) {
-          bar.max = state.total;
-          bar.value = state.matters;
+          bar.max = Math.min(state.total, most);
+          bar.value = Math.min(state.matters, most);
         }
       }
     } catch (error) {

@@ -688,7 +688,8 @@ def test_a_search_shows_each_page_as_it_arrives_and_caps_what_it_shows(
     monkeypatch.setattr(searching, "run_search", paged)
     page = client.get("/search?q=Smith", follow_redirects=True).text
     assert [r[0] for r in rows(page)] == ["00000-Smith", "00001-Smith", "00002-Smith"]
-    assert 'data-since="3"' in page and "Loading matters from Clio: 3 of 5000 so far" in page
+    assert 'data-since="3"' in page
+    assert "Loading the first 1,000 of 5,000 matters from Clio: 3 so far" in page
     job = re.search(r"job=([\w-]+)", page)
     assert job is not None
     second.set()
