@@ -146,6 +146,10 @@ def test_work_past_its_deadline_says_clio_is_too_slow(sandbox: Sandbox, tmp_path
                 f"{base}/matters", data={"csrf": token, "matter": "9002", "back": f"{base}/search"}
             )
             assert response.status_code == 303
+            waiting = client.get(response.headers["Location"])  # says what it waits for
+            assert waiting.status_code == 200
+            assert "Fetching matter 9002 from Clio…" in waiting.text
+            assert "/progress" in waiting.text and ">Back to the search<" in waiting.text
             time.sleep(0.8)
             page = client.get(response.headers["Location"])
             assert page.status_code == 504, page.text
