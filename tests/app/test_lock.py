@@ -109,8 +109,8 @@ def _slow_clio(client: httpx.Client, app: AppServer, sandbox: Sandbox) -> None:
             clients = client.get(f"{base}/clients")  # still served at once
             took = time.monotonic() - started
             results = list(clicks)
-        assert clients.status_code == 200 and took < 1.0, took
-        assert max(seconds for _, seconds, _ in results) < 2.5  # nobody waits on Clio long
+        assert clients.status_code == 200 and took < 2.0, took  # Clio takes 4 s
+        assert max(seconds for _, seconds, _ in results) < 3.5  # nobody waits on Clio
         busy = [text for status, _, text in results if status == 503]
         assert len(busy) >= 12 - 4  # at most 4 pieces of Clio work at once
         assert all("mapctl is busy" in text and ">Try again<" in text for text in busy)
