@@ -91,6 +91,35 @@ _WARNINGS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^contact (\d+) \((.+)\) has no name$"),
         r"\2 has no name in Clio (Clio contact \1)",
     ),
+    (
+        re.compile(
+            r'^(.*): custom field "(.*)" \((\w+)\) has the value (.*), which is not a '
+            r"valid \w+ value; treated as blank$"
+        ),
+        r"\1: the Clio field “\2” holds \4, which is not a valid \3; that answer is left blank",
+    ),
+    (
+        re.compile(
+            r'^(.*): custom field "(.*)" has picklist option id .*, which the field does '
+            r"not define; treated as blank$"
+        ),
+        r"\1: the Clio field “\2” holds a choice that Clio no longer lists; that answer is left "
+        r"blank",
+    ),
+    (
+        re.compile(
+            r"^answer '(.*)' is ([\d,]+) characters long; HotDocs takes at most ([\d,]+) "
+            r"characters in a text answer, so the interview may cut it$"
+        ),
+        r"The answer “\1” is \2 characters long; the interview keeps at most \3, so check its end",
+    ),
+    (
+        re.compile(
+            r"^answer '(.*)': (\d+) has more digits than a HotDocs number \(a double\) "
+            r"holds; HotDocs reads it as (\d+)$"
+        ),
+        r"The answer “\1” (\2) is too long a number for the interview, which reads it as \3",
+    ),
 ]
 
 

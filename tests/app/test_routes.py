@@ -753,6 +753,19 @@ def test_download_names_are_the_clients_and_safe_on_windows() -> None:
         "2 contacts have the role Spouse (Gloria, DeDe). Where the interview asks about one "
         "Spouse, it gets the first of them; check that this is right."
     )
+    assert staff_warning(
+        'Jay Pritchett: custom field "Gender" has picklist option id 81009, which the field '
+        "does not define; treated as blank"
+    ) == (
+        "Jay Pritchett: the Clio field “Gender” holds a choice that Clio no longer lists; that "
+        "answer is left blank."
+    )
+    assert staff_warning(
+        'Jay: custom field "Date of Death" (date) has the value "soon", which is not a valid '
+        "date value; treated as blank"
+    ) == 'Jay: the Clio field “Date of Death” holds "soon", which is not a valid date; that ' + (
+        "answer is left blank."
+    )
     assert staff_warning("contact 5 (a child) has no name") == (
         "A child has no name in Clio (Clio contact 5)."
     )
