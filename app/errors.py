@@ -12,6 +12,7 @@ and the server keeps serving.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,13 +290,22 @@ def _details(error: MapctlError) -> str:
     return "\n".join(lines)
 
 
+_JARGON = re.compile(r"`|\bmapctl [a-z]|CLIO_|MAPCTL_|\bHTTP\b|--[a-z]|\$[A-Z]")
+
+
+def _plain(text: str) -> bool:
+    """No command line, setting name or HTTP talk: fit for staff outside the fold."""
+    return not _JARGON.search(text)
+
+
 def _mapctl_error(error: MapctlError) -> tuple[str, int]:
     cause = cause_of(error)
     extra: dict[str, Any] = {}
     if cause == "already-imported":
         extra["imported"] = getattr(error, "imported", None)
-    if cause == "missing" or cause == "other":
-        extra["said"] = error.message  # the form's own words: plain already
+    if cause in ("missing", "other") and _plain(error.message):
+        said = error.message  # the engine's refusal, when it is in staff words already
+        extra["said"] = said[:1].upper() + said[1:] + ("" if said.endswith(".") else ".")
     return render_cause(cause, error, _details(error), **extra)
 
 
