@@ -236,7 +236,9 @@ def _action(name: str, error: MapctlError | None) -> Action | None:
         back = getattr(error, "back", None)
         return Action("Back to the search", back if isinstance(back, str) else f"{root}/search")
     if name == "back":
-        return Action("Go back", request.referrer or f"{root}/search")
+        came = request.referrer or ""
+        own = came.startswith(request.host_url + root.lstrip("/")) if root else False
+        return Action("Go back", came if own else f"{root}/search")
     if name == "retry":
         retry = getattr(error, "retry", None)
         if isinstance(retry, dict):
