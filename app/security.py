@@ -56,6 +56,10 @@ class Guard:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     secure_cookie: bool = False
     prefix: str = field(default="", repr=False)
+    # Paths that verify their requests themselves: Clio's custom action (app/clio_action.py,
+    # issue 19) arrives without the token or the secret path (Clio's action has a fixed
+    # address) and is checked with Clio before anything is shown.
+    open_paths: frozenset[str] = frozenset({"/clio/action"})
 
     @classmethod
     def for_address(cls, hosts: Collection[str], port: int) -> Guard:
@@ -82,6 +86,8 @@ class Guard:
         if host not in self.allowed_hosts:
             abort(400, description="unknown-host")
         if request.method in ("GET", "HEAD") and request.path.startswith(PUBLIC):
+            return None
+        if request.path in self.open_paths and request.method in ("GET", "HEAD"):
             return None
         if request.script_root != self.prefix:
             abort(403, description="no-token")  # a bookmark, or an address from an older run

@@ -23,7 +23,7 @@ from ..engine.clio.pool import SharedTransport
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
 from ..engine.workflow import importing
-from . import errors, searching
+from . import clio_action, errors, searching
 from .imported import Imported, ImportedIndex, imported_clients
 from .jobs import Job
 from .server import AppConfig
@@ -83,9 +83,12 @@ def _transport(config: AppConfig) -> SharedTransport:
     return transport
 
 
-def _clio(config: AppConfig, job: Job | None = None) -> Any:
-    """A Clio client on the app's connection pool; its rate-limit waits are told to `job`."""
+def _clio(config: AppConfig | None = None, job: Job | None = None) -> Any:
+    """A Clio client on the app's connection pool (`config`: outside a request, e.g. on the
+    pool's threads); its rate-limit waits are told to `job`."""
     from ..engine.clio.client import open_client
+
+    config = config or _config()
 
     def sleep(seconds: float) -> None:
         if job is not None and seconds >= 1:
@@ -555,6 +558,7 @@ def import_matter(key: str) -> Response:
             if existing is not None:  # another tab, another workstation, just before
                 raise _already(existing, draft) from None
             raise
+        clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
     return _go(f"/drafts/{key}/done")
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .base import (
     AppState,
+    _clio_open,
     reporting,
 )
 
@@ -39,17 +42,19 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool) -> None:
         return
     import json
 
+    from ..engine.workflow.clionote import note_statuses
     from ..engine.workflow.forgetting import files_state
     from ..engine.workflow.importreport import format_clients, format_forgotten
     from ..engine.workflow.ledger import LEDGER_FILE, Ledger
 
     state = ctx.find_object(AppState) or AppState()
-    entries, gone = [], []
+    entries, gone, notes = [], [], {}
     if (state.home / LEDGER_FILE).exists():  # listing never creates the ledger
         with Ledger.open(state.home) as ledger:
             ledger.recover()  # an import killed half-way: finished or taken back first
             entries = ledger.list_clients()
             gone = ledger.list_forgotten() if forgotten else []
+            notes = note_statuses(ledger)
     if forgotten:
         if fmt == "json":
             click.echo(json.dumps([f.as_json() for f in gone], indent=2, ensure_ascii=False))
@@ -63,12 +68,64 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool) -> None:
                 **e.as_json(),
                 "folder_exists": f.folder_exists,
                 "answer_file_exists": f.answer_file_exists,
+                "clio_note": (
+                    notes[e.clio_contact_id].as_json() if e.clio_contact_id in notes else None
+                ),
             }
             for e, f in zip(entries, files, strict=True)
         ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         click.echo(format_clients(entries, [f.mark for f in files]))
+        _failed_notes(entries, notes)
+
+
+def _failed_notes(entries: list[Any], notes: dict[int, Any]) -> None:
+    """Below the table: each client whose Clio note failed, and how to write it (issue 19)."""
+    from ..engine.report import printable
+
+    failed = [e for e in entries if (n := notes.get(e.clio_contact_id)) and n.status == "failed"]
+    for entry in failed:
+        status = notes[entry.clio_contact_id]
+        click.echo(
+            f"Clio note missing for {printable(entry.name)} (matter "
+            f"{printable(entry.matter_display_number or str(entry.matter_id))}): "
+            f"{printable(status.message)}\n  write it now: mapctl clients note "
+            f"{entry.clio_contact_id}"
+        )
+
+
+@clients.command("note")
+@click.argument("contact_id", type=int, metavar="CONTACT_ID")
+@click.pass_obj
+@reporting
+def clients_note(state: AppState, contact_id: int) -> None:
+    """Write the note on the Clio matter that an import could not write (issue 19).
+
+    The import itself is complete either way; the note says who imported the client, when,
+    where the answer file is and what is left to do, in the words composed at the import.
+    `mapctl clients` lists the clients whose note is missing.
+
+    \b
+    Examples:
+      mapctl clients note 5001
+
+    \b
+    Exit codes: 0 written; 1 no such client, or its note is already written; 3 Clio refused
+    or could not be reached (the ledger keeps the failure).
+    """
+    from ..engine.errors import ClioError
+    from ..engine.workflow.clionote import retry_note
+    from ..engine.workflow.ledger import Ledger
+
+    with Ledger.open(state.home) as ledger:
+        status = retry_note(ledger, contact_id, lambda: _clio_open(state, None), now=state.now())
+    if status.status != "written":
+        raise ClioError(
+            f"Clio did not take the note: {status.message}",
+            hint="check the Clio app's Notes permission and the connection, then try again",
+        )
+    click.echo(f"Clio: the note is on the matter now (note {status.note_id}).")
 
 
 @clients.command("forget")
@@ -117,3 +174,26 @@ def clients_forget(state: AppState, contact_id: int, yes: bool, delete_folder: b
         raise SystemExit(1)
     forgotten = forget_client(state.home, contact_id, now=state.now(), delete_folder=delete_folder)
     click.echo(format_forget_done(forgotten, folder_was_there=plan.files.folder_exists))
+    _forget_note(state, forgotten.client)
+
+
+def _forget_note(state: AppState, entry: Any) -> None:
+    """A short note on the matter: the client may be imported again, and by whom (issue 19).
+    Skipped with `clio_note: false`; a failure is a warning (the forgetting stands)."""
+    from ..engine.report import printable
+    from ..engine.workflow.clionote import WRITTEN, computer_name, forget_note, write_note
+    from .base import resolve_setup_for
+
+    if entry.matter_id is None or not resolve_setup_for().note_wanted:
+        return
+    now, computer = state.now(), computer_name()
+    status, ident, message, _, _ = write_note(
+        lambda: _clio_open(state, None),
+        entry.matter_id,
+        lambda user: forget_note(entry, user, computer, now),
+    )
+    if status == WRITTEN:
+        click.echo(f"Clio: a note on the matter says it may be imported again (note {ident}).")
+    else:
+        click.echo(f"warning: Clio did not take the note on the matter: {printable(message)}",
+                   err=True)  # fmt: skip

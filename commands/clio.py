@@ -90,7 +90,10 @@ def connect(
 
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
     click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
-    click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
+    from ..engine.setup.privacy import protection
+
+    path = auth.TokenStore(state.home).path
+    click.echo(f"Tokens saved in {path} ({protection(path, state.env)}).")
 
 
 @click.command()

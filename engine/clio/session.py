@@ -38,6 +38,8 @@ PERMISSIONS = {
     "relationships": "Matters (read)",
     "custom_fields": "Custom Fields (read)",
     "users": "Users (read)",
+    "notes": "Notes (read and write)",  # issue 19: the note on the matter after an import
+    "custom_actions": "Custom Actions",  # issue 19: "Import to ILS"
 }
 
 

@@ -219,7 +219,9 @@ class _ChainLoader:
                 )
         if target in bundled:
             return bundled_source(target)
-        nearby = _nearby_names(source.folder) + bundled
+        itself = os.path.basename(source.key) if source.folder is not None else source.display
+        # never the extending file itself: "did you mean 'ext.yaml'?" in ext.yaml is no help
+        nearby = [n for n in _nearby_names(source.folder) + bundled if n != itself]
         close = difflib.get_close_matches(target, nearby, n=1, cutoff=0.6)
         where = f"next to {source.display}" if source.folder is not None else "bundled"
         hint = f"did you mean '{close[0]}'?" if close else None

@@ -32,6 +32,7 @@ from ..clio.fields import (
     shape,
 )
 from ..errors import MapctlError
+from . import closeloop
 from .query import (
     INT64,
     ApiFailure,
@@ -166,6 +167,10 @@ class Store:
             matter["client"] = self.contacts.get(client_id) if client_id is not None else None
             matter["client_id"] = client_id
             matter["relationships"] = [r for r in self.relationships if r["matter"] is matter]
+        # Issue 19: what mapctl writes back (sandbox/closeloop.py); a --data file may seed notes.
+        self.notes: dict[int, Record] = {}
+        self.custom_actions: dict[int, Record] = {}
+        closeloop.load_notes(self, data, source)
 
     def _contact(self, record: Record, options: dict[int, Record]) -> Record:
         contact = dict(record)
@@ -351,6 +356,10 @@ class Api:
         return page(
             records, request.query, request.url, lambda r: _shape(r, request.query, spec, schema)
         )
+
+    def shaped(self, record: Record, request: Request, schema: str) -> Record:
+        """One record as the request's `fields` ask (what a create answers with)."""
+        return _shape(record, request.query, _fields(request.query, schema), schema)
 
     def show(self, record: Record | None, request: Request, schema: str, what: str) -> Response:
         if record is None:
@@ -800,6 +809,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "custom_fields/{id}", _forbidden, SHOW),
     Route("DELETE", "custom_fields/{id}", _forbidden),
     Route("GET", "users/who_am_i", Api.who_am_i, SHOW),
+    *closeloop.routes(),  # notes and custom actions (issue 19)
 )
 
 

@@ -394,6 +394,21 @@ def demo_data() -> dict[str, list[Record]]:
         "contacts": contacts,
         "relationships": relationships,
         "custom_fields": custom_field_definitions(),
+        "notes": [  # one note a person wrote, so the matter page has one (issue 19)
+            {
+                "id": 60001,
+                "etag": etag("n", 60001),
+                "type": "Matter",
+                "subject": "Intake call",
+                "detail": "Jay wants his will and a trust; Gloria joins the next meeting.",
+                "detail_text_type": "plain_text",
+                "date": "2026-03-02",
+                "created_at": STAMP,
+                "updated_at": STAMP,
+                "time_entries_count": 0,
+                "matter": {"id": 9002},
+            }
+        ],
     }
 
 

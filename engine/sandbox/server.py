@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import MapctlError
-from .api import Api, Response, Store
+from . import closeloop
+from .api import USER, Api, Response, Store
 from .seed import demo_data
 
 APP_KEY = "sandbox-app"
@@ -108,6 +109,13 @@ class Sandbox:
         log: Callable[[str], None] | None = None,
     ) -> None:
         self.store = Store(data if data is not None else demo_data(), "data")
+        # Issue 19: resources the sandbox's app may not use (403, as when the Clio app lacks the
+        # permission), e.g. {"notes"}; a --data file sets them with "refused": ["notes"].
+        refused = (data or {}).get("refused") or []
+        if not isinstance(refused, list) or not all(isinstance(r, str) for r in refused):
+            raise MapctlError("data: 'refused' must be a list of API resources, e.g. [\"notes\"]")
+        self.refused: set[str] = set(refused)
+        self.nonces = closeloop.Nonces()
         self.latency = latency
         self.failure_rate = failure_rate
         self.rate_limit = rate_limit
@@ -214,6 +222,8 @@ class Sandbox:
         if path.startswith("/oauth/"):
             form = parse_qsl(body.decode("utf-8", "replace")) if method == "POST" else []
             return self._oauth(method, path, query, dict(form), headers)
+        if path.startswith("/nc/"):
+            return self._manage(method, path, query)
         if not path.startswith("/api/v4/"):
             return Response(404, {"error": {"type": "RecordNotFound", "message": "Not found"}})
         return self._api(method, path, query, headers, body)
@@ -262,6 +272,15 @@ class Sandbox:
                     }
                 },
             )
+        elif _resource(path) in self.refused:
+            response = Response(
+                403,
+                {"error": {"type": "ForbiddenError", "message": FORBIDDEN}},
+            )
+        elif (nonce := dict(query).get("custom_action_nonce")) is not None and not (
+            self.nonces.check(nonce, int(USER["id"]), path)
+        ):
+            response = closeloop.nonce_refused()
         elif method in ("GET", "HEAD"):
             response = self.api.handle(path, query, method, headers)
         else:
@@ -270,6 +289,26 @@ class Sandbox:
         response.headers["X-API-VERSION"] = version
         response.headers.update(self._rate_headers(token))
         return response
+
+    def _manage(self, method: str, path: str, query: Any) -> Response:
+        """Clio Manage's pages, emulated (issue 19): a matter's page with its custom actions,
+        and what choosing one does. No login: the sandbox has one user."""
+        if method not in ("GET", "HEAD"):
+            return closeloop.page(405, "Not allowed", "<p>Only GET.</p>")
+        if match := re.fullmatch(r"/nc/matters/(\d{1,18})", path):
+            return self.api_page(int(match.group(1)))
+        if match := re.fullmatch(r"/nc/custom_actions/(\d{1,18})/launch", path):
+            with self._lock:
+                return closeloop.launch(self.api, self.nonces, int(match.group(1)), query)
+        return closeloop.page(404, "Not found", "<p>No such page.</p>")
+
+    def api_page(self, matter_id: int) -> Response:
+        with self._lock:
+            return closeloop.matter_page(self.api, matter_id)
+
+    def matter_url(self, matter_id: int) -> str:
+        """The sandbox's page of a matter (Clio Manage's `/nc/#/matters/<id>`)."""
+        return f"{self.base_url}/nc/matters/{matter_id}"
 
     def _rate(self, token: str) -> Response | None:
         now = time.time()
@@ -371,6 +410,13 @@ class Sandbox:
             body = self._new_access(refresh, self.refresh_returns_refresh_token)
             return Response(200, body)
         return _oauth_error(400, "unsupported_grant_type", "The grant type is not supported.")
+
+
+FORBIDDEN = "User is forbidden from taking that action"  # Clio's 403 text (NOTES 12)
+
+
+def _resource(path: str) -> str:
+    return path.removeprefix("/api/v4/").split("/")[0].removesuffix(".json")
 
 
 def _served_version(version: str) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..clio.regions import DEFAULT_BASE_URL, REGIONS
+from ..clio.regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 from ..errors import MapctlError, MappingError, Problem, SourceLocation
 from ..mapping.source import MAX_BYTES, Document, decode, parse
 from ..resources import DEFAULT_MAPPING, bundled_mapping_names
@@ -42,8 +42,13 @@ KEYS: dict[str, str] = {
     "clio_base_url": "Clio's address (instead of clio_region), e.g. https://eu.app.clio.com",
     "app_key": "the Clio app's App Key (CLIO_CLIENT_ID); never the App Secret",
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
+    "clio_note": "true or false: write a note on the Clio matter after each import",
+    "app_port": 'the port `mapctl app` listens on (Clio\'s "Import to ILS" action opens it)',
     "ils_steps": "the steps in ILS the app shows after an import (a list, one step a line)",
 }
+BOOLEAN_KEYS = ("clio_note",)  # issue 19
+PORT_KEYS = ("app_port",)
+DEFAULT_APP_PORT = 8770  # the example in messages; unset, `mapctl app` picks a free port
 # What the staff app's Done screen says to do in ILS, after ILS's guide (SmartContent -> Add New
 # Client -> Add Client -> Import Client Data). Firms set ILS up differently: `ils_steps`.
 DEFAULT_ILS_STEPS = (
@@ -69,6 +74,9 @@ SYNONYMS = {
     "clients_folder": "output_folder",
     "mapping_file": "mapping",
     "interview_file": "interview",
+    "note": "clio_note",
+    "clio_notes": "clio_note",
+    "port": "app_port",
 }
 _SECRET = re.compile(r"secret|password|passwd|token", re.IGNORECASE)
 _BASE_URL = re.compile(r"^https?://[^/\s]+$")
@@ -146,7 +154,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             "secret-in-settings",
             at,
             hint="remove this line; set CLIO_CLIENT_SECRET, or let `mapctl connect` ask for it "
-            "(it is kept in $MAPCTL_HOME/clio-token.json, readable only by you)",
+            "(it is kept in $MAPCTL_HOME/clio-token.json: private to you, by its mode on Linux "
+            "and macOS and by your profile's permissions on Windows)",
         )
     if key not in KEYS:
         close = SYNONYMS.get(key.casefold()) or next(
@@ -170,6 +179,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
         )
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None
+    if key in BOOLEAN_KEYS or key in PORT_KEYS:
+        return _check_typed(doc, key, value)
     if not isinstance(value, str) or not value.strip():
         what = "empty text" if isinstance(value, str) else _kind(value)
         return doc.problem(
@@ -200,8 +211,34 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
     return None
 
 
+def _check_typed(doc: Document, key: str, value: Any) -> Problem | None:
+    """`clio_note: true|false` (YAML's booleans) and `app_port: 1..65535` (issue 19)."""
+    where = doc.location((key,))
+    shown = f"'{value}'" if isinstance(value, str) else _kind(value)
+    if key in BOOLEAN_KEYS:
+        if isinstance(value, bool):
+            return None
+        return doc.problem(
+            where,
+            f"'{key}' must be true or false, got {shown}",
+            "wrong-type",
+            hint=f"{key} is {KEYS[key]}",
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
+        return None
+    return doc.problem(
+        where,
+        f"'{key}' must be a port number from 1 to 65535, got {shown}",
+        "wrong-type",
+        hint=f"{key} is {KEYS[key]}, e.g. {key}: {DEFAULT_APP_PORT}",
+    )
+
+
 def _text(value: Any) -> str:
-    """A setting's value as text; a list (ils_steps) as one line per item."""
+    """A setting's value as text: a boolean as `true`/`false`, a list (ils_steps) one item a
+    line."""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, list):
         return "\n".join(str(v).strip() for v in value)
     return str(value).strip()
@@ -297,6 +334,20 @@ class Setup:
     ils_steps: Setting = field(
         default_factory=lambda: Setting("ils_steps", "\n".join(DEFAULT_ILS_STEPS), "default")
     )
+    # Issue 19; defaults here so that a Setup built elsewhere needs neither.
+    clio_note: Setting = Setting("clio_note", "true", "default")
+    app_port: Setting = Setting("app_port", None, "default")
+
+    @property
+    def note_wanted(self) -> bool:
+        """Whether an import writes a note on the Clio matter (`clio_note`, default true)."""
+        return self.clio_note.value != "false"
+
+    @property
+    def port(self) -> int | None:
+        """The port `mapctl app` listens on and "Import to ILS" points at (`app_port`); None:
+        not set (`mapctl app` picks a free port, and the action cannot be created)."""
+        return int(self.app_port.value) if self.app_port.value else None
 
     @property
     def mapping_arg(self) -> str | None:
@@ -331,6 +382,8 @@ class Setup:
             self.base_url,
             self.app_key,
             self.interview,
+            self.clio_note,
+            self.app_port,
             self.ils_steps,
         ]
 
@@ -351,9 +404,10 @@ class Setup:
 
 
 def home_folder(env: Mapping[str, str]) -> Path:
-    """$MAPCTL_HOME, default ~/.mapctl."""
-    value = env.get("MAPCTL_HOME")
-    return Path(value).expanduser() if value else Path.home() / ".mapctl"
+    """$MAPCTL_HOME, default ~/.mapctl; a file in the way is a MapctlError (exit 1)."""
+    from ..fsutil import home_folder as checked_home
+
+    return checked_home(env)
 
 
 def resolve_setup(
@@ -394,7 +448,7 @@ def resolve_setup(
         settings_file=file_setting,
         mapping=_mapping(mapping, from_file("mapping"), here),
         output_folder=_output(output_folder, from_file("output_folder"), home, here),
-        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url")),
+        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url"), home),
         app_key=_first(
             _env_setting(env, "CLIO_CLIENT_ID", "app_key"),
             from_file("app_key"),
@@ -406,6 +460,13 @@ def resolve_setup(
             else None,
             from_file("interview"),
             Setting("interview", None, "default", detail="none"),
+        ),
+        clio_note=_first(
+            from_file("clio_note"), Setting("clio_note", "true", "default", detail="true")
+        ),
+        app_port=_first(
+            from_file("app_port"),
+            Setting("app_port", None, "default", detail="none: `mapctl app` picks a free port"),
         ),
         ils_steps=_first(
             from_file("ils_steps"),
@@ -490,7 +551,11 @@ def _output(
 
 
 def _base_url(
-    env: Mapping[str, str], region: str | None, by_region: Setting | None, by_url: Setting | None
+    env: Mapping[str, str],
+    region: str | None,
+    by_region: Setting | None,
+    by_url: Setting | None,
+    home: Path,
 ) -> Setting:
     if region:
         if region.casefold() not in REGIONS:
@@ -504,7 +569,25 @@ def _base_url(
         return Setting("clio_base_url", url, "settings", by_region.location)
     if by_url is not None and by_url.value:
         return Setting("clio_base_url", _host_url(by_url.value), "settings", by_url.location)
+    connected = connected_base_url(home)
+    if connected is not None:  # nothing chose a host: the one `mapctl connect` stored is used
+        return Setting(
+            "clio_base_url", connected, "connection", detail="where `mapctl connect` connected"
+        )
     return Setting("clio_base_url", DEFAULT_BASE_URL, "default")
+
+
+def connected_base_url(home: Path) -> str | None:
+    """The Clio host of the connection stored in `home` (`mapctl connect`), read without the
+    tokens; None when there is none (or it cannot be read: doctor and the commands say so)."""
+    import json
+
+    try:
+        data = json.loads((home / TOKEN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("base_url") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and _BASE_URL.match(value) else None
 
 
 def _one_line(value: str) -> str:
