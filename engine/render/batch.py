@@ -44,6 +44,7 @@ from ..fsutil import (
 )
 from ..mapping.model import CompiledMapping
 from ..report import format_error, format_problems, printable
+from .codegen import plan_for
 from .rendering import OutputFormat, output_name, render_bundle
 
 OVERWRITE_HINT = "pass --force to replace it, or choose another output path"
@@ -315,6 +316,7 @@ def _in_workers(
     size = max(1, min(64, len(bundles) // (jobs * 8)))
     chunks = _chunks(iter(bundles), size)
     work = (folder, options, os.getpid(), dir_fd if fork else None)
+    plan_for(mapping)  # the generated renderer: made once here, inherited by forked workers
     init = (mapping if fork else None, mapping_name, work)
     gc.freeze()  # forked workers then never touch (and copy) the parent's objects to collect them
     try:
