@@ -35,17 +35,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..hotdocs.answerfile import _TEXT_SPECIAL as TEXT_SPECIAL
 from ..hotdocs.answerfile import (
     DECLARATION,
     TEXT_LIMIT,
-    _open_answer as answer_element,
     escape_attribute,
     escape_text,
     format_number,
     hotdocs_name,
     remove_forbidden,
 )
-from ..hotdocs.answerfile import _TEXT_SPECIAL as TEXT_SPECIAL
+from ..hotdocs.answerfile import (
+    _open_answer as answer_element,
+)
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import VALUE_ELEMENTS
 from .context import SEED_ROLE_LISTS, build_context, contact_name
@@ -406,7 +408,7 @@ def _typed_code(
     if kind in ("text", "multiple_choice"):
         if kind == "text":
             start = before + f"{indent}<TextValue>"
-            end = f"</TextValue>\n" + after
+            end = "</TextValue>\n" + after
         else:
             start = before + f"{indent}<MCValue>\n{indent}\t<SelValue>"
             end = f"</SelValue>\n{indent}</MCValue>\n" + after

@@ -96,9 +96,7 @@ def render_bundle(
                 [],
                 lambda: interpret(bundle, mapping, today=today, keep_going=keep_going, fmt=fmt),
             )
-    return interpret(
-        bundle, mapping, today=today, exclude=exclude, keep_going=keep_going, fmt=fmt
-    )
+    return interpret(bundle, mapping, today=today, exclude=exclude, keep_going=keep_going, fmt=fmt)
 
 
 def interpret(
