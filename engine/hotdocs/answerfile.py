@@ -172,14 +172,16 @@ def _leaves(value: Any) -> Any:
 # --- writer ---------------------------------------------------------------------------------
 
 
-def render_xml(answer_set: AnswerSet) -> bytes:
-    """The HotDocs answer file for `answer_set` (see the module docstring)."""
+def render_xml(answer_set: AnswerSet, *, cleaned: bool = False) -> bytes:
+    """The HotDocs answer file for `answer_set` (see the module docstring). `cleaned`: the
+    values are already as the file holds them (evaluation's answers: text and selections
+    through `clean_text`, blank ones None, numbers checked), so they are not cleaned again."""
     out = [
         DECLARATION,
         f'<AnswerSet title="{escape_attribute(answer_set.title)}" version="1.1">\n',
     ]
     for answer in answer_set.answers:
-        value = _writable(answer)
+        value = _writable(answer) if not cleaned or not _has_name(answer.name) else answer.value
         if value is None or (answer.repeated and not value):
             continue
         out.append(_open_answer(answer.name))

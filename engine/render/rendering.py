@@ -116,7 +116,10 @@ def interpret(
         error.warnings = list(context.warnings)  # they may explain the failure
         raise
     answers = evaluation.answer_set
-    output = render_xml(answers) if fmt == "anx" else answers_to_json(answers).encode("utf-8")
+    if fmt == "anx":  # evaluation's text is clean already (evaluation.to_text)
+        output = render_xml(answers, cleaned=True)
+    else:
+        output = answers_to_json(answers).encode("utf-8")
     return Rendered(output, context, evaluation, list(context.warnings))
 
 

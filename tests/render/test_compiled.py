@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from mapctl.engine.errors import EvaluationError, MapctlError
+from mapctl.engine.hotdocs.answerfile import render_xml
 from mapctl.engine.mapping.compilation import compile_mapping, compile_mapping_text
 from mapctl.engine.mapping.expressions import compile_expression
 from mapctl.engine.mapping.model import CompiledMapping
@@ -207,6 +208,8 @@ def outcome(raw: bytes, mapping: CompiledMapping, *, compiled: bool, keep_going:
         told = error.warnings if isinstance(error, EvaluationError) else None
         return ("refused", type(error).__name__, format_error(error), told)
     errors = format_problems(rendered.errors) if rendered.errors else ""
+    if not compiled:  # the writer trusts evaluation's clean text: the same as cleaning it again
+        assert render_xml(rendered.evaluation.answer_set) == rendered.output
     return ("rendered", rendered.output, rendered.warnings, errors)
 
 
