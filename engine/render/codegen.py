@@ -48,6 +48,8 @@ from ..hotdocs.answerfile import (
 from ..hotdocs.answerfile import (
     _open_answer as answer_element,
 )
+from ..mapping.expressions import build_evaluator
+from ..mapping.functions import FUNCTIONS
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import VALUE_ELEMENTS
 from .context import SEED_ROLE_LISTS, build_context, contact_name
@@ -264,22 +266,6 @@ _FIRST_ON_NODE = frozenset({"subexpression", "index_expression", "pipe", "projec
                             "value_projection", "filter_projection", "flatten"})  # fmt: skip
 
 
-def field_chain(node: dict[str, Any]) -> list[str] | None:
-    """`a.b.c` as ["a", "b", "c"]; None for anything but a plain field path."""
-    kind = node.get("type")
-    if kind == "field":
-        return [node["value"]]
-    if kind == "subexpression":
-        names: list[str] = []
-        for child in node["children"]:
-            part = field_chain(child)
-            if part is None:
-                return None
-            names += part
-        return names
-    return None
-
-
 class _Writer:
     """Generated source lines and the constants they name."""
 
@@ -321,68 +307,115 @@ def generate(mapping: CompiledMapping) -> tuple[str, dict[str, Any]]:
         _GiveUp=_GiveUp, _plain=_plain, _text_xml=_text_xml, _date_xml=_date_xml,
         _number_xml=_number_xml, _true_false_xml=_true_false_xml, _choices_xml=_choices_xml,
         _TEXT_LIMIT=TEXT_LIMIT, _dict=dict, _list=list, _str=str,
+        **dict(_FUNCTIONS.values()),
     )  # fmt: skip
     head = DECLARATION + f'<AnswerSet title="{escape_attribute(mapping.title)}" version="1.1">\n'
     w.add(0, "def render(data):")
     w.add(1, f"out = [{w.const(head)}]")
     w.add(1, "app = out.append")
-    roots: dict[str, str] = {}
-    lists: dict[str, str] = {}
-    for number, rule in enumerate(mapping.answers):
-        _answer_code(w, rule, number, roots, lists)
-    body, w.lines = w.lines, []
-    for key, var in roots.items():
-        w.add(1, f"{var} = data.get({w.const(key)})")
-    w.lines[:0] = body[:3]
-    w.lines += body[3:]
+    known: dict[str, str] = {}  # a part of an expression over the context -> its local variable
+    for rule in mapping.answers:
+        _answer_code(w, rule, known)
     w.add(1, "app('</AnswerSet>\\n')")
     w.add(1, "return ''.join(out).encode('utf-8')")
     return "\n".join(w.lines) + "\n", w.names
 
 
-def _value_code(
-    w: _Writer, expression: Any, base: str, target: str, depth: int, roots: dict[str, str] | None
-) -> None:
-    """`target = <expression over base>`: inlined for a plain field path."""
-    chain = field_chain(expression.ast)
-    if chain is None:
-        w.add(depth, f"{target} = {w.const(expression.evaluate, 'e')}({base})")
-        return
-    if roots is not None:  # at the top: the context is a dict; its keys are read once
-        var = roots.setdefault(chain[0], f"r{len(roots)}")
-        first, chain = var, chain[1:]
-        w.add(depth, f"{target} = {first}")
+def _fast_length(value: Any) -> int:
+    if value.__class__ not in (str, list, dict):  # JMESPath's type error: the interpreter's
+        raise _GiveUp
+    return len(value)
+
+
+def _fast_primary(items: Any) -> Any:
+    if items is not None and items.__class__ is not list:
+        raise _GiveUp
+    return FUNCTIONS._func_primary(items)  # the function itself, past its signature check
+
+
+# Functions called directly (their argument types checked here, as JMESPath's signature would;
+# on a mismatch the interpreter reports the error): name -> (variable, the function).
+_FUNCTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "length": ("_length", _fast_length),
+    "primary": ("_primary", _fast_primary),
+}
+
+
+def _part_code(
+    w: _Writer, node: dict[str, Any], base: str, depth: int, known: dict[str, str] | None
+) -> str:
+    """A local variable holding `node` evaluated over `base`. Over the context (`known` given)
+    each part is computed once, at the top of the function, and reused by later answers:
+    expressions are pure, so `primary(client.addresses)` is the same for street and city."""
+    key = repr(node) if known is not None else None
+    if key is not None and key in known:
+        return known[key]
+    kind = node.get("type")
+    children = node.get("children", [])
+    if kind == "field":
+        name = w.const(node["value"])
+        code = f"{base}.get({name})" if base == "data" else (
+            f"{base}.get({name}) if {base}.__class__ is _dict else None"
+        )  # fmt: skip
+    elif kind in ("subexpression", "index_expression", "pipe") and children:
+        current = _part_code(w, children[0], base, depth, known)
+        for count in range(2, len(children) + 1):  # each child runs on what the one before gave
+            prefix = repr((kind, children[:count])) if known is not None else None
+            if prefix is not None and known is not None and prefix in known:
+                current = known[prefix]  # `client.custom` of `client.custom.gender`, computed
+                continue
+            current = _part_code(w, children[count - 1], current, depth, None)
+            if prefix is not None and known is not None:
+                known[prefix] = current
+        code = current
+    elif kind == "function_expression" and node["value"] in _FUNCTIONS and len(children) == 1:
+        argument = _part_code(w, children[0], base, depth, known)
+        code = f"{_FUNCTIONS[node['value']][0]}({argument})"
+    elif (
+        kind == "comparator"
+        and node["value"] in ("eq", "ne")
+        and len(children) == 2
+        and children[1].get("type") == "literal"
+        and children[1].get("value") is None
+    ):  # `x != null`: JMESPath's equality with null is identity with None
+        left = _part_code(w, children[0], base, depth, known)
+        code = f"({left} is {'not ' if node['value'] == 'ne' else ''}None)"
+    elif kind == "literal" and isinstance(node["value"], str | int | float | bool | type(None)):
+        code = w.const(node["value"]) if node["value"] is not None else "None"
+    else:  # anything else: the same closure the interpreter runs, for this part
+        code = f"{w.const(build_evaluator(node), 'e')}({base})"
+    if code.isidentifier():
+        variable = code
     else:
-        w.add(depth, f"{target} = {base}")
-    for name in chain:
-        w.add(
-            depth,
-            f"{target} = {target}.get({w.const(name)}) if {target}.__class__ is _dict else None",
-        )
+        variable = f"p{len(w.lines)}"
+        w.add(depth, f"{variable} = {code}")
+    if key is not None and known is not None:
+        known[key] = variable
+    return variable
 
 
-def _answer_code(
-    w: _Writer, rule: AnswerRule, number: int, roots: dict[str, str], lists: dict[str, str]
-) -> None:
+def _answer_code(w: _Writer, rule: AnswerRule, known: dict[str, str]) -> None:
     open_answer = answer_element(rule.name)
     close_answer = "\t</Answer>\n"
     element = VALUE_ELEMENTS[rule.type]
     w.add(1, f"# {rule.name!r} ({rule.type})".replace("\n", " "))
     if rule.each is None:
-        _value_code(w, rule.value, "data", "v", 1, roots)
+        value = _part_code(w, rule.value.ast, "data", 1, known)
+        w.add(1, f"v = {value}")
         _typed_code(w, rule.type, element, "\t\t", open_answer, close_answer, "app", 1, None)
         return
-    items = lists.get(rule.each.source)
-    if items is None:
-        items = lists[rule.each.source] = f"l{len(lists)}"
-        _value_code(w, rule.each, "data", items, 1, roots)
+    checked = f"{rule.each.source!r} checked"
+    items = _part_code(w, rule.each.ast, "data", 1, known)
+    if checked not in known:
+        known[checked] = items
         w.add(1, f"if {items} is not None and {items}.__class__ is not _list:")
         w.add(2, "raise _GiveUp")
     w.add(1, f"if {items}:")
     w.add(2, f"parts = [{w.const(open_answer + chr(9) + chr(9) + '<RptValue>' + chr(10))}]")
     w.add(2, "put = parts.append")
     w.add(2, f"for item in {items}:")
-    _value_code(w, rule.value, "item", "v", 3, None)
+    value = _part_code(w, rule.value.ast, "item", 3, None)
+    w.add(3, f"v = {value}")
     unanswered = f'\t\t\t<{element} unans="true"/>\n'
     _typed_code(w, rule.type, element, "\t\t\t", "", "", "put", 3, unanswered)
     w.add(2, f"put({w.const(chr(9) + chr(9) + '</RptValue>' + chr(10) + close_answer)})")
