@@ -128,7 +128,8 @@ def by_hand(raw: bytes, small: bool = False) -> bytes:
     if small:
         single("Client Middle Name TE", "TextValue", client.get("middle_name"))
         single("Client State TE", "TextValue", addr.get("province"))
-        single("Client Email TE", "TextValue", primary(client.get("email_addresses")).get("address"))
+        email = primary(client.get("email_addresses"))
+        single("Client Email TE", "TextValue", email.get("address"))
         single("Spouse First Name TE", "TextValue", spouse and spouse.get("first_name"))
     out.append("</AnswerSet>\n")
     return "".join(out).encode("utf-8")
