@@ -10,7 +10,6 @@ Creating never changes or deletes an existing field: only names Clio does not ha
 
 from __future__ import annotations
 
-import shlex
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +60,7 @@ def diagnose(
     if clio is not None:
         _fields(result, compiled, clio, interview)
     _output_folder(result, setup)
+    _privacy(result, setup, env)
     _ledger(result, setup)
     return result
 
@@ -134,9 +134,17 @@ def _mapping(result: Diagnosis, setup: Setup) -> tuple[CompiledMapping | None, I
     return compiled, _interview(result, setup, loaded)
 
 
+def _quoted(word: str) -> str:
+    from ..report import command_line
+
+    return command_line(word)
+
+
 def _validate_command(setup: Setup) -> str:
     value = setup.mapping.value
-    return "mapctl validate" + (f" {shlex.quote(value)}" if value else "")
+    from ..report import command_line
+
+    return command_line("mapctl", "validate", *([value] if value else []))
 
 
 def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None:
@@ -169,7 +177,8 @@ def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None
                 "fail",
                 f"interview {path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
                 f"with the mapping, the first: {where}{first.message}",
-                f"run `mapctl validate MAPPING --interview {path}` to see them all",
+                f"run `{_validate_command(setup)} --interview {_quoted(str(path))}` to see them "
+                "all",
             )
         )
     else:
@@ -190,11 +199,15 @@ def _clio(
     from ..clio.client import list_custom_fields, open_client
     from ..clio.session import API_VERSION
 
-    url = setup.base_url.value
+    # The host actually used, and where it came from (the option, the environment, the
+    # settings, or the connection `mapctl connect` stored), never a default it did not ask.
+    url = f"{setup.base_url.value} ({setup.base_url.describe_origin()})"
     try:
         client = open_client(setup.home_path, setup.clio_env(env), transport, notice=notice)
     except ClioError as error:
-        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+        result.checks.append(
+            Check("clio", "fail", f"Clio ({url}): not asked: {error.message}", error.hint)
+        )
         return None
     with client:
         try:
@@ -303,6 +316,60 @@ def _output_folder(result: Diagnosis, setup: Setup) -> None:
         )
         return
     result.checks.append(Check("output", "pass", f"{where}: exists and is writable"))
+
+
+def _privacy(
+    result: Diagnosis, setup: Setup, env: Mapping[str, str], platform: str | None = None
+) -> None:
+    """What protects the Clio connection and the clients' answer files, said truthfully: POSIX
+    modes on Linux and macOS; on Windows, the folder's permissions (ACL), which mapctl does not
+    set. A share's permissions are the firm's to set: doctor says what to check."""
+    import sys
+
+    from ..clio.regions import TOKEN_FILE
+    from .privacy import inside_profile, is_network_folder
+
+    windows = (platform or sys.platform) == "win32"
+    home = setup.home_path
+    token = home / TOKEN_FILE
+    if windows and not inside_profile(home, env):
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"Clio connection {token}: outside your Windows profile, so the folder's "
+                "permissions, not mapctl, decide who can use it",
+                "set MAPCTL_HOME to a folder inside your profile (the default is "
+                "%USERPROFILE%\\.mapctl), or check that only you can read this folder",
+            )
+        )
+    elif windows:
+        result.checks.append(
+            Check("privacy", "pass", f"Clio connection {token}: inside your Windows profile")
+        )
+    elif token.exists() and token.stat().st_mode & 0o077:
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"Clio connection {token}: others can read it "
+                f"(mode {token.stat().st_mode & 0o777:o})",
+                "make it private: chmod 600 on it (mapctl writes it so; something changed it)",
+            )
+        )
+    folder = Path(str(setup.output_folder.value))
+    if folder.exists() and is_network_folder(folder, platform):
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"output folder {folder}: on a network share, so the share's permissions, not "
+                "mapctl, decide who can read the clients' answer files (names, birth dates, "
+                "identity numbers)",
+                "ask whoever manages the share to check that only the staff who import clients "
+                "and use ILS can read and write it, and that it is not shared more widely",
+            )
+        )
 
 
 def _ledger(result: Diagnosis, setup: Setup) -> None:

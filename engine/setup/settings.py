@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..clio.regions import DEFAULT_BASE_URL, REGIONS
+from ..clio.regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 from ..errors import MapctlError, MappingError, Problem, SourceLocation
 from ..mapping.source import MAX_BYTES, Document, decode, parse
 from ..resources import DEFAULT_MAPPING, bundled_mapping_names
@@ -136,7 +136,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             "secret-in-settings",
             at,
             hint="remove this line; set CLIO_CLIENT_SECRET, or let `mapctl connect` ask for it "
-            "(it is kept in $MAPCTL_HOME/clio-token.json, readable only by you)",
+            "(it is kept in $MAPCTL_HOME/clio-token.json: private to you, by its mode on Linux "
+            "and macOS and by your profile's permissions on Windows)",
         )
     if key not in KEYS:
         close = SYNONYMS.get(key.casefold()) or next(
@@ -316,9 +317,10 @@ class Setup:
 
 
 def home_folder(env: Mapping[str, str]) -> Path:
-    """$MAPCTL_HOME, default ~/.mapctl."""
-    value = env.get("MAPCTL_HOME")
-    return Path(value).expanduser() if value else Path.home() / ".mapctl"
+    """$MAPCTL_HOME, default ~/.mapctl; a file in the way is a MapctlError (exit 1)."""
+    from ..fsutil import home_folder as checked_home
+
+    return checked_home(env)
 
 
 def resolve_setup(
@@ -359,7 +361,9 @@ def resolve_setup(
         settings_file=file_setting,
         mapping=_mapping(mapping, from_file("mapping"), here),
         output_folder=_output(output_folder, from_file("output_folder"), home, here),
-        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url")),
+        base_url=_base_url(
+            env, region, from_file("clio_region"), from_file("clio_base_url"), home
+        ),
         app_key=_first(
             _env_setting(env, "CLIO_CLIENT_ID", "app_key"),
             from_file("app_key"),
@@ -451,7 +455,11 @@ def _output(
 
 
 def _base_url(
-    env: Mapping[str, str], region: str | None, by_region: Setting | None, by_url: Setting | None
+    env: Mapping[str, str],
+    region: str | None,
+    by_region: Setting | None,
+    by_url: Setting | None,
+    home: Path,
 ) -> Setting:
     if region:
         if region.casefold() not in REGIONS:
@@ -465,7 +473,25 @@ def _base_url(
         return Setting("clio_base_url", url, "settings", by_region.location)
     if by_url is not None and by_url.value:
         return Setting("clio_base_url", _host_url(by_url.value), "settings", by_url.location)
+    connected = connected_base_url(home)
+    if connected is not None:  # nothing chose a host: the one `mapctl connect` stored is used
+        return Setting(
+            "clio_base_url", connected, "connection", detail="where `mapctl connect` connected"
+        )
     return Setting("clio_base_url", DEFAULT_BASE_URL, "default")
+
+
+def connected_base_url(home: Path) -> str | None:
+    """The Clio host of the connection stored in `home` (`mapctl connect`), read without the
+    tokens; None when there is none (or it cannot be read: doctor and the commands say so)."""
+    import json
+
+    try:
+        data = json.loads((home / TOKEN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("base_url") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and _BASE_URL.match(value) else None
 
 
 def format_settings(setup: Setup) -> str:
