@@ -191,7 +191,9 @@ def render(
         raise ImportRefused(f"{output} already exists; mapctl never overwrites it",
                             hint=OVERWRITE_HINT)  # fmt: skip
     setup = resolve_setup_for(mapping=mapping)
-    compiled = compile_mapping(setup.mapping_arg)  # once, before reading any bundle
+    # Once, before reading any bundle; a mapping that passed validation before is not
+    # validated again (engine/mapping/compilation.py: its record in $MAPCTL_HOME/cache).
+    compiled = compile_mapping(setup.mapping_arg, cache=setup.home_path / "cache")
     if setup.mapping.origin in ("settings", "found"):  # chosen for the user: say which
         click.echo(_mapping_line(setup, compiled), err=True)
     options = BatchOptions(render_date(today), exclude, keep_going, fmt, force)  # type: ignore[arg-type]
