@@ -39,13 +39,14 @@ import json
 import math
 import re
 from decimal import Decimal
-from typing import Any
-from xml.etree import ElementTree
-from xml.parsers import expat
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AnswerFileError
 from ..model import VALUE_ELEMENTS, Answer, AnswerSet, AnswerType
 from ..textsafe import REPLACEMENT, quoted
+
+if TYPE_CHECKING:  # the reader's modules are imported when reading (rendering needs none)
+    from xml.etree import ElementTree
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
@@ -351,6 +352,9 @@ def _answer_set(root: ElementTree.Element, source: str) -> AnswerSet:
 def parse_xml(data: bytes, source: str) -> ElementTree.Element:
     """Parse HotDocs XML (answer, component or manifest file) safely: entity declarations are
     refused before anything could expand them; a DOCTYPE is otherwise ignored."""
+    from xml.etree import ElementTree
+    from xml.parsers import expat
+
     # First pass with expat alone, to refuse entity declarations before anything expands them.
     checker = expat.ParserCreate()
 

@@ -188,7 +188,9 @@ def render_into(
 ) -> Outcome:
     """Render one bundle into `out_dir/<stem>.<fmt>` (`dir_fd`: that folder, held open); every
     problem becomes the outcome's text."""
-    target = os.path.join(out_dir, output_name(Path(bundle), options.fmt))
+    name = os.path.basename(bundle)  # `<stem>.<fmt>`, as output_name, without a Path each
+    stem = name[:-5] if name.endswith(".json") and len(name) > 5 else Path(bundle).stem
+    target = os.path.join(out_dir, f"{stem}.{options.fmt}")
     lines: list[str] = []
     try:  # an existing answer file is refused by write_new (atomically; no stat beforehand)
         rendered = render_bundle(

@@ -361,9 +361,7 @@ def resolve_setup(
         settings_file=file_setting,
         mapping=_mapping(mapping, from_file("mapping"), here),
         output_folder=_output(output_folder, from_file("output_folder"), home, here),
-        base_url=_base_url(
-            env, region, from_file("clio_region"), from_file("clio_base_url"), home
-        ),
+        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url"), home),
         app_key=_first(
             _env_setting(env, "CLIO_CLIENT_ID", "app_key"),
             from_file("app_key"),
