@@ -348,7 +348,7 @@ def _part_code(
     each part is computed once, at the top of the function, and reused by later answers:
     expressions are pure, so `primary(client.addresses)` is the same for street and city."""
     key = repr(node) if known is not None else None
-    if key is not None and key in known:
+    if key is not None and known is not None and key in known:
         return known[key]
     kind = node.get("type")
     children = node.get("children", [])
