@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from mapctl.engine.errors import MappingError, Problem
 from mapctl.engine.mapping import compilation, validation
-from mapctl.engine.mapping.loading import LoadedMapping
 from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.engine.mapping.loading import LoadedMapping
 
 MAPPING = "version: 1\ntitle: T\nanswers:\n  A TE: client.name\n"
 
