@@ -15,7 +15,8 @@ that writes byte-identical answer files:
    interleaved in rotating order, ROUNDS times after one warm-up run (page cache, bytecode,
    mapctl's record of the validated mapping in $MAPCTL_HOME/cache); medians, CPU time beside.
    Every run's files are compared with the hand-written ones. Goals on small bundles: --jobs 1
-   <= 1.5x, default --jobs <= 1.0x, on disk and on tmpfs.
+   <= 1.5x, default --jobs <= 1.0x, on disk and on tmpfs. The ratio of CPU times (user +
+   system, workers included) is shown beside: on a shared machine it is steadier than wall time.
 Each ratio is printed beside its goal; the exit status is 1 when one is missed.
 
 Not a test: `.venv/bin/python bench/render_speed.py [--copies N] [--rounds R] [--disk DIR]
@@ -132,6 +133,7 @@ def whole_processes(
                 shutil.rmtree(out)
     load_after = os.getloadavg()
     hand = statistics.median(times[HAND])
+    hand_cpu = statistics.median(cpus[HAND])
     print(
         f"whole processes, {load.name} bundles on {where}: {len(paths):,} x {load.bundle.name} "
         f"({load.bundle.stat().st_size / 1000:.1f} KB), {load.mapping.name}; median of {rounds} "
@@ -148,7 +150,9 @@ def whole_processes(
             goal = WHOLE_GOALS[name] if load.small else None
             result = Result(f"whole process, {name}, {load.name}, {where}", median / hand, goal)
             results.append(result)
+            cpu_ratio = statistics.median(cpus[name]) / hand_cpu
             line += f"  ratio {result.ratio:5.2f}" + (f"  (goal <= {goal})" if goal else "")
+            line += f"  [CPU ratio {cpu_ratio:4.2f}]"
         print(line)
     print(f"  identical answer files (mapctl's and the hand-written ones, every run): {identical}")
     return results, identical
