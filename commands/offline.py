@@ -359,12 +359,14 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
 
     found = find_cases(list(cases))
     cache: dict[str, Any] = {}
-    default = resolve_setup_for(mapping=mapping).mapping_arg  # -m, settings, ./mappings/firm.yaml
+    setup = resolve_setup_for(mapping=mapping)
+    default = setup.mapping_arg  # -m, settings, ./mappings/firm.yaml
 
     def load(path: Path | None) -> Any:
         key = str(path) if path is not None else f"-m:{default}"
-        if key not in cache:
-            cache[key] = compile_mapping(str(path) if path is not None else default)
+        if key not in cache:  # a mapping that passed validation before is not validated again
+            target = str(path) if path is not None else default
+            cache[key] = compile_mapping(target, cache=setup.home_path / "cache")
         return cache[key]
 
     failed = 0
