@@ -57,17 +57,20 @@ from .context import _classify as classify
 from .custom_values import CustomFieldIndex
 from .evaluation import _text as as_text
 from .evaluation import to_choices, to_date, to_number, to_true_false
+from .reviewing import review_lines
 
 # The context keys `_fast_data` builds. A mapping that reads any other key (one added to
-# `build_context` later, e.g. `co_clients`) gets the generic context: to specialise a new key,
+# `build_context` later) gets the generic context: to specialise a new key,
 # add it here and build it in `_fast_data`.
 FAST_KEYS = frozenset(
     {"matter", "client", "spouse", "spouses", "children", "grandchildren", "parties",
-     "related", "by_role", "today"}
+     "co_clients", "related", "by_role", "today"}
 )  # fmt: skip
 # The bundle keys `_fast_data` knows: a bundle with any other key gets the generic context.
+# `co_clients` and `fetch_warnings` only when empty (a single-client matter, a fetch that got
+# everything); otherwise the generic context builds them.
 KNOWN_BUNDLE_KEYS = frozenset({"bundle_version", "matter", "contacts", "relationships",
-                               "custom_fields"})  # fmt: skip
+                               "custom_fields", "co_clients", "fetch_warnings"})  # fmt: skip
 _EXACT_INT = 2**53  # beyond it a double holds a whole number only rounded (a warning)
 
 
@@ -100,6 +103,8 @@ def render_compiled(
             if context.warnings:
                 return None
             data = context.data
+        if mapping.review and review_lines(mapping, data):  # lines to review: warnings
+            return None
         return plan.function(data)
     except Exception:  # noqa: BLE001 - whatever it is, the interpreter says it properly
         return None
@@ -126,6 +131,8 @@ def _fast_data(
 ) -> dict[str, Any]:
     """`build_context(...).data` for a bundle that gives no warning (raises _GiveUp otherwise).
     Every warning `build_context` can give is checked for here, in the same order of work."""
+    if bundle.get("co_clients") or bundle.get("fetch_warnings"):
+        raise _GiveUp  # the generic context builds co-clients and says what Clio left out
     by_id = {c["id"]: c for c in bundle["contacts"]}
     client_id = bundle["matter"]["client"]["id"]
     warnings: list[str] = []
@@ -168,6 +175,7 @@ def _fast_data(
     data["spouse"] = spouses[0] if spouses else None
     data["parties"] = by_role[rules.otherwise]
     data["related"] = related
+    data["co_clients"] = []
     data["by_role"] = by_role
     data["today"] = today.isoformat()
     return data

@@ -414,6 +414,8 @@ def test_the_skip_link_and_opening_without_the_key(page: Any, live: Live) -> Non
 
     ready(page)
     page.get_by_role("link", name="Clients").first.click()  # a page without autofocus
+    expect(page.get_by_role("heading", name="Clients", exact=True)).to_be_visible()
+    page.wait_for_load_state("load")  # Tab on the new page, not the one it leaves
     page.keyboard.press("Tab")  # the first stop
     skip = page.get_by_role("link", name="Skip to the main content")
     expect(skip).to_be_focused()

@@ -274,7 +274,7 @@ def test_the_whole_context_or_an_unknown_key_takes_the_generic_context() -> None
 def test_a_bundle_with_a_new_key_still_renders_compiled_through_the_generic_context() -> None:
     default = dict(MAPPINGS)["ils-client-interview.yaml"]
     bundle = json.loads((CASES / "blended-family" / "bundle.json").read_bytes())
-    bundle["co_clients"] = [{"id": 1}]
+    bundle["a_key_from_a_later_mapctl"] = [{"id": 1}]
     raw = json.dumps(bundle).encode()
     assert _compiled_renders(raw, default)
     _check_both(raw, default)
