@@ -121,22 +121,31 @@ def clio_action() -> Any:
         key = _verified_draft(subject, nonce)
     except MapctlError as error:
         return _refused(error)
-    return _enter(f"/drafts/{key}")
+    guard: Guard = _state()["guard"]
+    return _enter(f"{guard.prefix}/drafts/{key}")
 
 
 def _verified_draft(subject: str, nonce: str) -> str:
+    from .jobs import Job
     from .views import _clio
 
     config = _config()
-    with _clio() as client:
-        matter = verify_action(client, subject, nonce)  # NotVerified: forged, replayed, expired
-        bundle = importing.fetch_checked_bundle(client, str(matter["id"]))
-    return config.workspace.drafts.add(Draft(bundle=bundle, back="/search"))
+    guard: Guard = _state()["guard"]
+
+    def work(job: Job) -> dict[str, Any]:  # on the app's bounded Clio pool (issue 18)
+        with _clio(config, job) as client:
+            matter = verify_action(client, subject, nonce)  # NotVerified: forged, replayed
+            return importing.fetch_checked_bundle(client, str(matter["id"]))
+
+    job = Job("Checking the request with Clio", deadline=config.deadline)
+    bundle = config.workspace.clio_work.run(job, work, wait=30.0)
+    return config.workspace.drafts.add(Draft(bundle=bundle, back=f"{guard.prefix}/search"))
 
 
 def _refused(error: MapctlError) -> Any:
     if _has_session():
-        return redirect("/search", code=303)
+        guard: Guard = _state()["guard"]
+        return redirect(f"{guard.prefix}/search", code=303)
     page = render_template(
         "clio_action.html", bare=True, message=error.message, hint=error.hint, target=None
     )
@@ -155,7 +164,7 @@ def _enter(target: str) -> Response:
         httponly=True,
         samesite="Strict",
         secure=guard.secure_cookie,
-        path="/",
+        path=f"{guard.prefix}/",  # as the printed address gives it: the secret path only
     )
     return response
 

@@ -22,7 +22,10 @@ from flask import Flask
 
 from ..engine.errors import MapctlError
 from ..engine.mapping.model import CompiledMapping
+from ..engine.setup.settings import DEFAULT_ILS_STEPS
+from .jobs import DEADLINE
 from .security import Guard
+from .text import finalize
 from .workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +51,9 @@ class AppConfig:
     sleep: Callable[[float], None] = time.sleep  # Clio's backoff and rate-limit waits
     workspace: Workspace = field(default_factory=Workspace)
     clio_note: bool = True  # Add Client's "Write a note on the matter in Clio", preset (issue 19)
+    ils_steps: tuple[str, ...] = DEFAULT_ILS_STEPS  # the settings' `ils_steps`, for Done
+    demo: bool = False  # `mapctl app --demo`: a DEMO banner and a hint of what to search
+    deadline: float = DEADLINE  # seconds a piece of Clio work may take (rate-limit waits aside)
 
 
 def create_app(config: AppConfig, guard: Guard) -> Flask:
@@ -57,6 +63,7 @@ def create_app(config: AppConfig, guard: Guard) -> Flask:
     app = Flask("mapctl.app", root_path=str(HERE), static_folder="static")
     app.config.update(MAX_CONTENT_LENGTH=256 * 1024, TEMPLATES_AUTO_RELOAD=False)
     app.extensions["mapctl"] = config
+    app.jinja_env.finalize = finalize  # Clio's bidi controls neutralised on every page
     guard.install(app)
     views.register(app)
     from . import clio_action
@@ -134,6 +141,7 @@ class AppServer:
     def close(self) -> None:
         for dispatcher in list(self._server._map.values()):
             dispatcher.close()
+        self.app.extensions["mapctl"].workspace.close()  # the pool and the HTTP connections
 
 
 def start_app(config: AppConfig, host: str = "127.0.0.1", port: int = 0) -> AppServer:
@@ -179,3 +187,37 @@ class Demo:
     def close(self) -> None:
         self.sandbox.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+REDIRECT_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url={url}">
+<title>Opening mapctl</title></head>
+<body><p>Opening mapctl… If nothing happens, <a href="{url}">open mapctl</a>.</p></body></html>
+"""
+
+
+def open_in_browser(url: str, home: Path, opener: Callable[[str], object] | None = None) -> Path:
+    """Open the app without its secret on any command line (issue 18, item 16): the address
+    goes into a file only this user can read (0600, in MAPCTL_HOME), and the browser is given
+    that file's `file://` address, which forwards to the app (as Jupyter does). Every local
+    user can read a process's command line (`ps`); nobody else can read the file. Returns the
+    file, for `forget_redirect_file` when the app stops."""
+    import html
+    import os
+    import webbrowser
+
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[-1]
+    path = home / f"app-open-{port}.html"
+    path.unlink(missing_ok=True)  # never write through a file (or link) someone left there
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(REDIRECT_PAGE.format(url=html.escape(url, quote=True)))
+    (opener or webbrowser.open)(path.resolve().as_uri())
+    return path
+
+
+def forget_redirect_file(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)

@@ -1,14 +1,15 @@
-"""The screens: Connect, Search, Preview, Add Client, Done, Clients (issue 10).
+"""The screens: Connect, Search, Preview, Add Client, Done, Clients (issues 10 and 18).
 
 Each view calls the engine's workflow functions, the ones the command line calls, and renders a
-template. Errors are pages (`errors.py`) that say what happened and what to do; the server keeps
-serving. Nothing here writes a file: `import_client` does, all or nothing.
+template. Clio's work runs on the bounded pool of `jobs` (never on waitress's threads for long):
+a search and "Use Selected Matter" show a page that follows their progress, with a countdown
+when Clio asks to wait. Errors are pages (`errors.py`) with advice and an action for their
+cause. Nothing here writes a file but `import_client`, all or nothing.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -18,14 +19,16 @@ from flask import send_file as flask_send_file
 from werkzeug.wrappers import Response
 
 from ..engine.clio import auth
+from ..engine.clio.pool import SharedTransport
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
-from ..engine.render.context import co_client_ids
-from ..engine.workflow import importing, records
-from ..engine.workflow.ledger import already_exists
-from . import clio_action, errors
+from ..engine.workflow import importing
+from . import clio_action, errors, searching
+from .imported import Imported, ImportedIndex, imported_clients, workstation
+from .jobs import Job
 from .server import AppConfig
-from .workspace import Draft, Search
+from .text import download_name, local_time, neutral, staff_warning
+from .workspace import SHOWN, Draft, Search
 
 COLUMNS = (
     ("number", "Matter"),
@@ -34,12 +37,20 @@ COLUMNS = (
     ("status", "Status"),
     ("opened", "Opened"),
 )
+QUICK = 0.6  # seconds a request waits for Clio before showing a page that follows the work
 
 
 def register(app: Flask) -> None:
     for rule, view, methods in ROUTES:
         app.add_url_rule(rule, view.__name__, view, methods=methods)
     errors.register(app)
+    app.context_processor(_page_globals)
+    app.jinja_env.filters["local_time"] = local_time
+
+
+def _page_globals() -> dict[str, Any]:
+    config = _config()
+    return {"root": request.script_root, "demo": config.demo}
 
 
 def _config() -> AppConfig:
@@ -47,43 +58,74 @@ def _config() -> AppConfig:
     return config
 
 
+def _go(path: str) -> Response:
+    """A 303 to one of the app's pages (under its secret path)."""
+    return redirect(request.script_root + path, code=303)
+
+
 def _today() -> Any:
     return _config().now().astimezone().date()
 
 
-def _connected() -> bool:
+def _tokens() -> auth.Tokens | None:
     try:
-        return auth.TokenStore(_config().home).load() is not None
+        return auth.TokenStore(_config().home).load()
     except ClioError:
-        return False
+        return None
 
 
-def _clio(config: AppConfig | None = None, **extra: Any) -> Any:
-    """A Clio client for this app's home and settings (`config`: outside a request, e.g. in the
-    search's thread; `extra`: more of `open_client`'s options)."""
+def _transport(config: AppConfig) -> SharedTransport:
+    """One HTTP connection pool for the app's life (issue 18, item 12)."""
+    workspace = config.workspace
+    if workspace.transport is None:
+        workspace.transport = SharedTransport(config.transport)
+    transport: SharedTransport = workspace.transport
+    return transport
+
+
+def _clio(config: AppConfig | None = None, job: Job | None = None) -> Any:
+    """A Clio client on the app's connection pool (`config`: outside a request, e.g. on the
+    pool's threads); its rate-limit waits are told to `job`."""
     from ..engine.clio.client import open_client
 
     config = config or _config()
-    return open_client(
+
+    def sleep(seconds: float) -> None:
+        if job is not None and seconds >= 1:
+            job.waiting(seconds)
+        config.sleep(seconds)
+
+    client = open_client(
         config.home,
         config.env,
-        transport=config.transport,
+        transport=_transport(config),
         region=config.region,
-        sleep=config.sleep,
-        **extra,
+        sleep=sleep,
     )
+    # Staff see each rate-limit wait counting down, so the app waits out up to one whole Clio
+    # window (60 s) where the command line gives up sooner; the job's deadline still bounds it.
+    client.session.max_wait = APP_MAX_WAIT
+    return client
+
+
+APP_MAX_WAIT = 65.0  # seconds of rate-limit waiting one screen's Clio work may spend
+
+
+def _job(what: str) -> Job:
+    return Job(what, deadline=_config().deadline)
 
 
 # --- Connect ---------------------------------------------------------------------------------
 
 
 def index() -> Response:
-    return redirect("/search" if _connected() else "/connect", code=303)
+    return _go("/search" if _tokens() is not None else "/connect")
 
 
 def connect_page() -> str:
     config = _config()
     pending = config.workspace.pending_connection
+    tokens = _tokens()
     return render_template(
         "connect.html",
         regions=REGIONS,
@@ -91,8 +133,30 @@ def connect_page() -> str:
         env_key=config.env.get("CLIO_CLIENT_ID", ""),
         env_secret=bool(config.env.get("CLIO_CLIENT_SECRET")),
         authorize=pending[2] if pending else None,
-        connected=_connected(),
+        connected=tokens is not None,
+        host=urlsplit(tokens.base_url).netloc if tokens else "",
+        account=_account() if tokens else None,
     )
+
+
+def _account() -> dict[str, str] | None:
+    """The connected Clio user's name and email (asked once, kept until Disconnect)."""
+    config = _config()
+    workspace = config.workspace
+    if workspace.account is None:
+
+        def ask(job: Job) -> dict[str, str]:
+            with _clio(config, job) as client:
+                user = client.who_am_i()
+            return {"name": str(user.get("name") or ""), "email": str(user.get("email") or "")}
+
+        try:
+            workspace.account = config.workspace.clio_work.run(
+                _job("Asking Clio who is connected"), ask, wait=5.0
+            )
+        except MapctlError:
+            return None  # the page says it could not ask; the rest of it still works
+    return workspace.account
 
 
 def connect_start() -> Response:
@@ -102,37 +166,67 @@ def connect_start() -> Response:
     key = request.form.get("app_key", "").strip() or config.env.get("CLIO_CLIENT_ID", "")
     secret = request.form.get("app_secret", "").strip() or config.env.get("CLIO_CLIENT_SECRET", "")
     if not key or not secret:
-        raise MapctlError(
-            "the App Key and the App Secret are both needed",
-            hint="copy them from your Clio app's settings (Settings > Developer Applications)",
-        )
+        error = MapctlError("Type both the App Key and the App Secret.")
+        error.app_cause = "missing"  # type: ignore[attr-defined]
+        raise error
     creds = auth.Credentials(key.strip(), secret.strip())
     url = auth.authorize_url(base_url, creds.client_id, auth.new_state(config.home, base_url))
     config.workspace.pending_connection = (base_url, creds, url)
-    return redirect("/connect#code", code=303)
+    return _go("/connect#code")
 
 
 def connect_finish() -> Response:
     config = _config()
-    pending = config.workspace.pending_connection
+    workspace = config.workspace
+    pending = workspace.pending_connection
     if pending is None:
-        raise MapctlError("start with the App Key and App Secret", hint="fill in step 1 first")
+        error = MapctlError("Start with step 1: the App Key and App Secret.")
+        error.app_cause = "missing"  # type: ignore[attr-defined]
+        raise error
     base_url, creds, _ = pending
-    code = auth.parse_code(request.form.get("code", ""), config.home)
-    auth.connect(config.home, base_url, creds, code, transport=config.transport)
-    config.workspace.pending_connection = None
-    with _clio() as client:  # as `mapctl connect`: check the connection, say as whom
-        user = client.who_am_i()
-    config.workspace.connected_as = str(user.get("name") or user.get("email") or "")
-    return redirect("/search", code=303)
+    try:
+        code = auth.parse_code(request.form.get("code", ""), config.home)
+    except MapctlError as error:
+        error.app_cause = "bad-code"  # type: ignore[attr-defined]
+        raise
+    transport = _transport(config)
+
+    def finish(job: Job) -> dict[str, str]:
+        auth.connect(config.home, base_url, creds, code, transport=transport)
+        with _clio(config, job) as client:  # as `mapctl connect`: check it, say as whom
+            user = client.who_am_i()
+        return {"name": str(user.get("name") or ""), "email": str(user.get("email") or "")}
+
+    account = workspace.clio_work.run(_job("Connecting to Clio"), finish, wait=30.0)
+    workspace.pending_connection = None
+    workspace.account = account
+    workspace.connected_as = account["name"] or account["email"]
+    return _go("/search")
+
+
+def disconnect() -> Response:
+    """Forget the connection on this computer, and ask Clio to revoke it (best effort)."""
+    config = _config()
+    transport = _transport(config)
+
+    def revoke(job: Job) -> None:
+        auth.disconnect(config.home, transport=transport)
+
+    try:
+        config.workspace.clio_work.run(_job("Disconnecting from Clio"), revoke, wait=10.0)
+    except MapctlError:
+        auth.TokenStore(config.home).delete()  # Clio unreachable: forgotten here all the same
+    config.workspace.account = None
+    config.workspace.connected_as = ""
+    return _go("/connect?disconnected=1")
 
 
 # --- Search ----------------------------------------------------------------------------------
 
 
 def search_page() -> Any:
-    if not _connected():
-        return redirect("/connect", code=303)
+    if _tokens() is None:
+        return _go("/connect")
     query = request.args.get("q", "")
     if not query.strip():
         who = _config().workspace.connected_as
@@ -147,17 +241,27 @@ def search_page() -> Any:
     if search is None or search.query != query.strip():
         key = _start_search(query.strip())
         return redirect(_search_url(query, key, request.args.get("sort"), request.args.get("dir")))
+    search.check_deadline()
     if search.done.is_set() and search.error is not None:
+        search.error.back = f"{request.script_root}/search"  # type: ignore[attr-defined]
+        again = _search_url(query, None, request.args.get("sort"), request.args.get("dir"))
+        search.error.retry = again  # type: ignore[attr-defined]  # a new search, not this one
         raise search.error
     sort, descending = _sorting()
+    done = search.done.is_set()
+    rows = search.sorted_rows(sort, descending) if done else search.sorted_rows("", False)
+    index = ImportedIndex.for_rows(_config(), rows)
     return render_template(
         "search.html",
         query=query,
         search=search,
+        done=done,
         job=key,
-        rows=search.sorted_rows(sort, descending) if search.done.is_set() else [],
+        rows=[(row, index.for_row(row)) for row in rows],
+        shown_max=SHOWN,
         headers=_headers(query, key, sort, descending),
         here=_search_url(query, key, sort or None, "desc" if descending else None),
+        pick=request.args.get("pick", ""),
         message=None,
     )
 
@@ -183,51 +287,110 @@ def _search_url(query: str, key: str | None, sort: str | None, direction: str | 
     params = [("q", query)] + ([("job", key)] if key else [])
     params += [("sort", sort)] if sort else []
     params += [("dir", direction)] if direction else []
-    return "/search?" + urlencode(params)
+    return f"{request.script_root}/search?" + urlencode(params)
 
 
 def _start_search(query: str) -> str:
     config = _config()
-    search = Search(query)
+    search = Search(f"Searching Clio for “{query}”", deadline=config.deadline, query=query)
     key = config.workspace.searches.add(search)
 
-    def run() -> None:
-        try:
-            with _clio(config, notice=lambda text: setattr(search, "waiting", text)) as client:
-                search.rows = client.search(query, progress=search.progress)
-        except MapctlError as error:
-            search.error = error
-        except Exception as error:  # noqa: BLE001 - reported as a page, never a traceback
-            search.error = MapctlError(f"the search failed ({type(error).__name__})")
-        finally:
-            search.done.set()
+    def work(job: Job) -> None:
+        with _clio(config, job) as client:
+            searching.run_search(client, query, search)
 
-    threading.Thread(target=run, name=f"mapctl-search-{key}", daemon=True).start()
-    search.done.wait(0.5)  # most searches finish at once: no progress screen for them
+    config.workspace.clio_work.start(search, work)
+    search.done.wait(QUICK)  # most searches finish at once: no progress screen for them
     return key
 
 
 def search_progress() -> Response:
     search = _config().workspace.searches.get(request.args.get("job"))
     if search is None:
-        return jsonify({"done": True, "pages": 0, "matters": 0, "total": None, "waiting": ""})
-    return jsonify(search.as_json())
+        return jsonify({"done": True, "rows": [], "wait": None})
+    since = request.args.get("since", "0")
+    state = search.as_json(int(since) if since.isdigit() else 0)
+    state["rows"] = [dict(row) for row in state["rows"]]  # copies: the job keeps Clio's text
+    index = ImportedIndex.for_rows(_config(), state["rows"]) if state["rows"] else None
+    for row in state["rows"]:  # shown by script: made harmless here, as templates do
+        row.update({k: neutral(v) for k, v in row.items() if isinstance(v, str)})
+        found = index.for_row(row) if index else None
+        row["imported"] = f"Imported {local_time(found.created_at)}" if found else ""
+    return jsonify(state)
 
 
-# --- Preview ---------------------------------------------------------------------------------
+# --- Opening a matter (Use Selected Matter) ----------------------------------------------------
 
 
 def open_matter() -> Response:
     matter = request.form.get("matter", "").strip()
-    if not matter:
-        raise MapctlError("no matter was selected", hint="click a matter in the list first")
     back = request.form.get("back", "")
-    if not back.startswith("/search?") or urlsplit(back).netloc:
-        back = "/search"
-    with _clio() as client:
-        bundle = importing.fetch_checked_bundle(client, matter)
-    key = _config().workspace.drafts.add(Draft(bundle=bundle, back=back))
-    return redirect(f"/drafts/{key}", code=303)
+    root = request.script_root
+    if not back.startswith(f"{root}/search?") or urlsplit(back).netloc:
+        back = f"{root}/search"
+    if not matter:
+        error = MapctlError("Click a matter in the list first.")
+        error.app_cause = "missing"  # type: ignore[attr-defined]
+        raise error
+    back = _with_pick(back, matter)
+    config = _config()
+    job = _job(f"Fetching matter {matter} from Clio")
+    job.about.update(matter=matter, back=back)
+
+    def fetch(job: Job) -> dict[str, Any]:
+        with _clio(config, job) as client:
+            return importing.fetch_checked_bundle(client, matter)
+
+    try:
+        config.workspace.clio_work.start(job, fetch)
+    except MapctlError as error:
+        raise _retry(error, matter, back) from None
+    key = config.workspace.openings.add(job)
+    job.done.wait(QUICK)
+    return _go(f"/opening/{key}")
+
+
+def _with_pick(back: str, matter: str) -> str:
+    """The search's address that selects `matter` again (Back keeps the selection)."""
+    parts = [p for p in back.split("&") if not p.startswith("pick=")]
+    joined = "&".join(parts)
+    return joined + ("&" if "?" in joined else "?") + urlencode({"pick": matter})
+
+
+def _retry(error: MapctlError, matter: str, back: str) -> MapctlError:
+    error.retry = {  # type: ignore[attr-defined]
+        "_action": f"{request.script_root}/matters", "matter": matter, "back": back,
+    }  # fmt: skip
+    error.back = back  # type: ignore[attr-defined]
+    return error
+
+
+def opening_page(key: str) -> Any:
+    job = _config().workspace.openings.get(key)
+    if job is None:
+        raise NotFound("this screen has expired", hint="search for the matter again")
+    job.check_deadline()
+    back = job.about.get("back", f"{request.script_root}/search")
+    if not job.done.is_set():
+        return render_template("wait.html", job=job, key=key, back=back)
+    if job.error is not None:
+        raise _retry(job.error, job.about.get("matter", ""), back)
+    with job.lock:
+        draft_key = job.about.get("draft")
+        if draft_key is None:
+            draft_key = _config().workspace.drafts.add(Draft(bundle=job.result, back=back))
+            job.about["draft"] = draft_key
+    return _go(f"/drafts/{draft_key}")
+
+
+def opening_progress(key: str) -> Response:
+    job = _config().workspace.openings.get(key)
+    if job is None:
+        return jsonify({"done": True, "wait": None})
+    return jsonify(job.as_json())
+
+
+# --- Preview ---------------------------------------------------------------------------------
 
 
 def _draft(key: str) -> Draft:
@@ -247,17 +410,58 @@ def _preview(draft: Draft) -> importing.Preview:
     )
 
 
+def _existing(draft: Draft) -> Imported | None:
+    """The client this matter's client became already (issue 18, item 4), if any; never the
+    one this very draft just created."""
+    if draft.result is not None:
+        return None
+    client = draft.bundle["matter"]["client"]["id"]
+    return ImportedIndex.of(_config(), [client]).by_contact.get(client)
+
+
 def preview_page(key: str) -> str:
     draft = _draft(key)
-    return render_template("preview.html", key=key, draft=draft, preview=_preview(draft))
+    note = request.args.get("note", "")
+    preview = _preview(draft)
+    relationships = _config().mapping.relationships
+    suggested = {  # did-you-mean's role, chosen already (issue 18, item 8)
+        c.id: relationships.classify(c.suggestion).role for c in preview.unmatched if c.suggestion
+    }
+    return render_template(
+        "preview.html",
+        key=key,
+        draft=draft,
+        preview=preview,
+        suggested=suggested,
+        warnings=[staff_warning(w) for w in preview.warnings],
+        existing=_existing(draft),
+        note=note,
+        undo=request.args.get("undo", ""),
+        focus=request.args.get("focus", ""),
+    )
 
 
 def _contact_id(draft: Draft) -> int:
     text = request.form.get("contact", "").strip()
     ids = {c["id"] for c in draft.bundle["contacts"]}
     if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) not in ids:
-        raise MapctlError("no contact was selected", hint="click a contact in the list first")
+        error = MapctlError("Click a contact in the list first.")
+        error.app_cause = "missing"  # type: ignore[attr-defined]
+        raise error
     return int(text)
+
+
+def _name(draft: Draft, contact: int) -> str:
+    for c in draft.bundle["contacts"]:
+        if c["id"] == contact:
+            return str(c.get("name") or "").strip() or "The contact"
+    return "The contact"
+
+
+def _back_to_preview(key: str, note: str, focus: str, undo: int | None = None) -> Response:
+    """The preview again, with a confirmation where the person looks and focus kept."""
+    params = [("note", note), ("focus", focus)] + ([("undo", str(undo))] if undo else [])
+    return _go(f"/drafts/{key}?{urlencode(params)}")
 
 
 def remove_contact(key: str) -> Response:
@@ -272,54 +476,88 @@ def remove_contact(key: str) -> Response:
             roles=draft.roles,
         )  # the client cannot be removed: refused here with the engine's words
         draft.excluded.add(contact)
-    return redirect(f"/drafts/{key}", code=303)
+    return _back_to_preview(key, f"{_name(draft, contact)} removed", "undo", undo=contact)
 
 
 def restore_contact(key: str) -> Response:
     draft = _draft(key)
+    contact = _contact_id(draft)
     with draft.lock:
-        draft.excluded.discard(_contact_id(draft))
-    return redirect(f"/drafts/{key}", code=303)
+        draft.excluded.discard(contact)
+    return _back_to_preview(key, f"{_name(draft, contact)} restored", f"row-{contact}")
 
 
 def set_role(key: str) -> Response:
     draft = _draft(key)
     contact = _contact_id(draft)
     role = request.form.get("role", "")
+    config = _config()
     with draft.lock:
         roles = dict(draft.roles)
-        rules = _config().mapping.relationships
-        back = rules.co_client if contact in co_client_ids(draft.bundle) else rules.otherwise
-        if role in ("", back):  # back to what Clio said
-            roles.pop(contact, None)
-        else:
+        roles.pop(contact, None)
+        natural = importing.preview(
+            draft.bundle, config.mapping, today=_today(), exclude=draft.excluded, roles=roles
+        )
+        by_label = next((c.role for c in natural.contacts if c.id == contact), "")
+        if role not in ("", by_label):  # the label's own role: nothing set by hand
             roles[contact] = role
         importing.preview(  # an unknown role or the client: refused with the engine's words
             draft.bundle, _config().mapping, today=_today(), exclude=draft.excluded, roles=roles
         )
         draft.roles = roles
-    return redirect(f"/drafts/{key}", code=303)
+    who = _name(draft, contact)
+    note = f"{who}'s role is now {role}" if role else f"{who}'s role follows Clio's label again"
+    return _back_to_preview(key, note, f"role-{contact}")
 
 
 # --- Add Client, Done ------------------------------------------------------------------------
 
 
-def client_page(key: str) -> str:
+def client_page(key: str) -> Any:
     draft = _draft(key)
+    if draft.result is not None:  # Back from Done: this client is prepared already
+        return _go(f"/drafts/{key}/done")
     config = _config()
-    # The personal and the shared folder's ledger; looking never creates one (Cancel: nothing)
-    importing.check_not_imported(draft.bundle, config.home, out_dir=config.out_dir)
+    existing = _existing(draft)
+    if existing is not None:
+        raise _already(existing, draft)
     name, notes = importing.client_record_defaults(
         draft.bundle, config.mapping, today=_today(), exclude=draft.excluded, roles=draft.roles
     )
     return render_template("client.html", key=key, name=name, notes=notes, preview=_preview(draft))
 
 
+def _already(existing: Imported, draft: Draft | None) -> MapctlError:
+    by = f" by {existing.imported_by} on {existing.computer}" if existing.imported_by else ""
+    if not existing.done:  # another workstation's import, running or stopped half-way
+        error = MapctlError(
+            f"{existing.name} (Clio contact {existing.contact_id}) is being imported{by} "
+            f"since {existing.created_at}, into {existing.answer_file}"
+        )
+        error.app_cause = "in-progress"  # type: ignore[attr-defined]
+        if draft is not None:
+            error.back = draft.back  # type: ignore[attr-defined]
+        return error
+    error = MapctlError(
+        f"{existing.name} (Clio contact {existing.contact_id}) already exists: created "
+        f"{existing.created_at}{by} from matter {existing.matter}; its answer file is "
+        f"{existing.answer_file}"
+    )
+    error.app_cause = "already-imported"  # type: ignore[attr-defined]
+    error.imported = existing  # type: ignore[attr-defined]
+    error.contact_id = existing.contact_id  # type: ignore[attr-defined]
+    if draft is not None:
+        error.back = draft.back  # type: ignore[attr-defined]
+    return error
+
+
 def import_matter(key: str) -> Response:
     draft = _draft(key)
     config = _config()
     with draft.lock:
-        if draft.result is None:
+        if draft.result is not None:  # OK pressed twice, or again after Back: the same Done
+            return _go(f"/drafts/{key}/done")
+        try:
             draft.result = importing.import_client(
                 draft.bundle,
                 config.mapping,
@@ -330,21 +568,31 @@ def import_matter(key: str) -> Response:
                 roles=dict(draft.roles),
                 out_dir=config.out_dir,
                 name=request.form.get("name", ""),
-                who=_workstation(),
+                who=workstation(_config()),
                 notes=request.form.get("notes", "").replace("\r\n", "\n"),
             )
-            clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
-        else:
-            raise already_exists(draft.result.entry)
-    return redirect(f"/drafts/{key}/done", code=303)
+        except MapctlError:
+            existing = _existing(draft)
+            if existing is not None:  # another tab, another workstation, just before
+                raise _already(existing, draft) from None
+            raise
+        clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
+    return _go(f"/drafts/{key}/done")
 
 
 def done_page(key: str) -> Any:
     draft = _draft(key)
     if draft.result is None:
-        return redirect(f"/drafts/{key}", code=303)
+        return _go(f"/drafts/{key}")
+    config = _config()
     return render_template(
-        "done.html", key=key, result=draft.result, mapping_name=_config().mapping_name
+        "done.html",
+        key=key,
+        result=draft.result,
+        mapping_name=config.mapping_name,
+        steps=config.ils_steps,
+        warnings=[staff_warning(w) for w in draft.result.preview.warnings],
+        download=download_name(draft.result.entry.name, draft.result.entry.clio_contact_id),
     )
 
 
@@ -352,46 +600,37 @@ def answer_file(key: str) -> Response:
     draft = _draft(key)
     if draft.result is None:
         raise NotFound("this matter has not been imported yet", hint="import it first")
-    return _send(draft.result.answer_file)
+    entry = draft.result.entry
+    return _send(draft.result.answer_file, download_name(entry.name, entry.clio_contact_id))
 
 
-def _send(path: Path) -> Response:
+def _send(path: Path, name: str) -> Response:
     if not path.is_file():
         raise NotFound(
             f"the answer file {path} is gone",
             hint="it was moved or deleted after the import; look in the client's folder",
         )
     data = io.BytesIO(path.read_bytes())  # small; read at once, so no file is left open
-    return flask_send_file(data, as_attachment=True, download_name=path.name, max_age=0)
+    return flask_send_file(data, as_attachment=True, download_name=name, max_age=0)
 
 
 # --- Clients ---------------------------------------------------------------------------------
 
 
 def clients_page() -> str:
-    config = _config()
-    listing = records.list_clients(config.home, config.out_dir, _workstation())
-    listed = list(reversed(listing.clients))  # the firm's, for a shared output folder
-    rows = [(c.entry, Path(c.entry.answer_file).is_file()) for c in listed]
-    shared = listing.firm is not None and listing.firm.exists()
-    by = {c.entry.clio_contact_id: c.imported_by.label for c in listed} if shared else {}
-    return render_template("clients.html", rows=rows, imported_by=by)
+    clients = list(reversed(imported_clients(_config())))
+    return render_template(
+        "clients.html",
+        clients=clients,
+        who=any(c.imported_by or c.computer for c in clients),
+    )
 
 
 def client_answer_file(contact: int) -> Response:
-    config = _config()
-    found = records.lookup_imported([contact], home=config.home, out_dir=config.out_dir)
-    client = found.get(contact)
-    if client is None or not client.done:
+    found = ImportedIndex.of(_config(), [contact]).by_contact.get(contact)
+    if found is None or not found.done:
         raise NotFound(f"mapctl has created no client from Clio contact {contact}")
-    return _send(Path(client.entry.answer_file))
-
-
-def _workstation() -> Any:
-    from ..engine.workflow.firmledger import Workstation
-
-    config = _config()
-    return Workstation.current(config.home, env=config.env)
+    return _send(Path(found.answer_file), download_name(found.name, found.contact_id))
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [
@@ -399,9 +638,12 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/connect", connect_page, ["GET"]),
     ("/connect", connect_start, ["POST"]),
     ("/connect/code", connect_finish, ["POST"]),
+    ("/disconnect", disconnect, ["POST"]),
     ("/search", search_page, ["GET"]),
     ("/search/progress", search_progress, ["GET"]),
     ("/matters", open_matter, ["POST"]),
+    ("/opening/<key>", opening_page, ["GET"]),
+    ("/opening/<key>/progress", opening_progress, ["GET"]),
     ("/drafts/<key>", preview_page, ["GET"]),
     ("/drafts/<key>/remove", remove_contact, ["POST"]),
     ("/drafts/<key>/restore", restore_contact, ["POST"]),

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ..engine.clio.client import STATUS_ORDER
-from ..engine.errors import MapctlError
 from ..engine.workflow.importing import ImportResult
+from .jobs import ClioWork, Job
 
 T = TypeVar("T")
 SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -53,38 +53,62 @@ class Bounded(Generic[T]):
             return self._items.get(key or "")
 
 
-@dataclass
-class Search:
-    """One search: filled by a thread page by page; `rows` once done, `error` if it failed."""
+SHOWN = 1000  # rows a search shows at most: beyond, "showing the first N of M: refine"
 
-    query: str
+
+@dataclass
+class Search(Job):
+    """One search: filled page by page on the pool (`add_rows`), `rows` as they come."""
+
+    query: str = ""
     pages: int = 0
     matters: int = 0
     total: int | None = None  # how many Clio says there are, when it says
-    waiting: str = ""  # a rate-limit wait Clio asked for, in words
-    rows: list[dict[str, Any]] | None = None
-    error: MapctlError | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    seen: int = 0  # rows the engine gave, shown or not
 
     def progress(self, pages: int, matters: int, total: int | None, more: bool) -> None:
-        """`ClioClient.search`'s progress: after each page."""
-        self.pages, self.matters, self.total, self.waiting = pages, matters, total, ""
+        """The engine's search progress: after each page."""
+        with self.lock:
+            self.pages, self.matters, self.wait_until = pages, max(matters, self.matters), None
+            self.total = total if total is not None else self.total
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Rows as they arrive (a page at a time when the engine offers it); at most SHOWN."""
+        with self.lock:
+            room = SHOWN - len(self.rows)
+            self.rows.extend(rows[: max(room, 0)])
+            self.seen += len(rows)
+            self.matters = max(self.matters, self.seen)
+
+    @property
+    def capped(self) -> bool:
+        """More matches than are shown: the page asks to refine the search."""
+        return (self.total or 0) > len(self.rows) or self.matters > len(self.rows)
+
+    @property
+    def found(self) -> int:
+        return max(self.total or 0, self.matters, len(self.rows))
 
     def sorted_rows(self, sort: str, descending: bool) -> list[dict[str, Any]]:
-        rows = list(self.rows or [])
+        with self.lock:
+            rows = list(self.rows)
         key = SORTS.get(sort)
         if key is not None:
             rows.sort(key=key, reverse=descending)  # stable: ties keep Clio's order
         return rows
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "done": self.done.is_set(),
-            "pages": self.pages,
-            "matters": self.matters,
-            "total": self.total,
-            "waiting": self.waiting,
-        }
+    def as_json(self, since: int = 0) -> dict[str, Any]:
+        state = super().as_json()
+        with self.lock:
+            state.update(
+                pages=self.pages,
+                matters=self.matters,
+                total=self.total,
+                shown=len(self.rows),
+                rows=self.rows[since:],
+            )
+        return state
 
 
 @dataclass
@@ -105,5 +129,15 @@ class Workspace:
     def __init__(self) -> None:
         self.searches: Bounded[Search] = Bounded(50)
         self.drafts: Bounded[Draft] = Bounded(100)
+        self.openings: Bounded[Job] = Bounded(100)  # "Use Selected Matter" while Clio fetches
         self.pending_connection: Any = None  # (base URL, Credentials, URL) between the steps
         self.connected_as = ""  # the Clio user's name, once connected on the Connect screen
+        self.account: dict[str, str] | None = None  # who_am_i's name and email, once asked
+        self.clio_work = ClioWork()
+        self.transport: Any = None  # one SharedTransport for the app's life (views._clio)
+
+    def close(self) -> None:
+        """When the app stops: the pool, and the HTTP connections kept for the app's life."""
+        self.clio_work.close()
+        if self.transport is not None:
+            self.transport.shut()

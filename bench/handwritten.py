@@ -4,7 +4,9 @@ Plain Python for that one mapping, no mapctl import: read each JSON bundle, clas
 contacts, build the same answer-file bytes as mapctl, write one file per bundle (`<stem>.anx`).
 `bench/render_speed.py` runs it in-process (`by_hand`) and as a whole process:
 
-    python bench/handwritten.py BUNDLE_OR_FOLDER... --out-dir DIR
+    python bench/handwritten.py BUNDLE_OR_FOLDER... --out-dir DIR [--small]
+
+(`--small`: bench/small-mapping.yaml, 4 answers more, for the small bundle bench/small-bundle.json.)
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def primary(items: list[dict[str, Any]] | None) -> dict[str, Any]:
     return next((i for i in items if i.get("primary")), items[0] if items else {})
 
 
-def by_hand(raw: bytes) -> bytes:
+def by_hand(raw: bytes, small: bool = False) -> bytes:
+    """The answer file of bench/render-mapping.yaml (`small`: bench/small-mapping.yaml, the
+    same 20 answers and 4 more) for one bundle's bytes."""
     bundle = json.loads(raw)
     contacts = {c["id"]: c for c in bundle["contacts"]}
     options = {str(o["id"]): o["option"] for f in bundle["custom_fields"]
@@ -121,19 +125,28 @@ def by_hand(raw: bytes) -> bytes:
     repeat("Child Gender MC", "MCValue", [custom(c, options).get("Gender") for c in children])
     repeat("Grandchild Full Name TE", "TextValue", [c.get("name") for c in grandchildren])
     single("Clio Matter Number TE", "TextValue", bundle["matter"].get("display_number"))
+    if small:
+        single("Client Middle Name TE", "TextValue", client.get("middle_name"))
+        single("Client State TE", "TextValue", addr.get("province"))
+        email = primary(client.get("email_addresses"))
+        single("Client Email TE", "TextValue", email.get("address"))
+        single("Spouse First Name TE", "TextValue", spouse and spouse.get("first_name"))
     out.append("</AnswerSet>\n")
     return "".join(out).encode("utf-8")
 
 
 def main(argv: list[str]) -> int:
-    """`handwritten.py BUNDLE_OR_FOLDER... --out-dir DIR`: one `<stem>.anx` per bundle."""
+    """`handwritten.py BUNDLE_OR_FOLDER... --out-dir DIR [--small]`: one `<stem>.anx` per
+    bundle."""
+    small = "--small" in argv
+    argv = [arg for arg in argv if arg != "--small"]
     at = argv.index("--out-dir")
     out = Path(argv[at + 1])
     out.mkdir(parents=True, exist_ok=True)
     for arg in argv[:at] + argv[at + 2 :]:
         path = Path(arg)
         for bundle in sorted(path.glob("*.json")) if path.is_dir() else [path]:
-            (out / f"{bundle.stem}.anx").write_bytes(by_hand(bundle.read_bytes()))
+            (out / f"{bundle.stem}.anx").write_bytes(by_hand(bundle.read_bytes(), small))
     return 0
 
 

@@ -41,13 +41,17 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(folder: Path, out: Path, jobs: list[str]) -> tuple[int, int, float]:
-    """(largest single process's peak RSS, the tree's sampled peak, seconds) of one render."""
+def measure(folder: Path, out: Path, jobs: list[str], home: Path) -> tuple[int, int, float]:
+    """(largest single process's peak RSS, the tree's sampled peak, seconds) of one render
+    (`home`: its MAPCTL_HOME, so the bench leaves the user's own alone)."""
     script = Path(sys.executable).with_name("mapctl")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "mapctl"]
     command += ["render", str(folder), "-m", str(MAPPING), "--today", "2026-03-01"]
     start = time.perf_counter()
-    process = subprocess.Popen([*command, "--out-dir", str(out), *jobs], stderr=subprocess.DEVNULL)
+    env = {**os.environ, "MAPCTL_HOME": str(home)}
+    process = subprocess.Popen(
+        [*command, "--out-dir", str(out), *jobs], stderr=subprocess.DEVNULL, env=env
+    )
     peak = 0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -77,7 +81,8 @@ def main() -> int:
             source.write_bytes(BUNDLE.read_bytes())
             for n in range(count):
                 os.link(source, folder / f"bundle-{n:05d}.json")
-            single, tree, seconds = measure(folder, Path(temp) / f"out-{count}", jobs)
+            out, home = Path(temp) / f"out-{count}", Path(temp) / "home"
+            single, tree, seconds = measure(folder, out, jobs, home)
             results.append((count, single, tree))
             print(
                 f"{count:>7,} bundles: peak RSS {single / 2**20:6.1f} MiB (largest process), "

@@ -90,6 +90,8 @@ def app_command(
             transport=state.transport,
             now=state.now,
             clio_note=setup.note_wanted,
+            ils_steps=tuple(setup.steps_in_ils),
+            demo=running is not None,
         )
         chosen = port if port is not None else (setup.port or 0)  # app_port (issue 19)
         _serve_app(config, host, chosen, no_browser, running)
@@ -113,8 +115,9 @@ def stop_on_sigterm() -> None:
 
 def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = None) -> None:
     """Print the one line with the address, open it, serve until Ctrl-C."""
-    from ..app.server import start_app
+    from ..app.server import forget_redirect_file, open_in_browser, start_app
 
+    opened = None
     server = start_app(config, host, port)
     try:  # from here a Ctrl-C or SIGTERM stops the app cleanly (even while the line prints)
         click.echo(f"mapctl app: {server.url}")
@@ -123,13 +126,12 @@ def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = 
             page = demo.add_action(server.port)
             click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
                        err=True)  # fmt: skip
-        if not no_browser:
-            import webbrowser
-
-            webbrowser.open(server.url)
+        if not no_browser:  # through a 0600 file: the address on no command line (issue 18)
+            opened = open_in_browser(server.url, config.home)
         server.run()  # waitress ends it on Ctrl-C
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        forget_redirect_file(opened)
     click.echo("mapctl app stopped", err=True)

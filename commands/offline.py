@@ -191,7 +191,9 @@ def render(
         raise ImportRefused(f"{output} already exists; mapctl never overwrites it",
                             hint=OVERWRITE_HINT)  # fmt: skip
     setup = resolve_setup_for(mapping=mapping)
-    compiled = compile_mapping(setup.mapping_arg)  # once, before reading any bundle
+    # Once, before reading any bundle; a mapping that passed validation before is not
+    # validated again (engine/mapping/compilation.py: its record in $MAPCTL_HOME/cache).
+    compiled = compile_mapping(setup.mapping_arg, cache=setup.home_path / "cache")
     if setup.mapping.origin in ("settings", "found"):  # chosen for the user: say which
         click.echo(_mapping_line(setup, compiled), err=True)
     options = BatchOptions(render_date(today), exclude, keep_going, fmt, force)  # type: ignore[arg-type]
@@ -357,12 +359,14 @@ def test_cases(cases: tuple[Path, ...], mapping: str | None) -> None:
 
     found = find_cases(list(cases))
     cache: dict[str, Any] = {}
-    default = resolve_setup_for(mapping=mapping).mapping_arg  # -m, settings, ./mappings/firm.yaml
+    setup = resolve_setup_for(mapping=mapping)
+    default = setup.mapping_arg  # -m, settings, ./mappings/firm.yaml
 
     def load(path: Path | None) -> Any:
         key = str(path) if path is not None else f"-m:{default}"
-        if key not in cache:
-            cache[key] = compile_mapping(str(path) if path is not None else default)
+        if key not in cache:  # a mapping that passed validation before is not validated again
+            target = str(path) if path is not None else default
+            cache[key] = compile_mapping(target, cache=setup.home_path / "cache")
         return cache[key]
 
     failed = 0

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,6 +130,7 @@ class SearchPage:
     fetched: int
     total: int | None
     more: bool
+    clients: dict[int, int] = field(default_factory=dict)  # matter id -> its client's id
 
 
 @dataclass
@@ -428,6 +429,13 @@ class ClioClient:
                 records = records[: limit - fetched]
             fetched += len(records)
             matching = [r for r in map(_summary, records) if _matches(r, words)]
+            clients = {
+                r["id"]: c["id"]
+                for r in records
+                if isinstance(r.get("id"), int)
+                and isinstance(c := r.get("client"), dict)
+                and isinstance(c.get("id"), int)
+            }
             rows.extend(matching)
             more = _next_url(body) is not None
             stop = limit is not None and fetched >= limit
@@ -435,7 +443,7 @@ class ClioClient:
             if progress is not None:
                 progress(pages, fetched, total, more and not stop)
             if on_page is not None:
-                on_page(SearchPage(matching, pages, fetched, total, more and not stop))
+                on_page(SearchPage(matching, pages, fetched, total, more and not stop, clients))
             if stop or pages >= max_pages:
                 truncated = truncated or more
                 break

@@ -39,13 +39,14 @@ import json
 import math
 import re
 from decimal import Decimal
-from typing import Any
-from xml.etree import ElementTree
-from xml.parsers import expat
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AnswerFileError
 from ..model import VALUE_ELEMENTS, Answer, AnswerSet, AnswerType
 from ..textsafe import REPLACEMENT, quoted
+
+if TYPE_CHECKING:  # the reader's modules are imported when reading (rendering needs none)
+    from xml.etree import ElementTree
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
@@ -172,14 +173,16 @@ def _leaves(value: Any) -> Any:
 # --- writer ---------------------------------------------------------------------------------
 
 
-def render_xml(answer_set: AnswerSet) -> bytes:
-    """The HotDocs answer file for `answer_set` (see the module docstring)."""
+def render_xml(answer_set: AnswerSet, *, cleaned: bool = False) -> bytes:
+    """The HotDocs answer file for `answer_set` (see the module docstring). `cleaned`: the
+    values are already as the file holds them (evaluation's answers: text and selections
+    through `clean_text`, blank ones None, numbers checked), so they are not cleaned again."""
     out = [
         DECLARATION,
         f'<AnswerSet title="{escape_attribute(answer_set.title)}" version="1.1">\n',
     ]
     for answer in answer_set.answers:
-        value = _writable(answer)
+        value = _writable(answer) if not cleaned or not _has_name(answer.name) else answer.value
         if value is None or (answer.repeated and not value):
             continue
         out.append(_open_answer(answer.name))
@@ -349,6 +352,9 @@ def _answer_set(root: ElementTree.Element, source: str) -> AnswerSet:
 def parse_xml(data: bytes, source: str) -> ElementTree.Element:
     """Parse HotDocs XML (answer, component or manifest file) safely: entity declarations are
     refused before anything could expand them; a DOCTYPE is otherwise ignored."""
+    from xml.etree import ElementTree
+    from xml.parsers import expat
+
     # First pass with expat alone, to refuse entity declarations before anything expands them.
     checker = expat.ParserCreate()
 

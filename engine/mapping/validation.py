@@ -42,7 +42,6 @@ from .relationships import (
     Relationships,
     normalise_label,
 )
-from .schemacheck import schema_problems
 from .source import Document
 
 # An `each` whose elements are contacts: a contact list, optionally filtered.
@@ -69,6 +68,8 @@ def hotdocs_name(name: str) -> str:
 
 def validate(loaded: LoadedMapping) -> list[Problem]:
     """Every problem of a loaded mapping, sorted by file, line and column (duplicates dropped)."""
+    from .schemacheck import schema_problems  # jsonschema: imported only when validating
+
     problems = list(loaded.problems)
     for doc in loaded.documents:
         if doc.data is not None:

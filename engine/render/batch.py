@@ -44,6 +44,7 @@ from ..fsutil import (
 )
 from ..mapping.model import CompiledMapping
 from ..report import format_error, format_problems, printable
+from .codegen import plan_for
 from .rendering import OutputFormat, output_name, render_bundle
 
 OVERWRITE_HINT = "pass --force to replace it, or choose another output path"
@@ -187,7 +188,9 @@ def render_into(
 ) -> Outcome:
     """Render one bundle into `out_dir/<stem>.<fmt>` (`dir_fd`: that folder, held open); every
     problem becomes the outcome's text."""
-    target = os.path.join(out_dir, output_name(Path(bundle), options.fmt))
+    name = os.path.basename(bundle)  # `<stem>.<fmt>`, as output_name, without a Path each
+    stem = name[:-5] if name.endswith(".json") and len(name) > 5 else Path(bundle).stem
+    target = os.path.join(out_dir, f"{stem}.{options.fmt}")
     lines: list[str] = []
     try:  # an existing answer file is refused by write_new (atomically; no stat beforehand)
         rendered = render_bundle(
@@ -315,6 +318,7 @@ def _in_workers(
     size = max(1, min(64, len(bundles) // (jobs * 8)))
     chunks = _chunks(iter(bundles), size)
     work = (folder, options, os.getpid(), dir_fd if fork else None)
+    plan_for(mapping)  # the generated renderer: made once here, inherited by forked workers
     init = (mapping if fork else None, mapping_name, work)
     gc.freeze()  # forked workers then never touch (and copy) the parent's objects to collect them
     try:

@@ -120,6 +120,7 @@ def _run(case: Path, load_mapping: Callable[[Path | None], CompiledMapping]) -> 
         mapping,
         today=_today(settings.get("today"), case),
         exclude=_exclude(settings.get("exclude"), case),
+        compiled=False,  # the comparison needs the evaluation: the interpreter makes it
     )
     actual = rendered.evaluation.answer_set
     if expected_yaml.is_file():

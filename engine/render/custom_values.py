@@ -74,9 +74,10 @@ class CustomFieldIndex:
                 by_id.setdefault(definition["id"], definition)
             # A field deleted and made again keeps its name: the live one wins (Clio lists
             # deleted fields for a while, and by id the old one comes first).
-            known = by_name.get(_key(definition.get("name")))
+            name_key = _key(definition.get("name"))
+            known = by_name.get(name_key)
             if known is None or (known.get("deleted") is True and not definition.get("deleted")):
-                by_name[_key(definition.get("name"))] = definition
+                by_name[name_key] = definition
         self.targets: list[_Target] = []
         for spec in specs:
             found = by_id.get(spec.id) if spec.id is not None else by_name.get(_key(spec.name))
@@ -88,32 +89,40 @@ class CustomFieldIndex:
         raw = record.get("custom_field_values")
         if not raw or not self.targets or not isinstance(raw, list):
             return dict(self.empty)
-        usable = [
-            value
-            for value in raw
-            if isinstance(value, dict)
-            and value.get("id") is not None  # None: displayed in Clio but never given a value
-            and value.get("soft_deleted") is not True
-        ]
         by_id: dict[Any, dict[str, Any]] = {}
-        for value in usable:
-            field = value.get("custom_field")
-            field_id = field.get("id") if isinstance(field, dict) else None
-            if isinstance(field_id, int | str) and field_id not in by_id:
-                by_id[field_id] = value
+        for value in raw:
+            if _usable(value):
+                field = value.get("custom_field")
+                field_id = field.get("id") if isinstance(field, dict) else None
+                if isinstance(field_id, (int, str)) and field_id not in by_id:
+                    by_id[field_id] = value
         by_name: dict[str, dict[str, Any]] | None = None
         out: dict[str, Any] = {}
         for target in self.targets:
-            found = by_id.get(target.field_id) if target.field_id is not None else None
-            if found is None and target.field_id is None and target.name_key:
+            if target.field_id is not None:
+                found = by_id.get(target.field_id)
+            elif target.name_key:
                 # No definition in the bundle: match the values' own field names.
                 if by_name is None:
                     by_name = {}
-                    for item in usable:
-                        by_name.setdefault(_key(item.get("field_name")), item)
+                    for item in raw:
+                        if _usable(item):
+                            by_name.setdefault(_key(item.get("field_name")), item)
                 found = by_name.get(target.name_key)
+            else:
+                found = None
             out[target.alias] = None if found is None else _typed(target, found, record, warnings)
         return out
+
+
+def _usable(value: Any) -> bool:
+    """A value Clio holds: not `id: null` (displayed in Clio but never given a value), not one
+    of a deleted field."""
+    return (
+        isinstance(value, dict)
+        and value.get("id") is not None
+        and value.get("soft_deleted") is not True
+    )
 
 
 def _typed(

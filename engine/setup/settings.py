@@ -45,10 +45,20 @@ KEYS: dict[str, str] = {
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
     "clio_note": "true or false: write a note on the Clio matter after each import",
     "app_port": 'the port `mapctl app` listens on (Clio\'s "Import to ILS" action opens it)',
+    "ils_steps": "the steps in ILS the app shows after an import (a list, one step a line)",
 }
 BOOLEAN_KEYS = ("clio_note",)  # issue 19
 PORT_KEYS = ("app_port",)
 DEFAULT_APP_PORT = 8770  # the example in messages; unset, `mapctl app` picks a free port
+# What the staff app's Done screen says to do in ILS, after ILS's guide (SmartContent -> Add New
+# Client -> Add Client -> Import Client Data). Firms set ILS up differently: `ils_steps`.
+DEFAULT_ILS_STEPS = (
+    "In ILS, open SmartContent and choose Add New Client.",
+    "On the Add Client screen, paste the Client Name and the Notes shown here, then press OK.",
+    "Open the new client's Client Interview and load the answer file you downloaded "
+    "(it is named after the client).",
+    "Check the answers the interview still asks for (listed under Review), then save.",
+)
 PATH_KEYS = ("mapping", "output_folder", "interview")
 # What people write for a key, and the key it is.
 SYNONYMS = {
@@ -123,7 +133,7 @@ def load_settings(path: Path) -> SettingsFile:
             if problem is not None:
                 problems.append(problem)
             elif value is not None:
-                values[key] = str(value).lower() if isinstance(value, bool) else str(value).strip()
+                values[key] = _text(value)
                 locations[key] = doc.location((key,))
         problems.extend(_clash(doc, values))
     if problems and not _looks_like_settings(doc.data, text):
@@ -191,6 +201,15 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
     if value is None:
         return None  # `key:` with nothing: not set
     where = doc.location((key,))
+    if key == "ils_steps" and isinstance(value, list):
+        if value and all(isinstance(v, str) and v.strip() for v in value):
+            return None
+        return doc.problem(
+            where,
+            "'ils_steps' must be a list of steps, each a line of text",
+            "wrong-type",
+            hint='e.g. `ils_steps: ["In ILS, open SmartContent", "Choose Add New Client"]`',
+        )
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None
     if key in BOOLEAN_KEYS or key in PORT_KEYS:
@@ -246,6 +265,16 @@ def _check_typed(doc: Document, key: str, value: Any) -> Problem | None:
         "wrong-type",
         hint=f"{key} is {KEYS[key]}, e.g. {key}: {DEFAULT_APP_PORT}",
     )
+
+
+def _text(value: Any) -> str:
+    """A setting's value as text: a boolean as `true`/`false`, a list (ils_steps) one item a
+    line."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "\n".join(str(v).strip() for v in value)
+    return str(value).strip()
 
 
 def _clash(doc: Document, values: dict[str, str]) -> list[Problem]:
@@ -335,6 +364,9 @@ class Setup:
     base_url: Setting
     app_key: Setting
     interview: Setting
+    ils_steps: Setting = field(
+        default_factory=lambda: Setting("ils_steps", "\n".join(DEFAULT_ILS_STEPS), "default")
+    )
     # Issue 19; defaults here so that a Setup built elsewhere needs neither.
     clio_note: Setting = Setting("clio_note", "true", "default")
     app_port: Setting = Setting("app_port", None, "default")
@@ -385,7 +417,13 @@ class Setup:
             self.interview,
             self.clio_note,
             self.app_port,
+            self.ils_steps,
         ]
+
+    @property
+    def steps_in_ils(self) -> list[str]:
+        """The ILS steps the app shows after an import, one a line."""
+        return [line for line in (self.ils_steps.value or "").splitlines() if line.strip()]
 
     def clio_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """`env` with the Clio address (--region, else the settings') and the settings' App Key
@@ -462,6 +500,10 @@ def resolve_setup(
         app_port=_first(
             from_file("app_port"),
             Setting("app_port", None, "default", detail="none: `mapctl app` picks a free port"),
+        ),
+        ils_steps=_first(
+            from_file("ils_steps"),
+            Setting("ils_steps", "\n".join(DEFAULT_ILS_STEPS), "default", detail="ILS's guide"),
         ),
     )
 
@@ -582,10 +624,15 @@ def connected_base_url(home: Path) -> str | None:
     return value if isinstance(value, str) and _BASE_URL.match(value) else None
 
 
+def _one_line(value: str) -> str:
+    """A list setting (ils_steps) on one line of the table: its items joined by " | "."""
+    return " | ".join(value.splitlines()) if "\n" in value else value
+
+
 def format_settings(setup: Setup) -> str:
     """`mapctl settings`: key, value, origin; like `git config --show-origin`, one per line."""
     rows = [
-        (s.key, s.value if s.value is not None else "(not set)", s.describe_origin())
+        (s.key, _one_line(s.value) if s.value is not None else "(not set)", s.describe_origin())
         for s in setup.settings()
     ]
     if setup.mapping.value is None:

@@ -96,7 +96,8 @@ def refuse_if_exists(target: Path) -> None:
     if os.path.lexists(target):
         raise ImportRefused(
             f"{target} already exists; mapctl never overwrites it",
-            hint="move the existing folder away, or import to another folder with --out",
+            hint="mapctl never overwrites a folder: check what it is, or import to another "
+            "folder with --out",
         )
 
 

@@ -41,7 +41,9 @@ MakeApp = Callable[..., tuple[Flask, Guard, AppConfig]]
 
 
 @pytest.fixture
-def make_app(mapctl_home: Path, compiled: Any) -> MakeApp:
+def make_app(mapctl_home: Path, compiled: Any) -> Iterator[MakeApp]:
+    made: list[AppConfig] = []
+
     def make(env: dict[str, str] | None = None, **overrides: Any) -> tuple[Flask, Guard, AppConfig]:
         settings: dict[str, Any] = {
             "home": mapctl_home,
@@ -56,9 +58,12 @@ def make_app(mapctl_home: Path, compiled: Any) -> MakeApp:
         config = AppConfig(**settings)
         guard = Guard(allowed_hosts=frozenset({HOST}), cookie_name="mapctl_app_test")
         app = create_app(config, guard)
+        made.append(config)
         return app, guard, config
 
-    return make
+    yield make
+    for config in made:  # the app's pool and kept HTTP connections, as when it stops
+        config.workspace.close()
 
 
 def enter(app: Flask, guard: Guard) -> FlaskClient:

@@ -26,10 +26,10 @@ def test_the_preview_screen_lists_what_clio_did_not_send(
     env = {"MAPCTL_HOME": str(mapctl_home), **connect_home(live, mapctl_home)}
     app, guard = make_app(env=env)[:2]
     client = enter(app, guard)
-    csrf = client.application.jinja_env.globals["csrf_token"]
-    opened = client.post("/matters", data={"csrf": csrf, "matter": "9002", "back": "/search?q=x"})
-    assert opened.status_code == 303, opened.text
-    page = html.unescape(client.get(opened.headers["Location"]).text)
-    assert "Clio refused the field prefix on contacts.json (HTTP 400" in page
-    assert "Clio refused mapctl the custom field definitions (HTTP 403" in page
-    assert "Contact Jay Pritchett (5001): Clio sent custom_field_values picklist-500101" in page
+    from .test_routes import STAFF_JARGON, open_draft, staff_part
+
+    page = html.unescape(client.get(open_draft(client, "9002")).text)
+    assert "Clio would not send some details (prefix), so the answers that come from them" in page
+    assert "Clio did not let mapctl read the custom fields, so answers that come from them" in page
+    assert "Clio sent only part of Jay Pritchett (5001)'s details (custom fields)" in page
+    assert not STAFF_JARGON.search(staff_part(page))  # no HTTP or commands on staff pages

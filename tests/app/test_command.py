@@ -3,9 +3,11 @@ loopback by default, and refusals before anything listens."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ import pytest
 from mapctl.engine.clio.auth import Tokens, TokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
-LINE = re.compile(r"^mapctl app: (http://127\.0\.0\.1:\d+/\?token=[\w-]{40,})$")
+LINE = re.compile(r"^mapctl app: (http://127\.0\.0\.1:\d+/s/[\w-]{20,}/\?token=[\w-]{40,})$")
 
 
 def test_demo_serves_until_ctrl_c(tmp_path: Path) -> None:
@@ -221,3 +223,55 @@ def test_app_port_and_clio_note_from_the_settings(
         (False, 0),
         (True, 0),
     ]
+
+
+FAKE_BROWSER = """#!{python}
+import sys
+with open({record!r}, "a", encoding="utf-8") as out:
+    out.write(repr(sys.argv) + "\\n")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake launcher is a POSIX script")
+def test_the_browser_is_opened_without_the_secret_on_its_command_line(tmp_path: Path) -> None:
+    """Issue 18, item 16: every local user can read a process's argv (`ps`); the launcher gets
+    a 0600 file's address that forwards to the app, never the address with the token."""
+    record = tmp_path / "argv.txt"
+    launcher = tmp_path / "fake-browser"
+    launcher.write_text(FAKE_BROWSER.format(python=sys.executable, record=str(record)))
+    launcher.chmod(0o755)
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAPCTL_", "CLIO_"))}
+    env.update(HOME=str(tmp_path / "user"), MAPCTL_HOME=str(home), BROWSER=str(launcher))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mapctl", "app"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        match = LINE.match(child.stdout.readline().rstrip("\n"))
+        assert match, "no address printed"
+        url = match[1]
+        token = url.split("token=")[1]
+        secret_path = url.split("/s/")[1].split("/")[0]
+        for _ in range(200):
+            if record.exists() and record.read_text():
+                break
+            time.sleep(0.05)
+        argv = record.read_text()
+        assert token not in argv and secret_path not in argv
+        (opened,) = re.findall(r"'(file://[^']+)'", argv)
+        page = Path(opened.removeprefix("file://"))
+        assert page.parent == home
+        assert stat.S_IMODE(page.stat().st_mode) == 0o600
+        forward = re.search(r'content="0;url=([^"]+)"', page.read_text())
+        assert forward is not None and html.unescape(forward[1]) == url
+        with httpx.Client(follow_redirects=True, timeout=20) as browser:
+            assert "Connect to Clio" in browser.get(url).text  # not connected yet
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0
+    assert not page.exists()  # removed when the app stops

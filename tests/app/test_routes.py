@@ -46,9 +46,28 @@ def rows(page: str) -> list[list[str]]:
 
 
 def open_draft(client: FlaskClient, matter: str = MATTER_ID, back: str = "/search?q=x") -> str:
+    """Use Selected Matter: the matter is fetched on the Clio pool; its page leads to the draft."""
     response = post(client, "/matters", matter=matter, back=back)
     assert response.status_code == 303, response.text
+    opening = str(response.headers["Location"])
+    assert opening.startswith("/opening/"), opening
+    for _ in range(500):
+        response = client.get(opening)
+        if response.status_code != 200:
+            break
+        time.sleep(0.02)  # still fetching: the waiting page
+    assert response.status_code == 303, response.text
     return str(response.headers["Location"])
+
+
+STAFF_JARGON = re.compile(
+    r"mapctl (connect|clients|app|import)|CLIO_[A-Z_]+|MAPCTL_[A-Z_]+|\bHTTP\b|\b[45]\d\d\b|`"
+)
+
+
+def staff_part(page: str) -> str:
+    """What staff read: the page without the administrator's fold."""
+    return re.sub(r'<details class="admin">.*?</details>', "", page, flags=re.S)
 
 
 def listing(folder: Path) -> list[str]:
@@ -61,12 +80,16 @@ def listing(folder: Path) -> list[str]:
 def test_every_request_needs_the_token(make_app: MakeApp) -> None:
     app, guard, _ = make_app()
     client = app.test_client()
-    for path in ("/", "/search?q=Pritchett", "/clients", "/static/app.js", "/nowhere"):
+    for path in ("/", "/search?q=Pritchett", "/clients", "/nowhere"):
         response = client.get(path)
         assert response.status_code == 403, path
-        assert "This page needs the address mapctl printed" in response.text
-        assert "Open the address that `mapctl app` printed" in response.text
+        assert "Open mapctl again" in response.text
+        assert "shortcut on your desktop or in the Start menu" in response.text
+        assert 'href="/static/app.css"' in response.text  # styled
+        assert not STAFF_JARGON.search(staff_part(response.text)), path
     assert client.get("/?token=wrong").status_code == 403
+    with client.get("/static/app.css") as style:
+        assert style.status_code == 200  # public: the refusal page's style
 
 
 def test_the_token_becomes_a_strict_httponly_cookie_and_leaves_the_address(
@@ -98,7 +121,7 @@ def test_posts_need_the_csrf_token_and_no_foreign_origin(make_app: MakeApp) -> N
     client = enter(app, guard)
     response = client.post("/matters", data={"matter": MATTER_ID})
     assert response.status_code == 400
-    assert "The form has expired" in response.text
+    assert "This page has expired" in response.text
     response = client.post("/matters", data={"matter": MATTER_ID, "csrf": "guess"})
     assert response.status_code == 400
     response = client.post(
@@ -179,7 +202,7 @@ def test_connect_through_the_screens(
     assert 'type="password"' in page and "Connect to Clio" in page
     refused = post(client, "/connect", app_key=APP_KEY, app_secret="")
     assert refused.status_code == 400
-    assert "the App Key and the App Secret are both needed" in refused.text
+    assert "Type both the App Key and the App Secret." in refused.text
     started = post(client, "/connect", app_key=APP_KEY, app_secret=APP_SECRET)
     assert started.status_code == 303
     page = client.get("/connect").text
@@ -195,6 +218,11 @@ def test_connect_through_the_screens(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert client.get("/").headers["Location"] == "/search"
     assert "Connected to Clio as " in client.get("/search").text
+    page = client.get("/connect").text
+    assert "Connected to Clio" in page and "127.0.0.1:" in page and "Disconnect" in page
+    assert post(client, "/disconnect").headers["Location"] == "/connect?disconnected=1"
+    assert TokenStore(mapctl_home).load() is None
+    assert "no longer signed in" in client.get("/connect?disconnected=1").text
 
 
 def test_a_bad_success_code_is_a_page_and_the_app_keeps_serving(
@@ -206,11 +234,13 @@ def test_a_bad_success_code_is_a_page_and_the_app_keeps_serving(
     post(client, "/connect", app_key=APP_KEY, app_secret=APP_SECRET)
     response = post(client, "/connect/code", code="not a code")
     assert response.status_code == 400
-    assert "that is not an authorization code (a code has no spaces)" in response.text
+    assert "The success code was not accepted" in response.text
+    assert "that is not an authorization code (a code has no spaces)" in response.text  # fold
     response = post(client, "/connect/code", code="expired-or-made-up")
-    assert response.status_code == 502
-    assert "Clio refused to exchange the authorization code" in response.text
-    assert "What to do:" in response.text
+    assert response.status_code == 400
+    assert "The success code was not accepted" in response.text
+    assert "What to do:" in response.text and 'href="/connect"' in response.text
+    assert not STAFF_JARGON.search(staff_part(response.text))
     assert client.get("/connect").status_code == 200
 
 
@@ -238,10 +268,11 @@ def test_search_fetches_every_page_and_sorts_by_each_column_both_ways(
     job = re.search(r"job=([\w-]+)", url)
     assert job is not None
     page = client.get(url).text
-    assert "471 matters found" in page and "(3 pages from Clio)" in page
+    assert "471 matters found for “Estate”." in page and "page" not in page.split("found")[1][:40]
     assert len(rows(page)) == 471
-    progress = client.get(f"/search/progress?job={job[1]}").get_json()
-    assert progress == {"done": True, "pages": 3, "matters": 471, "total": 471, "waiting": ""}
+    progress = client.get(f"/search/progress?job={job[1]}&since=471").get_json()
+    assert progress["done"] is True and progress["rows"] == []
+    assert (progress["pages"], progress["matters"], progress["total"]) == (3, 471, 471)
     for index, (column, title) in enumerate(
         [("number", "Matter"), ("description", "Description"), ("client", "Client"),
          ("status", "Status"), ("opened", "Opened")]
@@ -259,7 +290,7 @@ def test_search_fetches_every_page_and_sorts_by_each_column_both_ways(
             )
             assert [v.casefold() for v in values] == [v.casefold() for v in expected], query
             header = re.search(
-                rf'<th scope="col" aria-sort="(\w+)"><a href="([^"]+)">{title}<', page
+                rf'<th scope="col" aria-sort="(\w+)"><a href="([^"]+)" class="sort">{title}<', page
             )
             assert header is not None and header[1] == aria
             flipped = "dir=desc" in header[2].replace("&amp;", "&")
@@ -275,8 +306,9 @@ def test_search_with_a_clio_error_is_a_page(make_app: MakeApp, connected: dict[s
     client = enter(app, guard)
     response = client.get("/search?q=Pritchett", follow_redirects=True)
     assert response.status_code == 502
-    assert "Clio could not be reached or refused" in response.text
+    assert "Clio could not be reached" in response.text and ">Try again<" in response.text
     assert "What to do:" in response.text and "Traceback" not in response.text
+    assert not STAFF_JARGON.search(staff_part(response.text))
     assert client.get("/clients").status_code == 200
 
 
@@ -290,8 +322,9 @@ def test_a_rate_limit_is_a_page_saying_to_wait(
     client = enter(app, guard)
     response = client.get("/search?q=Pritchett", follow_redirects=True)
     assert response.status_code == 429, response.text
-    assert "Clio is busy (rate limit)" in response.text
-    assert "wait a minute, then try again" in response.text
+    assert "Clio asked mapctl to slow down" in response.text
+    assert "Wait a minute, then try again." in response.text and ">Try again<" in response.text
+    assert not STAFF_JARGON.search(staff_part(response.text))
 
 
 def test_not_connected_search_goes_to_connect(make_app: MakeApp) -> None:
@@ -314,19 +347,31 @@ def test_preview_remove_restore_and_set_a_role(
     assert table[0] == ["Jay Pritchett", "", "Client"]
     assert ["Gloria Pritchett", "Wife", "Spouse"] in table
     assert ["Dylan Marshall", "(blank)", "Party"] in table
-    assert 'href="/search?q=Pritchett&amp;job=abc&amp;sort=opened&amp;dir=desc"' in page  # Back
-    assert "Labels that fell to Party" in page
-    assert post(client, f"{draft}/remove", contact=str(COMPANY)).status_code == 303
+    back = 'href="/search?q=Pritchett&amp;job=abc&amp;sort=opened&amp;dir=desc&amp;pick=9002"'
+    assert back in page  # Back: the same results, sort and selection
+    assert "Check these roles" in page
+    removed = post(client, f"{draft}/remove", contact=str(COMPANY))
+    assert removed.status_code == 303
+    assert removed.headers["Location"].startswith(f"{draft}?note=")
+    assert "Blinds removed" in client.get(removed.headers["Location"]).text  # with Undo
     page = client.get(draft).text
     assert (
         "Pritchett&#39;s Closets &amp; Blinds" not in page.split("<tbody>")[1].split("</tbody>")[0]
     )
-    assert "Restore" in page.split("<h2>Removed</h2>")[1]
+    assert "Restore" in page.split('id="removed-title">Removed</h2>')[1]
     assert post(client, f"{draft}/restore", contact=str(COMPANY)).status_code == 303
     page = client.get(draft).text
-    assert "<h2>Removed</h2>" not in page
+    assert 'id="removed-title"' not in page
     assert post(client, f"{draft}/role", contact=str(BLANK), role="Child").status_code == 303
-    assert ["Dylan Marshall", "(blank)", "Child (set by hand)"] in rows(client.get(draft).text)
+    page = client.get(draft).text
+    assert ["Dylan Marshall", "(blank)", "Child (set by hand)"] in rows(page)
+    check = page.split("Check these roles")[1].split("</section>")[0]
+    assert "Dylan Marshall" not in check  # set by hand: no longer listed as unrecognised
+    # any contact's role can be changed, not only unrecognised labels
+    assert post(client, f"{draft}/role", contact="5002", role="Party").status_code == 303
+    assert ["Gloria Pritchett", "Wife", "Party (set by hand)"] in rows(client.get(draft).text)
+    post(client, f"{draft}/role", contact="5002", role="")  # back to Clio's label
+    assert ["Gloria Pritchett", "Wife", "Spouse"] in rows(client.get(draft).text)
 
 
 def test_a_co_client_is_listed_after_the_client_and_its_role_can_be_set(
@@ -340,7 +385,9 @@ def test_a_co_client_is_listed_after_the_client_and_its_role_can_be_set(
         ["Phil Dunphy", "", "Client"],
         ["Claire Dunphy", "(co-client)", "Co-client"],
     ]
-    assert "<h2>Co-clients</h2>" in page and "Labels that fell to Party" not in page
+    assert "Check these roles" not in page  # a co-client's label falls to no role
+    choice = page.split('<select id="role-5003" name="role">')[1].split("</select>")[0]
+    assert '<option value="Co-client" selected>' in choice  # any contact's role can be set
     assert "Spouse answers come from the co-client Claire Dunphy." in page
     assert post(client, f"{draft}/role", contact="5003", role="Spouse").status_code == 303
     page = client.get(draft).text
@@ -362,7 +409,7 @@ def test_preview_refuses_removing_the_client_and_unknown_roles(
     assert response.status_code == 400
     assert "the mapping has no such role" in response.text
     response = post(client, f"{draft}/remove", contact="")
-    assert response.status_code == 400 and "no contact was selected" in response.text
+    assert response.status_code == 400 and "Click a contact in the list first." in response.text
     assert post(client, "/matters", matter="").status_code == 400
     assert client.get(draft).status_code == 200  # the draft is unchanged and still usable
 
@@ -372,6 +419,12 @@ def test_an_unknown_matter_and_an_expired_screen_are_pages(
 ) -> None:
     client, _, _ = app_client
     response = post(client, "/matters", matter="99999-Nobody", back="/search?q=Nobody")
+    response = client.get(response.headers["Location"])
+    for _ in range(200):
+        if response.status_code != 200:
+            break
+        time.sleep(0.02)
+        response = client.get(response.request.path)
     assert response.status_code == 404
     assert "Clio has no matter with display number" in response.text
     response = client.get("/drafts/nothing-here")
@@ -398,7 +451,7 @@ def test_add_client_cancel_writes_nothing(
     page = client.get(f"{draft}/client").text
     assert 'value="Jay Pritchett"' in page
     assert "Imported from Clio matter 00002-Pritchett on 2026-03-02</textarea>" in page
-    assert f'href="{draft}"' in page  # Cancel goes back to the preview
+    assert f'href="{draft}" class="button secondary" role="button" data-cancel' in page  # Esc
     assert client.get(draft).status_code == 200
     assert listing(config.home / "clients") == []
     assert not (config.home / LEDGER_FILE).exists()
@@ -422,15 +475,19 @@ def test_import_with_edited_values_then_done_download_and_clients(
     page = client.get(f"{draft}/done").text
     assert str(folder / "ils-client-interview.anx") in page
     assert re.search(r"\b\d+ of 53 answers pre-filled", page)
-    assert "Ready for ILS: the answer file for <strong>" in page and "Created" not in page
-    assert "ILS Client Interview" in page and "the bundled mapping" in page
+    assert "<h1>Ready for ILS: Jay P.</h1>" in page and "not in ILS yet" in page
+    assert 'id="done-name" type="text" readonly value="Jay P."' in page
+    assert ">Line one\nLine two</textarea>" in page and 'data-copy="done-notes"' in page
+    assert "SmartContent" in page and "Add New Client" in page
+    assert "Client Interview" in page and "the bundled mapping" in page
     review = page.split('id="review"')[1]
-    assert "Roles set by hand" in review and "Dylan Marshall: (blank) → Child" in review
+    assert "Roles set by hand" in review and "Dylan Marshall: (no label) → Child" in review
     assert "Contacts removed" in review and "Pritchett&#39;s Closets &amp; Blinds" in review
     download = client.get(f"{draft}/answer-file")
     assert download.status_code == 200
     assert download.data == (folder / "ils-client-interview.anx").read_bytes()
-    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Content-Disposition"] == 'attachment; filename="Jay P (5001).anx"'
+
     clients = client.get("/clients").text
     assert "Jay P." in clients and "/clients/5001/answer-file" in clients
     assert client.get("/clients/5001/answer-file").data == download.data
@@ -444,14 +501,24 @@ def test_an_existing_client_is_refused_with_when_where_and_what_to_do(
     first = open_draft(client)
     post(client, f"{first}/import", name="Jay Pritchett", notes="")
     again = post(client, f"{first}/import", name="Jay Pritchett", notes="")
-    assert again.status_code == 409
+    assert again.headers["Location"] == f"{first}/done"  # pressed twice: the same Done
+    assert client.get(f"{first}/client").headers["Location"] == f"{first}/done"
+    assert "already exists" not in client.get(first).text  # back from Done: no red refusal
     second = open_draft(client)
+    page = client.get(second).text  # said at once on the preview
+    assert "Already imported" in page and "from matter 00002-Pritchett" in page
+    assert "/clients/5001/answer-file" in page and "Import to ILS" not in page
     for response in (client.get(f"{second}/client"), post(client, f"{second}/import", name="X")):
         assert response.status_code == 409
         text = response.text
-        assert "This client already exists" in text
-        assert "created 2026-03-02T15:30:05Z from matter 00002-Pritchett" in text
-        assert "ils-client-interview.anx" in text and "Open the existing client in ILS" in text
+        assert "This client was already imported" in text
+        assert "from matter 00002-Pritchett" in text
+        assert "Open the existing client&#39;s answer file" in text
+        assert "/clients/5001/answer-file" in text
+        assert not STAFF_JARGON.search(staff_part(text))
+    found = client.get("/search?q=Pritchett", follow_redirects=True).text
+    marked = [r for r in rows(found) if "Imported" in r[0]]
+    assert [r[0].split()[0] for r in marked] == ["00002-Pritchett"]
     with Ledger.open(config.home) as ledger:
         assert [e.name for e in ledger.list_clients()] == ["Jay Pritchett"]
 
@@ -508,7 +575,8 @@ def test_a_bug_is_a_page_without_a_traceback_and_the_app_keeps_serving(
     monkeypatch.setattr(importing, "preview", broken)
     response = client.get(draft)
     assert response.status_code == 500
-    assert "internal error (RuntimeError): this is a bug in mapctl" in response.text
+    assert "internal error (RuntimeError): this is a bug in mapctl" in response.text  # the fold
+    assert "Something went wrong" in response.text
     assert "secret detail" not in response.text and "Traceback" not in response.text
     monkeypatch.undo()
     assert client.get(draft).status_code == 200
@@ -540,13 +608,16 @@ def test_labels_that_fell_to_party_show_did_you_mean_and_the_role_can_be_reset(
         draft = open_draft(client)
         page = client.get(draft).text
         assert ["Claire Dunphy", "Dauhgter", "Party"] in rows(page)
-        section = page.split("Labels that fell to Party")[1].split("</section>")[0]
+        section = page.split("Check these roles")[1].split("</section>")[0]
         assert "“Dauhgter”" in section and "did you mean daughter?" in section
         assert "Role for Claire Dunphy</label>" in section
+        assert '<option value="Child" selected>' in section  # the suggestion, chosen already
         post(client, f"{draft}/role", contact="5003", role="Child")
         assert ["Claire Dunphy", "Dauhgter", "Child (set by hand)"] in rows(client.get(draft).text)
         post(client, f"{draft}/role", contact="5003", role="Party")  # back to Clio's label
-        assert ["Claire Dunphy", "Dauhgter", "Party"] in rows(client.get(draft).text)
+        page = client.get(draft).text
+        assert ["Claire Dunphy", "Dauhgter", "Party"] in rows(page)
+        assert "Check these roles" in page
 
 
 def test_warnings_are_in_plain_words(app_client: tuple[FlaskClient, Guard, AppConfig]) -> None:
@@ -554,6 +625,7 @@ def test_warnings_are_in_plain_words(app_client: tuple[FlaskClient, Guard, AppCo
     page = client.get(open_draft(client, matter="9003")).text  # a company is the client
     warnings = page.split('id="warnings"')[1].split("</section>")[0]
     assert "The client Pritchett&#39;s Closets &amp; Blinds is a Company, not a Person" in warnings
+    assert "`" not in warnings
 
 
 class HeldPages(httpx.BaseTransport):
@@ -579,12 +651,18 @@ def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str
     try:
         page = client.get("/search?q=Estate", follow_redirects=True).text
         assert 'role="status" data-progress="/search/progress?job=' in page
-        assert "Loading matters from Clio: page 2, 200 of 471 matters so far" in page
+        assert "Loading matters from Clio: 200 of 471 so far" in page
+        assert len(rows(page)) == 200  # the first page is on the screen at once
         job = re.search(r"job=([\w-]+)", page)
         assert job is not None
         progress = f"/search/progress?job={job[1]}"
-        waiting = {"done": False, "pages": 1, "matters": 200, "total": 471, "waiting": ""}
-        assert client.get(progress).get_json() == waiting
+        state = client.get(progress).get_json()
+        assert (state["done"], state["pages"], state["matters"], state["total"]) == (
+            False,
+            1,
+            200,
+            471,
+        )
     finally:
         held.release.set()
     for _ in range(200):
@@ -592,7 +670,12 @@ def test_a_slow_search_shows_its_progress(make_app: MakeApp, connected: dict[str
         if state["done"]:
             break
         time.sleep(0.02)
-    assert state == {"done": True, "pages": 3, "matters": 471, "total": 471, "waiting": ""}
+    assert (state["done"], state["pages"], state["matters"], len(state["rows"])) == (
+        True,
+        3,
+        471,
+        471,
+    )
     assert "471 matters found" in client.get(f"/search?q=Estate&job={job[1]}").text
 
 
@@ -606,3 +689,180 @@ def test_sensitive_custom_fields_never_reach_a_page(
     pages += [client.get(f"{draft}/done"), client.get("/clients")]
     for response in pages:
         assert "900-12-3456" not in response.text  # Jay's Social Security Number (sensitive)
+
+
+# --- issue 18: pages as they come, one HTTP pool, text helpers ---------------------------------
+
+
+def test_a_search_shows_each_page_as_it_arrives_and_caps_what_it_shows(
+    app_client: tuple[FlaskClient, Guard, AppConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one seam (`searching.run_search`) hands rows over page by page: the first page is on
+    the screen at once, later ones come through the progress address (`since`)."""
+    from mapctl.app import searching, workspace
+
+    client, _, _ = app_client
+    second = threading.Event()
+
+    def paged(clio: Any, query: str, search: Any) -> None:
+        page = [{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3)]
+        search.progress(1, 3, 5000, True)
+        search.add_rows(page)
+        assert second.wait(10)
+        search.progress(2, 5000, 5000, False)
+        later = [{"id": n, "display_number": f"{n:05d}-Smith"} for n in range(3, 5000)]
+        later[0]["client_name"] = "\u202enoS"  # a bidi override from Clio
+        search.add_rows(later)
+
+    monkeypatch.setattr(searching, "run_search", paged)
+    page = client.get("/search?q=Smith", follow_redirects=True).text
+    assert [r[0] for r in rows(page)] == ["00000-Smith", "00001-Smith", "00002-Smith"]
+    assert 'data-since="3"' in page
+    assert "Loading the first 1,000 of 5,000 matters from Clio: 3 so far" in page
+    job = re.search(r"job=([\w-]+)", page)
+    assert job is not None
+    second.set()
+    for _ in range(200):
+        state = client.get(f"/search/progress?job={job[1]}&since=3").get_json()
+        if state["done"]:
+            break
+        time.sleep(0.02)
+    assert len(state["rows"]) == workspace.SHOWN - 3 and state["rows"][0]["id"] == 3
+    assert state["rows"][0]["client_name"] == " noS"  # shown by script: neutralised too
+    page = client.get(f"/search?q=Smith&job={job[1]}").text
+    assert "Showing the first 1,000 of 5,000 matters for “Smith”: refine the search" in page
+    assert len(rows(page)) == 1000
+
+
+def test_one_http_pool_for_the_apps_life(make_app: MakeApp, connected: dict[str, str]) -> None:
+    class Counting(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.real = httpx.HTTPTransport()
+            self.requests = 0
+            self.closed = 0
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            self.requests += 1
+            return self.real.handle_request(request)
+
+        def close(self) -> None:
+            self.closed += 1
+            self.real.close()
+
+    counting = Counting()
+    app, guard, config = make_app(env=connected, transport=counting)
+    client = enter(app, guard)
+    client.get("/search?q=Pritchett", follow_redirects=True)
+    open_draft(client)
+    client.get("/connect")  # asks Clio who is connected
+    assert counting.requests >= 4 and counting.closed == 0  # kept between actions
+    shared = config.workspace.transport
+    client.get("/search?q=Garcia", follow_redirects=True)
+    assert config.workspace.transport is shared
+    config.workspace.close()  # the app stops
+    assert counting.closed == 1
+
+
+def test_download_names_are_the_clients_and_safe_on_windows() -> None:
+    from mapctl.app.text import download_name, local_time, neutral, staff_warning
+
+    assert download_name("Jay Pritchett", 5001) == "Jay Pritchett (5001).anx"
+    assert download_name('A/B\\C:D*E?"F<G>H|I', 7) == "A B C D E F G H I (7).anx"
+    assert download_name("CON", 1) == "client CON (1).anx"
+    assert download_name("...", 2) == "client (2).anx"
+    assert download_name("\u202enoS", 3) == "noS (3).anx"
+    assert len(download_name("x" * 500, 4)) < 100
+    assert neutral("a\u202eb\u2066c\u200fd\u061ce\nf") == "a b c d e\nf"
+    assert local_time("not a time") == "not a time" and local_time(None) == ""
+    assert re.fullmatch(r"\d{1,2} \w{3} 2026, \d\d:\d\d", local_time("2026-03-02T15:30:05Z"))
+    assert staff_warning(
+        "2 contacts are in the Spouse role (Gloria, DeDe): the first is `spouse`, all are in "
+        "`spouses`"
+    ) == (
+        "2 contacts have the role Spouse (Gloria, DeDe). Where the interview asks about one "
+        "Spouse, it gets the first of them; check that this is right."
+    )
+    assert staff_warning(
+        'Jay Pritchett: custom field "Gender" has picklist option id 81009, which the field '
+        "does not define; treated as blank"
+    ) == (
+        "Jay Pritchett: the Clio field “Gender” holds a choice that Clio no longer lists; that "
+        "answer is left blank."
+    )
+    assert staff_warning(
+        'Jay: custom field "Date of Death" (date) has the value "soon", which is not a valid '
+        "date value; treated as blank"
+    ) == 'Jay: the Clio field “Date of Death” holds "soon", which is not a valid date; that ' + (
+        "answer is left blank."
+    )
+    assert staff_warning("contact 5 (a child) has no name") == (
+        "A child has no name in Clio (Clio contact 5)."
+    )
+
+
+def test_a_folder_in_the_way_asks_for_the_administrator(
+    app_client: tuple[FlaskClient, Guard, AppConfig],
+) -> None:
+    client, _, config = app_client
+    stray = config.out_dir / "Pritchett-Jay-5001"
+    stray.mkdir(parents=True)
+    (stray / "ils-client-interview.anx").write_text("left by an import that was stopped")
+    draft = open_draft(client)
+    response = post(client, f"{draft}/import", name="Jay Pritchett", notes="")
+    assert response.status_code == 409
+    assert "A folder for this client is in the way" in response.text
+    assert "ask your administrator" in response.text.lower()
+    assert not STAFF_JARGON.search(staff_part(response.text))
+    assert str(stray) in response.text.split('<details class="admin">')[1]  # which folder
+
+
+def test_every_cause_has_staff_words_only() -> None:
+    from mapctl.app.errors import CAUSES
+
+    for name, cause in CAUSES.items():
+        for text in (cause.title, cause.happened, cause.advice):
+            assert not STAFF_JARGON.search(text), (name, text)
+
+
+def test_a_wait_clio_asks_for_is_a_countdown_and_not_the_deadline() -> None:
+    from mapctl.app.jobs import Job
+
+    now = [1000.0]
+    job = Job("Fetching matter 00002-Pritchett from Clio", deadline=10.0, clock=lambda: now[0])
+    job.waiting(55)
+    assert job.as_json() == {
+        "done": False, "what": "Fetching matter 00002-Pritchett from Clio", "wait": 55
+    }  # fmt: skip
+    now[0] += 50  # past the 10 s deadline, but Clio asked for 55 s
+    assert job.as_json()["wait"] == 5 and not job.done.is_set()
+    now[0] += 16
+    assert job.as_json()["done"] is True
+    assert job.error is not None and "did not answer in time" in job.error.message
+
+
+def test_a_role_the_mapping_does_not_list_stays_chosen(
+    app_client: tuple[FlaskClient, Guard, AppConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contact whose role is none of the mapping's (a co-client) keeps it in its choice, so
+    Set Role on it never changes it by accident; any contact's role can be changed."""
+    import dataclasses
+
+    from mapctl.app import views
+
+    client, _, _ = app_client
+    draft = open_draft(client)
+    real = views._preview
+
+    def with_co_client(d: Any) -> Any:
+        shown = real(d)
+        contacts = tuple(
+            dataclasses.replace(c, role="Co-client") if c.id == 5002 else c for c in shown.contacts
+        )
+        return dataclasses.replace(shown, contacts=contacts)
+
+    monkeypatch.setattr(views, "_preview", with_co_client)
+    page = client.get(draft).text
+    choice = page.split('<select id="role-5002" name="role">')[1].split("</select>")[0]
+    assert '<option value="Co-client" selected>' in choice  # a role of the mapping's now
+    assert choice.count(" selected>") == 1
+    assert '<option value="Spouse">' in choice

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from mapctl.engine.sandbox.server import Sandbox
 from mapctl.engine.setup.settings import (
+    DEFAULT_ILS_STEPS,
     SettingsError,
     load_settings,
     resolve_setup,
@@ -41,7 +42,29 @@ def test_defaults_without_a_settings_file(run_cli: Any, mapctl_home: Path, tmp_p
         "interview": (None, "default"),
         "clio_note": ("true", "default"),
         "app_port": (None, "default"),
+        "ils_steps": ("\n".join(DEFAULT_ILS_STEPS), "default"),
     }
+
+
+def test_the_ils_steps_are_a_setting(run_cli: Any, tmp_path: Path) -> None:
+    """Issue 18, item 6: the steps the app shows after an import, as the firm has ILS set up."""
+    settings = write(
+        tmp_path / "settings.yaml",
+        "ils_steps:\n  - Open ILS's Clients tab\n  - Press New, paste the name and notes\n",
+    )
+    result = run_cli("settings", env={"MAPCTL_SETTINGS": str(settings)})
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("ils_steps")]
+    assert "Open ILS's Clients tab | Press New, paste the name and notes" in line
+    setup = resolve_setup({"MAPCTL_SETTINGS": str(settings)})
+    assert setup.steps_in_ils == ["Open ILS's Clients tab", "Press New, paste the name and notes"]
+    assert (
+        resolve_setup({}, read_file=False).steps_in_ils[0].startswith("In ILS, open SmartContent")
+    )
+    write(settings, "ils_steps:\n  - 3\n")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(settings)
+    assert "'ils_steps' must be a list of steps, each a line of text" in str(refused.value.problems)
 
 
 FIRM_SETTINGS = """\
