@@ -29,7 +29,17 @@ LAYERS: dict[str, frozenset[str]] = {
     "workflow": frozenset({GROUND, "hotdocs", "mapping", "render", "clio"}),
     "setup": frozenset({GROUND, "hotdocs", "mapping", "render", "clio", "workflow"}),
 }
-FORBIDDEN_EVERYWHERE = {"click", "flask", "waitress", "werkzeug", "jinja2", "cli", "app", "mapctl"}
+FORBIDDEN_EVERYWHERE = {
+    "click",
+    "flask",
+    "waitress",
+    "werkzeug",
+    "jinja2",
+    "cli",
+    "commands",
+    "app",
+    "mapctl",
+}
 
 
 def part_of(path: Path, root: Path = ENGINE) -> str:

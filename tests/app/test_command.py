@@ -90,7 +90,7 @@ def test_demo_refuses_a_home_connected_to_a_real_clio(run_cli: Any, mapctl_home:
 def test_the_app_uses_the_settings_like_import(
     run_cli: Any, mapctl_home: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    import mapctl.cli
+    import mapctl.commands.app
 
     firm = tmp_path / "firm"
     (firm / "mappings").mkdir(parents=True)
@@ -103,7 +103,9 @@ def test_the_app_uses_the_settings_like_import(
         "app_key: firm-app-key\n"
     )
     served: list[Any] = []
-    monkeypatch.setattr(mapctl.cli, "_serve_app", lambda config, *args: served.append(config))
+    monkeypatch.setattr(
+        mapctl.commands.app, "_serve_app", lambda config, *args: served.append(config)
+    )
     result = run_cli("app", "--no-browser", env={"MAPCTL_SETTINGS": str(settings)})
     assert result.exit_code == 0, result.output
     (config,) = served

@@ -63,6 +63,7 @@ def test_the_wheel_holds_one_top_level_package(which: str, request: pytest.Fixtu
         "mapctl/__init__.py",
         "mapctl/__main__.py",
         "mapctl/cli.py",
+        "mapctl/commands/clio.py",
         "mapctl/engine/__init__.py",
         "mapctl/engine/mapping/validation.py",
         "mapctl/mappings/ils-client-interview.yaml",

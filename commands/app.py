@@ -1,0 +1,114 @@
+"""The staff app: `mapctl app`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .base import (
+    AppState,
+    mapping_option,
+    out_option,
+    reporting,
+)
+
+# --- the staff app (issue 10) -----------------------------------------------------------------
+
+
+@click.command("app")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the app in a browser.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than loopback (other machines can then reach the app).",
+)
+@mapping_option
+@out_option
+@click.option("--demo", is_flag=True, help="Try it on the embedded sandbox, already connected.")
+@click.pass_obj
+@reporting
+def app_command(
+    state: AppState,
+    host: str,
+    port: int,
+    no_browser: bool,
+    allow_remote: bool,
+    mapping: str | None,
+    out_dir: Path | None,
+    demo: bool,
+) -> None:
+    """The import workflow as local web pages for staff: search, preview, import.
+
+    Prints one line, `mapctl app: URL` (the address carries this launch's token), opens it in
+    the browser unless --no-browser, and serves until Ctrl-C.
+
+    \b
+    Examples:
+      mapctl app
+      mapctl app --demo --no-browser
+      mapctl app -m mappings/firm.yaml --out //server/ils/clients
+    """
+    from ..app.server import AppConfig, Demo, is_loopback
+    from ..engine.mapping.compilation import compile_mapping
+
+    if not is_loopback(host) and not allow_remote:
+        raise click.UsageError(
+            f"--host {host} would let other machines reach the app; pass --allow-remote too"
+        )
+    if not is_loopback(host):
+        click.echo(
+            f"warning: mapctl app listens on {host}: anyone who can reach it and has the "
+            "address printed below can import clients",
+            err=True,
+        )
+    from ..engine.setup.settings import resolve_setup
+
+    running = Demo(state.env) if demo else None  # the demo's home and Clio: the sandbox
+    try:
+        env = running.env if running is not None else state.env
+        setup = resolve_setup(env, mapping=mapping, output_folder=out_dir)  # as `mapctl import`
+        compiled = compile_mapping(setup.mapping_arg)  # a broken mapping stops here
+        config = AppConfig(
+            home=setup.home_path,
+            env=env if running is not None else setup.clio_env(env),
+            mapping=compiled,
+            mapping_name=f"{setup.mapping_display}, {setup.mapping_source()}",
+            out_dir=Path(str(setup.output_folder.value)),
+            transport=state.transport,
+            now=state.now,
+        )
+        _serve_app(config, host, port, no_browser)
+    finally:
+        if running is not None:
+            running.close()
+
+
+def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
+    """Print the one line with the address, open it, serve until Ctrl-C."""
+    from ..app.server import start_app
+
+    server = start_app(config, host, port)
+    click.echo(f"mapctl app: {server.url}")
+    sys.stdout.flush()
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.run()  # waitress ends it on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("mapctl app stopped", err=True)

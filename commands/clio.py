@@ -1,0 +1,382 @@
+"""Clio commands: connect, disconnect, search, fetch, and the local sandbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..engine.errors import MapctlError
+from .base import (
+    AppState,
+    _clio_open,
+    _clio_prompt,
+    _on_terminal,
+    _terminal_size,
+    region_option,
+    reporting,
+    resolve_setup_for,
+)
+
+
+@click.command()
+@click.option("--print-url", is_flag=True, help="Print the authorize URL and exit.")
+@click.option("--code", metavar="CODE", help="The code from Clio's approval page (or its URL).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the URL.")
+@region_option
+@click.pass_obj
+@reporting
+def connect(
+    state: AppState, print_url: bool, code: str | None, no_browser: bool, region: str | None
+) -> None:
+    """Authorize mapctl in Clio (OAuth 2.0) and store the tokens in $MAPCTL_HOME.
+
+    The App Key and Secret come from CLIO_CLIENT_ID / CLIO_CLIENT_SECRET, or are asked for
+    (the secret hidden). Clio shows the code on its approval page; paste the code, or the
+    page's whole address.
+
+    \b
+    Examples:
+      mapctl connect                       # opens the browser, then asks for the code
+      mapctl connect --print-url           # print the address to open elsewhere
+      mapctl connect --code 'Success code=...'
+    """
+    from ..engine.clio import auth
+
+    env = resolve_setup_for(region=region).clio_env(state.env)  # settings: address, App Key
+    base_url = auth.base_url_for(env)
+    asker = _clio_prompt if state.is_interactive() else None  # scripts get a clear error
+    if code is None:
+        creds = auth.credentials_from_env(env, asker, need_secret=False)
+        url = auth.authorize_url(base_url, creds.client_id, auth.new_state(state.home, base_url))
+        if print_url:
+            click.echo(url)
+            return
+        click.echo(f"Authorize mapctl in Clio at:\n  {url}", err=True)
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        try:
+            code = click.prompt("Paste the code from Clio's approval page", err=True)
+        except click.exceptions.Abort:  # end of input (a script) or Ctrl-C
+            click.echo(err=True)
+            raise MapctlError(
+                "no authorization code was given",
+                hint="open the address above, approve, then run `mapctl connect --code CODE`",
+            ) from None
+    elif print_url:
+        raise click.UsageError("use either --print-url or --code, not both")
+    creds = auth.credentials_from_env(env, asker)
+    tokens = auth.connect(
+        state.home, base_url, creds, auth.parse_code(code, state.home), transport=state.transport
+    )
+    from ..engine.errors import ClioError
+
+    try:
+        with _clio_open(state, region) as client:
+            user = client.who_am_i()
+    except ClioError as error:  # the tokens are stored: say so, not just "HTTP 500"
+        raise ClioError(
+            f"mapctl is connected (tokens saved in {auth.TokenStore(state.home).path}), but "
+            f"checking the connection failed: {error.message}",
+            hint=error.hint,
+            status=error.status,
+            url=error.url,
+        ) from None
+    from ..engine.report import printable
+
+    who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
+    click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
+    click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
+
+
+@click.command()
+@click.pass_obj
+@reporting
+def disconnect(state: AppState) -> None:
+    """Deauthorize mapctl at Clio and delete the stored tokens (fine when not connected)."""
+    from ..engine.clio import auth
+
+    if not auth.TokenStore(state.home).path.exists():
+        click.echo("Not connected to Clio: nothing to do.")
+        return
+    warning = auth.disconnect(state.home, transport=state.transport)
+    if warning:
+        click.echo(f"warning: {warning}; the local tokens were deleted anyway", err=True)
+    click.echo("Disconnected from Clio: the tokens are deleted.")
+
+
+@click.command()
+@click.argument("query")
+@click.option(
+    "--sort",
+    type=click.Choice(["number", "description", "client", "open_date", "status"]),
+    help="Order of the rows (default: Clio's, by id; status: Open, Pending, Closed).",
+)
+@click.option("--reverse", is_flag=True, help="Reverse the order (last first).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for scripts.",
+)
+@region_option
+@click.pass_obj
+@reporting
+def search(
+    state: AppState, query: str, sort: str | None, reverse: bool, fmt: str, region: str | None
+) -> None:
+    """Find matters whose number, description or client name contains QUERY (every page).
+
+    On a terminal the table fits its width, a long list opens in a pager ($PAGER), and the pages
+    Clio sends are counted on stderr while they come.
+
+    \b
+    Examples:
+      mapctl search Pritchett
+      mapctl search estate --sort status
+      mapctl search estate --sort open_date --reverse --format json
+    """
+    import json
+
+    if len(query.strip()) < 2:
+        raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    progress = _SearchProgress(_on_terminal(state, sys.stderr))
+    with _clio_open(state, region) as client:
+        try:
+            rows = client.search(query, sort=sort, reverse=reverse, progress=progress)
+        finally:
+            progress.done()
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from ..engine.clio.table import format_matters
+
+    terminal = _on_terminal(state, sys.stdout)
+    columns, lines = _terminal_size(state)
+    text = format_matters(rows, width=columns if terminal else 100)
+    if terminal and text.count("\n") > lines - 2:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=False)
+    if rows:
+        click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+
+
+class _SearchProgress:
+    """The pages of a search on stderr: one line rewritten in place on a terminal, one line per
+    page otherwise (only when there is more than one page)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, page: int, fetched: int, total: int | None, more: bool) -> None:
+        if page == 1 and not more:
+            return  # one page: nothing to wait for
+        of = f" of {total}" if total is not None else ""
+        text = f"searching Clio: page {page}, {fetched}{of} matters"
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.shown), nl=False, err=True)
+            self.shown = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def done(self) -> None:
+        if self.terminal and self.shown:
+            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
+            self.shown = 0
+
+
+@click.command()
+@click.argument("matter")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the bundle here (default: standard output). Never overwrites a file.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace personal data with realistic fakes (keyed by $MAPCTL_HOME/redact.key, so "
+    "they cannot be worked back to the originals).",
+)
+@click.option(
+    "-m",
+    "--mapping",
+    metavar="MAPPING",
+    help="With --redact: also redact the custom fields this mapping marks sensitive (a file, or "
+    "a bundled mapping's name).",
+)
+@region_option
+@click.pass_obj
+@reporting
+def fetch(
+    state: AppState,
+    matter: str,
+    output: Path | None,
+    force: bool,
+    redact: bool,
+    mapping: str | None,
+    region: str | None,
+) -> None:
+    """Save MATTER's bundle (raw Clio records) as JSON, for render, test and fixtures.
+
+    MATTER is the Clio matter's id or display number.
+
+    \b
+    Examples:
+      mapctl fetch 00002-Pritchett -o pritchett.json
+      mapctl fetch 9002 --redact -o tests/cases/family/bundle.json
+    """
+    import json
+
+    sensitive: list[str | int] = []
+    if mapping is not None:
+        from ..engine.mapping.compilation import compile_mapping
+
+        compiled = compile_mapping(mapping)  # before any network call
+        for spec in compiled.custom_fields:
+            if spec.sensitive:
+                sensitive.append(spec.name if spec.name is not None else str(spec.id))
+    if output is not None and not force and os.path.lexists(output):  # before asking Clio
+        from ..engine.errors import ImportRefused
+
+        raise ImportRefused(
+            f"{output} already exists; mapctl never overwrites it",
+            hint="pass --force to replace it, or choose another output path",
+        )
+    with _clio_open(state, region) as client:
+        bundle = client.fetch_bundle(matter)
+    if redact:
+        from ..engine.render.redact import home_key, redact_bundle
+
+        bundle = redact_bundle(bundle, sensitive, key=home_key(state.home))
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from ..engine.fsutil import write_atomic
+
+    write_atomic(output, text.encode("utf-8"), overwrite=force)
+    from ..engine.report import printable
+
+    number = printable(bundle["matter"].get("display_number"))
+    count = len(bundle["contacts"])
+    click.echo(
+        f"Saved {number} ({count} contacts{', redacted' if redact else ''}) to {output}", err=True
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port).",
+)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='Serve these records instead of the demo firm: {"matters", "contacts", ...}, '
+    "or one matter's bundle saved by `mapctl fetch`.",
+)
+@click.option(
+    "--latency",
+    default=0,
+    type=click.IntRange(min=0),
+    metavar="MS",
+    help="Delay every request by MS ms.",
+)
+@click.option(
+    "--failure-rate",
+    default=0.0,
+    metavar="P",
+    help="Fail this share of API requests with HTTP 500 (0..1).",
+)
+@click.option(
+    "--rate-limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="API requests allowed per token per minute (then 429).",
+)
+@click.option(
+    "--token-lifetime",
+    default=2_592_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Lifetime of access tokens (expires_in).",
+)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    metavar="URI",
+    help="A redirect URI registered for the app (repeatable); default: its own approval page.",
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
+@click.pass_obj
+@reporting
+def sandbox(
+    state: AppState,
+    host: str,
+    port: int,
+    data: Path | None,
+    latency: int,
+    failure_rate: float,
+    rate_limit: int,
+    token_lifetime: int,
+    redirect_uris: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
+
+    App Key `sandbox-app`, App Secret `sandbox-secret`; its authorize page approves at once.
+
+    \b
+    Example:
+      mapctl sandbox --port 8765 --latency 100
+    """
+    from ..engine.sandbox.server import Sandbox, load_data_file
+
+    if not 0 <= failure_rate <= 1:
+        raise click.BadParameter("must be between 0 and 1", param_hint="--failure-rate")
+    records = load_data_file(data) if data is not None else None
+    log = None if quiet else (lambda line: click.echo(line, err=True))
+    server = Sandbox(
+        records,
+        host=host,
+        port=port,
+        latency=latency / 1000,
+        failure_rate=failure_rate,
+        rate_limit=rate_limit,
+        token_lifetime=token_lifetime,
+        redirect_uris=list(redirect_uris) or None,
+        log=log,
+    )
+    click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")
+    click.echo("Point mapctl at it:")
+    click.echo(
+        f"  export CLIO_BASE_URL={server.base_url} CLIO_CLIENT_ID=sandbox-app "
+        "CLIO_CLIENT_SECRET=sandbox-secret"
+    )
+    click.echo("  mapctl connect --no-browser && mapctl search Pritchett", nl=True)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("sandbox stopped", err=True)
+    finally:
+        server.close()
