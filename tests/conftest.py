@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
+# Windows has no POSIX modes: a file takes its folder's ACL (docs/windows.md). Assertions on
+# modes read `assert not POSIX_MODES or ...`; tests only about modes are skipped there.
+POSIX_MODES = sys.platform != "win32"
 
 
 class TextSnapshotExtension(SingleFileSnapshotExtension):

@@ -404,17 +404,24 @@ def firm_repository(root: Path) -> Path:
 
 def run_shell(command: str, cwd: Path) -> Any:
     import os
+    import shlex
+    import shutil
     import subprocess
     import sys
+    import sysconfig
 
     env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # where this environment's scripts are (bin/, or Scripts\ on Windows)
+        "PATH": os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
         "MAPCTL_HOME": str(cwd / ".mapctl-home"),
         "HOME": str(cwd),
+        **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},  # Windows needs it
     }
-    return subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
+    argv = ["bash", "-c", command]
+    if sys.platform == "win32":  # no bash; the lines are plain commands. CreateProcess looks
+        argv = shlex.split(command)  # on this process's PATH, not env's: resolve it here
+        argv[0] = shutil.which(argv[0], path=env["PATH"]) or argv[0]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_the_ci_workflow_validates_and_tests_a_firm_repository(tmp_path):

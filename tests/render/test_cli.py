@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import RunCli
 from tests.render.test_cases import CASES
@@ -518,6 +521,7 @@ def test_an_expected_yaml_python_cannot_read_fails_its_case(
     assert result.stdout.startswith(f"FAIL {root}/huge\n  {root}/huge/expected.yaml: cannot read:")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="time.tzset() is POSIX-only")
 def test_the_default_render_date_is_the_users_local_date(
     run_cli: RunCli, monkeypatch: Any, mapctl_home: Path
 ) -> None:
