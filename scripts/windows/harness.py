@@ -34,8 +34,9 @@ import threading
 import time
 import tomllib
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -184,7 +185,8 @@ def check_signatures(folder: Path) -> None:
     for path in pe_files:
         report = authenticode(path)
         digests = re.findall(r"(?:Current|Calculated) message digest\s*:\s*([0-9A-F]+)", report)
-        if len(digests) != 2 or digests[0] != digests[1]:
+        pairs = list(zip(digests[::2], digests[1::2], strict=False))  # one a signature
+        if not pairs or len(digests) % 2 or any(signed != file for signed, file in pairs):
             problems.append(f"{path.name}: the signed digest does not match the file")
             continue
         signer = re.search(r"Signer's certificate:.*?Subject: (\S[^\n]*)", report, re.S)
@@ -254,18 +256,28 @@ class Wine:
     def run(self, *args: str, cwd: str = WIN_SRC, prefix: str = "", check: bool = True) -> int:
         """Run a Windows program, relaying its output line by line; its exit status."""
         process = self.popen(*args, cwd=cwd)
-        assert process.stdout is not None
-        for line in process.stdout:
-            sys.stdout.write(prefix + line.decode("utf-8", "replace"))
+
+        def relay(line: str) -> None:
+            sys.stdout.write(prefix + line)
             sys.stdout.flush()
-        code = process.wait()
+
+        code = finish(process, relay, timeout=20 * 60)
         if check and code != 0:
             raise SystemExit(f"test-windows: {' '.join(args)} exited {code}")
         return code
 
     def boot(self) -> None:
-        if (self.prefix / "system.reg").exists():
-            return
+        """Create the prefix once; then start its wineserver (kept until `stop`) and services
+        with no pipes of ours: the first Windows process of a prefix starts them, and they
+        would hold its output pipe open for as long as they run."""
+        quiet: dict[str, Any] = {"env": self.env, "stdin": subprocess.DEVNULL,
+                                 "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # fmt: skip
+        if not (self.prefix / "system.reg").exists():
+            self.create()
+        subprocess.run(["wineserver", "-p"], check=False, **quiet)
+        subprocess.run(["wine", "cmd", "/c", "exit"], check=False, **quiet)
+
+    def create(self) -> None:
         log(f"creating the Wine prefix {self.prefix} (once)")
         self.prefix.mkdir(parents=True, exist_ok=True)
         # wine64 alone (no wine32): wineboot says syswow64\rundll32.exe is missing; harmless.
@@ -278,6 +290,30 @@ class Wine:
     def stop(self) -> None:
         """End this prefix's Windows processes (any the smoke run left) and its wineserver."""
         subprocess.run(["wineserver", "-k"], env=self.env, check=False, capture_output=True)
+
+
+def finish(process: subprocess.Popen[bytes], relay: Callable[[str], None], timeout: float) -> int:
+    """Wait for `process` (killed after `timeout` seconds), relaying its output lines; its exit
+    status. Once it has ended, its output is read for a few seconds more, not until the pipe
+    closes: a process it started and left running (Windows does not end a process's children
+    with it) may hold the pipe open until `Wine.stop`."""
+    assert process.stdout is not None
+    stream = process.stdout
+
+    def read() -> None:
+        for raw in stream:
+            relay(raw.decode("utf-8", "replace"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        relay(f"test-windows: killed after {timeout / 60:.0f} minutes\n")
+        code = process.wait()
+    reader.join(10)
+    return code
 
 
 def build_shim(cache: Path) -> Path:
@@ -400,6 +436,9 @@ def shards(files: list[str], count: int) -> list[list[str]]:
 def run_suite(wine: Wine, jobs: int, extra: list[str]) -> bool:
     """pytest under Wine, in `jobs` processes at once over disjoint test files."""
     groups = shards(test_files(), jobs) if not extra else [[]]
+    # each part its own base for tmp_path (pytest makes the folder, not its parents)
+    shutil.rmtree(wine.path("C:\\mapctl\\tmp"), ignore_errors=True)
+    wine.path("C:\\mapctl\\tmp").mkdir(parents=True)
     processes = []
     for i, group in enumerate(groups):
         args = [WIN_PYTHON, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
@@ -411,18 +450,16 @@ def run_suite(wine: Wine, jobs: int, extra: list[str]) -> bool:
             args.append("--snapshot-warn-unused")
         processes.append(wine.popen(*args))
     outputs: list[list[str]] = [[] for _ in processes]
+    codes = [0] * len(processes)
 
-    def relay(i: int, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdout is not None
-        for raw in process.stdout:
-            outputs[i].append(raw.decode("utf-8", "replace"))
+    def wait(i: int) -> None:
+        codes[i] = finish(processes[i], outputs[i].append, timeout=40 * 60)
 
-    threads = [threading.Thread(target=relay, args=(i, p)) for i, p in enumerate(processes)]
+    threads = [threading.Thread(target=wait, args=(i,)) for i in range(len(processes))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    codes = [p.wait() for p in processes]
     for i, lines in enumerate(outputs):
         print(f"\n===== Windows suite, part {i + 1} of {len(outputs)} (exit {codes[i]}) =====")
         sys.stdout.write("".join(lines))

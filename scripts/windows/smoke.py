@@ -91,7 +91,9 @@ def first_line(process: subprocess.Popen[bytes], what: str, timeout: float = 120
 
 
 def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=60) as page:
+    """A page as a browser gets it: the app trades the address's token for a cookie."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with browser.open(url, timeout=60) as page:
         return str(page.read().decode("utf-8"))
 
 
@@ -99,6 +101,54 @@ def app_serves(line: str, what: str) -> None:
     check(line.startswith("mapctl app: http://127.0.0.1:"), f"{what}: not the app's line: {line!r}")
     page = get(line.split(": ", 1)[1])
     check("Search Matters" in page, f"{what}: the app's first page has no search box")
+
+
+def kill_tree(pid: int) -> None:
+    """End the processes `pid` started, and theirs (cmd.exe does not end its children; Wine's
+    taskkill has no /T), by walking Windows' process list (Toolhelp32)."""
+    if sys.platform != "win32":
+        return
+    import ctypes
+    from ctypes import wintypes
+
+    class Entry(ctypes.Structure):
+        _fields_ = [
+            ("dwSize", wintypes.DWORD),
+            ("cntUsage", wintypes.DWORD),
+            ("th32ProcessID", wintypes.DWORD),
+            ("th32DefaultHeapID", ctypes.c_size_t),
+            ("th32ModuleID", wintypes.DWORD),
+            ("cntThreads", wintypes.DWORD),
+            ("th32ParentProcessID", wintypes.DWORD),
+            ("pcPriClassBase", ctypes.c_long),
+            ("dwFlags", wintypes.DWORD),
+            ("szExeFile", ctypes.c_wchar * 260),
+        ]
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateToolhelp32Snapshot.restype = wintypes.HANDLE
+    kernel32.Process32FirstW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
+    kernel32.Process32NextW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.TerminateProcess.argtypes = [wintypes.HANDLE, wintypes.UINT]
+    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    snapshot = kernel32.CreateToolhelp32Snapshot(0x2, 0)  # TH32CS_SNAPPROCESS
+    entry = Entry()
+    entry.dwSize = ctypes.sizeof(Entry)
+    children: dict[int, list[int]] = {}
+    more = kernel32.Process32FirstW(snapshot, ctypes.byref(entry))
+    while more:
+        children.setdefault(entry.th32ParentProcessID, []).append(entry.th32ProcessID)
+        more = kernel32.Process32NextW(snapshot, ctypes.byref(entry))
+    kernel32.CloseHandle(snapshot)
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        todo += children.get(child, [])
+        handle = kernel32.OpenProcess(0x1, False, child)  # PROCESS_TERMINATE
+        if handle:
+            kernel32.TerminateProcess(handle, 1)
+            kernel32.CloseHandle(handle)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -204,7 +254,8 @@ def launcher_smoke(env: dict[str, str], work: Path) -> None:
             f"$ cmd /c {cmd_file.name} --demo --no-browser  -> the app serves its pages", flush=True
         )
     finally:
-        stop(app)  # cmd.exe; the harness ends the prefix's processes at the end (wineserver -k)
+        kill_tree(app.pid)  # the app cmd.exe started
+        stop(app)
 
 
 def main() -> int:
