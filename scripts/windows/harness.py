@@ -270,8 +270,8 @@ class Wine:
         """Create the prefix once; then start its wineserver (kept until `stop`) and services
         with no pipes of ours: the first Windows process of a prefix starts them, and they
         would hold its output pipe open for as long as they run."""
-        quiet: dict[str, Any] = {"env": self.env, "stdin": subprocess.DEVNULL,
-                                 "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # fmt: skip
+        none = subprocess.DEVNULL
+        quiet: dict[str, Any] = {"env": self.env, "stdin": none, "stdout": none, "stderr": none}
         if not (self.prefix / "system.reg").exists():
             self.create()
         subprocess.run(["wineserver", "-p"], check=False, **quiet)
