@@ -20,6 +20,12 @@ TESTS = Path(__file__).resolve().parent
 POSIX_MODES = sys.platform != "win32"
 
 
+def with_slashes(text: str) -> str:
+    """`text` with Windows' path separator `\\` as `/`, so that one expected text or snapshot
+    holds on both; on POSIX `text` itself."""
+    return text.replace("\\", "/") if sys.platform == "win32" else text
+
+
 class TextSnapshotExtension(SingleFileSnapshotExtension):
     """One readable .txt file per snapshot (error texts, reports)."""
 

@@ -24,7 +24,7 @@ import yaml
 from mapctl import cli
 from mapctl.cli import AppState, load_command, main
 
-from tests.conftest import ROOT, TESTS
+from tests.conftest import ROOT, TESTS, with_slashes
 
 DOCS = ROOT / "docs"
 FORMAT = DOCS / "mapping-format.md"
@@ -437,7 +437,7 @@ def test_the_ci_workflow_validates_and_tests_a_firm_repository(tmp_path):
     (repo / "mappings" / "firm.yaml").write_text(BAD, encoding="utf-8")
     failed = run_shell(checks[0], repo)
     assert failed.returncode == 1
-    assert failed.stdout.startswith(
+    assert with_slashes(failed.stdout).startswith(
         "::error file=mappings/firm.yaml,line=3,col=9,endLine=3,endColumn=12,"
     )
 

@@ -54,7 +54,11 @@ def open_draft(client: FlaskClient, matter: str = MATTER_ID, back: str = "/searc
 
 
 def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+    return (
+        sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+        if folder.exists()
+        else []
+    )
 
 
 # --- the guard -------------------------------------------------------------------------------

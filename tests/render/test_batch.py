@@ -80,7 +80,7 @@ def test_a_folder_gives_its_json_files_by_name(run_cli: RunCli, tmp_path: Path) 
     result = run_cli("render", f"{folder}/", BLENDED, "--out-dir", str(out), *DAY)
     assert (result.exit_code, result.stderr) == (
         0,
-        f"{folder}/c.json: warning: the client Dunphy Realty LLC is a Company, not a Person: "
+        f"{folder / 'c.json'}: warning: the client Dunphy Realty LLC is a Company, not a Person: "
         "personal answers (names, birth date) stay blank\n"
         f"rendered 4 of 4 bundles into {out}\n",
     )
@@ -105,7 +105,7 @@ def test_folder_mistakes_are_clear(run_cli: RunCli, tmp_path: Path) -> None:
     shutil.copy(BLENDED, folder / "jay.json")
     result = run_cli("render", str(folder), "--out-dir", str(folder), "--format", "json")
     assert result.exit_code == 2
-    assert f"Error: the answers would overwrite the bundle {folder}/jay.json\n" in result.stderr
+    assert f"Error: the answers would overwrite the bundle {folder / 'jay.json'}\n" in result.stderr
     result = run_cli("render", str(folder), str(folder / "jay.json"), "--out-dir", str(tmp_path))
     assert result.exit_code == 2
     assert "two bundles are named 'jay'" in result.stderr
@@ -126,7 +126,7 @@ def test_existing_answer_files_need_force(run_cli: RunCli, tmp_path: Path, jobs:
     result = run_cli(*args)
     assert (result.exit_code, result.stderr) == (
         1,
-        f"{folder}/jay.json: error: {out}/jay.anx already exists; mapctl never overwrites it\n"
+        f"{folder / 'jay.json'}: error: {out / 'jay.anx'} already exists; mapctl never overwrites it\n"
         "  hint: pass --force to replace it, or choose another output path\n"
         f"rendered 1 of 2 bundles into {out}; 1 failed\n",
     )
@@ -143,8 +143,8 @@ def test_existing_answer_files_need_force(run_cli: RunCli, tmp_path: Path, jobs:
     result = run_cli(*args, "--force")
     assert (result.exit_code, result.stderr) == (
         1,
-        f"{folder}/jay.json: removed {out}/jay.anx, the answer file of an earlier render\n"
-        f"error: {folder}/jay.json: not a usable matter bundle: no 'matter'\n"
+        f"{folder / 'jay.json'}: removed {out / 'jay.anx'}, the answer file of an earlier render\n"
+        f"error: {folder / 'jay.json'}: not a usable matter bundle: no 'matter'\n"
         "  hint: make one with `mapctl fetch MATTER -o FILE`\n"
         f"rendered 1 of 2 bundles into {out}; 1 failed\n",
     )

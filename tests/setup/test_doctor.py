@@ -13,6 +13,7 @@ from mapctl.cli import AppState
 from mapctl.engine.mapping.compilation import compile_mapping
 from mapctl.engine.sandbox.server import Sandbox
 
+from tests.conftest import with_slashes
 from tests.setup.conftest import interview_file
 
 TYPE_TAGS = {
@@ -69,7 +70,7 @@ def firm(tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def clean(text: str, sandbox: Sandbox, firm: Path, home: Path) -> str:
-    return (
+    return with_slashes(
         text.replace(sandbox.base_url, "$CLIO")
         .replace(str(home), "$MAPCTL_HOME")
         .replace(str(firm), "$FIRM")
@@ -237,11 +238,11 @@ def test_doctor_output_folder_must_exist_when_set(
     settings.write_text("output_folder: share/clients\n", encoding="utf-8")
     env = {"MAPCTL_SETTINGS": str(settings)}
     missing = run_cli("doctor", env=env)
-    assert f"[FAIL] output folder {tmp_path}/share/clients" in missing.stdout
+    assert f"[FAIL] output folder {tmp_path / 'share' / 'clients'}" in missing.stdout
     (tmp_path / "share" / "clients").mkdir(parents=True)
     present = run_cli("doctor", env=env)
     assert (
-        f"[ok  ] output folder {tmp_path}/share/clients (settings {settings}:1:16): exists and "
+        f"[ok  ] output folder {tmp_path / 'share' / 'clients'} (settings {settings}:1:16): exists and "
         "is writable" in present.stdout
     ), present.stdout
 

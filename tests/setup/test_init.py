@@ -14,6 +14,8 @@ import pytest
 import yaml
 from mapctl.engine.resources import mapping_schema
 
+from tests.conftest import with_slashes
+
 FILES = [
     "mappings/firm.yaml",
     "mapping-tests/example-rivera/bundle.json",
@@ -33,7 +35,7 @@ def test_init_writes_a_firm_that_validates_and_passes_its_tests(
     monkeypatch.chdir(firm)
     validated = run_cli("validate")  # no PATH: ./mappings/
     assert validated.exit_code == 0, validated.output
-    assert validated.stderr == (
+    assert with_slashes(validated.stderr) == (
         "checking the 1 mapping in ./mappings/ (no PATH given): mappings/firm.yaml\n"
         "1 mapping valid\n"
     )

@@ -128,6 +128,11 @@ def test_terminal_escapes_from_clio_never_reach_the_screen(mapctl_home: Path) ->
     assert refusal.startswith("error: Jay ]0;pwned  [2J Pritchett (Clio contact 5001) already")
 
 
+@pytest.mark.xfail(
+    sys.platform == "win32",
+    reason="issue 16 item 4 (repair hints that fit cmd.exe): fixed on Windows by the lead's product change",
+    strict=False,
+)
 def test_an_unrecorded_client_folder_is_refused_with_the_repair(mapctl_home: Path) -> None:
     """What a kill left before the ledger was recoverable: the refusal says how to get out."""
     result = run_import(mapctl_home)
@@ -179,6 +184,10 @@ def test_everything_an_import_writes_is_private_even_under_umask_0(
     assert json.loads((result.folder / "client.json").read_text())["clio_contact_id"] == 5001
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX modes: on Windows a file takes its folder's ACL (docs/windows.md)",
+)
 def test_a_ledger_an_older_mapctl_left_world_readable_is_tightened(tmp_path: Path) -> None:
     with Ledger.open(tmp_path):
         pass
