@@ -441,7 +441,7 @@ def run_suite(wine: Wine, jobs: int, extra: list[str]) -> bool:
     wine.path("C:\\mapctl\\tmp").mkdir(parents=True)
     processes = []
     for i, group in enumerate(groups):
-        args = [WIN_PYTHON, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
+        args = [WIN_PYTHON, "-m", "pytest", "-q", "-rfEsX", "-p", "no:cacheprovider",
                 f"--basetemp=C:\\mapctl\\tmp\\{i}", *(f.replace("/", "\\") for f in group),
                 *extra]  # fmt: skip
         if jobs > 1:

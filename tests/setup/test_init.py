@@ -41,7 +41,7 @@ def test_init_writes_a_firm_that_validates_and_passes_its_tests(
     )
     tested = run_cli("test")  # no -m: the firm's mapping, found in ./mappings/
     assert tested.exit_code == 0, tested.output
-    assert tested.stdout == "PASS mapping-tests/example-rivera\n1 passed, 0 failed\n"
+    assert with_slashes(tested.stdout) == "PASS mapping-tests/example-rivera\n1 passed, 0 failed\n"
 
 
 def test_the_example_case_checks_the_firms_mapping(
