@@ -140,11 +140,11 @@ def windows_wheels(cache: Path) -> tuple[Path, list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     wanted = requirements()
     target = ["--platform", "win_amd64", "--only-binary=:all:", "--python-version", "3.11",
-              "--implementation", "cp", "-d", folder]  # fmt: skip
+              "--implementation", "cp", "-d", str(folder)]  # fmt: skip
     try:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "-q", "--no-index", "--find-links",
-             str(folder), *map(str, target), *wanted],
+             str(folder), *target, *wanted],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
     except subprocess.CalledProcessError:
