@@ -292,6 +292,15 @@ class Wine:
         subprocess.run(["wineserver", "-k"], env=self.env, check=False, capture_output=True)
 
 
+def decode(raw: bytes) -> str:
+    """A line a Windows program wrote: UTF-8, else the ANSI code page (cp1252) Python uses for
+    a pipe."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
 def finish(process: subprocess.Popen[bytes], relay: Callable[[str], None], timeout: float) -> int:
     """Wait for `process` (killed after `timeout` seconds), relaying its output lines; its exit
     status. Once it has ended, its output is read for a few seconds more, not until the pipe
@@ -302,7 +311,7 @@ def finish(process: subprocess.Popen[bytes], relay: Callable[[str], None], timeo
 
     def read() -> None:
         for raw in stream:
-            relay(raw.decode("utf-8", "replace"))
+            relay(decode(raw))
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()

@@ -496,11 +496,6 @@ def test_names_too_long_for_the_file_system_are_input_errors(run_cli: RunCli) ->
     )
 
 
-@pytest.mark.xfail(
-    sys.platform == "win32",
-    reason="issue 16 item 1 (UTF-8 output whatever the stream): fixed on Windows by the lead's product change",
-    strict=False,
-)
 def test_admin_case_failures_hide_sensitive_values(run_cli: RunCli, tmp_path: Path) -> None:
     root = tmp_path / "cases"
     _case(root, "ssn", "answers:\n  Client SSN TE: 111-22-3333\n  Spouse Prefix TE: Mrs.\n")
