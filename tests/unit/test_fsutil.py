@@ -63,3 +63,34 @@ def test_write_atomic_under_a_file_says_it_is_not_a_folder(tmp_path: Path, insid
     assert error.value.message == (
         f"cannot write {target}: {target.parent} is not a folder (a file is in the way)"
     )
+
+
+def test_a_lock_another_process_holds_is_refused_until_it_goes(tmp_path: Path) -> None:
+    """The ledger's lock (flock on POSIX, msvcrt.locking on Windows, where a lock held elsewhere
+    is EACCES): another process is told "held", then gets it once the holder closes the file."""
+    import os
+    import subprocess
+
+    from mapctl.engine.fsutil import try_lock
+
+    path = tmp_path / "clients.lock"
+    path.write_bytes(b"")
+    probe = (
+        "import os, sys\n"
+        "from mapctl.engine.fsutil import try_lock\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "print(try_lock(fd))\n"
+    )
+    fd = os.open(path, os.O_RDWR)
+    try:
+        assert try_lock(fd)
+        held = subprocess.run(
+            [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60
+        )
+        assert (held.returncode, held.stdout) == (0, "False\n"), held.stderr
+    finally:
+        os.close(fd)
+    free = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert (free.returncode, free.stdout) == (0, "True\n"), free.stderr
