@@ -15,7 +15,8 @@ in mapctl (search for "Wine defect"):
   gets pipes for stdout/stderr and /dev/null for stdin;
 - its CRT `_locking` sets no errno on a lock violation: wine_workarounds.py;
 - a path starting with `/` reaches the Linux file system: everything runs from C:\\ paths (the
-  checkout is copied into the prefix's drive C:, the temporary folder is Wine's C:\\users\\...).
+  checkout is copied into the prefix's drive C:, the tests' temporary folders are under
+  C:\\mapctl\\tmp, others in Wine's C:\\users\\...\\Temp).
 
 Usage: python scripts/windows/harness.py [--only-smoke | --only-suite] [-- PYTEST ARGS...]
 """
@@ -415,8 +416,9 @@ def copy_checkout(wine: Wine) -> None:
                     f"C:\\mapctl\\wheel\\{wheel.name}", prefix="  pip: ", check=False)  # fmt: skip
     if code != 0:
         raise SystemExit("test-windows: Windows' pip could not install the editable wheel")
-    # hatchling wrote the Linux path of .editable/ into the .pth: the C:\ one instead (a path
-    # starting with `/` would reach Linux's file system through Wine, not drive C:).
+    # Wine defect: a path starting with `/` reaches Linux's file system, not drive C:. hatchling
+    # wrote the Linux path of .editable/ into the .pth: the C:\ one instead, so that the
+    # package's files (and every path the suite derives from them) are C:\ paths.
     pth = wine.path(WIN_PY) / "Lib" / "site-packages" / "_mapctl.pth"
     pth.write_text(WIN_SRC + "\\.editable\n", newline="\r\n")
 

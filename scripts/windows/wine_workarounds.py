@@ -1,9 +1,9 @@
 """`make test-windows` only, never shipped: what Wine 8.0 does unlike Windows, put right in the
 Windows Python that runs the suite under Wine (a `.pth` file in its site-packages imports this).
 
-Wine 8.0's CRT `_locking` fails on a lock another process holds without setting errno, so Python
-raises `OSError(0, 'Error')`; Microsoft's CRT sets EACCES (`PermissionError`), which is what
-mapctl's lock (engine/fsutil.py `try_lock`) reads as "held by another process".
+Wine defect: Wine 8.0's CRT `_locking` fails on a lock another process holds without setting
+errno, so Python raises `OSError(0, 'Error')`; Microsoft's CRT sets EACCES (`PermissionError`),
+which is what mapctl's lock (engine/fsutil.py `try_lock`) reads as "held by another process".
 """
 
 from __future__ import annotations
