@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from .commands.base import AppState, _output_error, _output_failed, reporting
+from .commands.base import AppState, _output_error, _output_failed, reporting, utf8_output
 
 __all__ = ["AppState", "main", "reporting"]
 
@@ -68,6 +68,7 @@ class _Main(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        utf8_output()
         try:
             return super().main(*args, **kwargs)
         except OSError as error:

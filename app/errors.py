@@ -14,6 +14,8 @@ from ..engine.errors import (
     BundleError,
     ClioError,
     EvaluationError,
+    FolderInTheWay,
+    ImportInProgress,
     ImportRefused,
     MapctlError,
     MappingError,
@@ -28,6 +30,18 @@ def register(app: Flask) -> None:
 
 
 _TITLES: list[tuple[type[MapctlError], str, int, str]] = [
+    (
+        ImportInProgress,
+        "This client is being imported",
+        409,
+        "Wait a minute, then look in Clients; if that computer crashed, ask the firm's admin.",
+    ),
+    (
+        FolderInTheWay,
+        "A folder with this client's name is already there",
+        409,
+        "Nothing was imported. Ask the firm's admin what that folder is; mapctl never changes it.",
+    ),
     (ImportRefused, "This client already exists", 409, "Open the existing client in ILS."),
     (NotFound, "Not found", 404, "Go back to the search and try again."),
     (

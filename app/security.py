@@ -46,6 +46,9 @@ class Guard:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     secure_cookie: bool = False
+    # Paths that verify their requests themselves: Clio's custom action (app/clio_action.py,
+    # issue 19) arrives without the token and is checked with Clio before anything is shown.
+    open_paths: frozenset[str] = frozenset({"/clio/action"})
 
     @classmethod
     def for_address(cls, hosts: Collection[str], port: int) -> Guard:
@@ -65,6 +68,8 @@ class Guard:
         host = (request.headers.get("Host") or "").lower()
         if host not in self.allowed_hosts:
             abort(400, description="unknown-host")
+        if request.path in self.open_paths and request.method in ("GET", "HEAD"):
+            return None
         given = request.args.get("token")
         if given is not None:
             if not _same(given, self.token):

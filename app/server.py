@@ -47,6 +47,7 @@ class AppConfig:
     region: str | None = None
     sleep: Callable[[float], None] = time.sleep  # Clio's backoff and rate-limit waits
     workspace: Workspace = field(default_factory=Workspace)
+    clio_note: bool = True  # Add Client's "Write a note on the matter in Clio", preset (issue 19)
 
 
 def create_app(config: AppConfig, guard: Guard) -> Flask:
@@ -58,6 +59,9 @@ def create_app(config: AppConfig, guard: Guard) -> Flask:
     app.extensions["mapctl"] = config
     guard.install(app)
     views.register(app)
+    from . import clio_action
+
+    clio_action.register(app, guard)  # issue 19: "Import to ILS" from Clio, notes, links
     return app
 
 
@@ -98,6 +102,7 @@ class AppServer:
                 hint="choose another --port (0 picks a free one)",
             ) from None
         bound = sock.getsockname()[1]
+        self.port: int = bound
         shown, names = _names(host)
         self.guard = Guard.for_address(names, bound)
         self.app = create_app(config, self.guard)
@@ -137,24 +142,20 @@ def start_app(config: AppConfig, host: str = "127.0.0.1", port: int = 0) -> AppS
 
 class Demo:
     """`mapctl app --demo`: the embedded sandbox on loopback and a home already connected to it.
-    A home of its own (a temporary folder, removed by `close`) unless MAPCTL_HOME is set."""
+
+    The demo's home is always a temporary folder of its own, removed by `close`: it never
+    touches an existing connection, ledger or client folder (MAPCTL_HOME's, or a second demo's
+    that is already running), so a demo that fails to start changes nothing."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        from ..engine.clio.auth import TokenStore
         from ..engine.sandbox.server import Sandbox, connect_home
 
-        given = env.get("MAPCTL_HOME")
-        self._temporary = not given
-        self.home = Path(given).expanduser() if given else Path(tempfile.mkdtemp(prefix="mapctl-"))
-        tokens = TokenStore(self.home).load() if given else None
-        if tokens is not None and not _is_local(tokens.base_url):
-            raise MapctlError(
-                f"MAPCTL_HOME ({self.home}) holds a connection to {tokens.base_url}; the demo "
-                "would replace it with the sandbox's",
-                hint="unset MAPCTL_HOME (the demo then uses a temporary folder) or point it to "
-                "an empty folder",
-            )
-        self.sandbox = Sandbox(host="127.0.0.1", port=0, rate_limit=1000).start()
+        self.home = Path(tempfile.mkdtemp(prefix="mapctl-demo-"))
+        try:
+            self.sandbox = Sandbox(host="127.0.0.1", port=0, rate_limit=1000).start()
+        except BaseException:
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise
         try:
             self.env = {
                 **env,
@@ -165,13 +166,16 @@ class Demo:
             self.close()
             raise
 
+    def add_action(self, port: int) -> str:
+        """Put "Import to ILS" on the sandbox's matters, opening the app on `port` (as
+        `mapctl doctor --create-action` does on Clio) -> the example matter's page."""
+        from ..engine.clio.client import open_client
+        from ..engine.clio.closeloop import create_custom_action, target_url
+
+        with open_client(self.home, self.env) as client:
+            create_custom_action(client, target_url(port))
+        return self.sandbox.matter_url(9002)
+
     def close(self) -> None:
         self.sandbox.stop()
-        if self._temporary:
-            shutil.rmtree(self.home, ignore_errors=True)
-
-
-def _is_local(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return is_loopback(urlsplit(url).hostname or "")
+        shutil.rmtree(self.home, ignore_errors=True)

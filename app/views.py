@@ -20,9 +20,10 @@ from werkzeug.wrappers import Response
 from ..engine.clio import auth
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
-from ..engine.workflow import importing
-from ..engine.workflow.ledger import LEDGER_FILE, Ledger, already_exists
-from . import errors
+from ..engine.render.context import co_client_ids
+from ..engine.workflow import importing, records
+from ..engine.workflow.ledger import already_exists
+from . import clio_action, errors
 from .server import AppConfig
 from .workspace import Draft, Search
 
@@ -287,7 +288,9 @@ def set_role(key: str) -> Response:
     role = request.form.get("role", "")
     with draft.lock:
         roles = dict(draft.roles)
-        if role in ("", _config().mapping.relationships.otherwise):  # back to what Clio said
+        rules = _config().mapping.relationships
+        back = rules.co_client if contact in co_client_ids(draft.bundle) else rules.otherwise
+        if role in ("", back):  # back to what Clio said
             roles.pop(contact, None)
         else:
             roles[contact] = role
@@ -304,8 +307,8 @@ def set_role(key: str) -> Response:
 def client_page(key: str) -> str:
     draft = _draft(key)
     config = _config()
-    if (config.home / LEDGER_FILE).exists():  # looking never creates the ledger (Cancel: nothing)
-        importing.check_not_imported(draft.bundle, config.home)
+    # The personal and the shared folder's ledger; looking never creates one (Cancel: nothing)
+    importing.check_not_imported(draft.bundle, config.home, out_dir=config.out_dir)
     name, notes = importing.client_record_defaults(
         draft.bundle, config.mapping, today=_today(), exclude=draft.excluded, roles=draft.roles
     )
@@ -327,8 +330,10 @@ def import_matter(key: str) -> Response:
                 roles=dict(draft.roles),
                 out_dir=config.out_dir,
                 name=request.form.get("name", ""),
+                who=_workstation(),
                 notes=request.form.get("notes", "").replace("\r\n", "\n"),
             )
+            clio_action.note_after_import(key, draft.result)  # issue 19: never fails it
         else:
             raise already_exists(draft.result.entry)
     return redirect(f"/drafts/{key}/done", code=303)
@@ -364,24 +369,29 @@ def _send(path: Path) -> Response:
 
 
 def clients_page() -> str:
-    home = _config().home
-    entries = []
-    if (home / LEDGER_FILE).exists():  # listing never creates the ledger
-        with Ledger.open(home) as ledger:
-            entries = list(reversed(ledger.list_clients()))
-    rows = [(entry, Path(entry.answer_file).is_file()) for entry in entries]
-    return render_template("clients.html", rows=rows)
+    config = _config()
+    listing = records.list_clients(config.home, config.out_dir, _workstation())
+    listed = list(reversed(listing.clients))  # the firm's, for a shared output folder
+    rows = [(c.entry, Path(c.entry.answer_file).is_file()) for c in listed]
+    shared = listing.firm is not None and listing.firm.exists()
+    by = {c.entry.clio_contact_id: c.imported_by.label for c in listed} if shared else {}
+    return render_template("clients.html", rows=rows, imported_by=by)
 
 
 def client_answer_file(contact: int) -> Response:
-    home = _config().home
-    entry = None
-    if (home / LEDGER_FILE).exists():
-        with Ledger.open(home) as ledger:
-            entry = ledger.find_by_contact(contact)
-    if entry is None:
+    config = _config()
+    found = records.lookup_imported([contact], home=config.home, out_dir=config.out_dir)
+    client = found.get(contact)
+    if client is None or not client.done:
         raise NotFound(f"mapctl has created no client from Clio contact {contact}")
-    return _send(Path(entry.answer_file))
+    return _send(Path(client.entry.answer_file))
+
+
+def _workstation() -> Any:
+    from ..engine.workflow.firmledger import Workstation
+
+    config = _config()
+    return Workstation.current(config.home, env=config.env)
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [

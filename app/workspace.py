@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from ..engine.clio.client import STATUS_ORDER
 from ..engine.errors import MapctlError
 from ..engine.workflow.importing import ImportResult
 
@@ -22,7 +23,11 @@ SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "number": lambda m: (m.get("display_number") or "").casefold(),
     "description": lambda m: (m.get("description") or "").casefold(),
     "client": lambda m: (m.get("client_name") or "").casefold(),
-    "status": lambda m: (m.get("status") or "").casefold(),
+    # Open, Pending, Closed (Clio's order of a matter's life), as `mapctl search --sort status`
+    "status": lambda m: (
+        STATUS_ORDER.get(str(m.get("status") or ""), len(STATUS_ORDER)),
+        str(m.get("display_number") or "").casefold(),
+    ),
     "opened": lambda m: m.get("open_date") or "",
 }
 

@@ -9,6 +9,10 @@ and the wall time in rounds (time / latency):
   - by id again with the cache warm: goal <= 3 requests in 2 rounds;
   - by display number, cold: <= 4 requests, 3 rounds (the roster needs the matter's id).
 Also the `mapctl fetch` command's wall time in a fresh process (Python start-up included).
+Then a multi-client matter (issue 17: the sandbox's 00005-Dunphy, one co-client and three
+related contacts, and a made-up one with 10 co-clients and 10 related contacts): the co-clients
+come from the same matter contact list and their records with the related contacts', so the
+goals are the same.
 Not a test: run `.venv/bin/python bench/requests_per_import.py`.
 """
 
@@ -68,7 +72,27 @@ def connect(home: Path, sandbox: Sandbox) -> None:
     )
 
 
-def timed(home: Path, sandbox: Sandbox, matter: str, related: int) -> tuple[int, float]:
+def multi_client_firm() -> dict[str, Any]:
+    """The demo firm plus 00991-Joint: client Jay Pritchett, 10 co-clients (the most Clio
+    allows: 11 clients), 10 related contacts."""
+    data = demo_data()
+    template = next(c for c in data["contacts"] if c["id"] == 5002)
+    joint = matter(99991, 991, "Joint", "Joint matter", 5001, "Open", "2026-01-01")
+    joint["co_clients"] = [{"id": 81000 + i} for i in range(10)]
+    data["matters"].append(joint)
+    for i in range(20):
+        data["contacts"].append({**template, "id": 81000 + i, "name": f"Person {i}"})
+    for i in range(10, 20):
+        data["relationships"].append(
+            {"id": 98500 + i, "description": "Cousin", "matter": {"id": 99991},
+             "contact": {"id": 81000 + i}}
+        )  # fmt: skip
+    return data
+
+
+def timed(
+    home: Path, sandbox: Sandbox, matter: str, related: int, co_clients: int = 0
+) -> tuple[int, float]:
     """(requests the client sent, seconds) for one fetch_bundle."""
     client = open_client(home, {"CLIO_BASE_URL": sandbox.base_url})
     seen = len(sandbox.requests)
@@ -76,7 +100,8 @@ def timed(home: Path, sandbox: Sandbox, matter: str, related: int) -> tuple[int,
     bundle = client.fetch_bundle(matter)
     elapsed = time.perf_counter() - start
     client.close()
-    assert len(bundle["contacts"]) == related + 1
+    assert len(bundle["contacts"]) == related + co_clients + 1
+    assert len(bundle.get("co_clients", [])) == co_clients
     assert client.request_count == len(sandbox.requests) - seen
     return client.request_count, elapsed
 
@@ -115,6 +140,21 @@ def measure(related: int) -> list[tuple[str, int, float]]:
     return rows
 
 
+def measure_co_clients() -> list[tuple[str, int, float]]:
+    """(how, requests, seconds) for the two multi-client matters, by id, cold then warm."""
+    rows = []
+    with Sandbox(multi_client_firm(), latency=LATENCY) as sandbox:
+        for matter_id, label, related, others in (
+            ("9005", "00005-Dunphy", 3, 1),
+            ("99991", "00991-Joint", 10, 10),
+        ):
+            home = Path(tempfile.mkdtemp(prefix="mapctl-bench-"))
+            connect(home, sandbox)
+            rows.append((f"{label} id, cold", *timed(home, sandbox, matter_id, related, others)))
+            rows.append((f"{label} id, warm", *timed(home, sandbox, matter_id, related, others)))
+    return rows
+
+
 GOALS = {"id, cold": (4, 2), "id, warm": (3, 2), "number, cold": (4, 3)}
 
 
@@ -136,6 +176,13 @@ def main() -> None:
         "goal, up to 199 related contacts: by id <= 4 requests cold, <= 3 warm, in 2 rounds "
         "(0.2 s); by display number 3 rounds"
     )
+    print("\nmulti-client matters (co-clients, issue 17), by matter id:")
+    print(f"{'matter':<24} {'requests':>8} {'seconds':>8} {'rounds':>7}")
+    for how, sent, seconds in measure_co_clients():
+        rounds = seconds / LATENCY
+        most, most_rounds = GOALS["id, cold" if how.endswith("cold") else "id, warm"]
+        goal = "ok" if sent <= most and rounds < most_rounds + 0.9 else "over"
+        print(f"{how:<24} {sent:>8} {seconds:>8.3f} {rounds:>7.1f}  {goal}")
 
 
 if __name__ == "__main__":

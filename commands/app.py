@@ -22,10 +22,9 @@ from .base import (
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=0,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 65535),
-    help="Port (0: any free port).",
+    help="Port (0: any free port). Default: the app_port setting, else 0.",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open the app in a browser.")
 @click.option(
@@ -41,7 +40,7 @@ from .base import (
 def app_command(
     state: AppState,
     host: str,
-    port: int,
+    port: int | None,
     no_browser: bool,
     allow_remote: bool,
     mapping: str | None,
@@ -75,8 +74,11 @@ def app_command(
     from ..engine.setup.settings import resolve_setup
 
     running = Demo(state.env) if demo else None  # the demo's home and Clio: the sandbox
+    stop_on_sigterm()  # a service manager's stop, `kill`: the demo's folder is still removed
     try:
         env = running.env if running is not None else state.env
+        if running is not None and out_dir is None:  # never the firm's folder for demo clients
+            out_dir = running.home / "clients"
         setup = resolve_setup(env, mapping=mapping, output_folder=out_dir)  # as `mapctl import`
         compiled = compile_mapping(setup.mapping_arg)  # a broken mapping stops here
         config = AppConfig(
@@ -87,25 +89,44 @@ def app_command(
             out_dir=Path(str(setup.output_folder.value)),
             transport=state.transport,
             now=state.now,
+            clio_note=setup.note_wanted,
         )
-        _serve_app(config, host, port, no_browser)
+        chosen = port if port is not None else (setup.port or 0)  # app_port (issue 19)
+        _serve_app(config, host, chosen, no_browser, running)
     finally:
         if running is not None:
             running.close()
 
 
-def _serve_app(config: Any, host: str, port: int, no_browser: bool) -> None:
+def stop_on_sigterm() -> None:
+    """SIGTERM (`kill`, a service manager, a log-off) stops the app as Ctrl-C does, so that the
+    `finally` blocks run: the server closes and the demo's temporary folder is removed."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, stop)
+
+
+def _serve_app(config: Any, host: str, port: int, no_browser: bool, demo: Any = None) -> None:
     """Print the one line with the address, open it, serve until Ctrl-C."""
     from ..app.server import start_app
 
     server = start_app(config, host, port)
-    click.echo(f"mapctl app: {server.url}")
-    sys.stdout.flush()
-    if not no_browser:
-        import webbrowser
+    try:  # from here a Ctrl-C or SIGTERM stops the app cleanly (even while the line prints)
+        click.echo(f"mapctl app: {server.url}")
+        sys.stdout.flush()
+        if demo is not None:  # "Import to ILS" on the sandbox's matter pages opens this app
+            page = demo.add_action(server.port)
+            click.echo(f"Clio sandbox: choose \"Import to ILS\" on a matter's page, e.g. {page}",
+                       err=True)  # fmt: skip
+        if not no_browser:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    try:
+            webbrowser.open(server.url)
         server.run()  # waitress ends it on Ctrl-C
     except KeyboardInterrupt:
         pass

@@ -38,9 +38,11 @@ class AppState:
 
     @property
     def home(self) -> Path:
-        """$MAPCTL_HOME, default ~/.mapctl (created on first write, not here)."""
-        value = self.env.get("MAPCTL_HOME")
-        return Path(value).expanduser() if value else Path.home() / ".mapctl"
+        """$MAPCTL_HOME, default ~/.mapctl (created on first write, not here); a file in the
+        way is a MapctlError (exit 1)."""
+        from ..engine.fsutil import home_folder
+
+        return home_folder(self.env)
 
     def is_interactive(self) -> bool:
         if self.interactive is not None:
@@ -109,20 +111,45 @@ def _output_error(error: OSError) -> bool:
     return False
 
 
+def _pipe_closed(error: OSError) -> bool:
+    """The reader went away (`| head -1`, `| Select-Object -First 1`): POSIX says EPIPE, while
+    Windows reports EINVAL for a write to a closed pipe (CPython's subprocess.py notes it too)."""
+    import errno
+
+    if isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE:
+        return True
+    return sys.platform == "win32" and error.errno == errno.EINVAL
+
+
+def utf8_output() -> None:
+    """Output is UTF-8 whatever the stream. Python writes a redirected or piped stream in the
+    locale's encoding, which on Windows is the ANSI code page (cp1252): a Clio name outside it
+    (王秀英, Łukasz, an emoji) would fail to print, and JSON would not be UTF-8. A Windows
+    console is already written as Unicode (and reports utf-8), so it is left as it is."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if not encoding or reconfigure is None:
+            continue
+        with contextlib.suppress(LookupError, ValueError, OSError):
+            if codecs.lookup(encoding).name != "utf-8":
+                reconfigure(encoding="utf-8")
+
+
 def _output_failed(error: OSError) -> NoReturn:
     """Standard output failed (`mapctl functions > /dev/full`): one line on stderr, exit 1 (a
     closed pipe, `| head -1`, ends quietly). Standard output is pointed at the null device, so
     that the flushes still to come (click's, Python's at exit) neither fail again nor print
     "Exception ignored"."""
-    import errno
-
     with contextlib.suppress(OSError, ValueError, AttributeError):
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()  # the stuck buffer goes to the null device
-    if error.errno != errno.EPIPE:
+    if not _pipe_closed(error):
         reason = error.strerror or str(error)
         with contextlib.suppress(OSError, ValueError):  # stderr may be full too: exit 1 anyway
             click.echo(f"error: cannot write the output: {reason}", err=True)
@@ -224,11 +251,45 @@ def _clio_notice(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _clio_warning(message: str) -> None:
+    """What the Clio client went on without (refused fields, stub records...), as it happens."""
+    from ..engine.report import printable
+
+    click.echo(f"warning: {printable(message)}", err=True)
+
+
+class _WaitCountdown:
+    """Clio's rate-limit waits on stderr: "waiting N s for Clio's rate limit", counted down
+    in place on a terminal, one line otherwise (`engine.clio.session.Wait`)."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.shown = 0
+
+    def __call__(self, wait: Any) -> None:
+        if wait.seconds < 1:
+            return
+        if not self.terminal:
+            if wait.left == wait.seconds:
+                click.echo(wait.message, err=True)
+            return
+        text = "" if wait.left <= 0 else wait.message
+        click.echo("\r" + text.ljust(self.shown) + ("\r" if not text else ""), nl=False, err=True)
+        self.shown = len(text)
+
+
 def _clio_open(state: AppState, region: str | None) -> Any:
     from ..engine.clio.client import open_client
 
     env = resolve_setup_for(region=region).clio_env(state.env)  # Clio's address, the App Key
-    return open_client(state.home, env, transport=state.transport, notice=_clio_notice)
+    return open_client(
+        state.home,
+        env,
+        transport=state.transport,
+        notice=_clio_notice,
+        on_wait=_WaitCountdown(_on_terminal(state, sys.stderr)),
+        warn=_clio_warning,
+    )
 
 
 def _on_terminal(state: AppState, stream: Any) -> bool:
@@ -276,7 +337,8 @@ role_option = click.option(
     "role",
     multiple=True,
     metavar="CONTACT_ID=ROLE",
-    help="Set a related contact's role for this import (repeatable), e.g. 5014=Child.",
+    help="Set a co-client's or related contact's role for this import (repeatable), "
+    "e.g. 5014=Child.",
 )
 
 

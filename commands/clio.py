@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,7 +91,10 @@ def connect(
 
     who = f"{user.get('name')} <{user.get('email')}>" if user.get("email") else user.get("name")
     click.echo(f"Connected to Clio at {tokens.base_url} as {printable(who)}.")
-    click.echo(f"Tokens saved in {auth.TokenStore(state.home).path} (readable only by you).")
+    from ..engine.setup.privacy import protection
+
+    path = auth.TokenStore(state.home).path
+    click.echo(f"Tokens saved in {path} ({protection(path, state.env)}).")
 
 
 @click.command()
@@ -125,47 +129,116 @@ def disconnect(state: AppState) -> None:
     show_default=True,
     help="A table for people or JSON for scripts.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Fetch at most N matters from Clio (default: about 1,000).",
+)
+@click.option(
+    "--all",
+    "fetch_all",
+    is_flag=True,
+    help="Fetch every matching matter, however many (slow for broad searches: Clio allows "
+    "about 50 requests a minute; waits for its rate limit up to 5 minutes in all).",
+)
 @region_option
 @click.pass_obj
 @reporting
 def search(
-    state: AppState, query: str, sort: str | None, reverse: bool, fmt: str, region: str | None
+    state: AppState,
+    query: str,
+    sort: str | None,
+    reverse: bool,
+    fmt: str,
+    limit: int | None,
+    fetch_all: bool,
+    region: str | None,
 ) -> None:
-    """Find matters whose number, description or client name contains QUERY (every page).
+    """Find matters whose number, description or client name match QUERY.
 
-    On a terminal the table fits its width, a long list opens in a pager ($PAGER), and the pages
-    Clio sends are counted on stderr while they come.
+    Every word must match: "Pritchett, Jay" and "Jay Pritchett" find the same matters. At most
+    about 1,000 matters are fetched (--limit N, --all); how many match in all goes to stderr,
+    with a hint to refine. On a terminal the table fits its width, a long list opens in a
+    pager ($PAGER), and the pages Clio sends are counted on stderr while they come; off a
+    terminal, a table in Clio's order is written page by page as the pages arrive.
 
     \b
     Examples:
       mapctl search Pritchett
+      mapctl search "Pritchett, Jay"
       mapctl search estate --sort status
       mapctl search estate --sort open_date --reverse --format json
+      mapctl search estate --all --format json > estate.json
     """
     import json
 
+    from ..engine.clio.client import ALL_MAX_WAIT, CLIO_ORDERS, SEARCH_LIMIT
+
     if len(query.strip()) < 2:
         raise click.BadParameter("give at least 2 characters to search for", param_hint="QUERY")
+    if limit is not None and fetch_all:
+        raise click.UsageError("use either --limit N or --all, not both")
+    bound = None if fetch_all else (limit or SEARCH_LIMIT)
+    terminal = _on_terminal(state, sys.stdout)
     progress = _SearchProgress(_on_terminal(state, sys.stderr))
+    # Off a terminal, a table in Clio's order is written as its pages come (the first at once).
+    stream = _TableStream() if fmt == "table" and not terminal and sort in CLIO_ORDERS else None
+    if stream is not None and sort is not None and sort not in ("number", "client", "open_date"):
+        stream = None
     with _clio_open(state, region) as client:
+        if fetch_all:  # asked for: Clio's 50 requests a minute may be waited out for longer
+            client.session.max_wait = ALL_MAX_WAIT
         try:
-            rows = client.search(query, sort=sort, reverse=reverse, progress=progress)
+            found = client.search_matters(
+                query, sort=sort, reverse=reverse, limit=bound, progress=progress, on_page=stream
+            )
         finally:
             progress.done()
+    rows = found.rows
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    from ..engine.clio.table import format_matters
-
-    terminal = _on_terminal(state, sys.stdout)
-    columns, lines = _terminal_size(state)
-    text = format_matters(rows, width=columns if terminal else 100)
-    if terminal and text.count("\n") > lines - 2:
-        click.echo_via_pager(text)
+    elif stream is not None:
+        stream.finish(rows)
     else:
+        from ..engine.clio.table import format_matters
+
+        columns, lines = _terminal_size(state)
+        text = format_matters(rows, width=columns if terminal else 100)
+        if terminal and text.count("\n") > lines - 2:
+            click.echo_via_pager(text)
+        else:
+            click.echo(text, nl=False)
+    if rows or found.truncated:
+        click.echo(found.summary(), err=True)
+
+
+class _TableStream:
+    """A search table written page by page: the column widths come from the first page (later
+    cells are cut to them), so the first matters show as soon as Clio sends them."""
+
+    def __init__(self) -> None:
+        self.widths: list[int] | None = None
+        self.written = 0
+
+    def __call__(self, page: Any) -> None:
+        from ..engine.clio.table import format_matters
+
+        rows = page.rows
+        if not rows:
+            return
+        text = format_matters(rows, width=100, widths=self.widths, header=self.widths is None)
+        if self.widths is None:
+            from ..engine.clio.table import column_widths
+
+            self.widths = column_widths(rows, 100)
         click.echo(text, nl=False)
-    if rows:
-        click.echo(f"{len(rows)} matter{'s' if len(rows) != 1 else ''} found.", err=True)
+        sys.stdout.flush()
+        self.written += len(rows)
+
+    def finish(self, rows: list[object]) -> None:
+        if self.written == 0:
+            click.echo("No matters found.")
 
 
 class _SearchProgress:
@@ -326,6 +399,27 @@ def fetch(
     metavar="URI",
     help="A redirect URI registered for the app (repeatable); default: its own approval page.",
 )
+@click.option(
+    "--forbid",
+    "forbidden",
+    multiple=True,
+    type=click.Choice(["matters", "contacts", "custom_fields", "notes", "custom_actions"]),
+    help="Answer 403 for this resource, as Clio does when the app's permission is not ticked "
+    "(custom_fields also strips custom field values to their ids); repeatable.",
+)
+@click.option(
+    "--refuse-field",
+    "refused",
+    multiple=True,
+    metavar="ROUTE:FIELD",
+    help="Refuse a field Clio's document lists, as live Clio does, e.g. "
+    "'contacts:prefix' or 'contacts/{id}:web_sites{default_web_site}'; repeatable.",
+)
+@click.option(
+    "--odd-rate-limits",
+    is_flag=True,
+    help="Answer rate limits as Clio sometimes does: a 200 with base64 text.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 @click.pass_obj
 @reporting
@@ -339,6 +433,9 @@ def sandbox(
     rate_limit: int,
     token_lifetime: int,
     redirect_uris: tuple[str, ...],
+    forbidden: tuple[str, ...],
+    refused: tuple[str, ...],
+    odd_rate_limits: bool,
     quiet: bool,
 ) -> None:
     """Run a local Clio (API v4 subset and OAuth) seeded with a demo firm; Ctrl-C stops it.
@@ -355,6 +452,14 @@ def sandbox(
         raise click.BadParameter("must be between 0 and 1", param_hint="--failure-rate")
     records = load_data_file(data) if data is not None else None
     log = None if quiet else (lambda line: click.echo(line, err=True))
+    refuse: dict[str, list[str]] = {}
+    for item in refused:
+        route, sep, name = item.partition(":")
+        if not sep or not route.strip() or not name.strip():
+            raise click.BadParameter(
+                f"{item!r}: give ROUTE:FIELD, e.g. contacts:prefix", param_hint="--refuse-field"
+            )
+        refuse.setdefault(route.strip().removesuffix(".json"), []).append(name.strip())
     server = Sandbox(
         records,
         host=host,
@@ -365,6 +470,9 @@ def sandbox(
         token_lifetime=token_lifetime,
         redirect_uris=list(redirect_uris) or None,
         log=log,
+        forbidden=forbidden,
+        refuse_fields=refuse,
+        odd_rate_limits=odd_rate_limits,
     )
     click.echo(f"Clio sandbox listening on {server.base_url} (Ctrl-C to stop)")
     click.echo("Point mapctl at it:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import click
 
 from .base import (
     AppState,
+    _clio_open,
     _mapping_line,
     _roles,
     _workflow_fetch,
@@ -56,8 +59,9 @@ def preview(
     """Show who an import of MATTER would bring across, and in which role.
 
     MATTER is the Clio matter's id or display number. The client comes first (role Client),
-    then each related contact with its label as typed in Clio and the role it gets. Below the
-    table: labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
+    then the matter's other clients (co-clients, in the mapping's co_client role), then each
+    related contact with its label as typed in Clio and the role it gets. Below the table:
+    labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
 
     \b
     Examples:
@@ -104,6 +108,12 @@ def preview(
 )
 @region_option
 @today_option("The date written in the notes and the context (default: today).")
+@click.option(
+    "--note/--no-note",
+    default=None,
+    help="Write a note on the Clio matter recording the import (default: the clio_note "
+    "setting, true unless set).",
+)
 @click.pass_obj
 @reporting
 def import_(
@@ -117,13 +127,18 @@ def import_(
     yes: bool,
     region: str | None,
     today: datetime | None,
+    note: bool | None,
 ) -> None:
     """Create a new ILS client from MATTER, with its pre-filled answer file.
 
     Shows the preview, lets you remove contacts by their number, asks to confirm, then writes
     the client's folder (answer file and client.json) to --out or $MAPCTL_HOME/clients and
     records the client in the ledger. A client already imported is refused (exit 1); nothing
-    existing is overwritten. Without a terminal, pass --yes (questions skipped). In the
+    existing is overwritten. Once the client is recorded, a note on the Clio matter says who
+    imported it, when, where the answer file is and what is left to do (--no-note, or
+    `clio_note: false` in the settings, skips it); a note Clio refuses is a warning, never a
+    failed import: `mapctl clients note CONTACT_ID` writes it later.
+    Without a terminal, pass --yes (questions skipped). In the
     dialogue, remove contacts by their number in the list or their Clio id: "14", "3, 14",
     "11-13" or "5015"; "restore 14" puts a removed contact back.
 
@@ -151,8 +166,16 @@ def import_(
     setup = resolve_setup_for(mapping=mapping, out_dir=out_dir, region=region)
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
-    bundle = _workflow_fetch(state, matter, region)
-    check_not_imported(bundle, state.home)  # refuse before asking any question
+    wanted = setup.note_wanted if note is None else note
+    with _asking_who(state, region, wanted) as who:  # the note's who_am_i, during the fetch
+        bundle = _workflow_fetch(state, matter, region)
+    from ..engine.report import printable
+    from ..engine.workflow.firmledger import Workstation
+
+    workstation = Workstation.current(state.home, env=state.env)  # a shared folder's ledger
+    folder = Path(str(setup.output_folder.value))
+    for line in check_not_imported(bundle, state.home, out_dir=folder, who=workstation):
+        click.echo(f"mapctl: {printable(line)}", err=True)  # refuse before asking any question
     day = render_date(today)
     chosen = set(exclude)
     if not yes:
@@ -164,17 +187,125 @@ def import_(
         now=state.now(),
         today=day,
         exclude=chosen,
-        out_dir=Path(str(setup.output_folder.value)),
+        out_dir=folder,
         roles=roles,
+        who=workstation,
     )
+    for line in result.notices:
+        click.echo(f"mapctl: {printable(line)}", err=True)
+    status = _note_after_import(state, result, region, wanted, who.result())
+    if status is not None:
+        _share_note(state, folder, status)
     if fmt == "json":
         import json
 
         shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+        if status is not None:
+            shown["clio_note"] = status.as_json()
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         click.echo(format_import(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
+        if status is not None and status.status == "written":
+            where = result.entry.matter_display_number or result.entry.matter_id
+            click.echo(f"Clio: a note on matter {where} records the import.")
+    if status is not None and status.status == "failed":
+        _note_warning(status.message, result.entry.clio_contact_id)
+
+
+class _Who:
+    """The connected Clio user's name, asked in a thread while the matter is fetched (so the
+    note costs one round trip after the import, not two); None when not asked or it failed."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def result(self) -> str | None:
+        return self.name
+
+
+@contextmanager
+def _asking_who(state: AppState, region: str | None, wanted: bool) -> Iterator[_Who]:
+    import threading
+
+    from ..engine.errors import MapctlError
+    from ..engine.workflow.clionote import user_name
+
+    who = _Who()
+    if not wanted:
+        yield who
+        return
+    try:
+        client = _clio_open(state, region)  # here: the settings live in click's context
+    except MapctlError:
+        yield who  # the fetch will say what is wrong
+        return
+
+    def ask() -> None:
+        try:
+            with client:
+                who.name = user_name(client.who_am_i())
+        except Exception:  # noqa: BLE001 - asked again with the note, which reports failures
+            pass
+
+    thread = threading.Thread(target=ask, name="mapctl-who-am-i", daemon=True)
+    thread.start()
+    try:
+        yield who
+    finally:
+        thread.join()
+
+
+def _note_after_import(
+    state: AppState, result: Any, region: str | None, wanted: bool, user: str | None
+) -> Any:
+    """The note on the matter (issue 19), after the client is recorded: its status, or None
+    when even the ledger could not keep it (a warning; the import stands either way)."""
+    from ..engine.errors import MapctlError
+    from ..engine.report import printable
+    from ..engine.workflow.clionote import note_after_import
+    from ..engine.workflow.ledger import Ledger
+
+    try:
+        with Ledger.open(state.home) as ledger:
+            return note_after_import(
+                result,
+                ledger,
+                lambda: _clio_open(state, region),
+                now=state.now(),
+                wanted=wanted,
+                user=user,
+            )
+    except MapctlError as error:
+        click.echo(f"warning: the import is complete, but its Clio note: "
+                   f"{printable(error.message)}", err=True)  # fmt: skip
+        return None
+
+
+def _share_note(state: AppState, folder: Path, status: Any) -> None:
+    """The note's status in a shared output folder's ledger too (issue 15), so that `mapctl
+    clients` on every workstation shows it; a failure here changes nothing else."""
+    import contextlib
+
+    from ..engine.errors import MapctlError
+    from ..engine.workflow.records import firm_ledger_for, record_extra
+
+    if firm_ledger_for(state.home, folder) is None:
+        return
+    with contextlib.suppress(MapctlError):
+        record_extra(
+            status.clio_contact_id, {"note": status.as_json()}, home=state.home, out_dir=folder
+        )
+
+
+def _note_warning(message: str, contact_id: int) -> None:
+    from ..engine.report import printable
+
+    click.echo(
+        f"warning: the import is complete, but Clio did not take the note on the matter: "
+        f"{printable(message)}\n  hint: write it later with: mapctl clients note {contact_id}",
+        err=True,
+    )
 
 
 def _workflow_choose(

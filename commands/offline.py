@@ -317,6 +317,16 @@ def explain(
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         click.echo(explain_text(compiled, context, evaluation, items), nl=False)
+    chosen = set(names)
+    failed = [
+        p for p in evaluation.errors if not chosen or (len(p.path) > 1 and p.path[1] in chosen)
+    ]
+    if failed:  # explained, and still an answer that does not evaluate: as render, exit 1
+        count = len(failed)
+        click.echo(
+            f"{count} answer{'s' if count != 1 else ''} failed to evaluate (shown above)", err=True
+        )
+        raise SystemExit(1)
 
 
 @click.command("test")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,29 @@ def init(folder: Path, with_settings: bool) -> None:
     written = sum(item.written for item in done)
     click.echo(f"{written} file{'s' if written != 1 else ''} written, {len(done) - written} "
                "skipped", err=True)  # fmt: skip
-    click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
-               "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+    if with_settings:
+        click.echo(f"Next: {settings_step(folder / 'settings.yaml')}", err=True)
+        click.echo(f"Then: edit {folder / 'mappings' / 'firm.yaml'}, run `mapctl validate`, "
+                   "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+    else:
+        click.echo(f"Next: edit {folder / 'mappings' / 'firm.yaml'}, then run `mapctl validate`, "
+                   "`mapctl test` and `mapctl doctor` there.", err=True)  # fmt: skip
+
+
+def settings_step(path: Path, platform: str | None = None) -> str:
+    """How to point MAPCTL_SETTINGS at the settings file `init` wrote, for this platform's
+    shell: mapctl reads $MAPCTL_HOME/settings.yaml unless MAPCTL_SETTINGS names another."""
+    from ..engine.report import command_line
+
+    target = str(path.resolve())
+    if (platform or sys.platform) == "win32":
+        return (
+            "point MAPCTL_SETTINGS at it on each workstation (then open a new window): "
+            + command_line("setx", "MAPCTL_SETTINGS", target, platform="win32")
+        )
+    return "point MAPCTL_SETTINGS at it (add this to the shell's profile on each workstation): " + (
+        "export MAPCTL_SETTINGS=" + command_line(target, platform="linux")
+    )
 
 
 @click.command()
@@ -90,7 +112,15 @@ def init(folder: Path, with_settings: bool) -> None:
     help="Create the declared contact custom fields Clio lacks (as their `create:` says); "
     "never changes an existing field.",
 )
-@click.option("-y", "--yes", is_flag=True, help="With --create-fields: create without asking.")
+@click.option(
+    "--create-action",
+    is_flag=True,
+    help='Create the Clio custom action "Import to ILS" on matters, opening the staff app on '
+    "app_port; once (running it again changes nothing).",
+)
+@click.option(
+    "-y", "--yes", is_flag=True, help="With --create-fields/--create-action: create without asking."
+)
 @region_option
 @click.pass_obj
 @reporting
@@ -99,6 +129,7 @@ def doctor(
     mapping: str | None,
     fmt: str,
     create_fields: bool,
+    create_action: bool,
     yes: bool,
     region: str | None,
 ) -> None:
@@ -108,12 +139,14 @@ def doctor(
     Checks: the settings file; the mapping; the interview (when one is set); Clio: reachable,
     the token, the API version; Clio's contact custom fields against the mapping (exists, not
     deleted, a type that suits every answer reading it, picklist options against the
-    interview's); the output folder; the ledger.
-    Exit codes: 0 all pass, 1 something to fix, 2 --create-fields without a terminal and
-    without --yes, 3 Clio cannot be reached.
+    interview's); the output folder; the ledger; the Clio app's Notes and Custom Actions
+    permissions, and whether the custom action "Import to ILS" exists and opens app_port.
+    Exit codes: 0 all pass, 1 something to fix, 2 --create-fields or --create-action without
+    a terminal and without --yes, 3 Clio cannot be reached.
     Examples:
       mapctl doctor
       mapctl doctor --create-fields
+      mapctl doctor --create-action --yes
       mapctl doctor --format json
     """
     from ..engine.setup.checks import checks_json, format_checks
@@ -124,6 +157,11 @@ def doctor(
             "--create-fields asks before creating fields in Clio, and there is no terminal to "
             "ask on; pass --yes to create them without asking"
         )
+    if create_action and not yes and not state.is_interactive():
+        raise click.UsageError(
+            "--create-action asks before creating the action in Clio, and there is no terminal "
+            "to ask on; pass --yes to create it without asking"
+        )
     result = diagnose(
         state.env, mapping=mapping, region=region, transport=state.transport, notice=_clio_notice
     )
@@ -131,11 +169,38 @@ def doctor(
         if _doctor_create(state, result, yes):
             result = diagnose(state.env, mapping=mapping, region=region,
                               transport=state.transport, notice=_clio_notice)  # fmt: skip
+    if create_action and result.setup is not None and not result.unreachable:
+        if _doctor_action(state, result.setup, yes):
+            result = diagnose(state.env, mapping=mapping, region=region,
+                              transport=state.transport, notice=_clio_notice)  # fmt: skip
     if fmt == "json":
         click.echo(checks_json(result.checks, result.exit_code))
     else:
         click.echo(format_checks(result.checks))
     raise SystemExit(result.exit_code)
+
+
+def _doctor_action(state: AppState, setup: Any, yes: bool) -> bool:
+    """Create "Import to ILS" (or point it at app_port) after a confirmation; True if changed."""
+    from ..engine.clio.closeloop import ACTION_LABEL, target_url
+    from ..engine.setup.actioncheck import create_action
+
+    if setup.port is not None and not yes:
+        question = (f"Create the Clio custom action '{ACTION_LABEL}' on matters, opening "
+                    f"{target_url(setup.port)}?")  # fmt: skip
+        if not click.confirm(question, default=True, err=True):
+            click.echo("Nothing was created.", err=True)
+            return False
+    done, action = create_action(setup, state.env, transport=state.transport,
+                                 notice=_clio_notice)  # fmt: skip
+    where = action.get("target_url")
+    if done == "unchanged":
+        click.echo(f"Clio custom action '{ACTION_LABEL}' already opens {where}: nothing changed.",
+                   err=True)  # fmt: skip
+        return False
+    click.echo(f"{done} Clio custom action '{ACTION_LABEL}' (id {action.get('id')}): on matters, "
+               f"opens {where}", err=True)  # fmt: skip
+    return True
 
 
 def _doctor_create(state: AppState, result: Any, yes: bool) -> bool:

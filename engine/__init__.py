@@ -24,6 +24,10 @@ answer file
 ledger
     The record of clients mapctl has created (`$MAPCTL_HOME/clients.db`): new clients only; a
     client forgotten (`mapctl clients forget`) may be imported again, and the forgetting is kept.
+shared ledger
+    The firm-wide ledger of a shared output folder (`<folder>/.mapctl/`, `workflow/firmledger`):
+    one claim file per Clio contact, made by exclusive create, read and written by every
+    workstation importing there; `workflow/records` puts it together with the personal one.
 
 Layout (imports point one way, down this list; `tests/test_layering.py` holds the rule):
     errors, model, fsutil, resources, report   ground: every package may use them
@@ -35,8 +39,8 @@ Layout (imports point one way, down this list; `tests/test_layering.py` holds th
     sandbox/    the local Clio server, its API and its seed data (uses clio's field parsing)
     render/     context, custom values, evaluation, rendering, batch rendering, explain, admin
                 case tests, redaction
-    workflow/   preview, import, the ledger (and forgetting a client), client folders and the
-                import report
+    workflow/   preview, import, the ledgers (personal and shared, and forgetting a client),
+                client folders and the import report
     setup/      a firm's set-up: the settings file and each setting's origin
                 (`resolve_setup`), `mapctl init`'s scaffold, `mapctl doctor`'s checks
 No engine module imports click or the web framework, or prints: `cli.py` and the staff app are

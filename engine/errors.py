@@ -105,6 +105,15 @@ class ImportRefused(MapctlError):
     """The import would overwrite something that exists (a client, a file): refused."""
 
 
+class ImportInProgress(ImportRefused):
+    """Another workstation is importing this client right now (or its import was stopped and
+    is not taken back yet): refused, saying who and since when."""
+
+
+class FolderInTheWay(ImportRefused):
+    """The new client's folder name is taken by a folder no ledger records: refused."""
+
+
 class ClioError(MapctlError):
     """Clio could not be reached or refused: network, auth, permissions, rate limit.
 

@@ -33,6 +33,24 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+def home_folder(env: object) -> Path:
+    """$MAPCTL_HOME, default ~/.mapctl (created on first write, not here).
+
+    A file where the folder should be is refused here, for every command that uses the folder
+    (exit 1), rather than surfacing as "No such file or directory" (Windows raises
+    FileNotFoundError opening a path below a file) or as an empty answer ("No clients imported
+    yet"). `env` is a mapping of environment variables."""
+    value = env.get("MAPCTL_HOME") if hasattr(env, "get") else None
+    home = Path(value).expanduser() if value else Path.home() / ".mapctl"
+    if home.exists() and not home.is_dir():
+        named = "MAPCTL_HOME names" if value else "mapctl's folder is"
+        raise MapctlError(
+            f"{named} {home}, which is a file, not a folder (a file is in the way)",
+            hint="set MAPCTL_HOME to a folder (mapctl creates it), or ask your administrator",
+        )
+    return home
+
+
 def set_mode(fd: int, mode: int) -> None:
     """`chmod` an open file (Windows has no fchmod and no POSIX modes: nothing to do there)."""
     if hasattr(os, "fchmod"):

@@ -22,6 +22,20 @@ def printable(value: object) -> str:
     )
 
 
+def command_line(*words: str, platform: str | None = None) -> str:
+    """A command for people to type, quoted for their shell: POSIX shells' single quotes, or on
+    Windows the double quotes that cmd.exe and PowerShell both read (cmd has no single quotes)."""
+    import sys
+
+    if (platform or sys.platform) == "win32":
+        import subprocess
+
+        return subprocess.list2cmdline(list(words))
+    import shlex
+
+    return shlex.join(words)
+
+
 def format_problem(problem: Problem) -> str:
     """gcc-style first line (FILE:LINE:COL: error: MESSAGE), then the context lines."""
     where = f"{problem.location}: " if problem.location else ""

@@ -29,6 +29,7 @@ from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox  # noqa: E
 # git-ignored; DEMO_HOME moves it (the test of this demo runs it in a temporary folder)
 HOME = Path(os.environ.get("DEMO_HOME") or ROOT / ".mapctl-demo")
 MATTER = "00002-Pritchett"
+APP_PORT = 8770  # the demo's app_port: where "Import to ILS" points
 REMOVE = "Pritchett's Closets & Blinds"  # a company, not family: the contact the demo removes
 
 
@@ -101,9 +102,12 @@ def main() -> None:
     HOME.mkdir()
     with Sandbox() as sandbox:
         print(f"Clio sandbox running at {sandbox.base_url}; MAPCTL_HOME={shown(HOME)}/")
+        settings = HOME / "settings.yaml"  # the port "Import to ILS" opens (issue 19)
+        settings.write_text(f"app_port: {APP_PORT}\n", encoding="utf-8")
         env = {
             **os.environ,
             "MAPCTL_HOME": str(HOME),
+            "MAPCTL_SETTINGS": str(settings),
             "CLIO_BASE_URL": sandbox.base_url,
             "CLIO_CLIENT_ID": APP_KEY,  # in the environment, never in argv
             "CLIO_CLIENT_SECRET": APP_SECRET,
@@ -120,6 +124,15 @@ def main() -> None:
         print("\n# importing the same client again is refused (exit 1): new clients only")
         run(env, "import", MATTER, "--yes", expect=1)
         run(env, "clients")
+        page = sandbox.matter_url(9002)
+        print(
+            f"\n# the import left a note on the matter in Clio (the sandbox's page): {page}#notes"
+        )
+        print('\n# put "Import to ILS" on Clio\'s matter pages, opening the staff app on app_port')
+        run(env, "doctor", "--create-action", "--yes")
+        print(f'\n# in Clio, the matter\'s page now offers "Import to ILS": {page}')
+        print(f"# with `mapctl app` on port {APP_PORT}, choosing it opens that matter's Preview;")
+        print("# this sandbox stops with the demo: `mapctl app --demo` shows it all in a browser")
         requests = len(sandbox.requests)
     seconds = time.perf_counter() - started
     print(f"\nDone in {seconds:.1f} s; the sandbox answered {requests} requests; it is stopped.")

@@ -314,7 +314,7 @@ OUTPUT = re.compile(r"<!-- output of: mapctl (.*?) -->\n```(\w*)\n(.*?)^```$", r
 
 def outputs() -> list[Any]:
     found = []
-    for path in sorted(DOCS.glob("*.md")):
+    for path in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
         for match in OUTPUT.finditer(text):
             where = f"{path.name}:{text.count(chr(10), 0, match.start()) + 1}"
@@ -488,10 +488,12 @@ def test_links_between_the_docs_resolve():
 
 
 def admin_cases() -> list[Any]:
-    """Every ```yaml block in the docs that is an admin test's expected.yaml (`answers`, no
-    `version`): they are written for the blended-family bundle and the bundled mapping."""
+    """Every ```yaml block in README and the docs that is an admin test's expected.yaml
+    (`answers`, no `version`): they are written for the made-up blended family
+    (mapping-tests/pritchett-blended-family/, the same bundle as tests/cases/blended-family/) and
+    the bundled mapping, and say so; a redacted bundle's fakes could not pass as shown."""
     found = []
-    for path in sorted(DOCS.glob("*.md")):
+    for path in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         for line, _, body in blocks(path, "yaml"):
             data = yaml.safe_load(body)
             if isinstance(data, dict) and "answers" in data and "version" not in data:
@@ -507,4 +509,4 @@ def test_every_admin_test_example_passes(expected, run_cli, tmp_path):
     (case / "expected.yaml").write_text(expected, encoding="utf-8")
     result = run_cli("test", str(case))
     assert result.exit_code == 0, result.output
-    assert len(admin_cases()) >= 2
+    assert len(admin_cases()) >= 3  # README's too

@@ -23,9 +23,8 @@ import httpx
 
 from ..errors import ClioError, MapctlError
 from ..fsutil import write_atomic
-from .regions import DEFAULT_BASE_URL, REGIONS
+from .regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 
-TOKEN_FILE = "clio-token.json"
 STATE_FILE = "clio-oauth-state.json"
 CACHE_DIR = "cache"  # the client's short-lived copies of Clio data (custom field definitions)
 REFRESH_MARGIN = 300.0  # refresh this many seconds before expiry (oktopeak: expiry - 5 min)

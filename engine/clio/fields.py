@@ -11,6 +11,8 @@ Pure: no I/O beyond reading the packaged table once.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -66,18 +68,113 @@ def parse_fields(text: str | None) -> Spec:
 
 
 def check_fields(spec: Spec, schema: str) -> None:
-    """Raise InvalidFields for the first name `schema` does not have, nested names included (or
-    braces on a scalar)."""
+    """Raise InvalidFields naming every name `schema` does not have, in Clio's words (NOTES 12):
+    "x is not a valid field" for one, "a, b{c} are not valid fields" for several, a nested name
+    as `parent{child}`, braces on a scalar as the bare name."""
+    refuse_fields(spec, schema, ())
+
+
+def refuse_fields(spec: Spec, schema: str, refused: Iterable[str]) -> None:
+    """`check_fields`, and also refuse the names in `refused` (`name` or `parent{child}`): how
+    the sandbox plays a live Clio that refuses fields its document lists (NOTES 12)."""
+    also = set(refused)
+    bad: list[str] = []
     for name, sub in spec:
         kind = field_kind(schema, name)
-        if kind is None or (sub is not None and kind[0] == "scalar"):
-            raise InvalidFields(f"{name} is not a valid field")
+        if kind is None or (sub is not None and kind[0] == "scalar") or name in also:
+            bad.append(name)
+            continue
         if sub is not None:
             target = str(kind[1])
             for sub_name, _ in sub:
-                sub_kind = field_kind(target, sub_name)
-                if sub_kind is None:
-                    raise InvalidFields(f"{sub_name} is not a valid field")
+                nested = f"{name}{{{sub_name}}}"
+                if field_kind(target, sub_name) is None or nested in also:
+                    bad.append(nested)
+    if bad:
+        raise InvalidFields(refusal_message(bad))
+
+
+def refusal_message(names: list[str]) -> str:
+    """Clio's wording for refused field names."""
+    if len(names) == 1:
+        return f"{names[0]} is not a valid field"
+    return f"{', '.join(names)} are not valid fields"
+
+
+_REFUSAL = re.compile(r"^\s*(?P<names>.+?)\s+(?:is not a valid field|are not valid fields)\b")
+
+
+def refused_names(message: str | None) -> list[str] | None:
+    """The field names in Clio's refusal ("a, b{c} are not valid fields", "x is not a valid
+    field"), each `name` or `parent{child}` (`b{c,d}` gives b{c} and b{d}); None when the
+    message is not one."""
+    match = _REFUSAL.match(message or "")
+    if match is None:
+        return None
+    names: list[str] = []
+    for part in _split_top(match.group("names")):
+        part = part.strip().strip("'\"`")
+        if "{" in part:
+            parent, _, inner = part.partition("{")
+            children = [c.strip() for c in inner.rstrip("}").split(",") if c.strip()]
+            if not parent.strip():
+                return None
+            names += [f"{parent.strip()}{{{child}}}" for child in children] or [parent.strip()]
+        elif part:
+            names.append(part)
+    return names or None
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside braces."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def drop_fields(text: str, names: Iterable[str], keep: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """`text` (a `fields` value) without `names` (`name` drops a field, `parent{child}` one
+    child; a parent left with no children stays bare, so its id still comes) -> (new text, the
+    names actually dropped). A name in `keep` asked with braces is asked bare instead (its
+    default fields, the id among them); one asked bare is kept."""
+    wanted = set(names)
+    kept_names = set(keep)
+    dropped: list[str] = []
+    parts: list[str] = []
+    for name, sub in parse_fields(text):
+        if name in wanted and name in kept_names:
+            if sub is not None:
+                dropped.append(f"{name}{{{','.join(child for child, _ in sub)}}}")
+            parts.append(name)
+            continue
+        if name in wanted:
+            dropped.append(name)
+            continue
+        if sub is None:
+            parts.append(name)
+            continue
+        kept = []
+        for child, _ in sub:
+            nested = f"{name}{{{child}}}"
+            if nested in wanted:
+                dropped.append(nested)
+            else:
+                kept.append(child)
+        parts.append(f"{name}{{{','.join(kept)}}}" if kept else name)
+    return ",".join(parts), dropped
+
+
+def asked_keys(text: str) -> dict[str, list[str] | None]:
+    """{top-level name: the nested names asked for in braces, or None} of a `fields` value."""
+    return {
+        name: (None if sub is None else [child for child, _ in sub])
+        for name, sub in parse_fields(text)
+    }
 
 
 def shape(record: dict[str, Any], spec: Spec, schema: str, depth: int = 0) -> dict[str, Any]:

@@ -4,6 +4,7 @@ without loading the HTTP stack."""
 from __future__ import annotations
 
 DEFAULT_BASE_URL = "https://app.clio.com"
+TOKEN_FILE = "clio-token.json"  # in $MAPCTL_HOME: the stored connection (engine.clio.auth)
 REGIONS = {
     "us": "https://app.clio.com",
     "ca": "https://ca.app.clio.com",

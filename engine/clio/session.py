@@ -10,6 +10,10 @@ out of here. Sleeping and the clock are injected so tests never really wait.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,38 +28,120 @@ from ..errors import ClioError, NotFound
 from ..textsafe import may_hold_surrogates, replace_surrogates, without_surrogates
 from . import auth
 from .auth import Credentials, Tokens, TokenStore
+from .fields import refused_names
 
 API_VERSION = "4.0.13"  # the minor version this code was written against (NOTES section 1)
 MAX_TRIES = 3  # for 5xx, timeouts and connection errors
-MAX_WAIT = 60.0  # total seconds spent waiting on rate limits in one run
-MAX_429 = 8  # 429s in a row for one request, even with tiny Retry-After values
-DEFAULT_RETRY_AFTER = 10.0  # when Retry-After is missing or garbage
-LOW_REMAINING = 2  # slow down when this few requests are left in the window
+# Rate limits (issue 17 item 5): a command never stalls for a minute. One wait longer than
+# MAX_WAIT, or waits adding up past it, stop the command at once with exit 3 saying how long
+# Clio asked for; MAX_429 rate-limit answers in a row for one request (a storm) stop it too.
+MAX_WAIT = 45.0  # total seconds spent waiting on rate limits in one run
+MAX_429 = 5  # rate-limit answers in a row for one request, even with tiny waits
+DEFAULT_RETRY_AFTER = 10.0  # when Clio says nothing usable about how long
+LOW_REMAINING = 0  # wait for the reset when no request is left in the window (the next
+# would be refused); waiting earlier would leave requests unused (bench/broad_search.py --all:
+# with 2, 100 pages took three windows instead of two)
 WINDOW = 60.0  # Clio's rate-limit window (seconds)
+# The permissions of the Clio app (developer portal, "App Permissions"; Clio's Permissions doc:
+# relationships need both Matters and Contacts) each resource needs, for the 403 messages and
+# `mapctl doctor`. Custom actions need the custom_actions permission (Clio's Custom Actions
+# guide); notes are written on matters.
 PERMISSIONS = {
-    "matters": "Matters (read)",
-    "contacts": "Contacts (read)",
-    "relationships": "Matters (read)",
-    "custom_fields": "Custom Fields (read)",
-    "users": "Users (read)",
+    "matters": "Matters",
+    "contacts": "Contacts",
+    "relationships": "Matters and Contacts",
+    "matter_contacts": "Matters and Contacts",
+    "custom_fields": "Custom Fields",
+    "users": "Users",
+    "notes": "Notes",
+    "custom_actions": "Custom Actions",
 }
 
 
 def parse_retry_after(value: str | None, now: float) -> float:
     """Seconds to wait: delta-seconds or an HTTP date; garbage or NaN -> a sane default."""
+    seconds = _retry_after(value, now)
+    return DEFAULT_RETRY_AFTER if seconds is None else seconds
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), None when absent or garbage."""
     if value is None or not value.strip():
-        return DEFAULT_RETRY_AFTER
+        return None
     try:
         seconds = float(value)
-        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, inf
-            return DEFAULT_RETRY_AFTER
+        if not math.isfinite(seconds):  # NaN, inf
+            return None
         return min(max(seconds, 0.0), 3600.0)
     except ValueError:
         pass
     try:
         return min(max(parsedate_to_datetime(value).timestamp() - now, 0.0), 3600.0)
     except (TypeError, ValueError, IndexError, OverflowError):
-        return DEFAULT_RETRY_AFTER
+        return None
+
+
+def parse_reset(value: str | None, now: float) -> float | None:
+    """X-RateLimit-Reset (a Unix time, Rate-limits doc) -> when the window ends; a small number
+    is read as seconds from now. `inf`, NaN, garbage, the past, or more than a window away
+    (a skewed clock) -> None: nothing worth waiting for."""
+    try:
+        reset = float(value or "")
+    except ValueError:
+        return None
+    if not math.isfinite(reset) or reset < 0:
+        return None
+    if reset <= 2 * WINDOW:  # seconds, not a time
+        reset += now
+    return reset if now < reset <= now + WINDOW + 1 else None
+
+
+_RETRY_IN = re.compile(r"retry in (\d{1,6}(?:\.\d+)?) ?s(?:ec(?:ond)?s?)?\b", re.IGNORECASE)
+
+
+def retry_in(text: str | None) -> float | None:
+    """The N of Clio's "Rate limit of 50 exceeded. Retry in N seconds." (NOTES 12)."""
+    match = _RETRY_IN.search(text or "")
+    return float(match.group(1)) if match else None
+
+
+def odd_rate_limit(body: Any) -> str | None:
+    """Clio's other rate-limit answer, a 200 with {"metadata": {"encodingDecoded":
+    "text/plain"}, "data": "<base64 text containing RateLimited>"} (NOTES 5, 12) -> its text;
+    None for anything else."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), str):
+        return None
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict) or "encodingDecoded" not in metadata:
+        return None
+    try:
+        text = base64.b64decode(body["data"][:100_000], validate=False).decode("utf-8", "replace")
+    except (ValueError, binascii.Error):
+        return None
+    return text if "ratelimited" in text.casefold().replace(" ", "") else None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A rate-limit wait, told to `on_wait` when it starts, then every second (`left` counting
+    down to 0), so the CLI and the app can show a countdown."""
+
+    seconds: float  # the whole wait
+    left: float  # what is still to wait
+    why: str = "Clio's rate limit"
+
+    @property
+    def message(self) -> str:
+        return f"waiting {math.ceil(self.left)} s for {self.why}"
+
+
+class RefusedFields(ClioError):
+    """Clio's 400 naming `fields` entries it does not take ("a, b{c} are not valid fields")."""
+
+    def __init__(self, message: str, names: list[str], clio_text: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.names = names
+        self.clio_text = clio_text
 
 
 @dataclass
@@ -81,6 +167,7 @@ class ClioSession:
         max_wait: float = MAX_WAIT,
         timeout: float = 30.0,
         notice: Callable[[str], None] | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
     ) -> None:
         self.tokens = tokens
         self.store = store
@@ -90,10 +177,12 @@ class ClioSession:
         self.clock = clock
         self.max_wait = max_wait
         self.notice = notice  # told about long waits, so a person does not think mapctl hangs
+        self.on_wait = on_wait  # told each second of a wait (a countdown); replaces `notice`
         self.waited = 0.0
         self.request_count = 0
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self.last_reset: float | None = None  # the latest usable X-RateLimit-Reset
         self._lock = threading.Lock()
 
     @property
@@ -124,7 +213,10 @@ class ClioSession:
                 continue
             if status >= 400:
                 raise _status_error(response, url)
-            return _json_body(response, url)
+            body = _json_body(response, url, odd_ok=True)
+            if self._odd_limit(body, url, again):
+                continue
+            return body
 
     def post(
         self, url: str, body: dict[str, Any], params: list[tuple[str, str]] | None = None
@@ -158,8 +250,27 @@ class ClioSession:
                     url=short_url(url),
                 )
             if status >= 400:
-                raise _status_error(response, url)
-            return _json_body(response, url)
+                raise _status_error(response, url, "POST")
+            body = _json_body(response, url, odd_ok=True)
+            if self._odd_limit(body, url, again):
+                continue
+            return body
+
+    def _odd_limit(self, body: dict[str, Any], url: str, again: _Again) -> bool:
+        """Clio's 200 that is a rate limit in disguise: wait as for a 429 (bounded), then send
+        again; True when it was one."""
+        text = odd_rate_limit(body)
+        if text is None:
+            if not isinstance(body.get("data"), dict | list):
+                raise _unreadable(url, 200)
+            return False
+        again.limited += 1
+        if again.limited > MAX_429:
+            raise self._still_limited(url, storm=True)
+        self._wait(self._limit_wait(None, text), url)
+        with self._lock:
+            self.remaining = None  # waited out: the window is a new one
+        return True
 
     def _check_origin(self, url: str) -> None:
         if not same_origin(url, self.tokens.base_url):  # the token goes nowhere else
@@ -188,7 +299,7 @@ class ClioSession:
         if status == 429:
             again.limited += 1
             if again.limited > MAX_429:
-                raise self._still_limited(url)
+                raise self._still_limited(url, storm=True)
             self._wait_rate_limited(response, url)
             return True
         return False
@@ -212,9 +323,9 @@ class ClioSession:
         with self._lock:
             remaining, reset_at = self.remaining, self.reset_at
         if remaining is not None and remaining <= LOW_REMAINING and reset_at is not None:
-            # Slowing down is a courtesy, never a failure: a reset far away (a skewed clock, or
-            # a window longer than Clio's minute) waits at most a window and what is left of
-            # the budget; a real 429 then decides.
+            # Slowing down is a courtesy, never a failure: only a reset within Clio's minute
+            # (`parse_reset`) is waited for, within what is left of the budget; a real 429
+            # then decides.
             with self._lock:
                 left = self.max_wait - self.waited
             pause = min(reset_at - self.clock(), WINDOW, left)
@@ -226,35 +337,85 @@ class ClioSession:
     def _note_limits(self, response: httpx.Response) -> None:
         try:
             remaining = int(response.headers["X-RateLimit-Remaining"])
-            reset_at = float(response.headers["X-RateLimit-Reset"])
         except (KeyError, ValueError):
             return
+        reset_at = parse_reset(response.headers.get("X-RateLimit-Reset"), self.clock())
         with self._lock:
             self.remaining, self.reset_at = remaining, reset_at
+            self.last_reset = reset_at
 
     def _wait_rate_limited(self, response: httpx.Response, url: str) -> None:
-        seconds = parse_retry_after(response.headers.get("Retry-After"), self.clock())
-        self._wait(seconds, url)
+        self._wait(self._limit_wait(response, _error_message(response)), url)
+        with self._lock:
+            self.remaining = None  # waited out: the window is a new one
+
+    def _limit_wait(self, response: httpx.Response | None, text: str | None) -> float:
+        """How long a rate limit asks for: Retry-After (seconds or a date), else the text's
+        "Retry in N seconds", else until X-RateLimit-Reset (when it is a time within Clio's
+        minute), else DEFAULT_RETRY_AFTER."""
+        now = self.clock()
+        if response is not None:
+            after = _retry_after(response.headers.get("Retry-After"), now)
+            if after is not None:
+                return after
+        said = retry_in(text)
+        if said is not None:
+            return said
+        reset = None
+        if response is not None:
+            reset = parse_reset(response.headers.get("X-RateLimit-Reset"), now)
+        if reset is None:
+            with self._lock:
+                reset = self.last_reset
+        if reset is not None and reset > now:
+            return float(math.ceil(reset - now))
+        return DEFAULT_RETRY_AFTER
 
     def _wait(self, seconds: float, url: str | None) -> None:
         with self._lock:
             if self.waited + seconds > self.max_wait:
                 raise self._still_limited(url, seconds)
             self.waited += seconds
+        if self.on_wait is not None and seconds > 0:
+            self._count_down(seconds)
+            return
         if self.notice is not None and seconds >= 1:
-            self.notice(f"Clio's rate limit is reached: waiting {seconds:.0f} s before going on")
+            self.notice(Wait(seconds, seconds).message)
         self.sleep(seconds)
 
-    def _still_limited(self, url: str | None, asked: float | None = None) -> ClioError:
-        hint = "too many requests for now: try again in a minute"
-        if asked is not None and asked > self.max_wait:  # e.g. Retry-After: 3600
-            hint = f"Clio asks to wait {asked:.0f} s before the next request: try again then"
-        return ClioError(
-            f"Clio's rate limit is still exceeded after waiting {self.waited:.0f} s",
-            hint=hint,
-            status=429,
-            url=short_url(url or self.api),
-        )
+    def _count_down(self, seconds: float) -> None:
+        """Sleep `seconds` in steps of at most one, telling `on_wait` before each and at the
+        end (left 0), so a countdown can be shown."""
+        assert self.on_wait is not None
+        left = seconds
+        while left > 0:
+            self.on_wait(Wait(seconds, left))
+            step = min(1.0, left)
+            self.sleep(step)
+            left = round(left - step, 6)
+        self.on_wait(Wait(seconds, 0.0))
+
+    def _still_limited(
+        self, url: str | None, asked: float | None = None, *, storm: bool = False
+    ) -> ClioError:
+        waited = f"after waiting {self.waited:.0f} s" if self.waited else "at once"
+        if storm:
+            message = (
+                f"Clio answered 'rate limit exceeded' {MAX_429 + 1} times in a row; mapctl "
+                f"stopped {waited} rather than keep asking"
+            )
+            hint = "too many requests for now: try again in a minute"
+        elif asked is not None and asked > self.max_wait - self.waited:
+            message = (
+                f"Clio's rate limit is exceeded and Clio asks to wait {asked:.0f} s; mapctl "
+                f"stopped {waited} rather than wait that long (it waits {self.max_wait:.0f} s "
+                "at most per command)"
+            )
+            hint = f"try again in {max(1, math.ceil(asked))} s"
+        else:
+            message = f"Clio's rate limit is still exceeded {waited}"
+            hint = "too many requests for now: try again in a minute"
+        return ClioError(message, hint=hint, status=429, url=short_url(url or self.api))
 
     def _backoff(self, tries: int) -> None:
         self.sleep(0.5 * 2**tries)
@@ -330,11 +491,54 @@ def short_url(url: str) -> str:
 
 
 def _resource(url: str) -> str:
-    path = urlsplit(url).path.removeprefix("/api/v4/")
-    return path.split("/")[0].removesuffix(".json")
+    """The resource of an API URL: `matters`, `contacts`... (`matter_contacts` for
+    /matters/{id}/contacts.json)."""
+    parts = urlsplit(url).path.removeprefix("/api/v4/").removesuffix(".json").split("/")
+    if len(parts) >= 3 and parts[0] == "matters" and parts[2] in ("contacts", "client"):
+        return "matter_contacts"
+    return parts[0]
 
 
-def _status_error(response: httpx.Response, url: str) -> ClioError:
+def portal(url: str) -> str:
+    """Clio's developer portal for the region of `url` (NOTES 8.1): developers.clio.com,
+    eu.developers.clio.com...; "Clio's developer portal" for another host (the sandbox)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "app.clio.com" or host.endswith(".app.clio.com"):
+        return f"{host.removesuffix('app.clio.com')}developers.clio.com"
+    return "Clio's developer portal"
+
+
+def permission_for(url: str, method: str = "GET") -> str:
+    """The Clio app permission (and level) a request needs, e.g. "Custom Fields (read)"."""
+    name = PERMISSIONS.get(_resource(url), _resource(url).replace("_", " ").title())
+    level = "read" if method.upper() in ("GET", "HEAD") else "write"
+    return f"{name} ({level})"
+
+
+def permission_hint(url: str, method: str = "GET") -> str:
+    """What to tick where, after a 403."""
+    return (
+        f"in {portal(url)}, open mapctl's app and tick the {permission_for(url, method)} "
+        "permission, then run `mapctl connect` again (Clio applies a changed permission only "
+        "when the app is authorized again); if it is ticked, the Clio user's role may not "
+        "allow it: ask a Clio administrator"
+    )
+
+
+def forbidden(url: str, message: str | None, method: str = "GET") -> ClioError:
+    """The ClioError for a 403: what was refused and the permission to tick."""
+    what = _resource(url).replace("_", " ")
+    return ClioError(
+        f"Clio refused access to {what} (HTTP 403"
+        + (f": {message})" if message else ")")
+        + f"; it needs the Clio app's {permission_for(url, method)} permission",
+        hint=permission_hint(url, method),
+        status=403,
+        url=short_url(url),
+    )
+
+
+def _status_error(response: httpx.Response, url: str, method: str = "GET") -> ClioError:
     status, where = response.status_code, short_url(url)
     message = _error_message(response)
     if status == 401:
@@ -352,15 +556,7 @@ def _status_error(response: httpx.Response, url: str) -> ClioError:
             url=where,
         )
     if status == 403:
-        permission = PERMISSIONS.get(_resource(url), "read access to this resource")
-        return ClioError(
-            f"Clio refused access to {_resource(url)} (HTTP 403"
-            + (f": {message})" if message else ")"),
-            hint=f"the Clio user, or the app's permissions, must allow {permission}; "
-            "after changing the app's permissions run `mapctl connect` again",
-            status=status,
-            url=where,
-        )
+        return forbidden(url, message, method)
     if status == 410:  # Clio's answer to a retired X-API-VERSION (NOTES 1)
         return ClioError(
             f"Clio no longer serves the API version this mapctl speaks ({API_VERSION}); "
@@ -379,6 +575,15 @@ def _status_error(response: httpx.Response, url: str) -> ClioError:
             url=where,
         )
     detail = f": {message}" if message else ""
+    names = refused_names(message) if status == 400 else None
+    if names is not None:
+        return RefusedFields(
+            f"Clio rejected the request to {where} (HTTP {status}){detail}",
+            names,
+            message or "",
+            status=status,
+            url=where,
+        )
     return ClioError(
         f"Clio rejected the request to {where} (HTTP {status}){detail}", status=status, url=where
     )
@@ -397,20 +602,28 @@ def _network_error(error: Exception, url: str, tries: int) -> ClioError:
     )
 
 
-def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
+def _json_body(response: httpx.Response, url: str, *, odd_ok: bool = False) -> dict[str, Any]:
+    """The JSON object with `data` (`odd_ok`: whatever `data` holds, for the caller to check
+    for Clio's rate limit in disguise)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict) or "data" not in body:
-        raise ClioError(
-            f"Clio sent a response mapctl cannot read from {short_url(url)} "
-            f"(HTTP {response.status_code}, expected JSON with `data`)",
-            hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
-            status=response.status_code,
-            url=short_url(url),
-        )
+        raise _unreadable(url, response.status_code)
+    if not odd_ok and not isinstance(body["data"], dict | list):
+        raise _unreadable(url, response.status_code)
     if may_hold_surrogates(response.content):  # Clio text with "\ud83d" (issue 9)
         cleaned: dict[str, Any] = without_surrogates(body)
         return cleaned
     return body
+
+
+def _unreadable(url: str, status: int) -> ClioError:
+    return ClioError(
+        f"Clio sent a response mapctl cannot read from {short_url(url)} "
+        f"(HTTP {status}, expected JSON with `data`)",
+        hint="check CLIO_BASE_URL points at Clio (or the sandbox); try again later",
+        status=status,
+        url=short_url(url),
+    )

@@ -49,12 +49,29 @@ def _widths(rows: list[dict[str, Any]], width: int) -> list[int]:
     return widths
 
 
-def format_matters(rows: list[dict[str, Any]], width: int = WIDTH) -> str:
-    """One line per matter, a header first, in `width` columns; an empty result says so."""
+def column_widths(rows: list[dict[str, Any]], width: int = WIDTH) -> list[int]:
+    """The columns' widths for `rows` in `width` columns (to write later pages alike)."""
+    return _widths(rows, width)
+
+
+def format_matters(
+    rows: list[dict[str, Any]],
+    width: int = WIDTH,
+    *,
+    widths: list[int] | None = None,
+    header: bool = True,
+) -> str:
+    """One line per matter, a header first, in `width` columns; an empty result says so.
+    `widths` (from `column_widths`) keeps the columns of a table written page by page;
+    `header=False` leaves the header out (a later page)."""
     if not rows:
         return "No matters found.\n"
-    widths = _widths(rows, width)
-    lines = ["  ".join(f"{t:<{w}}" for (t, _), w in zip(COLUMNS, widths, strict=True)).rstrip()]
+    widths = widths or _widths(rows, width)
+    lines = (
+        ["  ".join(f"{t:<{w}}" for (t, _), w in zip(COLUMNS, widths, strict=True)).rstrip()]
+        if header
+        else []
+    )
     for row in rows:
         cells = [_cell(row.get(k), w).ljust(w) for (_, k), w in zip(COLUMNS, widths, strict=True)]
         lines.append("  ".join(cells).rstrip())

@@ -16,7 +16,14 @@ from ..model import AnswerType
 from ..textsafe import replace_surrogates
 from .expressions import Expression, compile_expression
 from .loading import Entry, LoadedMapping, load_mapping, load_text
-from .model import AnswerRule, ClientRecordRule, CompiledMapping, CustomFieldSpec, FieldCreation
+from .model import (
+    AnswerRule,
+    ClientRecordRule,
+    CompiledMapping,
+    CustomFieldSpec,
+    FieldCreation,
+    ReviewRule,
+)
 from .validation import expression_sites, relationships_of, validate
 
 DEFAULT_CLIENT_NAME = "client.name"
@@ -53,6 +60,11 @@ def compile_loaded(loaded: LoadedMapping) -> CompiledMapping:
         client_record=_client_record(loaded, compiled),
         answers=tuple(_answer(name, e, compiled) for name, e in loaded.answers.items()),
         files=tuple(doc.file for doc in loaded.documents),
+        review=tuple(
+            ReviewRule(name, compiled[(id(e), e.path)], e.doc.location(e.path, key=True))
+            for name, e in loaded.review.items()
+            if (id(e), e.path) in compiled
+        ),
     )
 
 

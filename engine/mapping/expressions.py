@@ -179,6 +179,15 @@ def field_paths(ast: dict[str, Any]) -> list[tuple[str, ...]]:
         kind = node.get("type")
         if kind == "field":
             return (node["value"],)
+        children = node.get("children", ())
+        if kind == "function_expression" and len(children) == 1:  # only(x), primary(x)
+            return chain(children[0])
+        if kind == "filter_projection" and len(children) == 3:  # x[?cond].y: the condition
+            left = chain(children[0])  # reads the elements' fields, not the context's
+            if left is None or children[1].get("type") == "identity":
+                return left
+            right = chain(children[1])
+            return None if right is None else left + right
         if kind in ("subexpression", "index_expression"):
             parts: tuple[str, ...] = ()
             for child in node["children"]:
@@ -198,11 +207,31 @@ def field_paths(ast: dict[str, Any]) -> list[tuple[str, ...]]:
         if found:
             paths.append(found)
             return
-        for child in node.get("children", ()):
+        alternatives = spread_or(node)  # `(spouse || x).custom.ssn` reads both .custom.ssn
+        for child in alternatives if alternatives is not None else node.get("children", ()):
             walk(child)
 
     walk(ast)
     return paths
+
+
+def spread_or(node: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """`(a || b).rest` as [a.rest, b.rest] (also inside a one-argument call at the head of a
+    chain: `primary((a || b).addresses).city`), for reading which fields an expression uses;
+    None when the node is no such chain."""
+    kind = node.get("type")
+    children = [c for c in node.get("children", ()) if isinstance(c, dict)]
+    if kind == "or_expression":
+        return children
+    if kind == "function_expression" and len(children) == 1:
+        inner = spread_or(children[0])
+        return None if inner is None else [{**node, "children": [alt]} for alt in inner]
+    if kind == "subexpression" and children:
+        inner = spread_or(children[0])
+        if inner is None:
+            return None
+        return [{**node, "children": [alt, *children[1:]]} for alt in inner]
+    return None
 
 
 def build_evaluator(node: dict[str, Any]) -> Evaluator:

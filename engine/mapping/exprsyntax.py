@@ -29,6 +29,7 @@ CONTEXT_NAMES = (
     "children",
     "grandchildren",
     "parties",
+    "co_clients",
     "related",
     "by_role",
     "today",

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..model import AnswerType
+from .expressions import spread_or
 from .loading import LoadedMapping, location_of
 
 # Answer type -> the Clio field types whose typed value it can take as is (mapping-format.md,
@@ -38,18 +39,31 @@ def suits(answer: AnswerType, field_type: str) -> bool:
     return allowed is None or field_type in allowed
 
 
+PICKERS = ("only", "primary")  # functions that give one element of a list, unchanged
+
+
 def direct_alias(ast: dict[str, Any]) -> str | None:
     """The alias an expression reads as is (`client.custom.marital`, `custom.gender`,
-    `spouse.custom.x`), or None when it computes something from it (a comparison, a function)."""
+    `spouse.custom.x`, `(spouse || only(co_clients[?...])).custom.x`), or None when it computes
+    something from it (a comparison, a function other than one picking an element)."""
+    alternatives = spread_or(ast)
+    if alternatives is not None:  # each alternative must read the same alias as is
+        found = {direct_alias(alternative) for alternative in alternatives}
+        return found.pop() if len(found) == 1 else None
     names: list[str] = []
 
     def walk(node: dict[str, Any]) -> bool:
         kind = node.get("type")
+        children = node.get("children", ())
         if kind == "field":
             names.append(str(node.get("value")))
             return True
         if kind == "subexpression":
-            return all(walk(child) for child in node.get("children", ()))
+            return all(walk(child) for child in children)
+        if kind == "function_expression" and node.get("value") in PICKERS and len(children) == 1:
+            return walk(children[0])  # only(x), primary(x): an element of x, as it is
+        if kind == "filter_projection" and children:
+            return walk(children[0])  # x[?cond]: elements of x
         return False
 
     if not walk(ast) or len(names) < 2 or names[-2] != "custom":

@@ -32,7 +32,10 @@ _BUILTIN_NOTES: dict[str, tuple[str, str]] = {
         "join an array of strings with a separator",
         "join(', ', children[].first_name) -> \"Claire, Mitchell, Manny, Joe\"",
     ),
-    "keys": ("an object's keys", 'keys(by_role) -> ["Spouse", "Child", "Grandchild", "Party"]'),
+    "keys": (
+        "an object's keys",
+        'keys(by_role) -> ["Spouse", "Child", "Grandchild", "Co-client", "Party"]',
+    ),
     "length": ("length of a string, array or object (null is an error)", "length(children) -> 4"),
     "map": ("apply an expression to each element", 'map(&first_name, spouses) -> ["Gloria"]'),
     "max": ("largest number or string", 'max(children[].date_of_birth) -> "2013-04-05"'),

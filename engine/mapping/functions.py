@@ -182,6 +182,15 @@ class MapctlFunctions(functions.Functions):
         return None
 
     @functions.signature({"types": ["array", "null"]})
+    def _func_only(self, items: list[Any] | None) -> Any:
+        """only(array) -> any
+        The element of an array that has exactly one; null for null, an empty array or an
+        array of two or more (a choice a person must make).
+        Example: only(spouses).name -> "Gloria Pritchett"
+        """
+        return items[0] if items is not None and len(items) == 1 else None
+
+    @functions.signature({"types": ["array", "null"]})
     def _func_primary(self, items: list[Any] | None) -> Any:
         """primary(array) -> object
         The element marked `primary: true` (Clio's addresses, email addresses and phone

@@ -68,25 +68,45 @@ def _check_answer(interview: Interview, name: str, entry: Entry) -> Iterator[Pro
     yield from _check_options(interview, name, entry, spec, variable)
 
 
+# How alike an unknown name and a real one must be for "did you mean": a typo ("Client Frist
+# Name TE", 0.95), not merely names of the same shape ("Client Prefix TE" and "Client Phone
+# TE" are 0.77 alike and mean different things).
+SUGGEST_CUTOFF = 0.88
+
+
 def _unknown(interview: Interview, name: str, entry: Entry) -> Problem:
     names = list(interview.variables)
     folded = [n for n in names if n.casefold() == name.casefold()]
-    close = folded or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-    if close:
-        hint = f"did you mean '{close[0]}'?"
-        if folded:
-            hint += " (HotDocs names are case-sensitive)"
-    else:
-        hint = "use the variable's exact name as the interview spells it"
-        if interview.kind == "answer file":
-            hint += " (an answer file lists only the variables that were answered)"
+    close = folded or difflib.get_close_matches(name, names, n=1, cutoff=SUGGEST_CUTOFF)
+    suggestion = f"did you mean '{close[0]}'?" if close else None
+    if folded:
+        suggestion = f"{suggestion} (HotDocs names are case-sensitive)"
+    if interview.kind == "answer file" and not folded:
+        # An answer file holds only what one client was asked and answered: a name missing
+        # from it may still be a variable of the interview. It proves the names it holds (so
+        # one that differs only in case is still an error: HotDocs would not match it).
+        check = (
+            "an answer file lists only the answers one client was given; check against the "
+            "interview's component file (.cmp) or template manifest to be sure"
+        )
+        problem = _problem(
+            entry,
+            (),
+            f"answer '{name}' is not in {interview.file}, an answer file (that client may just "
+            "not have answered it)",
+            "interview-unknown",
+            key=True,
+            hint=f"{suggestion} Otherwise {check}" if suggestion else check,
+        )
+        problem.severity = "warning"
+        return problem
     return _problem(
         entry,
         (),
         f"answer '{name}' is not a variable of {interview.file}",
         "interview-unknown",
         key=True,
-        hint=hint,
+        hint=suggestion or "use the variable's exact name as the interview spells it",
     )
 
 

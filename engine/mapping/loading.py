@@ -57,9 +57,11 @@ class LoadedMapping:
     title: Entry | None = None
     relationships: dict[str, Entry] = field(default_factory=dict)
     otherwise: Entry | None = None
+    co_client: Entry | None = None  # `relationships: co_client:` the matter's other clients' role
     custom_fields: dict[str, Entry] = field(default_factory=dict)
     client_record: dict[str, Entry] = field(default_factory=dict)
     answers: dict[str, Entry] = field(default_factory=dict)
+    review: dict[str, Entry] = field(default_factory=dict)  # `Name: null` drops an inherited one
     removed: list[Entry] = field(default_factory=list)  # `Name: null`: inherited answer dropped
     nothing_to_remove: list[Entry] = field(default_factory=list)  # `Name: null`, nothing inherited
 
@@ -219,7 +221,9 @@ class _ChainLoader:
                 )
         if target in bundled:
             return bundled_source(target)
-        nearby = _nearby_names(source.folder) + bundled
+        itself = os.path.basename(source.key) if source.folder is not None else source.display
+        # never the extending file itself: "did you mean 'ext.yaml'?" in ext.yaml is no help
+        nearby = [n for n in _nearby_names(source.folder) + bundled if n != itself]
         close = difflib.get_close_matches(target, nearby, n=1, cutoff=0.6)
         where = f"next to {source.display}" if source.folder is not None else "bundled"
         hint = f"did you mean '{close[0]}'?" if close else None
@@ -286,12 +290,15 @@ def _merge(loaded: LoadedMapping, doc: Document) -> None:
     ):
         _merge_section(doc, section, target)
     _merge_answers(loaded, doc)
+    _merge_review(loaded, doc)
     relationships = data.get("relationships")
     if isinstance(relationships, dict):
         for role, synonyms in relationships.items():
             entry = Entry(doc, ("relationships", role), synonyms)
             if role == "otherwise":
                 loaded.otherwise = entry
+            elif role == "co_client":
+                loaded.co_client = entry
             else:
                 loaded.relationships[role] = entry
 
@@ -301,6 +308,18 @@ def _merge_section(doc: Document, section: str, target: dict[str, Entry]) -> Non
     if isinstance(values, dict):
         for key, value in values.items():
             target[key] = Entry(doc, (section, key), value)
+
+
+def _merge_review(loaded: LoadedMapping, doc: Document) -> None:
+    """Review lines override by name; `Name: null` removes an inherited one."""
+    values = doc.data.get("review")
+    if not isinstance(values, dict):
+        return
+    for name, value in values.items():
+        if value is None:
+            loaded.review.pop(name, None)
+        else:
+            loaded.review[name] = Entry(doc, ("review", name), value)
 
 
 def _merge_answers(loaded: LoadedMapping, doc: Document) -> None:

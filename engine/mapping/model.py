@@ -58,6 +58,15 @@ class ClientRecordRule:
 
 
 @dataclass(frozen=True)
+class ReviewRule:
+    """One `review` entry: a line for the import review, when its expression gives text."""
+
+    name: str
+    text: Expression
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class CompiledMapping:
     """A mapping checked and compiled: ready to evaluate any number of bundles."""
 
@@ -67,6 +76,7 @@ class CompiledMapping:
     client_record: ClientRecordRule
     answers: tuple[AnswerRule, ...]
     files: tuple[str, ...] = ()  # the mapping file first, then what it extends, as typed
+    review: tuple[ReviewRule, ...] = ()  # lines for the review (preview, import, explain)
 
     @property
     def sensitive_aliases(self) -> frozenset[str]:

@@ -23,6 +23,7 @@ SEED_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
     "Grandchild": ("grandchild", "grandchildren", "granddaughter", "grandson"),
 }  # fmt: skip
 SEED_OTHERWISE = "Party"
+SEED_CO_CLIENT = "Co-client"  # the role of the matter's other clients (Clio's co-clients)
 
 # Hyphens, and the dashes word processors put in their place ("Step\u2013Son" typed in Word).
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
@@ -55,10 +56,13 @@ class Classification:
 
 @dataclass(frozen=True)
 class Relationships:
-    """The mapping's roles: {role: synonyms} and the `otherwise` role."""
+    """The mapping's roles: {role: synonyms}, the `otherwise` role, and the `co_client` role
+    (the matter's other clients: Clio's multi-client matters; no label puts a contact there
+    unless the mapping lists it under that role's name too)."""
 
     roles: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(SEED_RELATIONSHIPS))
     otherwise: str = SEED_OTHERWISE
+    co_client: str = SEED_CO_CLIENT
     _index: dict[str, tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,9 +74,12 @@ class Relationships:
 
     @property
     def role_names(self) -> list[str]:
-        """Every role, the mapping's order, `otherwise` last (once)."""
+        """Every role, the mapping's order, then `co_client`, `otherwise` last (each once)."""
         names = list(self.roles)
-        return names if self.otherwise in names else [*names, self.otherwise]
+        for extra in (self.co_client, self.otherwise):
+            if extra not in names:
+                names.append(extra)
+        return names
 
     def classify(self, label: str | None) -> Classification:
         """The role for one label; blank or unknown labels get the `otherwise` role."""

@@ -36,6 +36,7 @@ from .fieldtypes import creation_problems
 from .interviewcheck import check_interview
 from .loading import BUNDLED_PREFIX, Entry, LoadedMapping, load_mapping, location_of
 from .relationships import (
+    SEED_CO_CLIENT,
     SEED_OTHERWISE,
     SEED_RELATIONSHIPS,
     Relationships,
@@ -46,7 +47,7 @@ from .source import Document
 
 # An `each` whose elements are contacts: a contact list, optionally filtered.
 CONTACT_LIST = re.compile(
-    r"\s*(spouses|children|grandchildren|parties|related|by_role\.(\w+|\"[^\"]+\"))"
+    r"\s*(spouses|children|grandchildren|parties|co_clients|related|by_role\.(\w+|\"[^\"]+\"))"
     r"\s*(\[\?.*\])?\s*",
     re.DOTALL,
 )
@@ -108,10 +109,16 @@ def relationships_of(loaded: LoadedMapping) -> Relationships:
         for role, entry in loaded.relationships.items()
         if isinstance(entry.value, list)
     }
-    otherwise = loaded.otherwise.value if loaded.otherwise else SEED_OTHERWISE
-    if not isinstance(otherwise, str) or not otherwise:
-        otherwise = SEED_OTHERWISE
-    return Relationships(roles if loaded.relationships else dict(SEED_RELATIONSHIPS), otherwise)
+    otherwise = _role_name(loaded.otherwise, SEED_OTHERWISE)
+    co_client = _role_name(loaded.co_client, SEED_CO_CLIENT)
+    seeded = roles if loaded.relationships else dict(SEED_RELATIONSHIPS)
+    return Relationships(seeded, otherwise, co_client)
+
+
+def _role_name(entry: Entry | None, default: str) -> str:
+    """`otherwise:` or `co_client:` (a bad value is the schema's to report)."""
+    value = entry.value if entry is not None else default
+    return value if isinstance(value, str) and value else default
 
 
 def declared_names(loaded: LoadedMapping) -> Names:
@@ -136,7 +143,7 @@ def _misspelled_sections(loaded: LoadedMapping) -> tuple[list[str], list[str]]:
             if close == ["custom_fields"]:
                 aliases.extend(str(alias) for alias in value)
             elif close == ["relationships"]:
-                roles.extend(str(role) for role in value if role != "otherwise")
+                roles.extend(str(role) for role in value if role not in ("otherwise", "co_client"))
     return aliases, roles
 
 
@@ -167,6 +174,9 @@ def expression_sites(loaded: LoadedMapping) -> list[tuple[Site, Entry]]:
     for key, entry in loaded.client_record.items():
         if key in ("name", "notes") and isinstance(entry.value, str) and entry.value:
             sites.append((Site(entry.doc, entry.path, entry.value, f"client_record {key}"), entry))
+    for key, entry in loaded.review.items():
+        if isinstance(entry.value, str) and entry.value:
+            sites.append((Site(entry.doc, entry.path, entry.value, f"review '{key}'"), entry))
     return sites
 
 

@@ -3,8 +3,8 @@
 Stage: after compilation, before evaluation. In: the bundle's bytes (raw Clio records, see
 spec/mapping-format.md "The matter bundle") and a `CompiledMapping`. Out: a `Context` holding the
 dict expressions read (`matter`, `client`, `spouse`, `spouses`, `children`, `grandchildren`,
-`parties`, `related`, `by_role`, `today`), the per-contact views preview shows, warnings, and
-the labels that fell to the `otherwise` role. Pure: no I/O, no printing.
+`parties`, `co_clients`, `related`, `by_role`, `today`), the per-contact views preview shows,
+warnings, and the labels that fell to the `otherwise` role. Pure: no I/O, no printing.
 
 Decisions (issue 3):
 - `spouses`, `children`, `grandchildren` are the contacts of the seed's role names Spouse, Child
@@ -15,6 +15,10 @@ Decisions (issue 3):
   `field_name`/`field_type` are used. Typing quirks are in `custom_values.py`.
 - A contact related twice keeps its first relationship (with a warning); a relationship to the
   client itself is ignored (with a warning).
+- Co-clients (issue 17: the bundle's optional `co_clients`, Clio's other clients of the matter)
+  come after the client, in the mapping's `co_client` role unless a person chose another; they
+  are in `co_clients` and `by_role`, never in `related`. A relationship to a co-client is
+  ignored (with a warning). `co_client_entries` builds them, apart from the rest.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class ContactView:
     excluded: bool = False
     record: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     role_set: str | None = None  # the role a person chose for this import (`--role`, the app)
+    co_client: bool = False  # one of the matter's other clients (issue 17), not a related contact
 
     @property
     def role(self) -> str:
@@ -147,10 +152,16 @@ def _check_shapes(bundle: dict[str, Any], source: str) -> None:
     ids = set(listed)
     if client["id"] not in ids:
         raise _bad(source, f"the matter's client (contact {client['id']}) is not in 'contacts'")
-    for key in ("relationships", "custom_fields"):
+    for key in ("relationships", "custom_fields", "co_clients"):
         items = bundle.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise _bad(source, f"'{key}' must be an array of objects")
+    for position, other in enumerate(bundle.get("co_clients", [])):
+        if not _is_id(other.get("id")):
+            raise _bad(source, f"co_clients[{position}] has no contact id")
+        if other["id"] not in ids:
+            where = f"co_clients[{position}] is contact {other['id']}"
+            raise _bad(source, f"{where}, which is not in 'contacts'")
     for position, rel in enumerate(bundle.get("relationships", [])):
         target = rel.get("contact")
         if not isinstance(target, dict) or not _is_id(target.get("id")):
@@ -189,16 +200,27 @@ def build_context(
     _check_exclusions(exclude, client_id, by_id, bundle)
     roles = roles or {}
     _check_roles(roles, client_id, bundle, mapping.relationships)
-    warnings: list[str] = []
+    # What the Clio client met while fetching (refused fields, stub records, no custom field
+    # definitions): said first, with every other warning (issue 17 items 2-4).
+    fetched = bundle.get("fetch_warnings")
+    warnings: list[str] = (
+        [w for w in fetched if isinstance(w, str)] if isinstance(fetched, list) else []
+    )
     fields = CustomFieldIndex(mapping.custom_fields, bundle.get("custom_fields", []), warnings)
     client_record = by_id[client_id]
     client = _contact(client_record, "", "Client", fields, warnings)
     views = [ContactView(client_id, contact_name(client_record), "", _CLIENT, record=client)]
     rules = mapping.relationships
     by_role: dict[str, list[dict[str, Any]]] = {role: [] for role in rules.role_names}
+    co_clients = co_client_entries(bundle, rules, fields, warnings, exclude=exclude, roles=roles)
+    for view in co_clients:
+        views.append(view)
+        if not view.excluded:
+            by_role[view.role].append(view.record)
     related: list[dict[str, Any]] = []
     unmatched: list[Classification] = []
     seen = {client_id: ""}
+    co_ids = {view.id: view for view in co_clients}
     for rel in bundle.get("relationships", []):
         contact_id = rel["contact"]["id"]
         label = rel.get("description") or ""
@@ -207,6 +229,13 @@ def build_context(
         if contact_id == client_id:
             warnings.append(
                 f"a relationship labelled {json.dumps(label)} points to the client itself; ignored"
+            )
+            continue
+        if contact_id in co_ids:
+            who = co_ids[contact_id].name or f"contact {contact_id}"
+            warnings.append(
+                f"{who} (contact {contact_id}) is a co-client and also related as "
+                f"{json.dumps(label)}: kept as a co-client ({co_ids[contact_id].role})"
             )
             continue
         if contact_id in seen:
@@ -229,9 +258,49 @@ def build_context(
             related.append(contact)
             by_role[role].append(contact)
     data = _data(bundle["matter"], client, related, by_role, rules.otherwise, today)
+    data["co_clients"] = [view.record for view in co_clients if not view.excluded]
     warnings[:0] = _odd_contacts(client_record, views, data)
     secrets = _sensitive_values(views, mapping.sensitive_aliases)
     return Context(data, views, warnings, unmatched, bundle, secrets)
+
+
+def co_client_ids(bundle: dict[str, Any]) -> list[int]:
+    """The matter's other clients (bundle `co_clients`, optional: none in older bundles), in
+    Clio's order, each once, never the default client."""
+    client_id = bundle["matter"]["client"]["id"]
+    ids: list[int] = []
+    for entry in bundle.get("co_clients") or []:
+        if entry["id"] != client_id and entry["id"] not in ids:
+            ids.append(entry["id"])
+    return ids
+
+
+def co_client_entries(
+    bundle: dict[str, Any],
+    rules: Relationships,
+    fields: CustomFieldIndex,
+    warnings: list[str],
+    *,
+    exclude: Collection[int] = (),
+    roles: Mapping[int, str] | None = None,
+) -> list[ContactView]:
+    """One view per co-client (issue 17): its record as expressions see it (`relationship` "",
+    `role` the mapping's `co_client` role or the one a person chose, `custom`), in the
+    bundle's order. Kept apart from `related`; the caller puts the kept ones in `by_role` and
+    `co_clients`."""
+    by_id = {c["id"]: c for c in bundle["contacts"]}
+    found = Classification("", rules.co_client, None)
+    views = []
+    for contact_id in co_client_ids(bundle):
+        chosen = (roles or {}).get(contact_id)
+        role = chosen if chosen is not None else rules.co_client
+        record = by_id[contact_id]
+        contact = _contact(record, "", role, fields, warnings)
+        excluded = contact_id in exclude
+        view = ContactView(contact_id, contact_name(record), "", found, excluded, contact, chosen)
+        view.co_client = True
+        views.append(view)
+    return views
 
 
 def _sensitive_values(views: list[ContactView], aliases: frozenset[str]) -> tuple[str, ...]:
@@ -280,6 +349,7 @@ def _only_related(
         raise MapctlError(f"contact {client_id} is the matter's client{client}",
                           hint=f"{option} takes related contacts only")  # fmt: skip
     related = {rel["contact"]["id"] for rel in bundle.get("relationships", [])}
+    related.update(co_client_ids(bundle))  # co-clients can be removed or given a role too
     missing = sorted(set(ids) - related)
     if missing:
         listed = ", ".join(str(i) for i in missing)

@@ -42,6 +42,7 @@ from ..mapping.expressions import Expression, field_paths
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK, Answer, AnswerSet
 from .context import Context
+from .reviewing import add_review_lines
 
 _ISO_DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -150,6 +151,7 @@ def evaluate(mapping: CompiledMapping, context: Context, *, keep_going: bool = F
     for warning in answer_warnings(answer_set):  # told wherever the context's warnings are
         if warning not in context.warnings:
             context.warnings.append(warning)
+    add_review_lines(mapping, context)  # the mapping's own review lines (issue 17)
     return Evaluation(answer_set, raws, problems, mapping, data)
 
 

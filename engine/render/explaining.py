@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MapctlError
+from ..mapping.expressions import spread_or
 from ..mapping.model import AnswerRule, CompiledMapping
 from ..model import SENSITIVE_MASK
 from ..report import format_problem, printable
@@ -99,6 +100,10 @@ def fields_read(ast: dict[str, Any]) -> list[str]:
     if text is not None:
         return [] if text == "@" else [text]
     found: list[str] = []
+    for alternative in spread_or(ast) or ():  # `(spouse || x).name`: spouse.name, x.name
+        found.extend(f for f in fields_read(alternative) if f not in found)
+    if found:
+        return found
     for child in ast.get("children", ()):
         if isinstance(child, dict):
             found.extend(f for f in fields_read(child) if f not in found)
@@ -116,6 +121,11 @@ def _chain_text(node: dict[str, Any], head: bool = False) -> str | None:
     if kind in ("current", "identity"):
         return "@"
     children = [c for c in node.get("children", ()) if isinstance(c, dict)]
+    if kind == "filter_projection" and len(children) == 3:  # the condition is not read out
+        left, right = _chain_text(children[0]), _chain_text(children[1])
+        if left is None or right is None:
+            return None
+        return f"{left}[?…]" + ("" if right == "@" else f".{right}")
     chained = kind in ("subexpression", "index_expression")
     parts = [_chain_text(c, head=chained and n == 0) for n, c in enumerate(children)]
     if any(part is None for part in parts):
@@ -173,7 +183,11 @@ def explain_text(
     for view in context.contacts:
         lines.append(f"  {_contact_line(view)}")
     otherwise = mapping.relationships.otherwise
-    unmatched = [v for v in context.contacts if v.role != "Client" and not v.classification.matched]
+    unmatched = [
+        v
+        for v in context.contacts
+        if v.role != "Client" and not v.co_client and not v.classification.matched
+    ]
     if unmatched:
         lines += ["", f"Labels that fell to {otherwise}:"]
         for view in unmatched:
@@ -195,8 +209,12 @@ def explain_text(
 
 def _contact_line(view: Any) -> str:
     name = view.name or "(no name)"
-    if view.role == "Client":
+    if view.role == "Client" and not view.co_client:
         return f"{name} (contact {view.id}): Client"
+    if view.co_client:  # issue 17: a client of the matter too, with no label
+        why = "set by hand" if view.role_set is not None else "the mapping's co_client role"
+        excluded = "  [excluded]" if view.excluded else ""
+        return f"{name} (contact {view.id}): co-client -> {view.role} ({why}){excluded}"
     found = view.classification
     label = json.dumps(found.label) if found.label else "(blank label)"
     why = f'synonym "{found.synonym}"' if found.synonym else "no synonym matched"

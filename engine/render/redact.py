@@ -182,15 +182,44 @@ class Redactor:
         return f"{self._pick(FIRST, 'user', name)} {self._pick(LAST, 'user', name)}"
 
     def learn_names(self, contacts: list[dict[str, Any]]) -> None:
-        for contact in contacts:
+        """Choose each name's fake. Different names get different fakes within the bundle (a
+        client and his wife are never both "Corin Rowntree", so an admin test still catches a
+        spouse answer that reads the client); the same name keeps its fake (a family keeps one
+        surname). Contacts are taken by id, so the choice does not depend on their order."""
+        used: dict[str, set[str]] = {"first": set(), "last": set(), "company": set()}
+        chosen = set(self.names.values())
+        for contact in sorted(contacts, key=_by_id):
             if contact.get("type") == "Company":
                 name = contact.get("name")
-                if isinstance(name, str) and name:
-                    self.names[name] = self._pick(COMPANIES, "company", name)
+                if isinstance(name, str) and name and name not in self.names:
+                    self.names[name] = self._unique(COMPANIES, used["company"], "company", name)
                 continue
             for key, pool in (("first_name", FIRST), ("middle_name", FIRST), ("last_name", LAST)):
+                kind = "last" if pool is LAST else "first"
                 for token in WORD.findall(str(contact.get(key) or "")):
-                    self.names.setdefault(token, self._pick(pool, key[:4], token.casefold()))
+                    if token not in self.names:
+                        fake = self._unique(pool, used[kind] | chosen, key[:4], token.casefold())
+                        self.names[token] = fake
+                        used[kind].add(fake)
+
+    def _unique(self, pool: list[str], used: set[str], *parts: object) -> str:
+        """The hash's pick from `pool`, or the next one not `used` yet; double-barrelled names
+        ("Avery-Blake") once the pool is used up (a family of 40)."""
+        start = self._hash(*parts)
+        size = len(pool)
+        for step in range(size):
+            candidate = pool[(start + step) % size]
+            if candidate not in used:
+                used.add(candidate)
+                return candidate
+        for step in range(size * size):
+            first = pool[(start + step) % size]
+            second = pool[(start // size + step // size + 1) % size]
+            candidate = f"{first}-{second}"
+            if first != second and candidate not in used:
+                used.add(candidate)
+                return candidate
+        return f"{pool[start % size]} {start % 100000}"  # more names than any family has
 
     def text(self, value: Any) -> Any:
         """Every known name (whole company names first, then words) replaced in free text."""
@@ -274,6 +303,13 @@ class Redactor:
         return int(fake) if isinstance(value, int) else float(fake)
 
 
+def _by_id(contact: dict[str, Any]) -> tuple[int, str]:
+    ident = contact.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        return (ident, "")
+    return (0, str(ident))
+
+
 def redact_contact(contact: dict[str, Any], r: Redactor) -> None:
     who = contact.get("id")
     for key in ("name", "first_name", "middle_name", "last_name", "initials", "title"):
@@ -336,4 +372,7 @@ def redact_bundle(
         lawyer = matter.get("responsible_attorney")  # a person too (the firm's, not a contact)
         if isinstance(lawyer, dict) and isinstance(lawyer.get("name"), str) and lawyer["name"]:
             lawyer["name"] = r.person(lawyer["name"])
+    warnings = out.get("fetch_warnings")  # what the Clio client met: they name contacts
+    if isinstance(warnings, list):
+        out["fetch_warnings"] = [r.text(w) for w in warnings if isinstance(w, str)]
     return out

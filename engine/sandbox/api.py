@@ -10,6 +10,12 @@ a documented write answers 403 (the sandbox's app may only read) until a route s
 (`Api.add_route`). `fields` names only what the document defines for the path, nested ones
 included (400 InvalidFields otherwise). Show routes answer 304 to IF-NONE-MATCH and
 IF-MODIFIED-SINCE.
+
+Multi-client matters (issue 17; Clio's help centre "Multi-Client Matters", NOTES 12): a matter
+of the data may name its other clients, `"co_clients": [{"id": ...}]` (sandbox data only: Clio's
+Matter has no such field); `client` stays the default one, `/relationships.json` lists none of
+them, and `matters/{id}/contacts.json` lists every client (`is_client: true`,
+`relationship_name: "Client"`, `relationship: null`) besides the related contacts.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
@@ -26,12 +32,13 @@ from typing import Any
 from ..clio.fields import (
     DEFAULT_NESTED,
     InvalidFields,
-    check_fields,
     field_kind,
     parse_fields,
+    refuse_fields,
     shape,
 )
 from ..errors import MapctlError
+from . import closeloop
 from .query import (
     INT64,
     ApiFailure,
@@ -106,6 +113,12 @@ def _check_shapes(data: dict[str, Any], source: str) -> None:
                 f"{source}: matter {matter['id']}: 'client' must be null or an object with an "
                 'integer id, e.g. {"id": 5001}'
             )
+        others = matter.get("co_clients")
+        if not _objects(others) or not all(_reference(o, False) for o in others or []):
+            raise MapctlError(
+                f"{source}: matter {matter['id']}: 'co_clients' (the matter's other clients) "
+                'must be a list of objects with an integer id, e.g. [{"id": 5003}]'
+            )
     for field_ in data["custom_fields"]:
         options = field_.get("picklist_options")
         if not _objects(options) or not all(_reference(o, False) for o in options or []):
@@ -165,7 +178,31 @@ class Store:
                 raise MapctlError(f"{source}: matter {matter['id']} has unknown client {client_id}")
             matter["client"] = self.contacts.get(client_id) if client_id is not None else None
             matter["client_id"] = client_id
+            matter["co_clients"] = self._co_clients(matter, source)
             matter["relationships"] = [r for r in self.relationships if r["matter"] is matter]
+        # Issue 19: what mapctl writes back (sandbox/closeloop.py); a --data file may seed notes.
+        self.notes: dict[int, Record] = {}
+        self.custom_actions: dict[int, Record] = {}
+        closeloop.load_notes(self, data, source)
+
+    def _co_clients(self, matter: Record, source: str) -> list[Record]:
+        """A multi-client matter's other clients (Clio allows up to 11 clients; `client` is the
+        default one). Not a field of Clio's Matter: the sandbox's data only, served through
+        `matters/{id}/contacts.json` (`is_client: true`)."""
+        found: list[Record] = []
+        for ref in matter.get("co_clients") or []:
+            contact = self.contacts.get(ref["id"])
+            if contact is None:
+                raise MapctlError(
+                    f"{source}: matter {matter['id']} has unknown co-client {ref['id']}"
+                )
+            if contact is not matter["client"] and contact not in found:
+                found.append(contact)
+        if len(found) > 10:
+            raise MapctlError(
+                f"{source}: matter {matter['id']} has {len(found) + 1} clients; Clio allows 11"
+            )
+        return found
 
     def _contact(self, record: Record, options: dict[int, Record]) -> Record:
         contact = dict(record)
@@ -183,14 +220,16 @@ class Store:
         return contact
 
 
-def _fields(query: Query, schema: str) -> list[Any]:
-    """`fields` checked against the document's fields for `schema`, nested ones included."""
+def _fields(query: Query, schema: str, refused: Iterable[str] = ()) -> list[Any]:
+    """`fields` checked against the document's fields for `schema`, nested ones included, and
+    `refused` (names a live Clio refuses although its document lists them, NOTES 12): a 400
+    naming every bad one, in Clio's words."""
     text = one(query, "fields")
     if text is None or not text.strip():  # id and etag, where the resource has them
         return [(name, None) for name in DEFAULT_NESTED if field_kind(schema, name)]
     try:
         spec = parse_fields(text)
-        check_fields(spec, schema)
+        refuse_fields(spec, schema, refused)
     except InvalidFields as error:
         raise ApiFailure(400, "InvalidFields", str(error)) from None
     return spec
@@ -241,6 +280,7 @@ class Request:
     url: str
     params: dict[str, str] = dc_field(default_factory=dict)
     body: bytes = b""
+    route: str = ""  # the route's pattern, e.g. "contacts/{id}"
 
     def ident(self, name: str = "id") -> int:
         """A path id: an int64 (the document's type), else 400 like a bad query integer."""
@@ -299,6 +339,12 @@ class Api:
         self.store = store
         self.base_url = base_url
         self.routes: list[Route] = list(ROUTES)
+        # Live Clio's quirks (issue 17, NOTES 12), off by default: field names refused on a
+        # route although the document lists them ({"contacts/{id}": {"web_sites{primary}"}}),
+        # and custom field values stripped to their id (the app's Custom Fields permission
+        # not ticked).
+        self.refused: dict[str, set[str]] = {}
+        self.strip_custom_values = False
 
     def add_route(self, route: Route) -> None:
         """Serve `route`, in place of one with the same method and pattern (e.g. a write that
@@ -334,6 +380,7 @@ class Api:
             for route, found in matching:
                 if route.method == wanted:
                     request.params = found
+                    request.route = route.pattern
                     check_query(query, route.params)
                     return route.handler(self, request)
             allowed = sorted({r.method for r, _ in matching})
@@ -347,19 +394,33 @@ class Api:
 
     # --- shared by the handlers ----------------------------------------------------------
     def page(self, records: list[Record], request: Request, schema: str) -> Response:
-        spec = _fields(request.query, schema)
+        spec = _fields(request.query, schema, self.refused.get(request.route, ()))
         return page(
-            records, request.query, request.url, lambda r: _shape(r, request.query, spec, schema)
+            records, request.query, request.url, lambda r: self._shape(r, request, spec, schema)
         )
+
+    def shaped(self, record: Record, request: Request, schema: str) -> Record:
+        """One record as the request's `fields` ask (what a create answers with)."""
+        spec = _fields(request.query, schema, self.refused.get(request.route, ()))
+        return self._shape(record, request, spec, schema)
+
+    def _shape(self, record: Record, request: Request, spec: list[Any], schema: str) -> Record:
+        shaped = _shape(record, request.query, spec, schema)
+        values = shaped.get("custom_field_values")
+        if self.strip_custom_values and isinstance(values, list):
+            shaped["custom_field_values"] = [
+                {"id": v.get("id"), "etag": v.get("etag") or etag_of(v)} for v in values
+            ]
+        return shaped
 
     def show(self, record: Record | None, request: Request, schema: str, what: str) -> Response:
         if record is None:
             raise _not_found(what)
-        spec = _fields(request.query, schema)
+        spec = _fields(request.query, schema, self.refused.get(request.route, ()))
         tag = etag_of(record)
         if not_modified(record, request.headers, tag):
             return Response(304, b"", {"ETag": tag})
-        return Response(200, {"data": _shape(record, request.query, spec, schema)}, {"ETag": tag})
+        return Response(200, {"data": self._shape(record, request, spec, schema)}, {"ETag": tag})
 
     def matter(self, request: Request, name: str = "id") -> Record:
         found = self.store.matters.get(request.ident(name))
@@ -400,7 +461,9 @@ class Api:
         """The matter whose contacts are listed: an unknown one lists none (the document gives
         these lists no 404)."""
         found = self.store.matters.get(request.ident("matter_id"))
-        return found if found is not None else {"id": None, "relationships": [], "client": None}
+        if found is None:
+            return {"id": None, "relationships": [], "client": None, "co_clients": []}
+        return found
 
     def list_matter_contacts(self, request: Request) -> Response:
         matter = self.listed_matter(request)
@@ -420,9 +483,10 @@ class Api:
             }
             for rel in matter["relationships"]
         ]
-        if matter["client"] is not None:
+        clients = [matter["client"]] if matter["client"] is not None else []
+        for contact in [*clients, *matter.get("co_clients", [])]:  # multi-client matters
             client = {"is_client": True, "relationship_name": "Client", "relationship": None}
-            rows.append({**matter["client"], **common, **client, "relationship_id": None})
+            rows.append({**contact, **common, **client, "relationship_id": None})
         order(
             rows,
             request.query,
@@ -800,6 +864,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "custom_fields/{id}", _forbidden, SHOW),
     Route("DELETE", "custom_fields/{id}", _forbidden),
     Route("GET", "users/who_am_i", Api.who_am_i, SHOW),
+    *closeloop.routes(),  # notes and custom actions (issue 19)
 )
 
 
@@ -810,15 +875,9 @@ def _initial(contact: Record) -> str:
 
 
 def _matter_text(matter: Record) -> str:
-    client = matter.get("client") or {}
-    parts = [
-        matter.get("display_number"),
-        matter.get("number"),
-        matter.get("description"),
-        client.get("name"),
-        client.get("first_name"),
-        client.get("last_name"),
-    ]
+    parts = [matter.get("display_number"), matter.get("number"), matter.get("description")]
+    for client in [matter.get("client") or {}, *matter.get("co_clients", [])]:
+        parts += [client.get("name"), client.get("first_name"), client.get("last_name")]
     return "\n".join(str(p) for p in parts if p is not None).casefold()
 
 

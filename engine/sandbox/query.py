@@ -54,6 +54,7 @@ PARAMS: dict[str, str] = {
     "email_only": "boolean",
     "deleted": "boolean",
     "visible_and_required": "boolean",
+    "has_time_entries": "boolean",  # notes (issue 19)
     "created_since": "date-time",
     "updated_since": "date-time",
     "open_date[]": "date-filter",

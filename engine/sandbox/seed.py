@@ -2,8 +2,9 @@
 
 Built around the seed's example matter "00002-Pritchett" (client Jay Pritchett, his wife, children
 and step-children, grandchildren, in-laws, a blank label, a company, odd-case labels, every custom
-contact field type with picklists) plus 470 generated "Estate of ..." matters so that search
-pages (3 pages at limit 200). Same records on every run (fixed random seed). No I/O.
+contact field type with picklists), a multi-client matter "00005-Dunphy" (Phil and Claire Dunphy
+jointly represented: Claire is a co-client), plus 470 generated "Estate of ..." matters so that
+search pages (3 pages at limit 200). Same records on every run (fixed random seed). No I/O.
 Custom field ids and picklist option ids are the project's shared conventions (71001...).
 """
 
@@ -361,6 +362,20 @@ def demo_data() -> dict[str, list[Record]]:
         matter(9002, 2, "Pritchett", "Estate planning - Jay Pritchett", 5001, "Open", "2026-03-02"),
         matter(9003, 3, "Closets", "Commercial lease review", COMPANY[0], "Open", "2026-01-20"),
         matter(9004, 4, "Tucker-Pritchett", "Adoption of Lily", 5004, "Closed", "2024-05-06"),
+        # A multi-client matter (issue 17): Phil and Claire Dunphy jointly represented; Phil is
+        # the default client, Claire a co-client, their children related contacts.
+        {
+            **matter(
+                9005,
+                5,
+                "Dunphy",
+                "Joint wills - Phil and Claire Dunphy",
+                5011,
+                "Open",
+                "2026-04-14",
+            ),
+            "co_clients": [{"id": 5003}],
+        },  # fmt: skip
     ]
     relationships = [
         {
@@ -386,14 +401,43 @@ def demo_data() -> dict[str, list[Record]]:
             "updated_at": STAMP,
         }
     )
+    relationships += [
+        {
+            "id": 8060 + i,
+            "etag": etag("r", 8060 + i),
+            "description": label,
+            "matter": {"id": 9005},
+            "contact": {"id": cid},
+            "created_at": STAMP,
+            "updated_at": STAMP,
+        }
+        for i, (cid, label) in enumerate(((5007, "Daughter"), (5008, "Daughter"), (5009, "Son")))
+    ]
     _generated(rng, contacts, matters, relationships)
+    clients = {m["client"]["id"] for m in matters}
+    clients.update(c["id"] for m in matters for c in m.get("co_clients", []))
     for record in contacts:
-        record["is_client"] = any(m["client"]["id"] == record["id"] for m in matters)
+        record["is_client"] = record["id"] in clients
     return {
         "matters": matters,
         "contacts": contacts,
         "relationships": relationships,
         "custom_fields": custom_field_definitions(),
+        "notes": [  # one note a person wrote, so the matter page has one (issue 19)
+            {
+                "id": 60001,
+                "etag": etag("n", 60001),
+                "type": "Matter",
+                "subject": "Intake call",
+                "detail": "Jay wants his will and a trust; Gloria joins the next meeting.",
+                "detail_text_type": "plain_text",
+                "date": "2026-03-02",
+                "created_at": STAMP,
+                "updated_at": STAMP,
+                "time_entries_count": 0,
+                "matter": {"id": 9002},
+            }
+        ],
     }
 
 

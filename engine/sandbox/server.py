@@ -9,6 +9,7 @@ forced 429s, expired tokens). Listens on loopback unless told otherwise; never c
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import random
@@ -16,7 +17,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import MapctlError
-from .api import Api, Response, Store
+from . import closeloop
+from .api import USER, Api, Response, Store
 from .seed import demo_data
 
 APP_KEY = "sandbox-app"
@@ -77,6 +79,8 @@ def bundle_as_data(bundle: dict[str, Any]) -> dict[str, Any]:
         for rel in bundle.get("relationships") or []
         if isinstance(rel, dict)
     ]
+    if isinstance(matter, dict) and isinstance(bundle.get("co_clients"), list):
+        matter = {**matter, "co_clients": bundle["co_clients"]}  # a multi-client matter
     return {
         "matters": [matter] if isinstance(matter, dict) else [],
         "contacts": bundle.get("contacts"),
@@ -106,8 +110,26 @@ class Sandbox:
         retired_versions: tuple[str, ...] = (),
         seed: int = 0,
         log: Callable[[str], None] | None = None,
+        forbidden: Iterable[str] = (),
+        refuse_fields: Mapping[str, Iterable[str]] | None = None,
+        odd_rate_limits: bool = False,
+        no_retry_after: bool = False,
     ) -> None:
         self.store = Store(data if data is not None else demo_data(), "data")
+        # Issue 19: resources the sandbox's app may not use (403, as when the Clio app lacks the
+        # permission), e.g. {"notes"}; a --data file sets them with "refused": ["notes"].
+        refused = (data or {}).get("refused") or []
+        if not isinstance(refused, list) or not all(isinstance(r, str) for r in refused):
+            raise MapctlError("data: 'refused' must be a list of API resources, e.g. [\"notes\"]")
+        self.refused: set[str] = set(refused)
+        self.nonces = closeloop.Nonces()
+        # Live Clio (issue 17, NOTES 12): resources the app may not read (a permission not
+        # ticked: 403; "custom_fields" also strips custom field values to their id), fields
+        # refused per route although documented, rate limits answered as a 200 with base64
+        # text (`odd_rate_limits`) or as 429s without Retry-After (`no_retry_after`).
+        self.forbidden = set(forbidden)
+        self.odd_rate_limits = odd_rate_limits
+        self.no_retry_after = no_retry_after
         self.latency = latency
         self.failure_rate = failure_rate
         self.rate_limit = rate_limit
@@ -135,6 +157,8 @@ class Sandbox:
         bound_host, bound_port = self._server.server_address[:2]
         self.base_url = f"http://{bound_host!s}:{bound_port}"
         self.api = Api(self.store, self.base_url)
+        self.api.refused = {k.strip("/"): set(v) for k, v in (refuse_fields or {}).items()}
+        self.api.strip_custom_values = "custom_fields" in self.forbidden
         self.redirect_uris = (
             list(redirect_uris)
             if redirect_uris is not None
@@ -175,6 +199,18 @@ class Sandbox:
         with self._lock:
             self._forced.extend([(retry_after, http_date)] * count)
 
+    def needs(self, path: str) -> set[str]:
+        """The app permissions (as resource names) a path needs: relationships and a matter's
+        contacts need matters and contacts (Clio's Permissions doc); who_am_i none."""
+        parts = path.removeprefix("/api/v4/").removesuffix(".json").strip("/").split("/")
+        if parts[0] == "relationships" or (
+            parts[0] == "matters" and len(parts) >= 3 and parts[2] != ""
+        ):
+            return {"matters", "contacts"}
+        if parts[0] == "users":
+            return set()
+        return {parts[0]}
+
     def expire_tokens(self) -> None:
         """Every access token issued so far is expired (refresh tokens stay valid)."""
         with self._lock:
@@ -214,6 +250,8 @@ class Sandbox:
         if path.startswith("/oauth/"):
             form = parse_qsl(body.decode("utf-8", "replace")) if method == "POST" else []
             return self._oauth(method, path, query, dict(form), headers)
+        if path.startswith("/nc/"):
+            return self._manage(method, path, query)
         if not path.startswith("/api/v4/"):
             return Response(404, {"error": {"type": "RecordNotFound", "message": "Not found"}})
         return self._api(method, path, query, headers, body)
@@ -252,6 +290,16 @@ class Sandbox:
             version = API_VERSION
         elif limited is not None:
             response = limited
+        elif self.needs(path) & self.forbidden:
+            response = Response(
+                403,
+                {
+                    "error": {
+                        "type": "Forbidden",
+                        "message": "User is forbidden from taking that action",
+                    }
+                },
+            )
         elif self.failure_rate and self._random.random() < self.failure_rate:
             response = Response(
                 500,
@@ -262,6 +310,15 @@ class Sandbox:
                     }
                 },
             )
+        elif _resource(path) in self.refused:
+            response = Response(
+                403,
+                {"error": {"type": "ForbiddenError", "message": FORBIDDEN}},
+            )
+        elif (nonce := dict(query).get("custom_action_nonce")) is not None and not (
+            self.nonces.check(nonce, int(USER["id"]), path)
+        ):
+            response = closeloop.nonce_refused()
         elif method in ("GET", "HEAD"):
             response = self.api.handle(path, query, method, headers)
         else:
@@ -271,6 +328,26 @@ class Sandbox:
         response.headers.update(self._rate_headers(token))
         return response
 
+    def _manage(self, method: str, path: str, query: Any) -> Response:
+        """Clio Manage's pages, emulated (issue 19): a matter's page with its custom actions,
+        and what choosing one does. No login: the sandbox has one user."""
+        if method not in ("GET", "HEAD"):
+            return closeloop.page(405, "Not allowed", "<p>Only GET.</p>")
+        if match := re.fullmatch(r"/nc/matters/(\d{1,18})", path):
+            return self.api_page(int(match.group(1)))
+        if match := re.fullmatch(r"/nc/custom_actions/(\d{1,18})/launch", path):
+            with self._lock:
+                return closeloop.launch(self.api, self.nonces, int(match.group(1)), query)
+        return closeloop.page(404, "Not found", "<p>No such page.</p>")
+
+    def api_page(self, matter_id: int) -> Response:
+        with self._lock:
+            return closeloop.matter_page(self.api, matter_id)
+
+    def matter_url(self, matter_id: int) -> str:
+        """The sandbox's page of a matter (Clio Manage's `/nc/#/matters/<id>`)."""
+        return f"{self.base_url}/nc/matters/{matter_id}"
+
     def _rate(self, token: str) -> Response | None:
         now = time.time()
         start, count = self._windows.get(token, (now, 0))
@@ -278,12 +355,25 @@ class Sandbox:
             start, count = now, 0
         if self._forced:
             seconds, as_date = self._forced.pop(0)
-            return _too_many(self.rate_limit, seconds, as_date)
+            return self._too_many(seconds, as_date)
         count += 1
         self._windows[token] = (start, count)
         if count > self.rate_limit:
-            return _too_many(self.rate_limit, max(1, int(start + 60 - now + 0.999)), False)
+            return self._too_many(max(1, int(start + 60 - now + 0.999)), False)
         return None
+
+    def _too_many(self, seconds: int, as_date: bool) -> Response:
+        if self.odd_rate_limits:  # NOTES 5: no wait given; the X-RateLimit-* headers come too
+            text = json.dumps({"error": {"type": "RateLimited", "message": "Rate limited"}})
+            body = {
+                "metadata": {"encodingDecoded": "text/plain"},
+                "data": base64.b64encode(text.encode()).decode(),
+            }
+            return Response(200, body)
+        response = _too_many(self.rate_limit, seconds, as_date)
+        if self.no_retry_after:
+            response.headers.pop("Retry-After", None)
+        return response
 
     def _rate_headers(self, token: str) -> dict[str, str]:
         with self._lock:
@@ -371,6 +461,13 @@ class Sandbox:
             body = self._new_access(refresh, self.refresh_returns_refresh_token)
             return Response(200, body)
         return _oauth_error(400, "unsupported_grant_type", "The grant type is not supported.")
+
+
+FORBIDDEN = "User is forbidden from taking that action"  # Clio's 403 text (NOTES 12)
+
+
+def _resource(path: str) -> str:
+    return path.removeprefix("/api/v4/").split("/")[0].removesuffix(".json")
 
 
 def _served_version(version: str) -> bool:

@@ -10,7 +10,6 @@ Creating never changes or deletes an existing field: only names Clio does not ha
 
 from __future__ import annotations
 
-import shlex
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,8 +60,27 @@ def diagnose(
     if clio is not None:
         _fields(result, compiled, clio, interview)
     _output_folder(result, setup)
+    _privacy(result, setup, env)
     _ledger(result, setup)
+    _shared_ledger(result, setup, env)
+    _closeloop(result, setup, env, transport, notice)
     return result
+
+
+def _closeloop(
+    result: Diagnosis, setup: Setup, env: Mapping[str, str], transport: Any, notice: Notice | None
+) -> None:
+    """Notes and the "Import to ILS" custom action (issue 19), when Clio answered."""
+    from ..clio.client import open_client
+    from .actioncheck import closeloop_checks
+
+    if not any(c.name == "clio token" and c.status == "pass" for c in result.checks):
+        return
+    try:
+        with open_client(setup.home_path, setup.clio_env(env), transport, notice=notice) as client:
+            result.checks.extend(closeloop_checks(client, setup))
+    except ClioError as error:
+        result.checks.append(Check("clio action", "fail", f"Clio: {error.message}", error.hint))
 
 
 def _settings(
@@ -134,9 +152,17 @@ def _mapping(result: Diagnosis, setup: Setup) -> tuple[CompiledMapping | None, I
     return compiled, _interview(result, setup, loaded)
 
 
+def _quoted(word: str) -> str:
+    from ..report import command_line
+
+    return command_line(word)
+
+
 def _validate_command(setup: Setup) -> str:
     value = setup.mapping.value
-    return "mapctl validate" + (f" {shlex.quote(value)}" if value else "")
+    from ..report import command_line
+
+    return command_line("mapctl", "validate", *([value] if value else []))
 
 
 def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None:
@@ -169,7 +195,8 @@ def _interview(result: Diagnosis, setup: Setup, loaded: Any) -> Interview | None
                 "fail",
                 f"interview {path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
                 f"with the mapping, the first: {where}{first.message}",
-                f"run `mapctl validate MAPPING --interview {path}` to see them all",
+                f"run `{_validate_command(setup)} --interview {_quoted(str(path))}` to see them "
+                "all",
             )
         )
     else:
@@ -190,11 +217,15 @@ def _clio(
     from ..clio.client import list_custom_fields, open_client
     from ..clio.session import API_VERSION
 
-    url = setup.base_url.value
+    # The host actually used, and where it came from (the option, the environment, the
+    # settings, or the connection `mapctl connect` stored), never a default it did not ask.
+    url = f"{setup.base_url.value} ({setup.base_url.describe_origin()})"
     try:
         client = open_client(setup.home_path, setup.clio_env(env), transport, notice=notice)
     except ClioError as error:
-        result.checks.append(Check("clio", "fail", f"Clio at {url}: {error.message}", error.hint))
+        result.checks.append(
+            Check("clio", "fail", f"Clio ({url}): not asked: {error.message}", error.hint)
+        )
         return None
     with client:
         try:
@@ -208,6 +239,7 @@ def _clio(
         result.checks.append(
             Check("clio version", "pass", f"Clio API version {API_VERSION}: accepted")
         )
+        _permissions(result, client)
         try:
             return list_custom_fields(client)
         except ClioError as error:
@@ -221,6 +253,16 @@ def _clio(
                 )
             )
             return None
+
+
+def _permissions(result: Diagnosis, client: Any) -> None:
+    """Each `fields` string mapctl uses and each Clio app permission, one cheap GET each
+    (issue 17 items 2 and 4): refused fields and unticked permissions are named."""
+    from ..clio.client import probe_clio
+
+    for probe in probe_clio(client):
+        result.unreachable = result.unreachable or probe.unreachable
+        result.checks.append(Check(probe.name, probe.status, probe.message, probe.hint))  # type: ignore[arg-type]
 
 
 def _clio_failure(result: Diagnosis, error: ClioError, url: str | None, version: str) -> None:
@@ -305,6 +347,60 @@ def _output_folder(result: Diagnosis, setup: Setup) -> None:
     result.checks.append(Check("output", "pass", f"{where}: exists and is writable"))
 
 
+def _privacy(
+    result: Diagnosis, setup: Setup, env: Mapping[str, str], platform: str | None = None
+) -> None:
+    """What protects the Clio connection and the clients' answer files, said truthfully: POSIX
+    modes on Linux and macOS; on Windows, the folder's permissions (ACL), which mapctl does not
+    set. A share's permissions are the firm's to set: doctor says what to check."""
+    import sys
+
+    from ..clio.regions import TOKEN_FILE
+    from .privacy import inside_profile, is_network_folder
+
+    windows = (platform or sys.platform) == "win32"
+    home = setup.home_path
+    token = home / TOKEN_FILE
+    if windows and not inside_profile(home, env):
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"Clio connection {token}: outside your Windows profile, so the folder's "
+                "permissions, not mapctl, decide who can use it",
+                "set MAPCTL_HOME to a folder inside your profile (the default is "
+                "%USERPROFILE%\\.mapctl), or check that only you can read this folder",
+            )
+        )
+    elif windows:
+        result.checks.append(
+            Check("privacy", "pass", f"Clio connection {token}: inside your Windows profile")
+        )
+    elif token.exists() and token.stat().st_mode & 0o077:
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"Clio connection {token}: others can read it "
+                f"(mode {token.stat().st_mode & 0o777:o})",
+                "make it private: chmod 600 on it (mapctl writes it so; something changed it)",
+            )
+        )
+    folder = Path(str(setup.output_folder.value))
+    if folder.exists() and is_network_folder(folder, platform):
+        result.checks.append(
+            Check(
+                "privacy",
+                "warn",
+                f"output folder {folder}: on a network share, so the share's permissions, not "
+                "mapctl, decide who can read the clients' answer files (names, birth dates, "
+                "identity numbers)",
+                "ask whoever manages the share to check that only the staff who import clients "
+                "and use ILS can read and write it, and that it is not shared more widely",
+            )
+        )
+
+
 def _ledger(result: Diagnosis, setup: Setup) -> None:
     from ..workflow.ledger import LEDGER_FILE, Ledger
 
@@ -324,6 +420,94 @@ def _ledger(result: Diagnosis, setup: Setup) -> None:
     result.checks.append(
         Check("ledger", "pass", f"ledger {path}: opens, {count} client{'s' if count != 1 else ''}")
     )
+
+
+def _shared_ledger(result: Diagnosis, setup: Setup, env: Mapping[str, str]) -> None:
+    """The firm-wide ledger of a shared output folder (issue 15): readable, writable, no import
+    stopped half-way; this workstation's clients added to it (migration), said here."""
+    from ..workflow.firmledger import Workstation
+    from ..workflow.ledger import LEDGER_FILE, Ledger
+    from ..workflow.records import Met, firm_ledger_for, meet
+
+    home = setup.home_path
+    folder = Path(str(setup.output_folder.value))
+    firm = firm_ledger_for(home, folder)
+    if firm is None:  # the personal folder: its ledger is the personal one, checked above
+        return
+    where = f"shared ledger {firm.path}"
+    if not folder.is_dir():
+        result.checks.append(Check("shared ledger", "skip", f"{where}: not checked (no folder)"))
+        return
+    who = Workstation.current(home, env=env)
+    try:
+        if (home / LEDGER_FILE).exists():
+            with Ledger.open(home) as ledger:
+                met = meet(ledger, firm, who)
+                personal = ledger.list_clients()
+        else:
+            met, personal = (Met(recovery=firm.recover(who)) if firm.exists() else Met()), []
+        if not firm.exists():
+            result.checks.append(
+                Check("shared ledger", "pass", f"{where}: none yet, made at the first import")
+            )
+            return
+        firm.server_now()  # writable: a file is made there and removed
+        clients = firm.list_clients()
+        conflicts = firm.check_conflicts(personal)
+    except MapctlError as error:
+        result.checks.append(
+            Check("shared ledger", "fail", f"{where}: {error.message}", error.hint)
+        )
+        return
+    for line in met.notices():  # what meeting it did just now (migration, recovery)
+        result.checks.append(Check("shared ledger", "info", f"shared ledger: {line}"))
+    migrated = sum(1 for c in clients if c.migrated_from)
+    also = f" ({migrated} added from workstations' own ledgers)" if migrated else ""
+    result.checks.append(
+        Check(
+            "shared ledger",
+            "pass",
+            f"{where}: readable and writable, {len(clients)} client"
+            f"{'s' if len(clients) != 1 else ''}{also}",
+        )
+    )
+    for client, record, age in met.recovery.pending:
+        who_started = f"{client.imported_by.label} at {client.claimed_at}" if client else "?"
+        contact = client.contact_id if client else Path(record).stem
+        if age < STALE_CLAIM_AFTER:
+            result.checks.append(
+                Check(
+                    "shared ledger",
+                    "info",
+                    f"{where}: Clio contact {contact} is being imported ({who_started})",
+                )
+            )
+            continue
+        result.checks.append(
+            Check(
+                "shared ledger",
+                "fail",
+                f"{where}: the import of Clio contact {contact} started by {who_started} has "
+                f"not finished for {int(age // 60)} minutes (its computer crashed?); the "
+                "contact cannot be imported until it is taken back",
+                f"taken back automatically after 30 minutes, or now by an admin once that import "
+                f"is surely not running: mapctl clients recover {contact}",
+            )
+        )
+    for entry, client in conflicts:
+        result.checks.append(
+            Check(
+                "shared ledger",
+                "warn",
+                f"{where}: Clio contact {entry.clio_contact_id} ({entry.name}) has two client "
+                f"folders: {Path(entry.answer_file).parent} (this workstation's ledger) and "
+                f"{Path(client.entry.answer_file).parent} ({client.describe()})",
+                "check which one ILS uses; `mapctl clients forget` lets go of the other",
+            )
+        )
+
+
+STALE_CLAIM_AFTER = 60.0  # seconds: an import holds its claim for well under a second
 
 
 def create_fields(

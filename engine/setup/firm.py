@@ -20,6 +20,7 @@ from ..resources import DEFAULT_MAPPING, mapping_schema
 
 MAPPING_PATH = "mappings/firm.yaml"
 CASE_FOLDER = "mapping-tests/example-rivera"
+SCHEMA_PATH = "mappings/mapping.schema.json"
 PRE_COMMIT = ".pre-commit-config.yaml"
 SETTINGS = "settings.yaml"
 
@@ -36,6 +37,7 @@ def scaffold_firm(folder: Path, *, settings: bool = False) -> list[Written]:
     """Write the scaffold into `folder` (made if missing); existing files are left alone."""
     files: dict[str, str] = {
         MAPPING_PATH: firm_mapping(),
+        SCHEMA_PATH: mapping_schema().read_text(encoding="utf-8"),
         f"{CASE_FOLDER}/bundle.json": json.dumps(example_bundle(), indent=2) + "\n",
         f"{CASE_FOLDER}/expected.yaml": EXPECTED,
         PRE_COMMIT: PRE_COMMIT_CONFIG,
@@ -58,13 +60,16 @@ def scaffold_firm(folder: Path, *, settings: bool = False) -> list[Written]:
 
 
 def firm_mapping() -> str:
-    """The firm's mapping; its modeline points at the schema mapctl installed (an absolute
-    path works wherever the file lands, which a relative one would not)."""
-    return FIRM_MAPPING.format(schema=mapping_schema().as_posix(), default=DEFAULT_MAPPING)
+    """The firm's mapping. Its modeline names the copy of the schema written beside it, by a
+    path relative to the mapping: on the firm's share that works from every workstation, where
+    a path into one workstation's mapctl install would not."""
+    return FIRM_MAPPING.format(schema=Path(SCHEMA_PATH).name, default=DEFAULT_MAPPING)
 
 
 FIRM_MAPPING = """\
 # yaml-language-server: $schema={schema}
+# (the schema beside this file helps editors complete and check it; after upgrading mapctl,
+#  refresh it with `mapctl schema > mappings/mapping.schema.json`)
 #
 # This firm's mapping: how a Clio matter becomes the answers of the firm's Client Interview.
 # It starts from mapctl's bundled mapping ({default}) and says only what differs here.

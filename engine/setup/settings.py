@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..clio.regions import DEFAULT_BASE_URL, REGIONS
+from ..clio.regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 from ..errors import MapctlError, MappingError, Problem, SourceLocation
 from ..mapping.source import MAX_BYTES, Document, decode, parse
 from ..resources import DEFAULT_MAPPING, bundled_mapping_names
@@ -42,7 +42,12 @@ KEYS: dict[str, str] = {
     "clio_base_url": "Clio's address (instead of clio_region), e.g. https://eu.app.clio.com",
     "app_key": "the Clio app's App Key (CLIO_CLIENT_ID); never the App Secret",
     "interview": "the firm's interview file (.cmp, .manifest.xml or .anx), for checks",
+    "clio_note": "true or false: write a note on the Clio matter after each import",
+    "app_port": 'the port `mapctl app` listens on (Clio\'s "Import to ILS" action opens it)',
 }
+BOOLEAN_KEYS = ("clio_note",)  # issue 19
+PORT_KEYS = ("app_port",)
+DEFAULT_APP_PORT = 8770  # the example in messages; unset, `mapctl app` picks a free port
 PATH_KEYS = ("mapping", "output_folder", "interview")
 # What people write for a key, and the key it is.
 SYNONYMS = {
@@ -59,6 +64,9 @@ SYNONYMS = {
     "clients_folder": "output_folder",
     "mapping_file": "mapping",
     "interview_file": "interview",
+    "note": "clio_note",
+    "clio_notes": "clio_note",
+    "port": "app_port",
 }
 _SECRET = re.compile(r"secret|password|passwd|token", re.IGNORECASE)
 _BASE_URL = re.compile(r"^https?://[^/\s]+$")
@@ -114,7 +122,7 @@ def load_settings(path: Path) -> SettingsFile:
             if problem is not None:
                 problems.append(problem)
             elif value is not None:
-                values[key] = str(value).strip()
+                values[key] = str(value).lower() if isinstance(value, bool) else str(value).strip()
                 locations[key] = doc.location((key,))
         problems.extend(_clash(doc, values))
     if problems:
@@ -136,7 +144,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             "secret-in-settings",
             at,
             hint="remove this line; set CLIO_CLIENT_SECRET, or let `mapctl connect` ask for it "
-            "(it is kept in $MAPCTL_HOME/clio-token.json, readable only by you)",
+            "(it is kept in $MAPCTL_HOME/clio-token.json: private to you, by its mode on Linux "
+            "and macOS and by your profile's permissions on Windows)",
         )
     if key not in KEYS:
         close = SYNONYMS.get(key.casefold()) or next(
@@ -151,6 +160,8 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
     where = doc.location((key,))
     if key == "app_key" and isinstance(value, int) and not isinstance(value, bool):
         return None
+    if key in BOOLEAN_KEYS or key in PORT_KEYS:
+        return _check_typed(doc, key, value)
     if not isinstance(value, str) or not value.strip():
         what = "empty text" if isinstance(value, str) else _kind(value)
         return doc.problem(
@@ -179,6 +190,29 @@ def _check(doc: Document, key: str, value: Any) -> Problem | None:
             length=len(text),
         )
     return None
+
+
+def _check_typed(doc: Document, key: str, value: Any) -> Problem | None:
+    """`clio_note: true|false` (YAML's booleans) and `app_port: 1..65535` (issue 19)."""
+    where = doc.location((key,))
+    shown = f"'{value}'" if isinstance(value, str) else _kind(value)
+    if key in BOOLEAN_KEYS:
+        if isinstance(value, bool):
+            return None
+        return doc.problem(
+            where,
+            f"'{key}' must be true or false, got {shown}",
+            "wrong-type",
+            hint=f"{key} is {KEYS[key]}",
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
+        return None
+    return doc.problem(
+        where,
+        f"'{key}' must be a port number from 1 to 65535, got {shown}",
+        "wrong-type",
+        hint=f"{key} is {KEYS[key]}, e.g. {key}: {DEFAULT_APP_PORT}",
+    )
 
 
 def _clash(doc: Document, values: dict[str, str]) -> list[Problem]:
@@ -268,6 +302,20 @@ class Setup:
     base_url: Setting
     app_key: Setting
     interview: Setting
+    # Issue 19; defaults here so that a Setup built elsewhere needs neither.
+    clio_note: Setting = Setting("clio_note", "true", "default")
+    app_port: Setting = Setting("app_port", None, "default")
+
+    @property
+    def note_wanted(self) -> bool:
+        """Whether an import writes a note on the Clio matter (`clio_note`, default true)."""
+        return self.clio_note.value != "false"
+
+    @property
+    def port(self) -> int | None:
+        """The port `mapctl app` listens on and "Import to ILS" points at (`app_port`); None:
+        not set (`mapctl app` picks a free port, and the action cannot be created)."""
+        return int(self.app_port.value) if self.app_port.value else None
 
     @property
     def mapping_arg(self) -> str | None:
@@ -302,6 +350,8 @@ class Setup:
             self.base_url,
             self.app_key,
             self.interview,
+            self.clio_note,
+            self.app_port,
         ]
 
     def clio_env(self, env: Mapping[str, str]) -> dict[str, str]:
@@ -316,9 +366,10 @@ class Setup:
 
 
 def home_folder(env: Mapping[str, str]) -> Path:
-    """$MAPCTL_HOME, default ~/.mapctl."""
-    value = env.get("MAPCTL_HOME")
-    return Path(value).expanduser() if value else Path.home() / ".mapctl"
+    """$MAPCTL_HOME, default ~/.mapctl; a file in the way is a MapctlError (exit 1)."""
+    from ..fsutil import home_folder as checked_home
+
+    return checked_home(env)
 
 
 def resolve_setup(
@@ -359,7 +410,7 @@ def resolve_setup(
         settings_file=file_setting,
         mapping=_mapping(mapping, from_file("mapping"), here),
         output_folder=_output(output_folder, from_file("output_folder"), home, here),
-        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url")),
+        base_url=_base_url(env, region, from_file("clio_region"), from_file("clio_base_url"), home),
         app_key=_first(
             _env_setting(env, "CLIO_CLIENT_ID", "app_key"),
             from_file("app_key"),
@@ -371,6 +422,13 @@ def resolve_setup(
             else None,
             from_file("interview"),
             Setting("interview", None, "default", detail="none"),
+        ),
+        clio_note=_first(
+            from_file("clio_note"), Setting("clio_note", "true", "default", detail="true")
+        ),
+        app_port=_first(
+            from_file("app_port"),
+            Setting("app_port", None, "default", detail="none: `mapctl app` picks a free port"),
         ),
     )
 
@@ -451,7 +509,11 @@ def _output(
 
 
 def _base_url(
-    env: Mapping[str, str], region: str | None, by_region: Setting | None, by_url: Setting | None
+    env: Mapping[str, str],
+    region: str | None,
+    by_region: Setting | None,
+    by_url: Setting | None,
+    home: Path,
 ) -> Setting:
     if region:
         if region.casefold() not in REGIONS:
@@ -465,7 +527,25 @@ def _base_url(
         return Setting("clio_base_url", url, "settings", by_region.location)
     if by_url is not None and by_url.value:
         return Setting("clio_base_url", _host_url(by_url.value), "settings", by_url.location)
+    connected = connected_base_url(home)
+    if connected is not None:  # nothing chose a host: the one `mapctl connect` stored is used
+        return Setting(
+            "clio_base_url", connected, "connection", detail="where `mapctl connect` connected"
+        )
     return Setting("clio_base_url", DEFAULT_BASE_URL, "default")
+
+
+def connected_base_url(home: Path) -> str | None:
+    """The Clio host of the connection stored in `home` (`mapctl connect`), read without the
+    tokens; None when there is none (or it cannot be read: doctor and the commands say so)."""
+    import json
+
+    try:
+        data = json.loads((home / TOKEN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("base_url") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and _BASE_URL.match(value) else None
 
 
 def format_settings(setup: Setup) -> str:

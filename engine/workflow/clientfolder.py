@@ -129,14 +129,19 @@ def refuse_inside_client_folder(parent: Path) -> None:
 
 
 @contextmanager
-def staged_folder(parent: Path, name: str, files: Mapping[str, bytes]) -> Iterator[Path]:
+def staged_folder(
+    parent: Path, name: str, files: Mapping[str, bytes], *, tag: str = ""
+) -> Iterator[Path]:
     """Write `files` into a hidden temporary folder in `parent`; yield it; remove it if still
-    there when the block ends (after a successful `publish` it is gone)."""
+    there when the block ends (after a successful `publish` it is gone). `tag` (a firm-wide
+    claim's token) goes into the folder's name, so that taking that claim back removes exactly
+    its staging folder (`remove_stale_staging(..., tag=)`)."""
     created: list[Path] = []  # made here (0700); taken back if the import fails
     try:
         created = make_folders(parent)
         remove_stale_staging(parent, name)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+        prefix = f".{name}.{tag}-" if tag else f".{name}."
+        staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=".partial", dir=parent))
     except OSError as error:
         _remove_empty(created)
         raise MapctlError(
@@ -167,11 +172,19 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def remove_stale_staging(parent: Path, name: str, *, older_than: float = STALE_AFTER) -> None:
+def remove_stale_staging(
+    parent: Path, name: str, *, older_than: float = STALE_AFTER, tag: str = ""
+) -> None:
     """Remove what an import killed mid-way (power cut, SIGKILL) left behind: this client's
-    staging folders older than `older_than` seconds (a live import stages for milliseconds)."""
+    staging folders older than `older_than` seconds (a live import stages for milliseconds);
+    with `tag`, only that import's (see `staged_folder`)."""
     limit = time.time() - older_than
-    for leftover in parent.glob(f".{glob.escape(name)}.*.partial"):
+    pattern = (
+        f".{glob.escape(name)}.{glob.escape(tag)}-*.partial"
+        if tag
+        else f".{glob.escape(name)}.*.partial"
+    )
+    for leftover in parent.glob(pattern):
         with contextlib.suppress(OSError):
             if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < limit:
                 shutil.rmtree(leftover)

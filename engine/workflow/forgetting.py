@@ -10,6 +10,11 @@ renamed back, so the ledger and the folder never disagree. A folder is deleted o
 `client.json` names the same Clio contact (mapctl never deletes what it did not create).
 Also: whether a ledger entry's files are still there (`mapctl clients` marks those gone).
 No printing, no click.
+
+A client of a shared output folder (issue 15) is forgotten firm-wide: in the folder's firm-wide
+ledger (`firmledger`: who forgot it, on which computer, when), and in this home's personal ledger
+when it holds the client too. Other workstations' personal rows of that client are forgotten
+when they next meet the shared ledger (`records.meet`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MapctlError
+from .firmledger import FirmClient, FirmLedger, Workstation
 from .ledger import LEDGER_FILE, ClientEntry, ForgottenEntry, Ledger
+from .records import firm_ledger_for, meet
 
 CLIENT_JSON = "client.json"  # as `importing` writes it
 
@@ -57,10 +64,18 @@ class ForgetPlan:
     entry: ClientEntry
     files: FilesState
     ledger: Path
+    firm: FirmClient | None = None  # the firm-wide entry, for a client of a shared folder
+    notices: tuple[str, ...] = ()  # what meeting the shared ledger did
 
 
-def plan_forget(home: Path, contact_id: int) -> ForgetPlan:
-    """The client to forget; `MapctlError` when the ledger has none for this contact."""
+def plan_forget(
+    home: Path, contact_id: int, *, out_dir: Path | None = None, who: Workstation | None = None
+) -> ForgetPlan:
+    """The client to forget; `MapctlError` when the ledger has none for this contact. With a
+    shared output folder `out_dir`, its firm-wide ledger is asked first."""
+    firm = firm_ledger_for(home, out_dir)
+    if firm is not None and firm.exists():
+        return _plan_firm(home, firm, contact_id, who or Workstation.current(home))
     if not (home / LEDGER_FILE).exists():  # asking must not create the ledger
         raise MapctlError(
             f"Clio contact {contact_id} is not in the client ledger: no client has been "
@@ -72,6 +87,26 @@ def plan_forget(home: Path, contact_id: int) -> ForgetPlan:
         if entry is None:
             raise ledger.not_in_ledger(contact_id)
         return ForgetPlan(entry, files_state(entry), ledger.path)
+
+
+def _plan_firm(home: Path, firm: FirmLedger, contact_id: int, who: Workstation) -> ForgetPlan:
+    notices: list[str] = []
+    if (home / LEDGER_FILE).exists():
+        with Ledger.open(home) as ledger:
+            notices = meet(ledger, firm, who).notices()
+    else:
+        firm.recover(who)
+    client = firm.get(contact_id)
+    if client is None or not client.done:
+        if client is None and (home / LEDGER_FILE).exists():
+            with Ledger.open(home) as ledger:  # a client of another folder, this home's
+                entry = ledger.find_by_contact(contact_id)
+                if entry is not None:
+                    return ForgetPlan(
+                        entry, files_state(entry), ledger.path, notices=tuple(notices)
+                    )
+        raise firm.not_in_ledger(contact_id)
+    return ForgetPlan(client.entry, files_state(client.entry), firm.path, client, tuple(notices))
 
 
 def check_deletable(plan: ForgetPlan) -> None:
@@ -101,17 +136,47 @@ def _not_ours(folder: Path, contact_id: int) -> str | None:
 
 
 def forget_client(
-    home: Path, contact_id: int, *, now: datetime.datetime, delete_folder: bool = False
+    home: Path,
+    contact_id: int,
+    *,
+    now: datetime.datetime,
+    delete_folder: bool = False,
+    out_dir: Path | None = None,
+    who: Workstation | None = None,
 ) -> ForgottenEntry:
-    """Move the contact's ledger row to `forgotten`; with `delete_folder`, delete its folder too
-    (see the module docstring for the order). Returns what was recorded."""
-    plan = plan_forget(home, contact_id)
+    """Move the contact's ledger row to `forgotten` (firm-wide for a client of the shared output
+    folder `out_dir`, recording `who`); with `delete_folder`, delete its folder too (see the
+    module docstring for the order). Returns what was recorded."""
+    who = who or Workstation.current(home)
+    plan = plan_forget(home, contact_id, out_dir=out_dir, who=who)
     if delete_folder:
         check_deletable(plan)
     deleting = delete_folder and plan.files.folder_exists
     when = now.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     folder = plan.files.folder
     aside: Path | None = None
+    if plan.firm is not None:
+        firm = firm_ledger_for(home, out_dir)
+        assert firm is not None
+        try:
+            with firm.forgetting(contact_id, who, when, folder_deleted=deleting) as client:
+                if client.token != plan.firm.token:
+                    raise MapctlError(
+                        f"the ledger entry of Clio contact {contact_id} changed meanwhile; "
+                        "nothing was forgotten",
+                        hint="run the command again",
+                    )
+                if deleting:
+                    aside = _move_aside(folder)
+        except BaseException:
+            if aside is not None:
+                _move_back(aside, folder)
+            raise
+        with contextlib.suppress(MapctlError):  # else the next meeting forgets it (`records`)
+            _forget_personal_row(home, plan.entry, when, deleting)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+        return ForgottenEntry(plan.entry, when, deleting)
     with Ledger.open(home) as ledger:
         try:
             with ledger.forgetting(contact_id, when, folder_deleted=deleting) as entry:
@@ -130,6 +195,17 @@ def forget_client(
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
     return ForgottenEntry(plan.entry, when, deleting)
+
+
+def _forget_personal_row(home: Path, entry: ClientEntry, when: str, deleted: bool) -> None:
+    """This home's row of a client forgotten firm-wide, if it has one (same folder)."""
+    if not (home / LEDGER_FILE).exists():
+        return
+    with Ledger.open(home) as ledger:
+        mine = ledger.find_by_contact(entry.clio_contact_id)
+        if mine is not None and mine.answer_file == entry.answer_file:
+            with ledger.forgetting(entry.clio_contact_id, when, folder_deleted=deleted):
+                pass
 
 
 def _move_aside(folder: Path) -> Path:

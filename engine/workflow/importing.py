@@ -22,18 +22,19 @@ import hashlib
 import json
 import os
 import re
-import shlex
 from collections.abc import Collection, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvaluationError, ImportRefused, MapctlError, Problem
+from ..errors import EvaluationError, FolderInTheWay, ImportRefused, MapctlError, Problem
 from ..hotdocs.answerfile import render_xml
 from ..mapping.model import CompiledMapping
 from ..model import AnswerSet
 from ..render.context import ContactView, Context, build_context, check_bundle
 from ..render.evaluation import evaluate
+from ..render.reviewing import add_review_lines
 from .clientfolder import (
     client_folder_name,
     client_info,
@@ -44,10 +45,12 @@ from .clientfolder import (
     safe_component,
     staged_folder,
 )
-from .ledger import ClientEntry, Ledger, already_exists
+from .firmledger import FirmLedger, Workstation, already_imported
+from .ledger import LEDGER_FILE, ClientEntry, Ledger, already_exists, check_id
+from .records import PERSONAL_FOLDER, Met, firm_ledger_for, meet
 
 CLIENT_JSON = "client.json"
-CLIENTS_FOLDER = "clients"
+CLIENTS_FOLDER = PERSONAL_FOLDER
 MAX_REPLY_PROBLEMS = 10  # a reply's problems shown at the prompt; the rest are counted
 _MATTER_KEYS = ("id", "display_number", "description", "status", "open_date")
 
@@ -65,6 +68,7 @@ class PreviewContact:
     suggestion: str | None = None  # nearest synonym when the label fell to `otherwise`
     role_set: bool = False  # the role was set by hand for this import (`--role`, the app)
     fell_to_otherwise: bool = False  # the label matched no synonym (whatever role was set)
+    co_client: bool = False  # one of the matter's other clients (issue 17): listed after #1
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,10 +90,16 @@ class Preview:
     otherwise: str
     warnings: tuple[str, ...]
     roles: tuple[str, ...] = ()  # the mapping's roles, `otherwise` last (what can be set)
+    co_client_role: str = "Co-client"  # the mapping's role for co-clients
 
     @property
     def client(self) -> PreviewContact:
         return self.contacts[0]
+
+    @property
+    def co_clients(self) -> tuple[PreviewContact, ...]:
+        """Kept co-clients (the matter's other clients), in Clio's order."""
+        return tuple(c for c in self.contacts if c.co_client)
 
     @property
     def roles_set(self) -> tuple[PreviewContact, ...]:
@@ -131,6 +141,7 @@ class ImportResult:
     unanswered: tuple[str, ...]  # required answers left unanswered (the interview will ask)
     filled: int = 0  # the mapping's answers that got a value ...
     total: int = 0  # ... of all its answers ("34 of 53 answers pre-filled")
+    notices: tuple[str, ...] = ()  # what meeting the shared ledger did (migration, recovery)
 
     def as_json(self) -> dict[str, Any]:
         """The new client and its review list, for scripts (`mapctl import --format json`)."""
@@ -169,9 +180,11 @@ def preview(
     exclude: Collection[int] = (),
     roles: Mapping[int, str] | None = None,
 ) -> Preview:
-    """The contacts an import would bring, in Clio's order, the client first. `roles` sets
-    related contacts' roles by hand ({contact id: role})."""
+    """The contacts an import would bring, in Clio's order: the client first, then the
+    co-clients, then the related contacts. `roles` sets co-clients' and related contacts' roles
+    by hand ({contact id: role})."""
     context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
+    add_review_lines(mapping, context)  # an import tells them after evaluating; so does this
     return _preview(context, mapping)
 
 
@@ -193,11 +206,12 @@ def _preview(context: Context, mapping: CompiledMapping) -> Preview:
         otherwise=mapping.relationships.otherwise,
         warnings=tuple(context.warnings),
         roles=tuple(mapping.relationships.role_names),
+        co_client_role=mapping.relationships.co_client,
     )
 
 
 def _line(number: int, view: ContactView) -> PreviewContact:
-    related = number > 1
+    related = number > 1 and not view.co_client
     suggestion = view.classification.suggestion if related else None
     return PreviewContact(
         number,
@@ -208,6 +222,7 @@ def _line(number: int, view: ContactView) -> PreviewContact:
         suggestion,
         role_set=view.role_set is not None,
         fell_to_otherwise=related and not view.classification.matched,
+        co_client=view.co_client,
     )
 
 
@@ -232,19 +247,54 @@ def client_record_defaults(
     return name, notes
 
 
-def check_not_imported(bundle: dict[str, Any], home: Path) -> None:
-    """Refuse (ImportRefused, exit 1) when the matter's client is already in the ledger."""
+def check_not_imported(
+    bundle: dict[str, Any],
+    home: Path,
+    *,
+    out_dir: Path | None = None,
+    who: Workstation | None = None,
+) -> list[str]:
+    """Refuse (ImportRefused, exit 1) when the matter's client is already in the personal
+    ledger or in the firm-wide ledger of the output folder `out_dir`, saying who imported it.
+    Returns what meeting the firm-wide ledger did (migration, recovery: lines to show)."""
+    firm = firm_ledger_for(home, out_dir)
+    who = who or Workstation.current(home)
+    client_id = bundle["matter"]["client"]["id"]
+    check_id(client_id, "contact")
+    if not (Path(home) / LEDGER_FILE).exists():  # looking never creates the personal ledger
+        if firm is not None and firm.exists():
+            recovery = firm.recover(who, only=client_id)
+            holder = firm.get(client_id)
+            if holder is not None:
+                raise already_imported(holder)
+            return Met(recovery=recovery, firm=firm.path).notices()
+        return []
     with Ledger.open(home) as ledger:
-        _refuse_existing(ledger, bundle["matter"]["client"]["id"])
+        notices = meet(ledger, firm, who).notices() if firm is not None else []
+        _refuse_existing(ledger, client_id, firm, who)
+    return notices
 
 
-def _refuse_existing(ledger: Ledger, client_id: int) -> None:
-    """`already_exists` when the ledger has this client. What a killed import left is finished
-    or taken back first; an import of this client still running is waited for (seconds at most),
-    so the refusal says what it ended with."""
+def _refuse_existing(
+    ledger: Ledger,
+    client_id: int,
+    firm: FirmLedger | None = None,
+    who: Workstation | None = None,
+) -> None:
+    """`already_exists` when a ledger has this client. What a killed import left is finished
+    or taken back first; an import of this client still running on this home is waited for
+    (seconds at most), so the refusal says what it ended with. The firm-wide ledger's entry
+    (who imported it, on which computer) wins over this home's row of the same client."""
     ledger.recover()
     if ledger.is_pending(client_id):
         ledger.recover(wait=True)
+    if firm is not None and firm.exists():
+        who = who or Workstation.current(ledger.path.parent)
+        with ledger.idle() as locked:
+            firm.recover(who, home_locked=locked, only=client_id)
+        holder = firm.get(client_id)
+        if holder is not None:
+            raise already_imported(holder)
     existing = ledger.find_by_contact(client_id)
     if existing is not None:
         raise already_exists(existing)
@@ -262,17 +312,23 @@ def import_client(
     roles: Mapping[int, str] | None = None,
     name: str | None = None,
     notes: str | None = None,
+    who: Workstation | None = None,
 ) -> ImportResult:
-    """Create the new client: its folder (answer file + client.json) and its ledger row.
+    """Create the new client: its folder (answer file + client.json) and its ledger row (in the
+    personal ledger, and for a shared output folder in its firm-wide ledger too).
 
     `roles` sets related contacts' roles by hand; `name` and `notes`, when given, replace the
-    client record's (a person edited them); a blank name is refused."""
+    client record's (a person edited them); a blank name is refused. `who`: the user and
+    computer recorded in the firm-wide ledger (default: this process's)."""
     today = today or now.date()
     client_id: int = bundle["matter"]["client"]["id"]
     if name is not None and not name.strip():
         raise MapctlError("the client's name is empty", hint="give the new client a name")
+    firm = firm_ledger_for(home, out_dir)
+    who = who or Workstation.current(home)
     with Ledger.open(home) as ledger:
-        _refuse_existing(ledger, client_id)
+        notices = meet(ledger, firm, who).notices() if firm is not None else []
+        _refuse_existing(ledger, client_id, firm, who)
         context = build_context(bundle, mapping, today=today, exclude=exclude, roles=roles)
         answers, record_name, record_notes = _evaluate(mapping, context)
         shown = _preview(context, mapping)  # after evaluating: its warnings join the context's
@@ -283,11 +339,11 @@ def import_client(
         parent = Path(out_dir) if out_dir is not None else home / CLIENTS_FOLDER
         refuse_inside_client_folder(parent)
         folder = parent.absolute() / client_folder_name(context.data["client"])
-        if ledger.was_forgotten(client_id):
+        if ledger.was_forgotten(client_id) or (firm is not None and firm.was_forgotten(client_id)):
             folder = _beside_kept_folder(folder)
-        _refuse_folder(ledger, folder, client_id)
+        _refuse_folder(ledger, folder, client_id, firm, who)
         entry, files = _client_files(bundle, mapping, answers, folder, record, now, shown)
-        _publish_and_record(ledger, entry, folder, files)
+        _publish_and_record(ledger, entry, folder, files, firm, who)
     filled, total = answers_filled(mapping, answers)
     return ImportResult(
         entry=entry,
@@ -297,6 +353,7 @@ def import_client(
         unanswered=unanswered_required(mapping, answers),
         filled=filled,
         total=total,
+        notices=tuple(notices),
     )
 
 
@@ -328,15 +385,22 @@ def _beside_kept_folder(folder: Path) -> Path:
 
 
 def _publish_and_record(
-    ledger: Ledger, entry: ClientEntry, folder: Path, files: dict[str, bytes]
+    ledger: Ledger,
+    entry: ClientEntry,
+    folder: Path,
+    files: dict[str, bytes],
+    firm: FirmLedger | None = None,
+    who: Workstation | None = None,
 ) -> None:
-    """The row (committed as pending), then the folder staged and renamed into place, then the
-    row marked done: a kill at any point is finished or taken back by the next run."""
+    """The row (committed as pending), the firm-wide claim (pending), then the folder staged and
+    renamed into place, then the claim and the row marked done: a kill at any point is finished
+    or taken back by the next run (on another workstation: see `firmledger`)."""
     published = False
     try:
         with (
             ledger.reserve(entry),
-            staged_folder(folder.parent, folder.name, files) as staging,
+            firm.reserve(entry, who or Workstation.current()) if firm else nullcontext() as token,
+            staged_folder(folder.parent, folder.name, files, tag=token or "") as staging,
         ):
             publish(staging, folder)
             published = True
@@ -346,27 +410,46 @@ def _publish_and_record(
         raise
 
 
-def _refuse_folder(ledger: Ledger, folder: Path, client_id: int) -> None:
-    """`refuse_if_exists`, with the repair when the folder is this client's, left by an import
-    that a kill stopped before the ledger recorded it (earlier mapctl versions could). When the
-    ledger has the client (another import won a race since the first check), say that."""
+def _refuse_folder(
+    ledger: Ledger,
+    folder: Path,
+    client_id: int,
+    firm: FirmLedger | None = None,
+    who: Workstation | None = None,
+) -> None:
+    """`refuse_if_exists`. When a ledger has the client (another import won a race since the
+    first check), say that. When the folder holds a client of this contact that no ledger
+    records, say what it holds: it may be a finished import (by another workstation before the
+    shared ledger existed, or by an older mapctl), so mapctl never suggests moving it."""
     try:
         refuse_if_exists(folder)
     except ImportRefused as refusal:
-        _refuse_existing(ledger, client_id)
-        if _holds_client(folder, client_id):
-            moved = shlex.quote(f"{folder}.unrecorded")
-            refusal.hint = (
-                "it holds an earlier import of this client that was stopped before the ledger "
-                f"recorded it; move it away, then import again: mv {shlex.quote(str(folder))} "
-                f"{moved}"
-            )
-        raise
+        _refuse_existing(ledger, client_id, firm, who)
+        info = client_info(folder)
+        if info is not None and info.get("clio_contact_id") == client_id:
+            raise FolderInTheWay(
+                f"{folder} already holds a client of Clio contact {client_id} that no ledger "
+                f"records: {_client_json_summary(folder, info)}",
+                hint="it is probably a client created earlier (by another workstation before "
+                "the shared ledger existed, or by an older mapctl): open it in ILS instead. "
+                "The workstation that imported it adds it to the shared ledger the next time "
+                "it runs mapctl there; nothing was imported",
+            ) from None
+        raise FolderInTheWay(
+            refusal.message,
+            hint="it is not a client folder of this contact that mapctl made; mapctl never "
+            "overwrites it: check what it is, or import to another folder with --out",
+        ) from None
 
 
-def _holds_client(folder: Path, client_id: int) -> bool:
-    info = client_info(folder)
-    return info is not None and info.get("clio_contact_id") == client_id
+def _client_json_summary(folder: Path, info: dict[str, Any]) -> str:
+    matter = info.get("source_matter")
+    number = matter.get("display_number") if isinstance(matter, dict) else None
+    answer = info.get("answer_file")
+    return (
+        f"{info.get('name') or '?'}, created {info.get('created_at') or '?'} from matter "
+        f"{number or '?'}; its answer file is {folder / str(answer) if answer else '?'}"
+    )
 
 
 def _evaluate(mapping: CompiledMapping, context: Context) -> tuple[AnswerSet, str, str]:

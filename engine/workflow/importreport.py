@@ -60,7 +60,7 @@ def format_preview(preview: Preview) -> str:
             str(c.number),
             str(c.id),
             c.name or "(no name)",
-            "-" if c.number == 1 else _label(c.relationship),
+            "-" if c.number == 1 or c.co_client else _label(c.relationship),
             c.role,
         )
         for c in preview.contacts
@@ -74,6 +74,11 @@ def _who(contact: PreviewContact) -> str:
     return f"#{contact.number} {contact.name or '(no name)'} (contact {contact.id})"
 
 
+def _was(contact: PreviewContact) -> str:
+    """What a contact is in Clio: its label, or "co-client" (a co-client has none)."""
+    return "co-client" if contact.co_client else _label(contact.relationship)
+
+
 def _attention(preview: Preview) -> list[str]:
     lines: list[str] = []
     if preview.unmatched:
@@ -83,12 +88,12 @@ def _attention(preview: Preview) -> list[str]:
             lines.append(f"  {_who(contact)}: {_label(contact.relationship)}{hint}")
     if preview.roles_set:
         lines += ["", "Roles set by hand:"]
-        lines += [f"  {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set]
+        lines += [f"  {_who(c)}: {_was(c)} -> {c.role}" for c in preview.roles_set]
     if preview.warnings:
         lines += ["", "Warnings:"] + [f"  - {warning}" for warning in preview.warnings]
     if preview.excluded:
         lines += ["", "Excluded (not imported):"]
-        lines += [f"  {_who(c)}: {_label(c.relationship)}" for c in preview.excluded]
+        lines += [f"  {_who(c)}: {_was(c)}" for c in preview.excluded]
     return lines
 
 
@@ -119,12 +124,17 @@ def format_import(result: ImportResult) -> str:
 
 
 def _role_counts(preview: Preview) -> str:
-    related = preview.contacts[1:]
+    related = [c for c in preview.contacts[1:] if not c.co_client]
     counts: dict[str, int] = {}
     for contact in related:
         counts[contact.role] = counts.get(contact.role, 0) + 1
     detail = ", ".join(f"{role} {n}" for role, n in counts.items())
-    return f"{len(related)} related" + (f" ({detail})" if detail else "")
+    text = f"{len(related)} related" + (f" ({detail})" if detail else "")
+    others = preview.co_clients
+    if not others:
+        return text
+    names = ", ".join(f"{c.name or c.id} ({c.role})" for c in others)
+    return f"{len(others)} co-client{'s' if len(others) > 1 else ''}: {names}; {text}"
 
 
 def _review(result: ImportResult) -> list[str]:
@@ -140,21 +150,26 @@ def _review(result: ImportResult) -> list[str]:
             lines.append(f"    - {_who(contact)}: {_label(contact.relationship)}{hint}")
     if preview.roles_set:
         lines.append("  Roles set by hand:")
-        lines.extend(
-            f"    - {_who(c)}: {_label(c.relationship)} -> {c.role}" for c in preview.roles_set
-        )
+        lines.extend(f"    - {_who(c)}: {_was(c)} -> {c.role}" for c in preview.roles_set)
     if preview.excluded:
         lines.append("  Contacts excluded:")
-        lines.extend(f"    - {_who(c)}: {_label(c.relationship)}" for c in preview.excluded)
+        lines.extend(f"    - {_who(c)}: {_was(c)}" for c in preview.excluded)
     if preview.warnings:
         lines.append("  Warnings:")
         lines.extend(f"    - {warning}" for warning in preview.warnings)
     return lines
 
 
-def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) -> str:
+def format_clients(
+    entries: Sequence[ClientEntry],
+    marks: Sequence[str] = (),
+    by: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> str:
     """The ledger as a table, oldest first; `marks` (one per entry, "" for none) say whose
-    folder or answer file is gone, with a note under the table on what to do."""
+    folder or answer file is gone, with a note under the table on what to do. `by` (one per
+    entry: "ann on DESK-2") adds an "Imported by" column (a shared output folder's ledger);
+    `notes` (one per entry: the Clio note's status, "" for none) a "Clio note" column."""
     if not entries:
         return "No clients imported yet (mapctl import MATTER creates one)."
     marks = list(marks) or [""] * len(entries)
@@ -164,11 +179,22 @@ def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) ->
             e.name,
             str(e.clio_contact_id),
             e.matter_display_number or str(e.matter_id),
+            *([by[i]] if by else []),
+            *([notes[i]] if any(notes) else []),
             e.answer_file + (f"  ({mark})" if mark else ""),
         )
-        for e, mark in zip(entries, marks, strict=True)
+        for i, (e, mark) in enumerate(zip(entries, marks, strict=True))
     ]
-    text = table(("Created (UTC)", "Name", "Contact", "Matter", "Answer file"), rows, indent="")
+    headers = (
+        "Created (UTC)",
+        "Name",
+        "Contact",
+        "Matter",
+        *(["Imported by"] if by else []),
+        *(["Clio note"] if any(notes) else []),
+        "Answer file",
+    )
+    text = table(headers, rows, indent="")
     gone = sum(1 for mark in marks if mark)
     if gone:
         whose = "one client's files are" if gone == 1 else f"{gone} clients' files are"
@@ -180,8 +206,8 @@ def format_clients(entries: Sequence[ClientEntry], marks: Sequence[str] = ()) ->
     return text
 
 
-def format_forgotten(entries: Sequence[ForgottenEntry]) -> str:
-    """The clients forgotten so far, oldest first."""
+def format_forgotten(entries: Sequence[ForgottenEntry], by: Sequence[str] = ()) -> str:
+    """The clients forgotten so far, oldest first; `by` (one per entry) adds who forgot it."""
     if not entries:
         return "No client has been forgotten."
     rows = [
@@ -190,11 +216,19 @@ def format_forgotten(entries: Sequence[ForgottenEntry]) -> str:
             f.client.name,
             str(f.client.clio_contact_id),
             f.client.created_at,
+            *([by[i]] if by else []),
             "deleted" if f.folder_deleted else str(Path(f.client.answer_file).parent),
         )
-        for f in entries
+        for i, f in enumerate(entries)
     ]
-    headers = ("Forgotten (UTC)", "Name", "Contact", "Imported (UTC)", "Folder")
+    headers = (
+        "Forgotten (UTC)",
+        "Name",
+        "Contact",
+        "Imported (UTC)",
+        *(["Forgotten by"] if by else []),
+        "Folder",
+    )
     return table(headers, rows, indent="")
 
 
@@ -202,9 +236,10 @@ def format_forget_plan(plan: ForgetPlan, delete_folder: bool) -> str:
     """What `mapctl clients forget` will remove, shown before the question."""
     entry, files = plan.entry, plan.files
     matter = entry.matter_display_number or f"id {entry.matter_id}"
+    by = f" by {_cell(plan.firm.imported_by.label)} at" if plan.firm is not None else ""
     lines = [
-        f"This removes from the client ledger ({plan.ledger}):",
-        f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported "
+        f"This removes from the {'shared ' if plan.firm else ''}client ledger ({plan.ledger}):",
+        f"  {_cell(entry.name)} (Clio contact {entry.clio_contact_id}), imported{by} "
         f"{entry.created_at} from matter {_cell(matter)}",
     ]
     if not files.folder_exists:

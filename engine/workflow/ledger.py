@@ -33,11 +33,11 @@ from typing import Any
 
 from ..errors import ImportRefused, MapctlError
 from ..fsutil import FILE_MODE, make_folders, try_lock
-from .clientfolder import remove_stale_staging
+from .clientfolder import STALE_AFTER, remove_stale_staging
 
 LEDGER_FILE = "clients.db"
 LOCK_FILE = "clients.lock"
-SCHEMA_VERSION = 3  # 1: clients; 2: + forgotten (issue 11); 3: + pending (issue 9)
+SCHEMA_VERSION = 4  # 1: clients; 2: + forgotten (issue 11); 3: + pending (issue 9); 4: + extra
 BUSY_TIMEOUT_MS = 10_000  # a concurrent import holds the write lock for milliseconds
 
 _SCHEMA = """
@@ -76,6 +76,14 @@ CREATE TABLE IF NOT EXISTS forgotten (
 _PENDING = """
 CREATE TABLE IF NOT EXISTS pending (
     clio_contact_id INTEGER PRIMARY KEY
+)
+"""
+# Fields added to a client's entry after its import (issue 15: e.g. the Clio note's status),
+# one JSON object per client, written in one transaction (`update_extra`).
+_EXTRA = """
+CREATE TABLE IF NOT EXISTS extra (
+    clio_contact_id INTEGER PRIMARY KEY,
+    fields          TEXT NOT NULL
 )
 """
 _INT64 = range(-(2**63), 2**63)
@@ -154,6 +162,9 @@ def _check_id(value: int, what: str) -> None:
         )
 
 
+check_id = _check_id  # for callers that refuse before opening the ledger
+
+
 def _folder_in_place(entry: ClientEntry) -> bool:
     """Whether a pending client's folder was renamed into place: its answer file is there with
     the checksum the row recorded (files are fsynced before the rename)."""
@@ -222,6 +233,7 @@ class Ledger:
             self._db.execute(_SCHEMA)
             self._db.execute(_FORGOTTEN_SCHEMA)
             self._db.execute(_PENDING)
+            self._db.execute(_EXTRA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db.execute("COMMIT")
 
@@ -293,8 +305,20 @@ class Ledger:
                 self._transaction(self._finish, entry.clio_contact_id)
             else:
                 folder = Path(entry.answer_file).parent
-                remove_stale_staging(folder.parent, folder.name, older_than=0)
+                # In a shared folder another workstation may be staging this client right now:
+                # only its own personal folder's leftovers are surely this home's.
+                personal = folder.parent == self.path.parent / "clients"
+                remove_stale_staging(
+                    folder.parent, folder.name, older_than=0 if personal else STALE_AFTER
+                )
                 self._transaction(self._delete, entry.clio_contact_id)
+
+    @contextmanager
+    def idle(self) -> Iterator[bool]:
+        """Hold this home's import lock if no import of it runs: yields True when held (then no
+        import of this MAPCTL_HOME runs until the block ends), False when one runs."""
+        with self._locked(wait=False) as locked:
+            yield locked
 
     @contextmanager
     def _locked(self, *, wait: bool) -> Iterator[bool]:
@@ -349,12 +373,45 @@ class Ledger:
             "DELETE FROM pending WHERE clio_contact_id NOT IN (SELECT clio_contact_id FROM clients)"
         )
 
+    def update_extra(self, contact_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Add or change fields of a finished client's entry (e.g. `{"note": {"status": "ok"}}`)
+        in one transaction; returns all its extra fields. `MapctlError` when there is no such
+        client."""
+        import json
+
+        if self.find_by_contact(contact_id) is None or self.is_pending(contact_id):
+            raise self.not_in_ledger(contact_id)
+        merged: dict[str, Any] = {}
+
+        def write() -> None:
+            merged.update(self.extra(contact_id))
+            merged.update(fields)
+            self._db.execute(
+                "INSERT OR REPLACE INTO extra VALUES (?, ?)",
+                (contact_id, json.dumps(merged, ensure_ascii=False)),
+            )
+
+        self._transaction(write)
+        return merged
+
+    def extra(self, contact_id: int) -> dict[str, Any]:
+        """The fields added to a client's entry after its import ({} when none)."""
+        import json
+
+        rows = self._query("SELECT fields FROM extra WHERE clio_contact_id = ?", contact_id)
+        try:
+            value = json.loads(rows[0][0]) if rows else {}
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
     def _finish(self, contact_id: int) -> None:
         self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
 
     def _delete(self, contact_id: int) -> None:
         self._db.execute("DELETE FROM pending WHERE clio_contact_id = ?", (contact_id,))
         self._db.execute("DELETE FROM clients WHERE clio_contact_id = ?", (contact_id,))
+        self._db.execute("DELETE FROM extra WHERE clio_contact_id = ?", (contact_id,))
 
     @contextmanager
     def forgetting(
@@ -379,6 +436,7 @@ class Ledger:
                 int(folder_deleted),
             )
             self._write("DELETE FROM clients WHERE clio_contact_id = ?", contact_id)
+            self._write("DELETE FROM extra WHERE clio_contact_id = ?", contact_id)
             yield entry
         except BaseException:
             self._rollback()

@@ -75,3 +75,24 @@ def app_client(
 ) -> tuple[FlaskClient, Guard, AppConfig]:
     app, guard, config = make_app(env=connected)
     return enter(app, guard), guard, config
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (test_browser.py, test_clio_action_browser.py:
+    Playwright's sync API cannot run twice at once in one process)."""
+    import os
+
+    from tests.app.test_browser import CHROMIUM, FLAGS, _missing
+
+    reason = _missing()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()

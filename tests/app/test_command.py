@@ -83,13 +83,85 @@ def test_a_bad_mapping_stops_before_serving(run_cli: Any, tmp_path: Path) -> Non
     assert f"{bad}:" in result.stderr and result.stdout == ""
 
 
-def test_demo_refuses_a_home_connected_to_a_real_clio(run_cli: Any, mapctl_home: Path) -> None:
-    tokens = Tokens("a", "r", time.time() + 3600, "https://app.clio.com", "key", "secret")
-    TokenStore(mapctl_home).save(tokens)
-    result = run_cli("app", "--demo", "--no-browser")
-    assert result.exit_code == 1, result.output
-    assert "holds a connection to https://app.clio.com; the demo would replace it" in result.stderr
-    assert TokenStore(mapctl_home).load() == tokens
+def test_the_demo_never_touches_an_existing_connection(
+    run_cli: Any, mapctl_home: Path, monkeypatch: Any
+) -> None:
+    """Paper cut 2 (issue 15): --demo replaced a home's connection to another local Clio, and
+    refused one to a real Clio. It now keeps its connection in a folder of its own."""
+    import mapctl.commands.app
+
+    served: list[Any] = []
+    monkeypatch.setattr(
+        mapctl.commands.app, "_serve_app", lambda config, *args: served.append(config)
+    )
+    for base in ("https://app.clio.com", "http://127.0.0.1:8765"):
+        tokens = Tokens("a", "r", time.time() + 3600, base, "key", "secret")
+        TokenStore(mapctl_home).save(tokens)
+        result = run_cli("app", "--demo", "--no-browser")
+        assert result.exit_code == 0, result.output
+        assert TokenStore(mapctl_home).load() == tokens
+        assert served[-1].home != mapctl_home and not served[-1].home.exists()  # removed
+        assert served[-1].out_dir == served[-1].home / "clients"  # never the firm's folder
+
+
+def _demo(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAPCTL_", "CLIO_"))}
+    env.update(
+        HOME=str(tmp_path / "user"), TMPDIR=str(tmp_path), MAPCTL_HOME=str(tmp_path / "home")
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "mapctl", "app", "--demo", "--no-browser", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+
+
+def _demo_folders(tmp_path: Path) -> list[str]:
+    return [p.name for p in tmp_path.iterdir() if p.name.startswith("mapctl-")]
+
+
+def test_a_second_demo_that_cannot_start_changes_nothing(tmp_path: Path) -> None:
+    """Paper cut 2 (issue 15): a second `mapctl app --demo` on a port in use rewrote the
+    connection in that MAPCTL_HOME, breaking the running app."""
+    first = _demo(tmp_path)
+    try:
+        assert first.stdout is not None
+        match = LINE.match(first.stdout.readline().rstrip("\n"))
+        assert match, first.stderr.read() if first.stderr else ""
+        port = match[1].split(":")[2].split("/")[0]
+        second = _demo(tmp_path, "--port", port)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in err, err
+        with httpx.Client(follow_redirects=True, timeout=20) as browser:  # the first still works
+            found = browser.get(match[1]).url.copy_with(query=b"q=Pritchett")
+            assert "00002-Pritchett" in browser.get(found).text
+        assert len(_demo_folders(tmp_path)) == 1  # the second left nothing behind
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert _demo_folders(tmp_path) == []
+    assert not (tmp_path / "home").exists()  # MAPCTL_HOME untouched
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows' terminate() cannot be caught")
+def test_sigterm_stops_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
+    """Paper cut 10 (issue 15): SIGTERM left the demo's temporary folder."""
+    child = _demo(tmp_path)
+    try:
+        assert child.stdout is not None
+        assert LINE.match(child.stdout.readline().rstrip("\n"))
+        assert len(_demo_folders(tmp_path)) == 1
+        child.terminate()
+        _, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    assert err.strip().endswith("mapctl app stopped") and "Traceback" not in err
+    assert _demo_folders(tmp_path) == []
 
 
 def test_the_app_uses_the_settings_like_import(
@@ -126,3 +198,30 @@ def test_the_app_uses_the_settings_like_import(
     assert result.exit_code == 0, result.output
     assert served[0].out_dir == tmp_path / "here"
     assert served[0].mapping.title == "ILS Client Interview"
+
+
+def test_app_port_and_clio_note_from_the_settings(
+    run_cli: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Issue 19: `mapctl app` listens on app_port unless --port says otherwise; Add Client's
+    note checkbox starts from clio_note."""
+    import mapctl.commands.app
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("app_port: 8770\nclio_note: false\n")
+    served: list[tuple[Any, int]] = []
+    monkeypatch.setattr(
+        mapctl.commands.app,
+        "_serve_app",
+        lambda config, host, port, *args: served.append((config, port)),
+    )
+    env = {"MAPCTL_SETTINGS": str(settings)}
+    assert run_cli("app", "--no-browser", env=env).exit_code == 0
+    assert run_cli("app", "--no-browser", "--port", "0", env=env).exit_code == 0
+    settings.write_text("# nothing\n")
+    assert run_cli("app", "--no-browser", env=env).exit_code == 0
+    assert [(config.clio_note, port) for config, port in served] == [
+        (False, 8770),
+        (False, 0),
+        (True, 0),
+    ]

@@ -15,6 +15,8 @@ from typing import Any
 SUBSET = (
     Path(__file__).resolve().parents[1] / "fixtures" / "clio" / "clio-api-v4-openapi-subset.json"
 )
+# Issue 19: the notes and custom actions paths, a second subset of the same document.
+NOTES_ACTIONS = SUBSET.with_name("clio-api-v4-openapi-notes-actions.json")
 FIELD_TABLE = Path(__file__).resolve().parents[2] / "engine" / "clio" / "clio_fields.json"
 
 # The one list of what the sandbox sends that Clio's document does not allow: nulls. The
@@ -43,11 +45,19 @@ NULLABLE: dict[str, tuple[str, ...]] = {
     "Matter_base": ("client_reference", "close_date", "custom_number", "pending_date"),
     "Matter": ("responsible_attorney",),
     "MatterContacts": ("relationship",),  # the client's row
+    "Note": ("matter", "contact"),  # a matter's note has no contact, a contact's no matter
 }
 
 
 def load_spec() -> dict[str, Any]:
-    return json.loads(SUBSET.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """Both subsets as one document: the second's paths and schemas added to the first's (a
+    schema both have is the same text: both are cut from one document, without edits)."""
+    spec: dict[str, Any] = json.loads(SUBSET.read_text(encoding="utf-8"))
+    more = json.loads(NOTES_ACTIONS.read_text(encoding="utf-8"))
+    spec["paths"].update(more["paths"])
+    spec["components"]["schemas"].update(more["components"]["schemas"])
+    spec["tags"] = [*spec.get("tags", []), *more.get("tags", [])]
+    return spec
 
 
 def _ref_name(ref: str) -> str:

@@ -24,6 +24,7 @@ from tests.clio.spec_tools import declared_parameters, load_spec
 from tests.conftest import POSIX_MODES
 
 MATTERS = "/api/v4/matters.json"
+PEOPLE_9002 = "/api/v4/matters/9002/contacts.json"  # the matter's clients and related contacts
 
 
 def error_text(error: MapctlError) -> str:
@@ -85,7 +86,8 @@ def test_a_page_that_repeats_stops_the_listing(client: ClioClient, app: App) -> 
     with pytest.raises(ClioError) as info:
         client.search("estate")
     assert error_text(info.value) == (
-        "Clio returned the same page twice while listing matters.json; stopped\n"
+        "Clio's link to page 3 of matters.json leads back to a page already fetched (its "
+        "paging goes round in a circle); stopped\n"
         "hint: try again; if it persists, report it with the command you ran"
     )
     assert len(app.requests) == 2
@@ -137,15 +139,15 @@ def family_with(related: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "related, requests", [(0, 4), (1, 4), (10, 4), (100, 4), (199, 4), (200, 5), (450, 8)]
+    "related, requests", [(0, 4), (1, 4), (10, 4), (100, 4), (199, 4), (200, 6), (450, 8)]
 )
 @pytest.mark.parametrize("matter", ["9001", "00001-Dunphy"])
 def test_fetch_takes_at_most_four_requests(
     related: int, requests: int, matter: str, connected_home: Path
 ) -> None:
-    """4 requests (matter, roster, contacts, custom fields) while the roster and client +
-    related fit one page of 200; +1 per further 200 relationships and per further 200
-    contacts. Whether the matter is given by id or by display number."""
+    """4 requests (matter, its people, contacts, custom fields) while the matter's people
+    (client + related: matters/{id}/contacts.json) and the contacts fit one page of 200; +1
+    per further 200 of each. Whether the matter is given by id or by display number."""
     app = App(family_with(related))
     client = open_client(connected_home, {}, transport=httpx.MockTransport(app))
     bundle = client.fetch_bundle(matter)
@@ -175,12 +177,13 @@ class Rendezvous:
         return self.app(request)
 
 
-def test_fetch_by_id_sends_matter_roster_and_fields_at_once(connected_home: Path) -> None:
-    """Two rounds: the matter, its roster and the custom fields together, then the contacts."""
+def test_fetch_by_id_sends_matter_people_and_fields_at_once(connected_home: Path) -> None:
+    """Two rounds: the matter, its people (clients and related contacts: issue 17) and the
+    custom fields together, then the contacts."""
     app = App()
     first = {
         "/api/v4/matters/9002.json",
-        "/api/v4/relationships.json",
+        "/api/v4/matters/9002/contacts.json",
         "/api/v4/custom_fields.json",
     }
     meeting = Rendezvous(app, set(first))
@@ -189,10 +192,10 @@ def test_fetch_by_id_sends_matter_roster_and_fields_at_once(connected_home: Path
     assert set(meeting.order[:3]) == first
     assert meeting.order[3:] == ["/api/v4/contacts.json"]
     assert len(bundle["contacts"]) == 15
-    roster = next(r for r in app.requests if r.url.path == "/api/v4/relationships.json")
-    assert dict(roster.url.params) == {
-        "matter_id": "9002",
-        "fields": "id,description,contact{id}",
+    people = next(r for r in app.requests if r.url.path == "/api/v4/matters/9002/contacts.json")
+    assert dict(people.url.params) == {
+        "fields": "id,is_client,relationship_name,relationship{id,description}",
+        "order": "id(asc)",
         "limit": "200",
     }
 
@@ -204,8 +207,10 @@ def test_bundle_shape_for_the_demo_matter(client: ClioClient) -> None:
         "matter",
         "contacts",
         "relationships",
+        "co_clients",
         "custom_fields",
     ]
+    assert bundle["co_clients"] == []  # Jay Pritchett is the matter's only client
     assert bundle["bundle_version"] == 1
     assert bundle["matter"]["client"]["id"] == bundle["contacts"][0]["id"] == 5001
     assert "relationships" not in bundle["matter"]
@@ -370,13 +375,16 @@ def test_reprs_hide_secrets(connected_home: Path) -> None:
 
 def test_403_names_the_permission(client: ClioClient, app: App) -> None:
     body = {"error": {"type": "Forbidden", "message": "User is forbidden from taking that action"}}
-    app.script("/api/v4/custom_fields.json", httpx.Response(403, json=body))
+    app.script("/api/v4/contacts.json", httpx.Response(403, json=body))
     with pytest.raises(ClioError) as info:
         client.fetch_bundle("9002")
     assert error_text(info.value) == (
-        "Clio refused access to custom_fields (HTTP 403: User is forbidden from taking that "
-        "action)\nhint: the Clio user, or the app's permissions, must allow Custom Fields (read); "
-        "after changing the app's permissions run `mapctl connect` again"
+        "Clio refused access to contacts (HTTP 403: User is forbidden from taking that "
+        "action); it needs the Clio app's Contacts (read) permission\n"
+        "hint: in developers.clio.com, open mapctl's app and tick the Contacts (read) "
+        "permission, then run `mapctl connect` again (Clio applies a changed permission only "
+        "when the app is authorized again); if it is ticked, the Clio user's role may not allow "
+        "it: ask a Clio administrator"
     )
 
 
@@ -426,10 +434,11 @@ def test_rate_limit_waits_are_bounded(client: ClioClient, app: App, sleeps: list
     app.script(MATTERS, *(httpx.Response(429, headers={"Retry-After": "25"}) for _ in range(5)))
     with pytest.raises(ClioError) as info:
         client.search("pritchett")
-    assert sleeps == [25.0, 25.0]
+    assert sleeps == [25.0]  # a second 25 s would pass the 45 s a command may wait
     assert error_text(info.value) == (
-        "Clio's rate limit is still exceeded after waiting 50 s\n"
-        "hint: too many requests for now: try again in a minute"
+        "Clio's rate limit is exceeded and Clio asks to wait 25 s; mapctl stopped after "
+        "waiting 25 s rather than wait that long (it waits 45 s at most per command)\n"
+        "hint: try again in 25 s"
     )
 
 
@@ -441,8 +450,9 @@ def test_a_retry_after_longer_than_the_budget_says_how_long(
         client.search("pritchett")
     assert sleeps == []
     assert error_text(info.value) == (
-        "Clio's rate limit is still exceeded after waiting 0 s\n"
-        "hint: Clio asks to wait 3600 s before the next request: try again then"
+        "Clio's rate limit is exceeded and Clio asks to wait 3600 s; mapctl stopped at once "
+        "rather than wait that long (it waits 45 s at most per command)\n"
+        "hint: try again in 3600 s"
     )
 
 
@@ -458,14 +468,14 @@ def test_long_waits_are_announced(
     )
     assert len(client.search("pritchett")) == 3
     assert sleeps == [0.0, 12.0]
-    assert heard == ["Clio's rate limit is reached: waiting 12 s before going on"]
+    assert heard == ["waiting 12 s for Clio's rate limit"]
 
 
 def test_low_remaining_sleeps_until_reset(
     client: ClioClient, app: App, sleeps: list[float]
 ) -> None:
     reset = int(time.time()) + 20
-    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(reset)}
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
     app.script(
         MATTERS,
         httpx.Response(
@@ -482,13 +492,15 @@ def test_low_remaining_sleeps_until_reset(
 def test_a_far_reset_only_slows_down_never_fails(
     client: ClioClient, app: App, sleeps: list[float]
 ) -> None:
-    """X-RateLimit-Reset an hour away (a skewed clock): one window's pause, then on."""
-    headers = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": str(int(time.time()) + 3600)}
-    page = {"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=abc"}}}
-    app.script(MATTERS, httpx.Response(200, json=page, headers=headers))
-    app.script(MATTERS, httpx.Response(200, json={"data": [], "meta": {"paging": {}}}))
-    assert client.search("pritchett") == []
-    assert sleeps == [60.0]
+    """X-RateLimit-Reset an hour away (a skewed clock), `inf` or garbage: nothing worth waiting
+    for (issue 17 item 5: it stalled a command for a minute); a real 429 would decide."""
+    for reset in (str(int(time.time()) + 3600), "inf", "NaN", "soon", "-5"):
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+        page = {"data": [], "meta": {"paging": {"next": f"{BASE}{MATTERS}?page_token=abc"}}}
+        app.script(MATTERS, httpx.Response(200, json=page, headers=headers))
+        app.script(MATTERS, httpx.Response(200, json={"data": [], "meta": {"paging": {}}}))
+        assert client.search("pritchett") == []
+    assert sleeps == []
 
 
 @pytest.mark.parametrize(
@@ -597,14 +609,16 @@ def test_the_roster_falls_back_on_any_400(
     client: ClioClient, app: App, refusal: httpx.Response
 ) -> None:
     """Should Clio refuse `contact{id}`, whatever the 400 says, the bare `contact` (its default
-    fields, the id among them) is asked for once more."""
+    fields, the id among them) is asked for once more. (The roster is read from
+    relationships.json when Clio refuses the matter's contact list.)"""
+    app.script(PEOPLE_9002, httpx.Response(403, json={"error": {"message": "Forbidden"}}))
     app.script("/api/v4/relationships.json", refusal)
     bundle = client.fetch_bundle("9002")
     asked = [
         r.url.params["fields"] for r in app.requests if r.url.path == "/api/v4/relationships.json"
     ]
     assert asked == ["id,description,contact{id}", "id,description,contact"]
-    assert len(app.requests) == 5
+    assert len(app.requests) == 6
     assert bundle["relationships"][0] == {
         "id": 8001,
         "description": "Wife",
@@ -614,6 +628,7 @@ def test_the_roster_falls_back_on_any_400(
 
 
 def test_a_roster_refused_twice_is_reported(client: ClioClient, app: App) -> None:
+    app.script(PEOPLE_9002, httpx.Response(404, json={"error": {"message": "Not found"}}))
     app.script(
         "/api/v4/relationships.json",
         httpx.Response(400, text="Bad Request"),
@@ -633,7 +648,7 @@ def test_other_400s_are_not_retried(client: ClioClient, app: App) -> None:
         client.fetch_bundle("9002")
     paths = [r.url.path for r in app.requests]
     assert paths.count("/api/v4/matters/9002.json") == 1
-    assert paths.count("/api/v4/relationships.json") == 1
+    assert paths.count(PEOPLE_9002) == 1
 
 
 def test_a_retired_api_version_says_upgrade(client: ClioClient, app: App) -> None:
@@ -690,5 +705,96 @@ def test_endless_429_with_zero_retry_after_stops(
     app.script(MATTERS, *(httpx.Response(429, headers={"Retry-After": "0"}) for _ in range(20)))
     with pytest.raises(ClioError) as info:
         client.search("pritchett")
-    assert info.value.message == "Clio's rate limit is still exceeded after waiting 0 s"
-    assert len(app.requests) == 9 and sleeps == [0.0] * 8
+    assert info.value.message == (
+        "Clio answered 'rate limit exceeded' 6 times in a row; mapctl stopped at once rather "
+        "than keep asking"
+    )
+    assert info.value.exit_code == 3
+    assert len(app.requests) == 6 and sleeps == [0.0] * 5
+
+
+# --- co-clients (issue 17: Clio's multi-client matters) -------------------------------------
+
+
+def test_co_clients_come_from_the_matters_contact_list(connected_home: Path) -> None:
+    """00005-Dunphy: Phil Dunphy the default client, Claire Dunphy a co-client (listed by
+    matters/9005/contacts.json with is_client, never by /relationships.json): two rounds, four
+    requests; co-clients' records are fetched with the related contacts'."""
+    app = App()
+    first = {
+        "/api/v4/matters/9005.json",
+        "/api/v4/matters/9005/contacts.json",
+        "/api/v4/custom_fields.json",
+    }
+    meeting = Rendezvous(app, set(first))
+    client = open_client(connected_home, {}, transport=httpx.MockTransport(meeting))
+    bundle = client.fetch_bundle("9005")
+    assert set(meeting.order[:3]) == first
+    assert meeting.order[3:] == ["/api/v4/contacts.json"]
+    assert client.request_count == 4 and client.warnings == []
+    assert bundle["matter"]["client"]["id"] == 5011
+    assert bundle["co_clients"] == [{"id": 5003}]
+    assert [c["id"] for c in bundle["contacts"]] == [5011, 5003, 5007, 5008, 5009]
+    assert bundle["relationships"] == [
+        {"id": 8060, "description": "Daughter", "contact": {"id": 5007}},
+        {"id": 8061, "description": "Daughter", "contact": {"id": 5008}},
+        {"id": 8062, "description": "Son", "contact": {"id": 5009}},
+    ]
+    contacts = next(r for r in app.requests if r.url.path == "/api/v4/contacts.json")
+    assert contacts.url.params.get_list("ids[]") == ["5011", "5003", "5007", "5008", "5009"]
+
+
+def test_a_contact_list_without_the_default_client_is_not_trusted(
+    client: ClioClient, app: App
+) -> None:
+    """Rows whose ids are not contact ids (the document calls `id` the MatterContacts' own):
+    the default client is not among the clients, so the roster comes from relationships.json,
+    without co-clients, and a warning says why."""
+    rows = [{"id": 1, "is_client": True, "relationship_name": "Client", "relationship": None}]
+    app.script("/api/v4/matters/9005/contacts.json", httpx.Response(200, json={"data": rows}))
+    heard: list[str] = []
+    client.warn = heard.append
+    bundle = client.fetch_bundle("9005")
+    assert "co_clients" not in bundle
+    assert [c["id"] for c in bundle["contacts"]] == [5011, 5007, 5008, 5009]
+    assert (
+        heard
+        == client.warnings
+        == [
+            "Clio's list of the matter's clients (matters/9005/contacts.json) lacks its client: only "
+            "the default client comes across, without co-clients (the matter's other clients); "
+            "related contacts are read from relationships.json"
+        ]
+    )
+    assert [r.url.path for r in app.requests].count("/api/v4/relationships.json") == 1
+
+
+def test_other_failures_of_the_contact_list_are_not_hidden(client: ClioClient, app: App) -> None:
+    """Only a refusal (400, 403, 404) falls back; a 401 that survives a refresh, or a 5xx after
+    retries, is Clio failing: exit 3 as for any other request."""
+    app.script(
+        "/api/v4/matters/9005/contacts.json",
+        *(httpx.Response(503, text="unavailable") for _ in range(5)),
+    )
+    with pytest.raises(ClioError) as info:
+        client.fetch_bundle("9005")
+    assert info.value.status == 503
+
+
+def test_split_matter_contacts_reads_each_row() -> None:
+    from mapctl.engine.clio.client import split_matter_contacts
+
+    rows: list[dict[str, Any]] = [
+        {"id": 7, "is_client": False, "relationship_name": "Wife", "relationship": None},
+        {"id": 8, "is_client": False, "relationship": {"id": 80, "description": "Son"}},
+        {"id": 5, "is_client": True, "relationship_name": "Client"},
+        {"id": 6, "is_client": True},
+        {"id": 5, "is_client": True},
+    ]
+    assert split_matter_contacts(rows) == (
+        [
+            {"id": None, "description": "Wife", "contact": {"id": 7}},
+            {"id": 80, "description": "Son", "contact": {"id": 8}},
+        ],
+        [5, 6],
+    )

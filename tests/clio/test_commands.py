@@ -512,8 +512,9 @@ def test_connect_without_credentials_in_a_script(run_cli: Any, clio_sandbox: San
 
 def test_fetch_reads_the_roster_the_documented_way(run_cli: Any) -> None:
     """The sandbox refuses, by default, what Clio's document does not define (a matter's nested
-    relationships have no `contact`); `fetch` reads the roster from /relationships.json
-    instead: 4 requests with a cold custom-field cache, 3 warm, none refused."""
+    relationships have no `contact`); `fetch` reads the roster (and the co-clients, issue 17)
+    from /matters/{id}/contacts.json instead: 4 requests with a cold custom-field cache, 3 warm,
+    none refused."""
     with Sandbox() as sandbox:
         env = connect_via_cli(run_cli, sandbox)
         refused = httpx.get(
@@ -523,7 +524,12 @@ def test_fetch_reads_the_roster_the_documented_way(run_cli: Any) -> None:
         )
         assert (refused.status_code, refused.json()) == (
             400,
-            {"error": {"type": "InvalidFields", "message": "contact is not a valid field"}},
+            {
+                "error": {
+                    "type": "InvalidFields",
+                    "message": "relationships{contact} is not a valid field",
+                }
+            },
         )
         counts = []
         for _ in range(2):
@@ -535,7 +541,7 @@ def test_fetch_reads_the_roster_the_documented_way(run_cli: Any) -> None:
             "/api/v4/contacts.json",
             "/api/v4/custom_fields.json",
             "/api/v4/matters/9002.json",
-            "/api/v4/relationships.json",
+            "/api/v4/matters/9002/contacts.json",
         ]
         assert counts[1] == [p for p in counts[0] if p != "/api/v4/custom_fields.json"]
         bundle = json.loads(result.stdout)

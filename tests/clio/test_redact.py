@@ -223,3 +223,51 @@ def test_a_numeric_sensitive_field_is_redacted_too(ssn: int | float) -> None:
     assert type(fake) is type(ssn)
     assert len(str(abs(fake))) == len(str(abs(ssn)))
     assert str(ssn) not in json.dumps(redacted)
+
+
+def _person(ident: int, first: str, last: str) -> dict[str, Any]:
+    return {"id": ident, "type": "Person", "name": f"{first} {last}", "first_name": first,
+            "last_name": last}  # fmt: skip
+
+
+def test_different_people_get_different_fakes_within_a_bundle() -> None:
+    """Paper cut 5 (issue 15): the fake was picked per name from 30 first names, so a client
+    and his wife could both become "Corin Rowntree" (Gloria and Haley both hash to one fake with
+    the public salt). Within a bundle, different names now get different fakes, whatever the
+    contacts' order, and the same name keeps its fake (a family keeps one surname)."""
+    from mapctl.engine.render.redact import FIRST, SALT, _hash
+
+    picks = {name: _hash(SALT.encode(), "firs", name.casefold()) % len(FIRST) for name in
+             ("Gloria", "Haley")}  # fmt: skip
+    assert picks["Gloria"] == picks["Haley"]  # what made the same fake before
+    family = [_person(5001, "Gloria", "Pritchett"), _person(5002, "Haley", "Pritchett"),
+              _person(5003, "Jay", "Pritchett")]  # fmt: skip
+    bundle = {"matter": {"id": 1, "client": {"id": 5001}}, "contacts": family}
+    names = [c["name"] for c in redact_bundle(bundle)["contacts"]]
+    assert len(set(names)) == 3, names
+    assert len({n.split()[1] for n in names}) == 1  # one surname still
+    backwards = {"matter": bundle["matter"], "contacts": list(reversed(family))}
+    assert sorted(c["name"] for c in redact_bundle(backwards)["contacts"]) == sorted(names)
+    assert redact_bundle(bundle) == redact_bundle(copy.deepcopy(bundle))  # stable
+
+
+def test_a_family_larger_than_the_name_pools_still_gets_distinct_fakes() -> None:
+    contacts = [_person(6000 + n, f"Given{chr(65 + n % 26)}{n}", f"Family{n % 3}") for n in
+                range(45)]  # fmt: skip
+    bundle = {"matter": {"id": 1, "client": {"id": 6000}}, "contacts": contacts}
+    names = [c["name"] for c in redact_bundle(bundle, key=b"k" * 32)["contacts"]]
+    assert len(set(names)) == 45
+    assert not any("Given" in n or "Family" in n for n in names)
+
+
+def test_fetch_warnings_name_no_one_once_redacted() -> None:
+    """A fetched bundle's warnings (issue 17: refused fields, stub records) name contacts."""
+    bundle = demo_bundle()
+    bundle["fetch_warnings"] = [
+        "contact Jay Pritchett (5001): Clio sent addresses 77 with an id but none of street",
+        "matter 00002-Pritchett (9002): Clio sent only its id (none of description)",
+    ]
+    redacted = redact_bundle(bundle)["fetch_warnings"]
+    assert len(redacted) == 2 and "(5001)" in redacted[0]
+    for word in ("Jay", "Pritchett"):
+        assert word not in json.dumps(redacted), word

@@ -14,6 +14,7 @@ import httpx
 import jsonschema
 import pytest
 from mapctl.engine.clio import client as fields_in_use
+from mapctl.engine.clio import closeloop
 from mapctl.engine.clio.fields import field_table
 from mapctl.engine.errors import MapctlError
 from mapctl.engine.sandbox.api import Api, Store
@@ -110,6 +111,32 @@ CASES = [
         "id,name,email",
         "id,etag,name,first_name,last_name,email,enabled,roles,time_zone",
     ),
+    # issue 19: notes and custom actions (the seed has a note; the test makes an action)
+    (
+        "/notes.json",
+        "/api/v4/notes.json?type=Matter&matter_id=9002",
+        closeloop.NOTE_FIELDS,
+        "id,etag,type,subject,detail,detail_text_type,date,created_at,updated_at,"
+        "time_entries_count,matter{id,display_number,description},author{id,name},contact",
+    ),
+    (
+        "/notes/{id}.json",
+        "/api/v4/notes/60001.json",
+        closeloop.NOTE_FIELDS,
+        "id,etag,subject,detail,matter,author{id,name,email},time_entries",
+    ),
+    (
+        "/custom_actions.json",
+        "/api/v4/custom_actions.json",
+        closeloop.ACTION_FIELDS,
+        "id,etag,label,target_url,ui_reference",
+    ),
+    (
+        "/custom_actions/{id}.json",
+        "/api/v4/custom_actions/{action}.json",
+        closeloop.ACTION_FIELDS,
+        "id,label",
+    ),
 ]
 
 
@@ -130,6 +157,19 @@ def get(sandbox: Sandbox, token: str | None, url: str, **params: Any) -> httpx.R
     return httpx.get(sandbox.base_url + url, params=params or None, headers=headers)
 
 
+def an_action(sandbox: Sandbox, token: str) -> int:
+    """The id of a custom action on the sandbox (made once; labels are unique per place)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"data": {"label": "Spec check", "target_url": "http://127.0.0.1:9/x",
+                     "ui_reference": "contacts/show"}}  # fmt: skip
+    httpx.post(sandbox.base_url + "/api/v4/custom_actions.json", json=body, headers=headers)
+    listed = httpx.get(
+        sandbox.base_url + "/api/v4/custom_actions.json", params={"fields": "id,label"},
+        headers=headers,
+    ).json()["data"]  # fmt: skip
+    return int(next(a["id"] for a in listed if a["label"] == "Spec check"))
+
+
 def test_field_table_is_the_spec() -> None:
     assert field_table() == derive_field_table(SPEC)
 
@@ -146,6 +186,8 @@ def test_responses_validate_against_the_spec(
     clio_sandbox: Sandbox, token: str, case: tuple[str, str, str, str], kind: str
 ) -> None:
     spec_path, url, client_fields, many = case
+    if "custom_actions" in spec_path:
+        url = url.replace("{action}", str(an_action(clio_sandbox, token)))
     sep = "&" if "?" in url else "?"
     response = get(
         clio_sandbox, token, f"{url}{sep}fields={client_fields if kind == 'client' else many}"
@@ -176,8 +218,13 @@ def test_without_fields_only_id_and_etag(clio_sandbox: Sandbox, token: str) -> N
             "is not a valid field",
         ),
         ("id,nickname", "nickname is not a valid field"),
-        ("id,client{id,nickname}", "nickname is not a valid field"),
+        ("id,client{id,nickname}", "client{nickname} is not a valid field"),
         ("id,display_number{id}", "display_number is not a valid field"),
+        # Every bad field, in Clio's words for several (issue 17 item 2, NOTES 12)
+        (
+            "id,nickname,client{id,suffix,name,alias},web{x}",
+            "nickname, client{suffix}, client{alias}, web are not valid fields",
+        ),
     ],
 )
 def test_bad_fields_are_refused_like_clio(
@@ -467,6 +514,24 @@ def test_a_redacted_contact_comes_back_as_its_id_only() -> None:
             '[{"id": 1, "picklist_options": [{"option": "Male"}]}]}',
             "custom field 1: 'picklist_options' must be a list of objects with an integer id",
         ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": [3]}], "contacts": '
+            '[{"id": 2}], "relationships": [], "custom_fields": []}',
+            "matter 1: 'co_clients' (the matter's other clients) must be a list of objects",
+        ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": [{"id": 3}]}], '
+            '"contacts": [{"id": 2}], "relationships": [], "custom_fields": []}',
+            "matter 1 has unknown co-client 3",
+        ),
+        (
+            '{"matters": [{"id": 1, "client": {"id": 2}, "co_clients": ['
+            + ", ".join(f'{{"id": {i}}}' for i in range(3, 14))
+            + ']}], "contacts": ['
+            + ", ".join(f'{{"id": {i}}}' for i in range(2, 14))
+            + '], "relationships": [], "custom_fields": []}',
+            "matter 1 has 12 clients; Clio allows 11",
+        ),
     ],
 )
 def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
@@ -475,6 +540,37 @@ def test_bad_data_files(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(MapctlError) as info:
         load_data_file(path)
     assert str(path) in info.value.message and message in info.value.message
+
+
+def test_a_multi_client_matter_lists_every_client_and_no_relationship_to_them(
+    clio_sandbox: Sandbox, token: str
+) -> None:
+    """Issue 17: 00005-Dunphy's clients (Phil the default, Claire a co-client) are in its
+    contact list with is_client and relationship_name "Client"; /relationships.json lists
+    only the children; the matter's `client` is the default one; search finds it by Claire."""
+    auth = {"Authorization": f"Bearer {token}"}
+    api = clio_sandbox.base_url + "/api/v4"
+    fields = "id,name,is_client,relationship_name,relationship{id,description}"
+    listed = httpx.get(f"{api}/matters/9005/contacts.json", params={"fields": fields}, headers=auth)
+    assert schema_for("/matters/{matter_id}/contacts.json").is_valid(listed.json())
+    rows = {r["id"]: r for r in listed.json()["data"]}
+    assert {i: (r["is_client"], r["relationship_name"]) for i, r in rows.items()} == {
+        5011: (True, "Client"), 5003: (True, "Client"),
+        5007: (False, "Daughter"), 5008: (False, "Daughter"), 5009: (False, "Son"),
+    }  # fmt: skip
+    assert rows[5003]["relationship"] is None and rows[5007]["relationship"]["id"] == 8060
+    roster = httpx.get(
+        f"{api}/relationships.json",
+        params={"matter_id": "9005", "fields": "id,contact{id}"},
+        headers=auth,
+    )
+    assert [r["contact"]["id"] for r in roster.json()["data"]] == [5007, 5008, 5009]
+    matter = httpx.get(f"{api}/matters/9005.json", params={"fields": "client{id}"}, headers=auth)
+    assert matter.json()["data"]["client"]["id"] == 5011
+    found = httpx.get(
+        f"{api}/matters.json", params={"query": "claire", "fields": "id"}, headers=auth
+    )
+    assert 9005 in [m["id"] for m in found.json()["data"]]
 
 
 def test_the_translated_schemas_do_reject_wrong_shapes() -> None:

@@ -38,6 +38,7 @@ def test_progress_is_one_line_per_page_off_a_terminal(run_cli: Any, many: Sandbo
         "searching Clio: page 1, 200 of 471 matters\n"
         "searching Clio: page 2, 400 of 471 matters\n"
         "searching Clio: page 3, 471 of 471 matters\n"
+        "471 matters found.\n"
     )
     assert len(json.loads(result.stdout)) == 471  # stdout stays pure JSON
     one_page = run_cli("search", "pritchett", env=env)

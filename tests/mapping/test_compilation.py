@@ -47,7 +47,7 @@ answers:
         "m.yaml",
     )
     assert mapping.title == "Intake"
-    assert mapping.relationships.role_names == ["Partner", "Other"]
+    assert mapping.relationships.role_names == ["Partner", "Co-client", "Other"]
     assert [(c.alias, c.name, c.id, c.sensitive) for c in mapping.custom_fields] == [
         ("gender", "Gender", None, False),
         ("ssn", "Social Security Number", None, True),
@@ -74,7 +74,7 @@ def test_every_problem_is_in_one_error_sorted_by_line():
     assert [f"{p.location}: {p.message}" for p in caught.value.problems] == [
         "m.yaml:3:9: answer 'B TE': unknown function 'uper()'",
         "m.yaml:3:14: answer 'B TE': unknown name 'x' (expressions start from matter, client, "
-        "spouse, spouses, children, grandchildren, parties, related, by_role or today)",
+        "spouse, spouses, children, grandchildren, parties, co_clients, related, by_role or today)",
         "m.yaml:4:16: answer 'A TE': unknown type 'dat'",
     ]
 
@@ -96,3 +96,39 @@ def test_the_bundled_default_compiles_with_its_declared_fields():
     assert {"Client First Name TE", "Client Last Name TE", "Client Birth Date DA"} <= required
     repeated = {a.name for a in mapping.answers if a.repeated}
     assert {"Child Full Name TE", "Grandchild Full Name TE", "Other Party Name TE"} <= repeated
+
+
+def test_co_client_role_and_review_lines_compile_and_override(tmp_path):
+    """Issue 17: `relationships: co_client:` names the co-clients' role (seed roles kept, as
+    with `otherwise`); `review:` lines compile, override by name, and `null` drops one."""
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        "version: 1\nrelationships:\n  co_client: Joint Client\nanswers:\n  A TE: client.name\n"
+        "review:\n  one: \"'first'\"\n  two: \"'second'\"\n",
+        encoding="utf-8",
+    )
+    mapping = compile_mapping_text(
+        "version: 1\nextends: base.yaml\nreview:\n  one: \"format('{} co-clients', "
+        'length(co_clients))"\n  two: null\n',
+        "firm.yaml",
+        tmp_path,
+    )
+    assert mapping.relationships.co_client == "Joint Client"
+    assert dict(mapping.relationships.roles) == dict(SEED_RELATIONSHIPS)
+    assert mapping.relationships.role_names[-2:] == ["Joint Client", "Party"]
+    assert [rule.name for rule in mapping.review] == ["one"]
+    assert mapping.review[0].text({"co_clients": [{}, {}]}) == "2 co-clients"
+    assert str(mapping.review[0].location) == "firm.yaml:4:3"
+
+
+def test_a_review_line_is_checked_like_any_expression():
+    with pytest.raises(MappingError) as caught:
+        compile_mapping_text(
+            "version: 1\nanswers:\n  A TE: client.name\nreview:\n  x: co_clinets[0].name\n",
+            "m.yaml",
+        )
+    assert [f"{p.location}: {p.message}" for p in caught.value.problems] == [
+        "m.yaml:5:6: review 'x': unknown name 'co_clinets' (expressions start from matter, "
+        "client, spouse, spouses, children, grandchildren, parties, co_clients, related, by_role "
+        "or today)",
+    ]

@@ -172,3 +172,40 @@ def test_nested_and_self_including_dialogs():
         "Grandchild DOB DA": (True, "Children"),
         "Loose TE": (None, None),
     }
+
+
+def test_an_answer_file_only_proves_the_names_it_holds(run_cli, tmp_path, monkeypatch):
+    """Paper cut 4 (issue 15): with an answer file saved from a client entered by hand, every
+    variable that client left unanswered was an error, with an unrelated did-you-mean ("Client
+    Prefix TE" -> "Client Phone TE"). Unknown names are now warnings that say why; a near name
+    is suggested only for a typo."""
+    (tmp_path / "saved").mkdir()
+    anx = tmp_path / "saved" / "hand-entered.anx"
+    anx.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<AnswerSet title="Hand" version="1.1">'
+        '<Answer name="Client Phone TE"><TextValue>555-0100</TextValue></Answer>'
+        '<Answer name="Client First Name TE"><TextValue>Ana</TextValue></Answer>'
+        "</AnswerSet>\n",
+        encoding="utf-8",
+    )
+    mapping = """\
+version: 1
+answers:
+  Client Prefix TE: client.prefix
+  Client Frist Name TE: client.first_name
+  Client Phone TE: client.name
+"""
+    result = _run(run_cli, tmp_path, monkeypatch, mapping, anx)
+    assert result.exit_code == 0, result.output  # warnings only: the mapping may be right
+    lines = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert lines == [
+        "mapping.yaml:3:3: warning: answer 'Client Prefix TE' is not in hand-entered.anx, an "
+        "answer file (that client may just not have answered it)",
+        "mapping.yaml:4:3: warning: answer 'Client Frist Name TE' is not in hand-entered.anx, "
+        "an answer file (that client may just not have answered it)",
+    ]
+    assert "Client Phone TE'?" not in result.stderr  # no unrelated suggestion
+    assert "did you mean 'Client First Name TE'? Otherwise an answer file lists only" in (
+        result.stderr
+    )
+    assert "error" not in result.stderr.replace("0 errors", "")

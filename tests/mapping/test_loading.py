@@ -212,3 +212,17 @@ def test_an_extends_name_too_long_for_the_file_system_is_not_found(tmp_path):
 def test_an_integer_longer_than_python_converts_is_a_plain_problem():
     doc = parse("version: " + "1" * 5000 + "\nanswers: {}\n", "m.yaml")
     assert doc.problems == [] and doc.data["version"] == float("inf")
+
+
+def test_a_missing_extends_never_suggests_the_file_itself(tmp_path):
+    """Paper cut 7 (issue 15): ext.yaml extending a missing 'exr.yaml' was told "did you mean
+    'ext.yaml'?", itself. A real neighbour is still suggested."""
+    mapping = tmp_path / "ext.yaml"
+    mapping.write_text("version: 1\nextends: exr.yaml\nanswers: {}\n")
+    (problem,) = load_mapping(str(mapping)).problems
+    assert problem.code == "extends-missing"
+    assert "ext.yaml" not in (problem.hint or "")
+    (tmp_path / "base.yaml").write_text("version: 1\nanswers: {}\n")
+    mapping.write_text("version: 1\nextends: bsae.yaml\nanswers: {}\n")
+    (problem,) = load_mapping(str(mapping)).problems
+    assert problem.hint == "did you mean 'base.yaml'?"

@@ -368,7 +368,9 @@ def test_sensitive_values_never_shown_in_explain_errors_or_warnings(
     mapping = tmp_path / "m.yaml"
     mapping.write_text(SENSITIVE_MAPPING)
     result = run_cli("explain", BLENDED, "-m", str(mapping), *DAY)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # two answers fail: explained, then exit 1
+    assert result.stderr == "2 answers failed to evaluate (shown above)\n"
+    assert "123-45-6789" not in result.stderr
     assert "  Wildcard TE (text) = •••• (sensitive)\n" in result.stdout
     assert "  Joined TE (text) = •••• (sensitive)\n" in result.stdout
     assert (
@@ -622,3 +624,17 @@ def test_a_lone_surrogate_in_a_mappings_expression_is_replaced_in_explain(
     assert "  A TE (text) = \"X\ufffd\"\n      expression: 'X\ufffd'\n" in text.stdout
     (answer,) = json.loads(as_json.stdout)["answers"]
     assert answer["value"] == "X\ufffd"
+
+
+def test_explain_exits_1_when_an_explained_answer_fails(run_cli: RunCli, tmp_path: Path) -> None:
+    """Paper cut 6 (issue 15): explain exited 0 when an answer failed to evaluate. It still
+    explains every answer, then exits 1 if one it explained failed (as render does)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(SENSITIVE_MAPPING)
+    failing = run_cli("explain", BLENDED, "SSN DA", "-m", str(mapping), *DAY)
+    assert (failing.exit_code, failing.stderr) == (1, "1 answer failed to evaluate (shown above)\n")
+    assert "'SSN DA' (date)" in failing.stdout
+    fine = run_cli("explain", BLENDED, "Joined TE", "-m", str(mapping), *DAY)
+    assert (fine.exit_code, fine.stderr) == (0, "")
+    as_json = run_cli("explain", BLENDED, "-m", str(mapping), "--format", "json", *DAY)
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["errors"]

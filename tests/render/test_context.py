@@ -71,7 +71,7 @@ def test_lists_per_role_keep_clio_order_and_client_is_not_related():
     assert [c["id"] for c in data["grandchildren"]] == [5]
     assert [c["id"] for c in data["parties"]] == [6]
     assert [c["id"] for c in data["related"]] == [2, 3, 4, 5, 6]
-    assert list(data["by_role"]) == ["Spouse", "Child", "Grandchild", "Party"]
+    assert list(data["by_role"]) == ["Spouse", "Child", "Grandchild", "Co-client", "Party"]
     assert data["client"]["role"] == "Client" and data["client"]["relationship"] == ""
     assert data["today"] == "2026-03-01"
     assert data["children"][0]["relationship"] == "Son"
@@ -342,6 +342,18 @@ GOOD = make_bundle(JAY, [("Son", contact(3, "C D"))])
             "b.json: not a usable matter bundle: 'custom_fields' must be an array of objects",
         ),
         (
+            json.dumps({**GOOD, "co_clients": {"id": 3}}).encode(),
+            "b.json: not a usable matter bundle: 'co_clients' must be an array of objects",
+        ),
+        (
+            json.dumps({**GOOD, "co_clients": [{"id": "3"}]}).encode(),
+            "b.json: not a usable matter bundle: co_clients[0] has no contact id",
+        ),
+        (
+            json.dumps({**GOOD, "co_clients": [{"id": 99}]}).encode(),
+            "b.json: not a usable matter bundle: co_clients[0] is contact 99, which is not in 'contacts'",
+        ),
+        (
             b"\xff\xfe garbage",
             "b.json: not a matter bundle: not valid JSON (Expecting value: line 1 column 1 (char 0))",
         ),
@@ -430,3 +442,66 @@ def test_a_lone_surrogate_in_a_bundle_becomes_u_fffd(encode: Any) -> None:
     bundle = make_bundle(contact(1, "Ann Lee", first_name="Ann\ud83d"), [])
     loaded = load_bundle(encode(json.dumps(bundle)), "b.json")
     assert loaded["contacts"][0]["first_name"] == "Ann\ufffd"
+
+
+# --- co-clients (issue 17) -------------------------------------------------------------------
+
+
+SON = contact(3, "C D")
+
+
+def with_co_clients(*others: dict[str, Any], related: Any = (("Son", SON),)) -> Any:
+    bundle = make_bundle(JAY, list(related))
+    bundle["contacts"] += list(others)
+    bundle["co_clients"] = [{"id": other["id"]} for other in others]
+    return bundle
+
+
+def test_co_clients_are_apart_from_related_in_their_own_role() -> None:
+    claire = contact(7, "Claire Pritchett")
+    ctx = context_for(with_co_clients(claire, contact(8, "Acme Inc", type="Company")))
+    data = ctx.data
+    assert [c["id"] for c in data["co_clients"]] == [7, 8]
+    assert [c["role"] for c in data["co_clients"]] == ["Co-client", "Co-client"]
+    assert data["co_clients"][0]["relationship"] == ""
+    assert [c["id"] for c in data["related"]] == [3]
+    assert [c["id"] for c in data["by_role"]["Co-client"]] == [7, 8]
+    assert data["spouse"] is None and data["parties"] == []
+    assert [(v.id, v.role, v.co_client) for v in ctx.contacts] == [
+        (5001, "Client", False), (7, "Co-client", True), (8, "Co-client", True), (3, "Child", False),
+    ]  # fmt: skip
+    assert ctx.unmatched_labels == [] and ctx.warnings == []
+
+
+def test_the_mapping_names_the_co_client_role_and_a_person_may_change_it() -> None:
+    rules = Relationships(co_client="Joint Client")
+    bundle = with_co_clients(contact(7, "Claire Pritchett"))
+    ctx = context_for(bundle, mapping(relationships=rules))
+    assert ctx.data["co_clients"][0]["role"] == "Joint Client"
+    assert list(ctx.data["by_role"]) == ["Spouse", "Child", "Grandchild", "Joint Client", "Party"]
+    chosen = context_for(bundle, roles={7: "Spouse"})
+    assert chosen.data["spouse"]["id"] == 7 and chosen.data["co_clients"][0]["role"] == "Spouse"
+    assert chosen.data["by_role"]["Co-client"] == []
+    excluded = context_for(bundle, exclude={7})
+    assert excluded.data["co_clients"] == [] and excluded.contacts[1].excluded
+
+
+def test_a_relationship_to_a_co_client_is_ignored_with_a_warning() -> None:
+    claire = contact(7, "Claire Pritchett")
+    ctx = context_for(
+        with_co_clients(claire, related=[("Wife", claire), ("Son", contact(3, "C D"))])
+    )
+    assert [c["id"] for c in ctx.data["related"]] == [3] and ctx.data["spouse"] is None
+    assert ctx.warnings == [
+        'Claire Pritchett (contact 7) is a co-client and also related as "Wife": kept as a '
+        "co-client (Co-client)"
+    ]
+
+
+def test_an_old_bundle_and_one_with_no_co_clients_give_the_same_context() -> None:
+    old = make_bundle(JAY, [("Wife", contact(2, "Gloria Pritchett"))])
+    new = {**old, "co_clients": []}
+    assert context_for(old).data == context_for(new).data
+    assert context_for(old).data["co_clients"] == []
+    client_twice = {**old, "co_clients": [{"id": 5001}]}  # the default client is no co-client
+    assert context_for(client_twice).data["co_clients"] == []

@@ -197,8 +197,8 @@ def test_doctor_when_not_connected(run_cli: Any, firm: Path, firm_sandbox: Sandb
     result = run_cli("doctor", env=env)
     assert result.exit_code == 1, result.output
     assert (
-        "[FAIL] Clio at $CLIO: not connected to Clio".replace("$CLIO", firm_sandbox.base_url)
-        in result.stdout
+        f"[FAIL] Clio ({firm_sandbox.base_url} (environment CLIO_BASE_URL)): not asked: not "
+        "connected to Clio" in result.stdout
     )
     assert "hint: run `mapctl connect` first" in result.stdout
 
@@ -260,3 +260,27 @@ def test_doctor_with_an_invalid_mapping(
     ), result.stdout
     assert lines[2] == "       hint: run `mapctl validate bad.yaml` to see them all"
     assert "[skip] custom fields: not compared (the mapping is invalid)" in lines
+
+
+def test_doctor_and_settings_name_the_host_of_the_stored_connection(
+    run_cli: Any, mapctl_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paper cut 1 (issue 15): connected to a sandbox, with nothing else naming a host, doctor
+    said "[ok] Clio at https://app.clio.com" (a host it never asked) and settings said
+    "https://app.clio.com (default)". Both now name the host actually used, and why."""
+    from tests.clio.conftest import connect_via_cli
+
+    monkeypatch.chdir(tmp_path)
+    with Sandbox() as sandbox:
+        connect_via_cli(run_cli, sandbox)
+        env = {"CLIO_CLIENT_ID": "sandbox-app"}  # no CLIO_BASE_URL: the stored connection's
+        settings = run_cli("settings", "--format", "json", env=env)
+        result = run_cli("doctor", env=env)
+    assert json.loads(settings.stdout)["clio_base_url"]["value"] == sandbox.base_url
+    assert json.loads(settings.stdout)["clio_base_url"]["origin"] == "connection"
+    assert result.exit_code == 0, result.output
+    assert (
+        f"[ok  ] Clio at {sandbox.base_url} (connection: where `mapctl connect` connected): "
+        "reachable" in result.stdout
+    )
+    assert "app.clio.com" not in result.stdout

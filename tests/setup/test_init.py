@@ -18,6 +18,7 @@ from tests.conftest import with_slashes
 
 FILES = [
     "mappings/firm.yaml",
+    "mappings/mapping.schema.json",
     "mapping-tests/example-rivera/bundle.json",
     "mapping-tests/example-rivera/expected.yaml",
     ".pre-commit-config.yaml",
@@ -59,11 +60,19 @@ def test_the_example_case_checks_the_firms_mapping(
     assert 'expected: "Ana"\n    actual:   "ANA"' in tested.stdout
 
 
-def test_the_modeline_points_at_the_installed_schema(run_cli: Any, tmp_path: Path) -> None:
+def test_the_modeline_points_at_a_schema_every_workstation_reaches(
+    run_cli: Any, tmp_path: Path
+) -> None:
+    """Paper cut 9 (issue 15): the modeline named the schema inside one workstation's
+    virtualenv. It now names a copy written beside the mapping, by a relative path, which works
+    from every workstation that opens the mapping on the firm's share."""
     run_cli("init", str(tmp_path))
-    first = (tmp_path / "mappings" / "firm.yaml").read_text(encoding="utf-8").splitlines()[0]
-    assert first == f"# yaml-language-server: $schema={mapping_schema().as_posix()}"
-    assert mapping_schema().is_file()
+    mapping = tmp_path / "mappings" / "firm.yaml"
+    first = mapping.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=mapping.schema.json"
+    beside = mapping.parent / first.split("$schema=")[1]  # relative to the mapping's folder
+    assert beside.read_bytes() == mapping_schema().read_bytes()
+    assert str(mapping_schema().parent) not in mapping.read_text(encoding="utf-8")
 
 
 def test_init_never_overwrites(run_cli: Any, tmp_path: Path) -> None:
@@ -82,7 +91,7 @@ def test_init_never_overwrites(run_cli: Any, tmp_path: Path) -> None:
     again = run_cli("init", str(tmp_path), "--settings")
     assert again.exit_code == 0, again.output
     assert all(line.startswith("skipped ") for line in again.stdout.splitlines())
-    assert again.stderr.startswith("0 files written, 5 skipped\n")
+    assert again.stderr.startswith("0 files written, 6 skipped\n")
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 

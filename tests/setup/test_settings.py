@@ -40,6 +40,8 @@ def test_defaults_without_a_settings_file(run_cli: Any, mapctl_home: Path, tmp_p
         "clio_base_url": ("https://app.clio.com", "default"),
         "app_key": (None, "default"),
         "interview": (None, "default"),
+        "clio_note": ("true", "default"),
+        "app_port": (None, "default"),
     }
 
 

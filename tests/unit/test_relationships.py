@@ -57,7 +57,7 @@ def test_roles_are_the_mappings_own_and_otherwise_comes_last() -> None:
     custom = Relationships({"Parent": ["mother", "father"]}, otherwise="Other")
     assert custom.classify("MOTHER").role == "Parent"
     assert custom.classify("wife").role == "Other"
-    assert custom.role_names == ["Parent", "Other"]
+    assert custom.role_names == ["Parent", "Co-client", "Other"]
 
 
 def test_a_label_listed_under_two_roles_is_a_conflict() -> None:

@@ -27,7 +27,10 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
         "$ mapctl import 00002-Pritchett --yes --exclude 5015",
         "$ mapctl import 00002-Pritchett --yes",
         "$ mapctl clients",
+        "$ mapctl doctor --create-action --yes",
     ]
+    assert "/nc/matters/9002#notes" in done.stdout  # the note the import left (issue 19)
+    assert "created Clio custom action 'Import to ILS'" in done.stdout + done.stderr
     answer_file = home / "clients" / "Pritchett-Jay-5001" / "ils-client-interview.anx"
     assert f"  answer file: {answer_file}" in done.stdout
     assert "Review:" in done.stdout and "already exists" in done.stdout

@@ -73,7 +73,10 @@ def test_the_whole_workflow(
     state = at_noon(clio_env, mapctl_home)
     imported = run_cli("import", MATTER, "--yes", "--exclude", str(COMPANY), state=state)
     assert imported.exit_code == 0, imported.output
-    assert len(api_requests(sandbox, before)) <= 3
+    sent = api_requests(sandbox, before)
+    note = [r for r in sent if r.startswith(("/api/v4/users/who_am_i", "/api/v4/notes"))]
+    assert len(sent) - len(note) <= 3  # the fetch (issue 9's budget) ...
+    assert len(note) == 2  # ... then the note on the matter: who is connected, the note (issue 19)
     assert clean(imported.stdout, mapctl_home) == snapshot_txt(name="import")
     folder = mapctl_home / "clients" / "Pritchett-Jay-5001"
     assert listing(mapctl_home / "clients") == [
@@ -100,7 +103,9 @@ def test_the_whole_workflow(
     assert table.exit_code == 0, table.output
     assert clean(table.stdout, mapctl_home) == snapshot_txt(name="clients")
     listed = json.loads(run_cli("clients", "--format", "json", env=clio_env).stdout)
+    note = listed[0].pop("clio_note")
     assert listed == [{**entry.as_json(), "folder_exists": True, "answer_file_exists": True}]
+    assert (note["status"], note["matter_id"], note["message"]) == ("written", 9002, "")
 
 
 def test_import_needs_a_terminal_or_yes(
@@ -289,7 +294,15 @@ def test_import_json_to_another_folder(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     folder = out / "Pritchett-Jay-5001"
-    assert list(data) == ["client", "folder", "matter", "contacts", "review", "mapping"]
+    assert list(data) == [
+        "client",
+        "folder",
+        "matter",
+        "contacts",
+        "review",
+        "mapping",
+        "clio_note",
+    ]
     assert data["mapping"] == {
         "path": "<bundled>/ils-client-interview.yaml",
         "title": "ILS Client Interview",
@@ -306,11 +319,14 @@ def test_import_json_to_another_folder(
         "Ex-Wife",
     ]
     assert data["review"]["unanswered_required"] == []
-    assert listing(out) == [
+    shown = listing(out)
+    assert [p for p in shown if not p.startswith(".mapctl")] == [
         "Pritchett-Jay-5001",
         "Pritchett-Jay-5001/client.json",
         "Pritchett-Jay-5001/ils-client-interview.anx",
     ]
+    # --out is a shared output folder: the firm-wide ledger lives with its clients (issue 15)
+    assert ".mapctl/clients/5001.json" in shown
     assert not (mapctl_home / "clients").exists()
 
 

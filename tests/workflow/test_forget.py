@@ -231,7 +231,9 @@ def test_a_schema_1_ledger_is_migrated(tmp_path: Path) -> None:
             assert entry.clio_contact_id == 5001
         assert ledger.was_forgotten(5001)
     db = sqlite3.connect(tmp_path / "clients.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert (
+        db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    )  # 4: + extra (issue 15)
     db.close()
 
 

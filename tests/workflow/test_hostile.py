@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapctl.engine.errors import ImportRefused, MapctlError
+from mapctl.engine.errors import FolderInTheWay, ImportRefused, MapctlError
 from mapctl.engine.report import format_error
 from mapctl.engine.workflow.importing import (
     check_not_imported,
@@ -128,26 +128,27 @@ def test_terminal_escapes_from_clio_never_reach_the_screen(mapctl_home: Path) ->
     assert refusal.startswith("error: Jay ]0;pwned  [2J Pritchett (Clio contact 5001) already")
 
 
-@pytest.mark.xfail(
-    sys.platform == "win32",
-    reason="issue 16 item 4 (repair hints that fit cmd.exe): fixed on Windows by the lead's product change",
-    strict=False,
-)
-def test_an_unrecorded_client_folder_is_refused_with_the_repair(mapctl_home: Path) -> None:
-    """What a kill left before the ledger was recoverable: the refusal says how to get out."""
+def test_an_unrecorded_client_folder_is_refused_without_advice_to_move_it(
+    mapctl_home: Path,
+) -> None:
+    """A client folder no ledger records may be a finished import (another workstation's before
+    the shared ledger existed, an older mapctl's): the refusal says what it holds, and never
+    advises moving it (issue 15: following `mv` made a duplicate client in ILS)."""
     result = run_import(mapctl_home)
     with Ledger.open(mapctl_home) as ledger:  # as an older mapctl killed mid-import left it
         ledger._db.execute("DELETE FROM clients")
-    with pytest.raises(ImportRefused) as caught:
+    with pytest.raises(FolderInTheWay) as caught:
         run_import(mapctl_home)
     folder = result.folder
-    assert format_error(caught.value) == (
-        f"error: {folder} already exists; mapctl never overwrites it\n"
-        "  hint: it holds an earlier import of this client that was stopped before the ledger "
-        f"recorded it; move it away, then import again: mv {folder} {folder}.unrecorded"
+    shown = format_error(caught.value)
+    assert shown.startswith(
+        f"error: {folder} already holds a client of Clio contact 5001 that no ledger records: "
+        "Jay Pritchett, created 2026-03-02T10:30:05Z from matter 00002-Pritchett; its answer "
+        f"file is {folder}/ils-client-interview.anx\n  hint: it is probably a client created "
+        "earlier"
     )
-    os.rename(folder, f"{folder}.unrecorded")
-    assert run_import(mapctl_home).folder == folder
+    assert "mv " not in shown and "move" not in shown and "rename" not in shown
+    assert "open it in ILS instead" in shown
 
 
 @pytest.fixture
@@ -232,10 +233,10 @@ def test_a_folder_made_by_a_race_winner_is_refused_as_already_imported(
     real = importing._refuse_existing
     calls: list[int] = []
 
-    def first_check_before_the_winner(ledger: Ledger, client_id: int) -> None:
+    def first_check_before_the_winner(ledger: Ledger, client_id: int, *firm: Any) -> None:
         calls.append(client_id)
         if len(calls) > 1:
-            real(ledger, client_id)
+            real(ledger, client_id, *firm)
 
     monkeypatch.setattr(importing, "_refuse_existing", first_check_before_the_winner)
     with pytest.raises(ImportRefused) as caught:

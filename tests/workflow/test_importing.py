@@ -35,6 +35,11 @@ def listing(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
+def _token(folder: Path) -> str:
+    """The claim token of contact 5001 in a shared folder's firm-wide ledger."""
+    return str(json.loads((folder / ".mapctl/clients/5001.json").read_bytes())["token"])
+
+
 def run_import(home: Path, bundle: dict[str, Any] | None = None, **options: Any) -> Any:
     return import_client(
         bundle or pritchett(), options.pop("mapping", None) or mapping(), home=home, now=NOW,
@@ -326,10 +331,17 @@ def test_two_imports_of_one_client_at_once_one_wins(mapctl_home: Path, tmp_path:
     winner = next(name for name, outcome in outcomes.items() if outcome == "created")
     loser = "b" if winner == "a" else "a"
     assert "already exists" in outcomes[loser]
-    assert listing(tmp_path / winner) == [
-        "Pritchett-Jay-5001", "Pritchett-Jay-5001/client.json",
-        "Pritchett-Jay-5001/ils-client-interview.anx",
-    ]  # fmt: skip
+    assert listing(tmp_path / winner) == sorted(
+        [
+            ".mapctl",
+            ".mapctl/clients",
+            ".mapctl/clients/5001.json",
+            f".mapctl/clients/5001.{_token(tmp_path / winner)}.done",
+            "Pritchett-Jay-5001",
+            "Pritchett-Jay-5001/client.json",
+            "Pritchett-Jay-5001/ils-client-interview.anx",
+        ]
+    )  # fmt: skip  (--out is a shared folder: its firm-wide ledger is there, issue 15)
     assert listing(tmp_path / loser) == []  # not even a temporary folder
     with Ledger.open(mapctl_home) as ledger:
         assert [

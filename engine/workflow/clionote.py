@@ -1,0 +1,242 @@
+"""The note on the Clio matter that records an import (issue 19), and its status in the ledger.
+
+Stage: after the import. In: an `ImportResult` (the client is already recorded: the folder is in
+place and the ledger row committed), the Clio user (`who_am_i`) and the computer. Out: the note
+written on the matter (`engine.clio.closeloop.create_note`) or why not, kept in the ledger's
+`clio_notes` table so that `mapctl clients` shows a failure and `mapctl clients note` can write
+it later. A failed note never fails or undoes the import: `write_note` returns the failure,
+it does not raise it. No printing, no click.
+
+The table sits next to the ledger's own (engineer A's firm-wide ledger can take it over as it
+is): one row per Clio contact, the note's subject and detail as composed at the import (a retry
+writes the same words), its status (`written`, `failed`, `off`), the note's id, and what went
+wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..clio.closeloop import create_note
+from ..errors import MapctlError
+from .importing import ImportResult
+from .ledger import ClientEntry, Ledger
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS clio_notes (
+    clio_contact_id INTEGER PRIMARY KEY,
+    matter_id       INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    note_id         INTEGER,
+    message         TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    detail          TEXT NOT NULL,
+    at              TEXT NOT NULL
+)
+"""
+WRITTEN, FAILED, OFF = "written", "failed", "off"
+
+
+@dataclass(frozen=True)
+class NoteStatus:
+    """Whether the import's note is on the matter: `written` (with `note_id`), `failed` (with
+    what went wrong in `message`) or `off` (`--no-note` / `clio_note: false`)."""
+
+    clio_contact_id: int
+    matter_id: int
+    status: str
+    note_id: int | None
+    message: str
+    subject: str
+    detail: str
+    at: str
+
+    def as_json(self) -> dict[str, Any]:
+        shown = asdict(self)
+        del shown["subject"], shown["detail"], shown["clio_contact_id"]
+        return shown
+
+
+def computer_name() -> str:
+    return socket.gethostname() or "this computer"
+
+
+def _when(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _listed(items: list[str]) -> str:
+    return "; ".join(items) if items else "none"
+
+
+def import_note(
+    result: ImportResult, user: str, computer: str, when: datetime.datetime
+) -> tuple[str, str]:
+    """(subject, detail) of the note, in plain words."""
+    preview = result.preview
+    removed = [f"{c.name} ({c.id})" for c in preview.excluded]
+    roles = [f"{c.name} ({c.id}): {c.role}" for c in preview.roles_set]
+    lines = [
+        f"{result.entry.name} was imported to InterActive LegalSuite (ILS) as a new client by "
+        "mapctl.",
+        f"Who: {user} (Clio user), on the computer {computer}",
+        f"When: {_when(when)}",
+        f"Answer file: {result.answer_file.name}",
+        f"Folder: {result.folder}",
+        f"Answers pre-filled: {result.filled} of {result.total}",
+        f"Contacts removed: {_listed(removed)}",
+        f"Roles set by hand: {_listed(roles)}",
+        f"Required answers still missing: {_listed(list(result.unanswered))}",
+    ]
+    return f"Imported to ILS: {result.entry.name}", "\n".join(lines)
+
+
+def forget_note(
+    entry: ClientEntry, user: str, computer: str, when: datetime.datetime
+) -> tuple[str, str]:
+    """(subject, detail) of the note `mapctl clients forget` leaves on the matter."""
+    lines = [
+        f"mapctl forgot the ILS client {entry.name} (Clio contact {entry.clio_contact_id}): "
+        "this matter's client may be imported to ILS again.",
+        f"Who: {user} (Clio user), on the computer {computer}",
+        f"When: {_when(when)}",
+        f"It was imported {entry.created_at}; its answer file was {entry.answer_file}",
+    ]
+    return f"ILS import forgotten: {entry.name}", "\n".join(lines)
+
+
+def user_name(user: dict[str, Any]) -> str:
+    """The Clio user's name as `who_am_i` gives it."""
+    return str(user.get("name") or user.get("email") or "a Clio user")
+
+
+def write_note(
+    open_client: Callable[[], Any],
+    matter_id: int,
+    compose: Callable[[str], tuple[str, str]],
+    user: str | None = None,
+) -> tuple[str, int | None, str, str, str]:
+    """Ask who is connected (unless `user` is known: the CLI asks while it fetches), compose
+    the note with that name, write it on the matter. -> (status, note id, message, subject,
+    detail); never raises a `MapctlError` (no permission, Clio down, a timeout, not connected:
+    a `failed` status with Clio's words)."""
+    subject, detail = compose(user or "a Clio user")
+    try:
+        with open_client() as client:
+            if user is None:
+                subject, detail = compose(user_name(client.who_am_i()))
+            note = create_note(client, matter_id, subject, detail)
+    except MapctlError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        return FAILED, None, error.message + hint, subject, detail
+    ident = note.get("id")
+    return WRITTEN, ident if isinstance(ident, int) else None, "", subject, detail
+
+
+def record_note(ledger: Ledger, status: NoteStatus) -> None:
+    """Keep (replace) the note's status for this contact in the ledger file."""
+    db: sqlite3.Connection = ledger._db  # the ledger's own connection: one file, one lock
+    try:
+        db.execute(_TABLE)
+        db.execute(
+            "INSERT OR REPLACE INTO clio_notes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                status.clio_contact_id,
+                status.matter_id,
+                status.status,
+                status.note_id,
+                status.message,
+                status.subject,
+                status.detail,
+                status.at,
+            ),
+        )
+    except sqlite3.Error as error:
+        raise MapctlError(f"cannot write the client ledger {ledger.path}: {error}") from error
+
+
+def note_statuses(ledger: Ledger) -> dict[int, NoteStatus]:
+    """Every contact's note status ({} for a ledger that never had one)."""
+    db: sqlite3.Connection = ledger._db
+    try:
+        if not db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clio_notes'"
+        ).fetchone():
+            return {}
+        rows = db.execute("SELECT * FROM clio_notes").fetchall()
+    except sqlite3.Error as error:
+        raise MapctlError(f"cannot read the client ledger {ledger.path}: {error}") from error
+    return {row[0]: NoteStatus(*row) for row in rows}
+
+
+def note_after_import(
+    result: ImportResult,
+    ledger: Ledger,
+    open_client: Callable[[], Any],
+    *,
+    now: datetime.datetime,
+    wanted: bool,
+    user: str | None = None,
+) -> NoteStatus:
+    """The import's note (or `off`), written and recorded; a failure comes back as a status.
+    `user`: the Clio user's name when already known (else `who_am_i` is asked)."""
+    matter_id = result.entry.matter_id
+    contact = result.entry.clio_contact_id
+    computer = computer_name()
+    at = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not wanted or matter_id is None:
+        subject, detail = import_note(result, "a Clio user", computer, now)
+        status = NoteStatus(contact, matter_id or 0, OFF, None, "", subject, detail, at)
+    else:
+        outcome = write_note(
+            open_client, matter_id, lambda who: import_note(result, who, computer, now), user
+        )
+        status = NoteStatus(contact, matter_id, outcome[0], outcome[1], outcome[2],
+                            outcome[3], outcome[4], at)  # fmt: skip
+    record_note(ledger, status)
+    return status
+
+
+def retry_note(
+    ledger: Ledger, contact_id: int, open_client: Callable[[], Any], *, now: datetime.datetime
+) -> NoteStatus:
+    """Write the note an import could not write (or chose not to) now, with the words composed
+    at the import; `MapctlError` when the ledger has no such client or its note is written."""
+    entry = ledger.find_by_contact(contact_id)
+    if entry is None:
+        raise ledger.not_in_ledger(contact_id)
+    if entry.matter_id is None:
+        raise MapctlError(f"{entry.name} (Clio contact {contact_id}) has no Clio matter recorded")
+    known = note_statuses(ledger).get(contact_id)
+    if known is not None and known.status == WRITTEN:
+        raise MapctlError(
+            f"the note for {entry.name} is already on the matter (Clio note {known.note_id})",
+            hint="nothing to do",
+        )
+    if known is None:  # imported before notes existed: a short note from the ledger row
+        when = known_time(entry)
+        subject = f"Imported to ILS: {entry.name}"
+        detail = (
+            f"{entry.name} was imported to InterActive LegalSuite (ILS) as a new client by "
+            f"mapctl on {_when(when)}; answer file {entry.answer_file}"
+        )
+    else:
+        subject, detail = known.subject, known.detail
+    outcome = write_note(open_client, entry.matter_id, lambda user: (subject, detail))
+    at = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = NoteStatus(contact_id, entry.matter_id, outcome[0], outcome[1], outcome[2],
+                        subject, detail, at)  # fmt: skip
+    record_note(ledger, status)
+    return status
+
+
+def known_time(entry: ClientEntry) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromisoformat(entry.created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.datetime.now(datetime.UTC)
