@@ -61,11 +61,6 @@ def test_a_full_disk_on_stdout_is_one_clear_line_and_exit_1(
     )
 
 
-@pytest.mark.xfail(
-    sys.platform == "win32",
-    reason="issue 16 item 2 (a closed pipe is EINVAL on Windows): fixed on Windows by the lead's product change",
-    strict=False,
-)
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`mapctl functions | head -0`: the reader is gone; no message, no traceback, exit 1."""
     read_end, write_end = os.pipe()

@@ -119,6 +119,9 @@ def _demo_folders(tmp_path: Path) -> list[str]:
     return [p.name for p in tmp_path.iterdir() if p.name.startswith("mapctl-")]
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="Ctrl-C as SIGINT to a child process is POSIX-only"
+)
 def test_a_second_demo_that_cannot_start_changes_nothing(tmp_path: Path) -> None:
     """Paper cut 2 (issue 15): a second `mapctl app --demo` on a port in use rewrote the
     connection in that MAPCTL_HOME, breaking the running app."""

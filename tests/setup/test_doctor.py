@@ -5,6 +5,7 @@ that differ from the interview's), and `--create-fields`."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,10 @@ def test_doctor_names_each_problem(
     mapctl_home: Path,
     snapshot_txt: Any,
 ) -> None:
-    result = run_cli("doctor", env=env_with(connected, firm))
+    env = env_with(connected, firm)
+    if sys.platform == "win32":  # the home inside the profile, as %USERPROFILE%\.mapctl is
+        env["USERPROFILE"] = str(mapctl_home.parent)  # (doctor warns otherwise)
+    result = run_cli("doctor", env=env)
     assert result.exit_code == 1, result.output
     assert clean(result.stdout, firm_sandbox, firm, mapctl_home) == snapshot_txt
     out = result.stdout

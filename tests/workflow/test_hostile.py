@@ -144,7 +144,7 @@ def test_an_unrecorded_client_folder_is_refused_without_advice_to_move_it(
     assert shown.startswith(
         f"error: {folder} already holds a client of Clio contact 5001 that no ledger records: "
         "Jay Pritchett, created 2026-03-02T10:30:05Z from matter 00002-Pritchett; its answer "
-        f"file is {folder}/ils-client-interview.anx\n  hint: it is probably a client created "
+        f"file is {folder / 'ils-client-interview.anx'}\n  hint: it is probably a client created "
         "earlier"
     )
     assert "mv " not in shown and "move" not in shown and "rename" not in shown
