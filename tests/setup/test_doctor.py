@@ -96,7 +96,12 @@ def test_doctor_names_each_problem(
         env["USERPROFILE"] = str(mapctl_home.parent)  # (doctor warns otherwise)
     result = run_cli("doctor", env=env)
     assert result.exit_code == 1, result.output
-    assert clean(result.stdout, firm_sandbox, firm, mapctl_home) == snapshot_txt
+    text = clean(result.stdout, firm_sandbox, firm, mapctl_home)
+    if sys.platform == "win32":  # one check more there: what protects the tokens
+        said = "[ok  ] Clio connection $MAPCTL_HOME/clio-token.json: inside your Windows profile\n"
+        assert said in text
+        text = text.replace(said, "").replace(" (20 passed, ", " (19 passed, ")
+    assert text == snapshot_txt
     out = result.stdout
     assert "did you mean 'Martial Status'?" in out  # the near-miss name
     assert "no contact custom field named 'Date of Death'" in out  # the missing field
