@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test check lint typecheck bench clean conformance
+.PHONY: run test test-windows check lint typecheck bench clean conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ typecheck: $(VENV)/.installed
 	ln -sfn $(CURDIR) $(VENV)/typecheck/mapctl
 	cd $(VENV)/typecheck && MYPYPATH=. ../bin/mypy --config-file $(CURDIR)/pyproject.toml \
 		-p mapctl -p tests -p bench -p scripts
+
+# The suite (browser tests aside) and a smoke run of the main commands on Windows' own CPython
+# 3.11 under Wine (Debian's), installed on first use; cached in ~/.cache/mapctl-windows.
+# See docs/windows.md and scripts/windows/harness.py.
+test-windows: $(VENV)/.installed
+	scripts/windows/test-windows.sh $(BIN)/python
 
 check: test
 

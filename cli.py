@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("setup", "init"),
     "doctor": ("setup", "doctor"),
     "app": ("app", "app_command"),
+    "launcher": ("launcher", "launcher"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
+# Windows has no POSIX modes: a file takes its folder's ACL (docs/windows.md). Assertions on
+# modes read `assert not POSIX_MODES or ...`; tests only about modes are skipped there.
+POSIX_MODES = sys.platform != "win32"
+
+
+def with_slashes(text: str) -> str:
+    """`text` with Windows' path separator `\\` as `/`, so that one expected text or snapshot
+    holds on both; on POSIX `text` itself."""
+    return text.replace("\\", "/") if sys.platform == "win32" else text
 
 
 class TextSnapshotExtension(SingleFileSnapshotExtension):

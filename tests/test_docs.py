@@ -24,7 +24,7 @@ import yaml
 from mapctl import cli
 from mapctl.cli import AppState, load_command, main
 
-from tests.conftest import ROOT, TESTS
+from tests.conftest import ROOT, TESTS, with_slashes
 
 DOCS = ROOT / "docs"
 FORMAT = DOCS / "mapping-format.md"
@@ -404,17 +404,24 @@ def firm_repository(root: Path) -> Path:
 
 def run_shell(command: str, cwd: Path) -> Any:
     import os
+    import shlex
+    import shutil
     import subprocess
     import sys
+    import sysconfig
 
     env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # where this environment's scripts are (bin/, or Scripts\ on Windows)
+        "PATH": os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
         "MAPCTL_HOME": str(cwd / ".mapctl-home"),
         "HOME": str(cwd),
+        **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},  # Windows needs it
     }
-    return subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
+    argv = ["bash", "-c", command]
+    if sys.platform == "win32":  # no bash; the lines are plain commands. CreateProcess looks
+        argv = shlex.split(command)  # on this process's PATH, not env's: resolve it here
+        argv[0] = shutil.which(argv[0], path=env["PATH"]) or argv[0]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_the_ci_workflow_validates_and_tests_a_firm_repository(tmp_path):
@@ -430,7 +437,7 @@ def test_the_ci_workflow_validates_and_tests_a_firm_repository(tmp_path):
     (repo / "mappings" / "firm.yaml").write_text(BAD, encoding="utf-8")
     failed = run_shell(checks[0], repo)
     assert failed.returncode == 1
-    assert failed.stdout.startswith(
+    assert with_slashes(failed.stdout).startswith(
         "::error file=mappings/firm.yaml,line=3,col=9,endLine=3,endColumn=12,"
     )
 

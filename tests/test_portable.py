@@ -23,6 +23,6 @@ def test_set_mode_without_fchmod(tmp_path, monkeypatch) -> None:
 
     from mapctl.engine import fsutil
 
-    monkeypatch.delattr(os, "fchmod")
+    monkeypatch.delattr(os, "fchmod", raising=False)  # Windows has none
     fsutil.write_atomic(tmp_path / "a.txt", b"x")
     assert (tmp_path / "a.txt").read_bytes() == b"x"

@@ -22,6 +22,8 @@ from mapctl.engine.clio.auth import TokenStore
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox
 from mapctl.engine.workflow.ledger import LEDGER_FILE, Ledger
 
+from tests.conftest import POSIX_MODES
+
 from .conftest import MakeApp, enter
 
 MATTER_ID = "9002"  # 00002-Pritchett: client Jay Pritchett (5001)
@@ -71,7 +73,11 @@ def staff_part(page: str) -> str:
 
 
 def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+    return (
+        sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+        if folder.exists()
+        else []
+    )
 
 
 # --- the guard -------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def test_connect_through_the_screens(
     finished = post(client, "/connect/code", code=title[1])
     assert finished.status_code == 303 and finished.headers["Location"] == "/search"
     path = TokenStore(mapctl_home).path
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not POSIX_MODES or stat.S_IMODE(path.stat().st_mode) == 0o600
     assert client.get("/").headers["Location"] == "/search"
     assert "Connected to Clio as " in client.get("/search").text
     page = client.get("/connect").text

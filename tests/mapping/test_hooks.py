@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
-import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,15 @@ def run_hook(
 ) -> subprocess.CompletedProcess[str]:
     command = [*shlex.split(spec["entry"]), *spec.get("args", []), *files]
     env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # the hook environment's scripts (bin/, or Scripts\ on Windows)
+        "PATH": os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
         "MAPCTL_HOME": str(repo / ".mapctl-home"),
         "HOME": str(repo),
+        **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},  # Windows needs it
     }
+    # pre-commit finds the entry's program on the hook's PATH (parse_shebang.normexe); on
+    # Windows, CreateProcess would look on this process's PATH instead.
+    command[0] = shutil.which(command[0], path=env["PATH"]) or command[0]
     return subprocess.run(
         command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, timeout=60,

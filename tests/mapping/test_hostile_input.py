@@ -136,6 +136,7 @@ def _mapctl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="os.mkfifo is POSIX-only")
 def test_a_fifo_as_mapping_bundle_or_extends_is_refused_without_hanging(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "f.yaml")
     os.mkfifo(tmp_path / "b.json")
@@ -158,6 +159,7 @@ def test_a_fifo_as_mapping_bundle_or_extends_is_refused_without_hanging(tmp_path
     assert (result.returncode, result.stderr) == (1, f"error: cannot read b.json: {pipe}\n")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need a privilege on Windows")
 def test_extends_naming_a_broken_link_says_so_at_the_extends_entry(tmp_path: Path) -> None:
     """It said "cannot find 'link.yaml' ... did you mean 'link.yaml'?"."""
     from mapctl.engine.mapping.loading import load_text
@@ -169,6 +171,7 @@ def test_extends_naming_a_broken_link_says_so_at_the_extends_entry(tmp_path: Pat
     ]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="/dev/fd is POSIX-only")
 def test_a_pipe_with_a_writer_is_still_read(tmp_path: Path) -> None:
     """`mapctl validate <(generate-mapping)`: the shell's pipe has a writer; it is read whole."""
     read_end, write_end = os.pipe()

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
@@ -75,9 +74,12 @@ def test_the_wheel_holds_one_top_level_package(which: str, request: pytest.Fixtu
 
 
 def test_installed_beside_a_package_with_its_own_cli_and_engine(wheel: Path, tmp_path: Path):
+    # Windows' embeddable CPython (`make test-windows`) ships without venv.
+    venv = pytest.importorskip("venv", reason="this Python has no venv (the embeddable build)")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
+    scripts = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    python = scripts / ("python.exe" if sys.platform == "win32" else "python")
     site = Path(
         subprocess.check_output(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
@@ -101,7 +103,7 @@ def test_installed_beside_a_package_with_its_own_cli_and_engine(wheel: Path, tmp
     empty.mkdir()
     clean = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
     run = {"cwd": empty, "capture_output": True, "text": True, "timeout": 60, "env": clean}
-    checked = subprocess.run([str(env_dir / "bin" / "mapctl"), "validate"], **run)  # type: ignore[call-overload]
+    checked = subprocess.run([str(scripts / "mapctl"), "validate"], **run)  # type: ignore[call-overload]
     assert checked.returncode == 0, checked.stderr
     assert "1 mapping valid" in checked.stderr
     helped = subprocess.run([str(python), "-m", "mapctl", "--help"], **run)  # type: ignore[call-overload]

@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, with_slashes
 
 BAD = "version: 1\nanswers:\n  A TE: uper(client.name)\n"
 GOOD = "version: 1\nanswers:\n  A TE: client.name\n"
@@ -31,7 +31,7 @@ def test_no_path_checks_every_mapping_under_the_mappings_folder(run_cli, tmp_pat
     monkeypatch.chdir(tmp_path)
     result = run_cli("validate")
     assert result.exit_code == 1, result.output
-    assert result.stderr == (
+    assert with_slashes(result.stderr) == (
         "checking the 2 mappings in ./mappings/ (no PATH given): mappings/good.yaml, "
         "mappings/more/bad.yml\n"
         "mappings/more/bad.yml:3:9: error: answer 'A TE': unknown function 'uper()'\n"
@@ -46,7 +46,7 @@ def test_the_repo_mappings_folder_is_valid(run_cli, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = run_cli("validate")
     assert result.exit_code == 0, result.output
-    assert result.stderr == (
+    assert with_slashes(result.stderr) == (
         "checking the 2 mappings in ./mappings/ (no PATH given): "
         "mappings/example-firm-override.yaml, mappings/ils-client-interview.yaml\n"
         "2 mappings valid\n"

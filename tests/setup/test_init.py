@@ -14,6 +14,8 @@ import pytest
 import yaml
 from mapctl.engine.resources import mapping_schema
 
+from tests.conftest import with_slashes
+
 FILES = [
     "mappings/firm.yaml",
     "mappings/mapping.schema.json",
@@ -34,13 +36,13 @@ def test_init_writes_a_firm_that_validates_and_passes_its_tests(
     monkeypatch.chdir(firm)
     validated = run_cli("validate")  # no PATH: ./mappings/
     assert validated.exit_code == 0, validated.output
-    assert validated.stderr == (
+    assert with_slashes(validated.stderr) == (
         "checking the 1 mapping in ./mappings/ (no PATH given): mappings/firm.yaml\n"
         "1 mapping valid\n"
     )
     tested = run_cli("test")  # no -m: the firm's mapping, found in ./mappings/
     assert tested.exit_code == 0, tested.output
-    assert tested.stdout == "PASS mapping-tests/example-rivera\n1 passed, 0 failed\n"
+    assert with_slashes(tested.stdout) == "PASS mapping-tests/example-rivera\n1 passed, 0 failed\n"
 
 
 def test_the_example_case_checks_the_firms_mapping(

@@ -162,11 +162,12 @@ def test_a_refused_contact_list_falls_back_without_co_clients(
 
 
 def test_two_rounds_by_id(run_cli: Any, mapctl_home: Path) -> None:
-    """By id, the matter, its people and the custom fields are asked for at once: with 250 ms
-    per request the fetch takes two rounds (about 0.5 s), not three or four."""
+    """By id, the matter, its people and the custom fields are asked for at once: with 500 ms
+    per request the fetch takes two rounds (about 1 s), not three or four. (500, not 250: a
+    process's own time under Wine, on a busy machine, took 0.3 s of the third round's slack.)"""
     from tests.clio.conftest import connect_via_cli
 
-    with Sandbox(latency=0.25) as sandbox:
+    with Sandbox(latency=0.5) as sandbox:
         env = connect_via_cli(run_cli, sandbox)
         before = len(sandbox.requests)
         started = time.perf_counter()
@@ -174,7 +175,7 @@ def test_two_rounds_by_id(run_cli: Any, mapctl_home: Path) -> None:
         elapsed = time.perf_counter() - started
         assert fetched.exit_code == 0, fetched.output
         assert len(api_paths(sandbox, before)) == 4
-        assert elapsed < 0.25 * 3, elapsed
+        assert elapsed < 0.5 * 3, elapsed
         assert json.loads(fetched.stdout)["co_clients"] == [{"id": CLAIRE}]
 
 

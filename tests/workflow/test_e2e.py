@@ -15,17 +15,23 @@ from mapctl.engine.hotdocs.answerfile import read_answer_file
 from mapctl.engine.sandbox.server import Sandbox
 from mapctl.engine.workflow.ledger import Ledger
 
+from tests.conftest import with_slashes
+
 MATTER = "00002-Pritchett"
 COMPANY = 5015  # Pritchett's Closets & Blinds, related to the matter as "Business"
 NOON = datetime(2026, 3, 2, 12, 0, 0, 500, tzinfo=UTC)
 
 
 def clean(text: str, home: Path) -> str:
-    return text.replace(str(home), "$MAPCTL_HOME")
+    return with_slashes(text.replace(str(home), "$MAPCTL_HOME"))
 
 
 def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+    return (
+        sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+        if folder.exists()
+        else []
+    )
 
 
 def api_requests(sandbox: Sandbox, since: int) -> list[str]:

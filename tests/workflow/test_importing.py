@@ -22,6 +22,8 @@ from mapctl.engine.workflow.importing import import_client, parse_removal, previ
 from mapctl.engine.workflow.importreport import format_clients, format_import, format_preview
 from mapctl.engine.workflow.ledger import Ledger
 
+from tests.conftest import with_slashes
+
 from .bundles import mapping, pritchett, rule
 
 NOW = datetime.datetime(2026, 3, 2, 10, 30, 5, 123, tzinfo=datetime.UTC)
@@ -30,7 +32,7 @@ TODAY = datetime.date(2026, 3, 2)
 
 def listing(folder: Path) -> list[str]:
     """Every path under `folder`, relative, sorted (hidden temporaries included)."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
 def _token(folder: Path) -> str:
@@ -138,7 +140,7 @@ def test_import_review(mapctl_home: Path, snapshot_txt: Any) -> None:
         "Child Birth Date DA (1 of 2 entries)",
         "Grandchild Full Name TE (no entries)",
     )
-    text = format_import(result).replace(str(mapctl_home), "$MAPCTL_HOME")
+    text = with_slashes(format_import(result).replace(str(mapctl_home), "$MAPCTL_HOME"))
     assert text == snapshot_txt
 
 
@@ -304,7 +306,7 @@ def test_clients_table(mapctl_home: Path, snapshot_txt: Any) -> None:
     run_import(mapctl_home)
     with Ledger.open(mapctl_home) as ledger:
         text = format_clients(ledger.list_clients())
-    assert text.replace(str(mapctl_home), "$MAPCTL_HOME") == snapshot_txt
+    assert with_slashes(text.replace(str(mapctl_home), "$MAPCTL_HOME")) == snapshot_txt
 
 
 def test_two_imports_of_one_client_at_once_one_wins(mapctl_home: Path, tmp_path: Path) -> None:
