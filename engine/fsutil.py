@@ -96,6 +96,15 @@ def make_folders(path: Path) -> list[Path]:
     return missing
 
 
+def _file_in_the_way(folder: Path) -> bool:
+    """Whether `folder` or a folder above it is a file (so `folder` cannot be made)."""
+    for above in (folder, *folder.parents):
+        with contextlib.suppress(OSError):
+            if above.exists():
+                return not above.is_dir()
+    return False
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: bool = True) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never part.
 
@@ -111,6 +120,11 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
             f"cannot write {path}: {path.parent} is not a folder (a file is in the way)"
         ) from error
     except OSError as error:
+        if isinstance(error, FileNotFoundError) and _file_in_the_way(path.parent):
+            # Windows says "No such file or directory" for a path below a file
+            raise MapctlError(
+                f"cannot write {path}: {path.parent} is not a folder (a file is in the way)"
+            ) from error
         raise MapctlError(f"cannot write {path}: {error.strerror or error}") from error
     tmp = Path(tmp_name)
     try:

@@ -48,11 +48,6 @@ def test_reads_are_bounded_so_a_never_ending_file_is_refused(tmp_path: Path) -> 
     assert error.value.message == f"cannot read {tmp_path}/missing.json: No such file or directory"
 
 
-@pytest.mark.xfail(
-    sys.platform == "win32",
-    reason="issue 16 item 3 (a file in the way: Windows raises FileNotFoundError): fixed on Windows by the lead's product change",
-    strict=False,
-)
 @pytest.mark.parametrize("inside", ["", "deeper"])
 def test_write_atomic_under_a_file_says_it_is_not_a_folder(tmp_path: Path, inside: str) -> None:
     home = tmp_path / "home"  # e.g. MAPCTL_HOME set to a file by mistake
