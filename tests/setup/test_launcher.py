@@ -17,7 +17,7 @@ import pytest
 from mapctl.commands.launcher import windows_launcher
 
 WINDOWS = sys.platform == "win32"
-LINE = re.compile(r"^mapctl app: (http://127\.0\.0\.1:\d+/\?token=[\w-]{40,})$")
+LINE = re.compile(r"^mapctl app: (http://127\.0\.0\.1:\d+/s/[\w-]{20,}/\?token=[\w-]{40,})$")
 
 
 def first_line(process: subprocess.Popen[str], timeout: float = 120) -> str:
