@@ -159,6 +159,14 @@ def _output_failed(error: OSError) -> NoReturn:
 # --- options and helpers shared by several commands -------------------------------------------
 
 
+table_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for scripts.",
+)
 mapping_option = click.option(
     "-m",
     "--mapping",

@@ -13,6 +13,7 @@ from .base import (
     out_option,
     reporting,
     resolve_setup_for,
+    table_or_json,
 )
 
 if TYPE_CHECKING:
@@ -47,14 +48,7 @@ def _note_status(extra: Any) -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for scripts.",
-)
+@table_or_json
 @click.option("--forgotten", is_flag=True, help="List the clients forgotten so far instead.")
 @out_option
 @click.pass_context

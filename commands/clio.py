@@ -19,6 +19,7 @@ from .base import (
     region_option,
     reporting,
     resolve_setup_for,
+    table_or_json,
 )
 
 
@@ -159,14 +160,7 @@ def disconnect(state: AppState) -> None:
     help="Order of the rows (default: Clio's, by id; status: Open, Pending, Closed).",
 )
 @click.option("--reverse", is_flag=True, help="Reverse the order (last first).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for scripts.",
-)
+@table_or_json
 @click.option(
     "--limit",
     type=click.IntRange(min=1),

@@ -25,6 +25,7 @@ from .base import (
     reporting,
     resolve_setup_for,
     role_option,
+    table_or_json,
     today_option,
 )
 
@@ -33,14 +34,7 @@ from .base import (
 @click.argument("matter")
 @exclude_option
 @role_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for scripts.",
-)
+@table_or_json
 @mapping_option
 @region_option
 @today_option("The date the import would use (default: today).")
