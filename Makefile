@@ -47,6 +47,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/render_memory.py
 	$(BIN)/python bench/requests_per_import.py
 	$(BIN)/python bench/import_latency.py
+	$(BIN)/python bench/broad_search.py
 
 # Schemathesis 4 against the sandbox on 127.0.0.1, in its own environment (a few minutes at
 # most; `make test` does not need it). Figures at the end of its output.
