@@ -345,7 +345,25 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
     wait forever. A pipe with a writer (`<(command)`) is read as usual."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    status = os.fstat(fd)
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISREG(status.st_mode) and 0 < status.st_size < size:
+            # The common case, a file of known size (every bundle of a batch): read that much
+            # and one byte more, to see it grew; no file object, no second fstat.
+            data = os.read(fd, status.st_size + 1)
+            if len(data) <= status.st_size:
+                os.close(fd)
+                return data
+            chunks, remaining = [data], size - len(data)
+            while remaining > 0 and (data := os.read(fd, min(remaining, 1 << 20))):
+                chunks.append(data)  # it grew meanwhile: read on, to the end or to `size`
+                remaining -= len(data)
+            os.close(fd)
+            return b"".join(chunks)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        raise
     mode = status.st_mode
     if stat.S_ISDIR(mode):
         os.close(fd)

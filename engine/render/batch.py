@@ -19,6 +19,7 @@ Decisions (issue 12, docs/batch-render.md):
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gc
 import heapq
@@ -287,6 +288,8 @@ def render_batch(
         if jobs <= 1 or len(bundles) < 2:
             for bundle in bundles:
                 yield render_into(bundle, folder, mapping, options, dir_fd)
+        elif _can_fork():
+            yield from _in_forks(bundles, folder, mapping, options, jobs, dir_fd)
         else:
             yield from _in_workers(bundles, folder, mapping, options, jobs, mapping_name, dir_fd)
     finally:
@@ -297,6 +300,182 @@ def render_batch(
 def finish(out_dir: Path) -> None:
     """Make the batch durable: one flush of the folder's file system, then of the folder."""
     sync_folder(out_dir)
+
+
+# --- workers: forked (POSIX) ---------------------------------------------------------------------
+
+
+def _can_fork() -> bool:
+    """Forking is safe: POSIX, and no other thread runs (a forked child would inherit its locks
+    in whatever state; a test session, an embedding app)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _in_forks(
+    bundles: Bundles,
+    folder: str,
+    mapping: CompiledMapping,
+    options: BatchOptions,
+    jobs: int,
+    dir_fd: int | None,
+) -> Iterator[Outcome]:
+    """`jobs` processes: this one and `jobs - 1` forked children, which inherit the compiled
+    mapping, the list of bundles and the open folder. Bundles go out in fixed blocks, in turn
+    (block k to process k % jobs), so nothing but outcomes crosses a process boundary; each
+    child sends its outcomes through a pipe as compact records, and this process renders its
+    own blocks between reading the children's, yielding every outcome in input order."""
+    jobs = min(jobs, len(bundles))
+    block = max(1, min(32, len(bundles) // (jobs * 8)))
+    plan_for(mapping)  # the generated renderer: made once here, inherited by the children
+    parent = os.getpid()
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is inherited (and said twice)
+        with contextlib.suppress(Exception):
+            stream.flush()
+    gc.freeze()  # the children then never touch (and copy) this process's objects to collect
+    try:
+        for turn in range(1, jobs):
+            read_end, write_end = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read_end)
+                os.close(write_end)
+                raise
+            if pid == 0:  # the child: render its share, report, and leave without clean-up
+                os.close(read_end)
+                for _, other in children:
+                    os.close(other)
+                _child(bundles, folder, mapping, options, dir_fd, parent, turn, jobs, block,
+                       write_end)  # fmt: skip
+            os.close(write_end)
+            children.append((pid, read_end))
+    except BaseException:
+        _stop(children)
+        raise
+    finally:
+        gc.unfreeze()
+    readers = [_Records(read_end) for _, read_end in children]
+    try:
+        for index, bundle in enumerate(bundles):
+            turn = index // block % jobs
+            if turn == 0:
+                yield render_into(bundle, folder, mapping, options, dir_fd)
+            else:
+                yield readers[turn - 1].next()
+        for pid, _ in children:  # each has sent every outcome: its files are written
+            os.waitpid(pid, 0)
+        children.clear()
+    finally:
+        _stop(children)  # interrupted (Ctrl-C, an error): the children stop writing now
+
+
+def _stop(children: list[tuple[int, int]]) -> None:
+    for pid, read_end in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(read_end)
+    children.clear()
+
+
+def _child(
+    bundles: Bundles,
+    folder: str,
+    mapping: CompiledMapping,
+    options: BatchOptions,
+    dir_fd: int | None,
+    parent: int,
+    turn: int,
+    jobs: int,
+    block: int,
+    pipe: int,
+) -> None:
+    """A forked child: every `jobs`-th block of bundles from block `turn`; never returns."""
+    status = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        _die_with_parent(parent)
+        out = bytearray()
+        for index, bundle in enumerate(bundles):
+            if index // block % jobs != turn:
+                continue
+            if os.getppid() != parent:  # orphaned (no prctl): stop writing
+                os._exit(1)
+            out += _record(render_into(bundle, folder, mapping, options, dir_fd))
+            if index % block == block - 1:
+                _write_all(pipe, out)
+                out.clear()
+        _write_all(pipe, out)
+    except BaseException as error:  # an internal error: raised again in the parent
+        status = 1
+        with contextlib.suppress(BaseException):
+            _write_all(pipe, _failure(error))
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
+
+
+# A record: one byte (bit 0: failed, bit 1: partial; 255: a pickled exception), the payload's
+# length as four bytes (little-endian), the payload (the report, UTF-8).
+_FAILURE = 255
+
+
+def _record(outcome: Outcome) -> bytes:
+    report = outcome.report.encode("utf-8", "surrogatepass") if outcome.report else b""
+    flags = outcome.failed | outcome.partial << 1
+    return bytes((flags,)) + len(report).to_bytes(4, "little") + report
+
+
+def _failure(error: BaseException) -> bytes:
+    import pickle
+
+    try:
+        payload = pickle.dumps(error)
+    except Exception:
+        payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+    return bytes((_FAILURE,)) + len(payload).to_bytes(4, "little") + payload
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Records:
+    """The outcomes a child sends, read in large pieces."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._data = b""
+        self._at = 0
+
+    def next(self) -> Outcome:
+        header = self._take(5)
+        flags, size = header[0], int.from_bytes(header[1:], "little")
+        payload = self._take(size) if size else b""
+        if flags == _FAILURE:
+            import pickle
+
+            raise pickle.loads(payload)
+        report = payload.decode("utf-8", "surrogatepass") if payload else ""
+        return Outcome(report, failed=bool(flags & 1), partial=bool(flags & 2))
+
+    def _take(self, size: int) -> bytes:
+        while len(self._data) - self._at < size:
+            more = os.read(self._fd, max(65536, size))
+            if not more:
+                raise MapctlError("a worker process of the batch ended before its work was done")
+            self._data = self._data[self._at :] + more
+            self._at = 0
+        piece = self._data[self._at : self._at + size]
+        self._at += size
+        return piece
+
+
+# --- workers: multiprocessing (Windows; a process running threads) --------------------------------
 
 
 def _in_workers(
