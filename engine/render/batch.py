@@ -46,7 +46,7 @@ from ..fsutil import (
 from ..mapping.model import CompiledMapping
 from ..report import format_error, format_problems, printable
 from .codegen import plan_for
-from .rendering import OutputFormat, output_name, render_bundle
+from .rendering import OutputFormat, render_bundle
 
 OVERWRITE_HINT = "pass --force to replace it, or choose another output path"
 
@@ -81,11 +81,15 @@ class Bundles:
     time, so a folder of 30,000 bundles costs about half a megabyte, not 30,000 Path objects.
     """
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    def __init__(self, paths: Sequence[str | Path], *, folders: Iterable[str] | None = None) -> None:
+        """`folders`: which of `paths` are folders, when the caller knows it already (it
+        stat'ed them all); otherwise each path is looked at here."""
+        known = None if folders is None else set(folders)
         self._parts: list[tuple[str, SortedNames | None]] = []  # (file, None) or (folder, names)
         for path in paths:
-            text = str(path)
-            self._parts.append((text, _bundle_names(text) if os.path.isdir(text) else None))
+            text = os.fspath(path)
+            folder = os.path.isdir(text) if known is None else text in known
+            self._parts.append((text, _bundle_names(text) if folder else None))
         self._count = sum(1 if names is None else len(names) for _, names in self._parts)
 
     def __len__(self) -> int:
@@ -106,7 +110,7 @@ class Bundles:
             return None
         seen: set[str] = set()
         for text, names in self._parts:
-            for stem in [Path(text).stem] if names is None else (n[:-5] for n in names):
+            for stem in [stem_of(text)] if names is None else (n[:-5] for n in names):
                 if stem in seen:
                     return stem
                 seen.add(stem)
@@ -117,12 +121,21 @@ class Bundles:
         target = os.path.realpath(out_dir)
         for text, names in self._parts:
             if names is None:
-                if output_name(Path(text), fmt) == os.path.basename(text):  # rare: few stats
+                if f"{stem_of(text)}.{fmt}" == os.path.basename(text):  # rare: few stats
                     if os.path.realpath(os.path.dirname(text) or ".") == target:
                         return text
             elif fmt == "json" and os.path.realpath(text) == target:
                 return os.path.join(text, next(iter(names)))
         return None
+
+
+def stem_of(path: str) -> str:
+    """`Path(path).stem` (the answer file is `<stem>.<fmt>`, as `rendering.output_name`), without
+    making a Path for each of thousands of bundles."""
+    name = os.path.basename(path)
+    if len(name) > 5 and name.endswith(".json") and name[0] != ".":
+        return name[:-5]
+    return Path(path).stem
 
 
 class SortedNames:
@@ -189,9 +202,7 @@ def render_into(
 ) -> Outcome:
     """Render one bundle into `out_dir/<stem>.<fmt>` (`dir_fd`: that folder, held open); every
     problem becomes the outcome's text."""
-    name = os.path.basename(bundle)  # `<stem>.<fmt>`, as output_name, without a Path each
-    stem = name[:-5] if name.endswith(".json") and len(name) > 5 else Path(bundle).stem
-    target = os.path.join(out_dir, f"{stem}.{options.fmt}")
+    target = os.path.join(out_dir, f"{stem_of(bundle)}.{options.fmt}")
     lines: list[str] = []
     try:  # an existing answer file is refused by write_new (atomically; no stat beforehand)
         rendered = render_bundle(
