@@ -81,7 +81,9 @@ class Bundles:
     time, so a folder of 30,000 bundles costs about half a megabyte, not 30,000 Path objects.
     """
 
-    def __init__(self, paths: Sequence[str | Path], *, folders: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, paths: Sequence[str | Path], *, folders: Iterable[str] | None = None
+    ) -> None:
         """`folders`: which of `paths` are folders, when the caller knows it already (it
         stat'ed them all); otherwise each path is looked at here."""
         known = None if folders is None else set(folders)
