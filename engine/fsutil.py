@@ -19,7 +19,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import ImportRefused, MapctlError
@@ -114,6 +113,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
     path = Path(path)
     try:
         make_folders(path.parent)
+        import tempfile  # the rare path: not loaded at every start
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except (FileExistsError, NotADirectoryError) as error:  # e.g. MAPCTL_HOME names a file
         raise MapctlError(
@@ -185,6 +186,8 @@ def write_new(
             dir_fd, folder or ".", name, path, data, mode, overwrite, hint
         ):
             return
+        import tempfile  # the rare path: not loaded at every start
+
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
         try:
             try:
