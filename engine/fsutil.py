@@ -228,7 +228,10 @@ def _write_nameless(
                 return False
             raise
         try:
-            _write_fd(fd, data, mode)
+            if held is not None and mode & _held_umask[0] == 0:  # `mode` already: no fchmod
+                _write_all(fd, data)
+            else:
+                _write_fd(fd, data, mode)
             source = f"/proc/self/fd/{fd}"  # linkat(..., AT_SYMLINK_FOLLOW) links the file itself
             if not overwrite:
                 _link_new(source, name, hint, dir_fd=dir_fd, shown=path)
@@ -255,19 +258,46 @@ def open_folder(folder: str | os.PathLike[str]) -> int | None:
     if os.link not in os.supports_dir_fd:  # pragma: no cover - Windows
         return None
     try:
-        return os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
     except OSError as error:
         reason = error.strerror or error
         raise MapctlError(f"cannot write into {os.fspath(folder)}: {reason}") from None
+    if _NAMELESS:
+        _held_umask[0] = _read_umask()
+    return fd
 
 
 def _write_fd(fd: int, data: bytes, mode: int) -> None:
     set_mode(fd, mode)  # the mode asked for, whatever the umask
+    _write_all(fd, data)
+    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
+        os.fsync(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
-        os.fsync(fd)
+
+
+# The umask when a batch opened its folder (`open_folder`): while it is the same, a nameless
+# file is created with exactly the mode asked for, and needs no fchmod. (A long-lived process
+# may change its umask between batches; so it is read again for each.)
+_held_umask = [0o777]
+
+
+def _read_umask() -> int:
+    """The umask, read from /proc/self/status (Linux 4.7 and later) without changing it (which
+    `os.umask` would do, for an instant, under other threads); 0o777 (so: always fchmod) where
+    it cannot be read."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o777
 
 
 def _link_new(

@@ -121,8 +121,11 @@ class Bundles:
     def overwritten_bundle(self, out_dir: Path, fmt: OutputFormat) -> str | None:
         """A bundle the answers would overwrite (`--format json` into the bundles' folder)."""
         target = os.path.realpath(out_dir)
+        suffix = f".{fmt}"
         for text, names in self._parts:
             if names is None:
+                if not text.endswith(suffix):  # the answer file is `<stem>.<fmt>`: not this
+                    continue
                 if f"{stem_of(text)}.{fmt}" == os.path.basename(text):  # rare: few stats
                     if os.path.realpath(os.path.dirname(text) or ".") == target:
                         return text
