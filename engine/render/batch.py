@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvaluationError, ImportRefused, MapctlError
+from ..errors import EXIT_INTERNAL, EvaluationError, ImportRefused, MapctlError
 from ..fsutil import (
     make_folders,
     open_folder,
@@ -433,6 +433,12 @@ def _child(
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
 
+class WorkerLost(MapctlError):
+    """A forked worker ended without reporting all its bundles (killed, out of memory)."""
+
+    exit_code = EXIT_INTERNAL
+
+
 # A record: one byte (bit 0: failed, bit 1: partial; 255: a pickled exception), the payload's
 # length as four bytes (little-endian), the payload (the report, UTF-8).
 _FAILURE = 255
@@ -483,7 +489,11 @@ class _Records:
         while len(self._data) - self._at < size:
             more = os.read(self._fd, max(65536, size))
             if not more:
-                raise MapctlError("a worker process of the batch ended before its work was done")
+                raise WorkerLost(
+                    "a worker process of the batch stopped before its work was done (killed?)",
+                    hint="the answer files written are whole; run the command again to render "
+                    "the rest (with --force to render them all again)",
+                )
             self._data = self._data[self._at :] + more
             self._at = 0
         piece = self._data[self._at : self._at + size]

@@ -262,3 +262,85 @@ def test_spawned_workers_compile_the_mapping_themselves(
     assert {name: files(out)[f"{name}.anx"] for name in DEFAULT_CASES} == {
         name: snapshot_bytes(name) for name in DEFAULT_CASES
     }
+
+
+def test_forked_workers_keep_the_order_over_many_blocks(run_cli: RunCli, tmp_path: Path) -> None:
+    """Forked workers take blocks of bundles in turn (POSIX): over 180 bundles, of warnings,
+    failures and plain renders mixed, files, messages and their order are those of --jobs 1."""
+    source = bundles_folder(tmp_path)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    bundles = sorted(source.iterdir())
+    for n in range(180):
+        os.link(
+            bundles[n * 7 % len(bundles)], folder / f"b{n:03d}-{bundles[n * 7 % len(bundles)].name}"
+        )
+    runs = {}
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out-{jobs}"
+        result = run_cli("render", str(folder), "--out-dir", str(out), "--jobs", jobs, *DAY)
+        runs[jobs] = (result.exit_code, result.stderr.replace(str(out), "OUT"), files(out))
+    assert runs["1"] == runs["2"] == runs["3"]
+    assert runs["1"][0] == 1 and "warning" in runs["1"][1] and "failed" in runs["1"][1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers: POSIX only")
+def test_a_forked_workers_bug_and_death_are_reported(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in a forked worker is raised again in the main process (exit 4, as any bug); a
+    worker that dies (killed) stops the batch with exit 4 and says so, never hangs."""
+    from mapctl.engine.render import batch
+
+    folder = bundles_folder(tmp_path)
+    render_into = batch.render_into
+    parent = os.getpid()
+
+    def buggy(bundle: str, *args: object) -> batch.Outcome:
+        if os.getpid() != parent:  # in a forked worker
+            raise ZeroDivisionError("a bug")
+        return render_into(bundle, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "render_into", buggy)
+    result = run_cli("render", str(folder), "--out-dir", str(tmp_path / "a"), "--jobs", "3", *DAY)
+    assert result.exit_code == 4
+    assert result.stderr.endswith(
+        "internal error (ZeroDivisionError): this is a bug in mapctl; please report it with the "
+        "command you ran (run again with --debug for the details)\n"
+    )
+
+    def killed(bundle: str, *args: object) -> batch.Outcome:
+        if os.getpid() != parent:
+            os._exit(9)
+        return render_into(bundle, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "render_into", killed)
+    result = run_cli("render", str(folder), "--out-dir", str(tmp_path / "b"), "--jobs", "3", *DAY)
+    assert result.exit_code == 4
+    assert result.stderr.endswith(
+        "error: a worker process of the batch stopped before its work was done (killed?)\n"
+        "  hint: the answer files written are whole; run the command again to render the rest "
+        "(with --force to render them all again)\n"
+    )
+
+
+def test_outcome_records_carry_any_text() -> None:
+    """What a forked worker sends back: flags and the report's text, surrogates included."""
+    from mapctl.engine.render.batch import Outcome, _record, _Records
+
+    outcomes = [
+        Outcome(""),
+        Outcome("a.json: warning: Jöe \udcff\n", partial=True),
+        Outcome("x" * 100_000, failed=True),
+    ]
+    read_end, write_end = os.pipe()
+    data = b"".join(_record(outcome) for outcome in outcomes)
+    with open(write_end, "wb", closefd=True) as pipe:
+        pipe.write(data[:50_000])
+        pipe.flush()
+        records = _Records(read_end)
+        assert records.next() == outcomes[0]
+        assert records.next() == outcomes[1]
+        pipe.write(data[50_000:])
+    assert records.next() == outcomes[2]
+    os.close(read_end)
