@@ -114,7 +114,7 @@ class _BundlePath(click.Path):
                 if stat.S_ISDIR(mode):
                     _folders(ctx).add(value)
                 return value
-        text = os.fspath(super().convert(value, param, ctx))  # says what is wrong, as click
+        text = os.fsdecode(super().convert(value, param, ctx))  # says what is wrong, as click
         if os.path.isdir(text):
             _folders(ctx).add(text)
         return text

@@ -264,7 +264,7 @@ def test_spawned_workers_compile_the_mapping_themselves(
     }
 
 
-def test_forked_workers_keep_the_order_over_many_blocks(run_cli: RunCli, tmp_path: Path) -> None:
+def test_forked_workers_keep_the_order_over_many_blocks(tmp_path: Path) -> None:
     """Forked workers take blocks of bundles in turn (POSIX): over 180 bundles, of warnings,
     failures and plain renders mixed, files, messages and their order are those of --jobs 1."""
     source = bundles_folder(tmp_path)
@@ -276,52 +276,60 @@ def test_forked_workers_keep_the_order_over_many_blocks(run_cli: RunCli, tmp_pat
             bundles[n * 7 % len(bundles)], folder / f"b{n:03d}-{bundles[n * 7 % len(bundles)].name}"
         )
     runs = {}
-    for jobs in ("1", "2", "3"):
+    env = {**os.environ, "MAPCTL_HOME": str(tmp_path / "home")}
+    for jobs in ("1", "2", "3"):  # processes of their own: the test session runs threads
         out = tmp_path / f"out-{jobs}"
-        result = run_cli("render", str(folder), "--out-dir", str(out), "--jobs", jobs, *DAY)
-        runs[jobs] = (result.exit_code, result.stderr.replace(str(out), "OUT"), files(out))
+        command = [sys.executable, "-m", "mapctl", "render", str(folder), "--out-dir", str(out)]
+        done = subprocess.run(
+            [*command, "--jobs", jobs, *DAY], env=env, capture_output=True, text=True, timeout=60
+        )
+        runs[jobs] = (done.returncode, done.stderr.replace(str(out), "OUT"), files(out))
     assert runs["1"] == runs["2"] == runs["3"]
     assert runs["1"][0] == 1 and "warning" in runs["1"][1] and "failed" in runs["1"][1]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers: POSIX only")
-def test_a_forked_workers_bug_and_death_are_reported(
-    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A bug in a forked worker is raised again in the main process (exit 4, as any bug); a
-    worker that dies (killed) stops the batch with exit 4 and says so, never hangs."""
-    from mapctl.engine.render import batch
+WORKER_FAULT = """
+import os, sys
+from mapctl.cli import main
+from mapctl.engine.render import batch
 
-    folder = bundles_folder(tmp_path)
-    render_into = batch.render_into
-    parent = os.getpid()
+render_into, parent = batch.render_into, os.getpid()
 
-    def buggy(bundle: str, *args: object) -> batch.Outcome:
-        if os.getpid() != parent:  # in a forked worker
+def faulty(bundle, *args):
+    if os.getpid() != parent:  # in a forked worker
+        if sys.argv[1] == "bug":
             raise ZeroDivisionError("a bug")
-        return render_into(bundle, *args)  # type: ignore[arg-type]
+        os._exit(9)  # killed
+    return render_into(bundle, *args)
 
-    monkeypatch.setattr(batch, "render_into", buggy)
-    result = run_cli("render", str(folder), "--out-dir", str(tmp_path / "a"), "--jobs", "3", *DAY)
-    assert result.exit_code == 4
-    assert result.stderr.endswith(
-        "internal error (ZeroDivisionError): this is a bug in mapctl; please report it with the "
-        "command you ran (run again with --debug for the details)\n"
-    )
+batch.render_into = faulty
+main(sys.argv[2:], prog_name="mapctl")
+"""
 
-    def killed(bundle: str, *args: object) -> batch.Outcome:
-        if os.getpid() != parent:
-            os._exit(9)
-        return render_into(bundle, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch, "render_into", killed)
-    result = run_cli("render", str(folder), "--out-dir", str(tmp_path / "b"), "--jobs", "3", *DAY)
-    assert result.exit_code == 4
-    assert result.stderr.endswith(
-        "error: a worker process of the batch stopped before its work was done (killed?)\n"
-        "  hint: the answer files written are whole; run the command again to render the rest "
-        "(with --force to render them all again)\n"
-    )
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers: POSIX only")
+@pytest.mark.parametrize("fault", ["bug", "death"])
+def test_a_forked_workers_bug_or_death_is_reported(tmp_path: Path, fault: str) -> None:
+    """A bug in a forked worker is raised again in the main process (exit 4, as any bug); a
+    worker that dies (killed) stops the batch with exit 4 and says so, never hangs. (A process
+    of its own: the test session runs threads, and mapctl does not fork under threads.)"""
+    folder = bundles_folder(tmp_path)
+    command = [sys.executable, "-c", WORKER_FAULT, fault, "render", str(folder)]
+    command += ["--out-dir", str(tmp_path / "out"), "--jobs", "3", *DAY]
+    env = {**os.environ, "MAPCTL_HOME": str(tmp_path / "home")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4
+    if fault == "bug":
+        assert done.stderr.endswith(
+            "internal error (ZeroDivisionError): this is a bug in mapctl; please report it with "
+            "the command you ran (run again with --debug for the details)\n"
+        )
+    else:
+        assert done.stderr.endswith(
+            "error: a worker process of the batch stopped before its work was done (killed?)\n"
+            "  hint: the answer files written are whole; run the command again to render the "
+            "rest (with --force to render them all again)\n"
+        )
 
 
 def test_outcome_records_carry_any_text() -> None:
