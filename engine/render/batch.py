@@ -25,6 +25,7 @@ import gc
 import heapq
 import itertools
 import os
+import select
 import signal
 import sys
 import threading
@@ -336,21 +337,32 @@ def _in_forks(
     dir_fd: int | None,
 ) -> Iterator[Outcome]:
     """`jobs` processes: this one and `jobs - 1` forked children, which inherit the compiled
-    mapping, the list of bundles and the open folder. Bundles go out in fixed blocks, in turn
-    (block k to process k % jobs), so nothing but outcomes crosses a process boundary; each
-    child sends its outcomes through a pipe as compact records, and this process renders its
-    own blocks between reading the children's, yielding every outcome in input order."""
-    jobs = min(jobs, len(bundles))
-    block = max(1, min(32, len(bundles) // (jobs * 8)))
+    mapping, the list of bundles and the open folder. The bundles are cut into numbered blocks;
+    the block numbers wait in a pipe (the queue), and each process takes the next one when it
+    is free, so a process slowed down (by a busy machine) takes fewer. Every process walks the
+    same list of bundles, so no name crosses a process boundary; a child sends back each
+    block's outcomes as compact records through its own pipe. This process renders blocks too,
+    keeps those it (or a child) finished early as records, and yields every outcome in input
+    order."""
+    count = len(bundles)
+    jobs = min(jobs, count)
+    size = max(1, min(32, count // (jobs * 8)), -(-count // _MAX_BLOCKS))
+    blocks = -(-count // size)
     plan_for(mapping)  # the generated renderer: made once here, inherited by the children
     parent = os.getpid()
+    queue, fill = os.pipe()
+    try:
+        _write_all(fill, b"".join(n.to_bytes(4, "little") for n in range(blocks)))
+    finally:
+        os.close(fill)  # once the queue is empty, a read gives b"": no block left
+    work = _Work(bundles, size, queue)
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is inherited (and said twice)
         with contextlib.suppress(Exception):
             stream.flush()
     gc.freeze()  # the children then never touch (and copy) this process's objects to collect
     try:
-        for turn in range(1, jobs):
+        for _ in range(1, jobs):
             read_end, write_end = os.pipe()
             try:
                 pid = os.fork()
@@ -358,32 +370,76 @@ def _in_forks(
                 os.close(read_end)
                 os.close(write_end)
                 raise
-            if pid == 0:  # the child: render its share, report, and leave without clean-up
+            if pid == 0:  # the child: render blocks, report, and leave without clean-up
                 os.close(read_end)
                 for _, other in children:
                     os.close(other)
-                _child(bundles, folder, mapping, options, dir_fd, parent, turn, jobs, block,
-                       write_end)  # fmt: skip
+                _child(work, folder, mapping, options, dir_fd, parent, write_end)
             os.close(write_end)
             children.append((pid, read_end))
     except BaseException:
         _stop(children)
+        os.close(queue)
         raise
     finally:
         gc.unfreeze()
-    readers = [_Records(read_end) for _, read_end in children]
+    readers = {read_end: _Frames(read_end) for _, read_end in children}
+    done: dict[int, bytes] = {}  # blocks finished before their turn: their records
     try:
-        for index, bundle in enumerate(bundles):
-            turn = index // block % jobs
-            if turn == 0:
-                yield render_into(bundle, folder, mapping, options, dir_fd)
-            else:
-                yield readers[turn - 1].next()
-        for pid, _ in children:  # each has sent every outcome: its files are written
+        for turn in range(blocks):
+            own: list[Outcome] | None = None
+            while turn not in done:
+                _receive(readers, done, wait=False)  # what came meanwhile: no child waits
+                if turn in done:
+                    break
+                block = work.take()
+                if block is None:  # every block is taken: wait for the children's
+                    _receive(readers, done, wait=True)
+                    continue
+                outcomes = [
+                    render_into(bundle, folder, mapping, options, dir_fd)
+                    for bundle in work.bundles(block)
+                ]
+                if block == turn:
+                    own = outcomes
+                    break
+                done[block] = b"".join(_record(outcome) for outcome in outcomes)
+            yield from own if own is not None else _outcomes(done.pop(turn))
+        for pid, _ in children:  # each has sent every block it took: its files are written
             os.waitpid(pid, 0)
+        for _, read_end in children:
+            os.close(read_end)
         children.clear()
     finally:
         _stop(children)  # interrupted (Ctrl-C, an error): the children stop writing now
+        os.close(queue)
+
+
+_MAX_BLOCKS = 4096  # block numbers in the queue: 16 KiB, what any pipe holds without a reader
+
+
+class _Work:
+    """The blocks of a batch: taken from the shared queue, each process's in increasing order
+    (the queue hands them out in order), so each walks the list of bundles once, forward."""
+
+    def __init__(self, bundles: Bundles, size: int, queue: int) -> None:
+        self._items = iter(bundles)
+        self._at = 0  # the index of the next bundle self._items gives
+        self.size = size
+        self._queue = queue
+
+    def take(self) -> int | None:
+        """The next block nobody has taken (one read of 4 bytes: atomic), or None."""
+        number = os.read(self._queue, 4)
+        return int.from_bytes(number, "little") if number else None
+
+    def bundles(self, block: int) -> list[str]:
+        start = block * self.size
+        for _ in itertools.islice(self._items, start - self._at):  # others' blocks
+            pass
+        chunk = list(itertools.islice(self._items, self.size))
+        self._at = start + len(chunk)
+        return chunk
 
 
 def _stop(children: list[tuple[int, int]]) -> None:
@@ -398,37 +454,31 @@ def _stop(children: list[tuple[int, int]]) -> None:
 
 
 def _child(
-    bundles: Bundles,
+    work: _Work,
     folder: str,
     mapping: CompiledMapping,
     options: BatchOptions,
     dir_fd: int | None,
     parent: int,
-    turn: int,
-    jobs: int,
-    block: int,
     pipe: int,
 ) -> None:
-    """A forked child: every `jobs`-th block of bundles from block `turn`; never returns."""
+    """A forked child: blocks from the queue until it is empty; never returns."""
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         _die_with_parent(parent)
-        out = bytearray()
-        for index, bundle in enumerate(bundles):
-            if index // block % jobs != turn:
-                continue
-            if os.getppid() != parent:  # orphaned (no prctl): stop writing
-                os._exit(1)
-            out += _record(render_into(bundle, folder, mapping, options, dir_fd))
-            if index % block == block - 1:
-                _write_all(pipe, out)
-                out.clear()
-        _write_all(pipe, out)
+        while (block := work.take()) is not None:
+            records = bytearray()
+            for bundle in work.bundles(block):
+                if os.getppid() != parent:  # orphaned (no prctl): stop writing
+                    os._exit(1)
+                records += _record(render_into(bundle, folder, mapping, options, dir_fd))
+            _write_all(pipe, _frame(block, records))
+        _write_all(pipe, _frame(_END, b""))
     except BaseException as error:  # an internal error: raised again in the parent
         status = 1
         with contextlib.suppress(BaseException):
-            _write_all(pipe, _failure(error))
+            _write_all(pipe, _frame(_FAILED, _pickled(error)))
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
@@ -439,9 +489,16 @@ class WorkerLost(MapctlError):
     exit_code = EXIT_INTERNAL
 
 
-# A record: one byte (bit 0: failed, bit 1: partial; 255: a pickled exception), the payload's
-# length as four bytes (little-endian), the payload (the report, UTF-8).
-_FAILURE = 255
+# What a child sends: frames of its length (4 bytes, little-endian, the block number included),
+# the block number (4 bytes; _END: no block left; _FAILED: a pickled exception follows), and
+# the block's outcomes, each a record: one byte (bit 0: failed, bit 1: partial), the report's
+# length (4 bytes), the report (UTF-8).
+_END = 0xFFFFFFFF
+_FAILED = 0xFFFFFFFE
+
+
+def _frame(block: int, payload: bytes | bytearray) -> bytes:
+    return (len(payload) + 4).to_bytes(4, "little") + block.to_bytes(4, "little") + payload
 
 
 def _record(outcome: Outcome) -> bytes:
@@ -450,14 +507,22 @@ def _record(outcome: Outcome) -> bytes:
     return bytes((flags,)) + len(report).to_bytes(4, "little") + report
 
 
-def _failure(error: BaseException) -> bytes:
+def _outcomes(records: bytes) -> Iterator[Outcome]:
+    at = 0
+    while at < len(records):
+        flags, size = records[at], int.from_bytes(records[at + 1 : at + 5], "little")
+        report = records[at + 5 : at + 5 + size].decode("utf-8", "surrogatepass") if size else ""
+        at += 5 + size
+        yield Outcome(report, failed=bool(flags & 1), partial=bool(flags & 2))
+
+
+def _pickled(error: BaseException) -> bytes:
     import pickle
 
     try:
-        payload = pickle.dumps(error)
+        return pickle.dumps(error)
     except Exception:
-        payload = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-    return bytes((_FAILURE,)) + len(payload).to_bytes(4, "little") + payload
+        return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
@@ -466,39 +531,61 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
         view = view[os.write(fd, view) :]
 
 
-class _Records:
-    """The outcomes a child sends, read in large pieces."""
+def _receive(readers: dict[int, _Frames], done: dict[int, bytes], *, wait: bool) -> None:
+    """Keep the records of each block the children finished in `done`: those sent already, or
+    (`wait`) at least the next that comes."""
+    waiting = [fd for fd, reader in readers.items() if not reader.ended]
+    if not waiting:
+        if wait:  # every child said it has no block left, and one is still missing
+            raise _lost()
+        return
+    poll = select.poll()  # not select.select: no limit on the descriptors' numbers
+    for fd in waiting:
+        poll.register(fd, select.POLLIN)
+    for fd, _ in poll.poll(None if wait else 0):
+        for block, payload in readers[fd].read():
+            if block == _FAILED:
+                import pickle
+
+                raise pickle.loads(payload)
+            done[block] = payload
+
+
+def _lost() -> WorkerLost:
+    return WorkerLost(
+        "a worker process of the batch stopped before its work was done (killed?)",
+        hint="the answer files written are whole; run the command again to render "
+        "the rest (with --force to render them all again)",
+    )
+
+
+class _Frames:
+    """The frames one child sends, read as they come."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._data = b""
-        self._at = 0
+        self._data = bytearray()
+        self.ended = False
 
-    def next(self) -> Outcome:
-        header = self._take(5)
-        flags, size = header[0], int.from_bytes(header[1:], "little")
-        payload = self._take(size) if size else b""
-        if flags == _FAILURE:
-            import pickle
-
-            raise pickle.loads(payload)
-        report = payload.decode("utf-8", "surrogatepass") if payload else ""
-        return Outcome(report, failed=bool(flags & 1), partial=bool(flags & 2))
-
-    def _take(self, size: int) -> bytes:
-        while len(self._data) - self._at < size:
-            more = os.read(self._fd, max(65536, size))
-            if not more:
-                raise WorkerLost(
-                    "a worker process of the batch stopped before its work was done (killed?)",
-                    hint="the answer files written are whole; run the command again to render "
-                    "the rest (with --force to render them all again)",
-                )
-            self._data = self._data[self._at :] + more
-            self._at = 0
-        piece = self._data[self._at : self._at + size]
-        self._at += size
-        return piece
+    def read(self) -> Iterator[tuple[int, bytes]]:
+        """The frames complete after one read (which must not block: the pipe is readable)."""
+        more = os.read(self._fd, 1 << 16)
+        if not more:  # the child is gone without saying it was done
+            raise _lost()
+        self._data += more
+        data, at = self._data, 0
+        while len(data) - at >= 8:
+            size = int.from_bytes(data[at : at + 4], "little")
+            if len(data) - at - 4 < size:
+                break
+            block = int.from_bytes(data[at + 4 : at + 8], "little")
+            payload = bytes(data[at + 8 : at + 4 + size])
+            at += 4 + size
+            if block == _END:
+                self.ended = True
+            else:
+                yield block, payload
+        del data[:at]
 
 
 # --- workers: multiprocessing (Windows; a process running threads) --------------------------------

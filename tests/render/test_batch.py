@@ -333,22 +333,27 @@ def test_a_forked_workers_bug_or_death_is_reported(tmp_path: Path, fault: str) -
 
 
 def test_outcome_records_carry_any_text() -> None:
-    """What a forked worker sends back: flags and the report's text, surrogates included."""
-    from mapctl.engine.render.batch import Outcome, _record, _Records
+    """What a forked worker sends back: frames of a block's outcomes (flags and the report's
+    text, surrogates included), read as they come, in pieces."""
+    from mapctl.engine.render.batch import _END, Outcome, _frame, _Frames, _outcomes, _record
 
     outcomes = [
         Outcome(""),
         Outcome("a.json: warning: Jöe \udcff\n", partial=True),
         Outcome("x" * 100_000, failed=True),
     ]
+    records = b"".join(_record(outcome) for outcome in outcomes)
+    data = _frame(7, records) + _frame(_END, b"")
     read_end, write_end = os.pipe()
-    data = b"".join(_record(outcome) for outcome in outcomes)
+    frames = _Frames(read_end)
     with open(write_end, "wb", closefd=True) as pipe:
         pipe.write(data[:50_000])
         pipe.flush()
-        records = _Records(read_end)
-        assert records.next() == outcomes[0]
-        assert records.next() == outcomes[1]
+        assert list(frames.read()) == []  # not whole yet
         pipe.write(data[50_000:])
-    assert records.next() == outcomes[2]
+    got = []
+    while not frames.ended:
+        got += frames.read()
+    assert got == [(7, records)]
+    assert list(_outcomes(records)) == outcomes
     os.close(read_end)
