@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import gc
 import heapq
 import itertools
@@ -349,6 +350,7 @@ def _in_forks(
     size = max(1, min(32, count // (jobs * 8)), -(-count // _MAX_BLOCKS))
     blocks = -(-count // size)
     plan_for(mapping)  # the generated renderer: made once here, inherited by the children
+    _prctl()  # loaded here once (functools.cache), not in each child
     parent = os.getpid()
     queue, fill = os.pipe()
     try:
@@ -654,15 +656,25 @@ def _start_worker(
     _worker.update(mapping=mapping, folder=folder, options=options, parent=parent, dir_fd=dir_fd)
 
 
+@functools.cache
+def _prctl() -> Any:
+    """Linux's prctl(2) (None elsewhere): loaded once, in the parent before it forks, so that
+    forked workers need not load ctypes and libc each."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return None
+
+
 def _die_with_parent(parent: int) -> None:
     """A killed parent must not leave workers writing on: Linux kills them with it."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-            pass
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # it died before prctl took effect
         os._exit(1)
 
