@@ -351,7 +351,7 @@ def test_outcome_records_carry_any_text() -> None:
         pipe.flush()
         assert list(frames.read()) == []  # not whole yet
         pipe.write(data[50_000:])
-    got = []
+    got: list[tuple[int, bytes]] = []
     while not frames.ended:
         got += frames.read()
     assert got == [(7, records)]
