@@ -10,11 +10,15 @@ Decisions (issue 12, docs/batch-render.md):
   when complete), an existing file is never replaced without `force`, and with `force` a bundle
   that now fails removes its stale answer file. Nothing is fsynced per file: `finish` flushes
   the folder once, before the caller prints the summary.
-- `jobs` > 1 renders in worker processes, the mapping compiled once per worker (inherited when
-  the workers are forked). Workers read, render and write; the parent only prints, so output
-  bytes, file names, messages and exit status are those of `jobs=1`, in the same order.
+- `jobs` > 1 renders in `jobs` processes. On POSIX (no other thread running) this process
+  forks `jobs - 1` children once the mapping is compiled and renders too (`_in_forks`: blocks
+  of bundles taken from a shared queue, outcomes sent back as compact records; no
+  multiprocessing, no pickling). Elsewhere (Windows; under threads) a multiprocessing pool,
+  the mapping compiled once per worker (`_in_workers`). Either way output bytes, file names,
+  messages and exit status are those of `jobs=1`, in the same order.
 - Memory does not grow with the batch: folders are listed as sorted names (not Paths), the work
-  goes out in chunks with a bounded number in flight, and only the outcomes' text comes back.
+  goes out in blocks or chunks with a bounded number in flight, and only the outcomes' text
+  comes back.
 """
 
 from __future__ import annotations
