@@ -136,7 +136,10 @@ class AppServer:
             for dispatcher in list(self._server._map.values()):
                 dispatcher.close()
 
-        self._server.trigger.pull_trigger(close_all)
+        try:
+            self._server.trigger.pull_trigger(close_all)
+        except OSError:  # the loop ended and closed its trigger already: nothing left to stop
+            pass
 
     def close(self) -> None:
         for dispatcher in list(self._server._map.values()):
