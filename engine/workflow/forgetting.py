@@ -161,11 +161,7 @@ def forget_client(
         try:
             with firm.forgetting(contact_id, who, when, folder_deleted=deleting) as client:
                 if client.token != plan.firm.token:
-                    raise MapctlError(
-                        f"the ledger entry of Clio contact {contact_id} changed meanwhile; "
-                        "nothing was forgotten",
-                        hint="run the command again",
-                    )
+                    raise _changed_meanwhile(contact_id)
                 if deleting:
                     aside = _move_aside(folder)
         except BaseException:
@@ -181,11 +177,7 @@ def forget_client(
         try:
             with ledger.forgetting(contact_id, when, folder_deleted=deleting) as entry:
                 if entry != plan.entry:  # changed since the question: ask again
-                    raise MapctlError(
-                        f"the ledger entry of Clio contact {contact_id} changed meanwhile; "
-                        "nothing was forgotten",
-                        hint="run the command again",
-                    )
+                    raise _changed_meanwhile(contact_id)
                 if deleting:
                     aside = _move_aside(folder)
         except BaseException:
@@ -222,3 +214,11 @@ def _move_aside(folder: Path) -> Path:
 def _move_back(aside: Path, folder: Path) -> None:
     with contextlib.suppress(OSError):
         os.rename(aside, folder)
+
+
+def _changed_meanwhile(contact_id: int) -> MapctlError:
+    """The entry changed since the question was asked (either ledger): nothing is forgotten."""
+    return MapctlError(
+        f"the ledger entry of Clio contact {contact_id} changed meanwhile; nothing was forgotten",
+        hint="run the command again",
+    )
