@@ -19,7 +19,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import ImportRefused, MapctlError
@@ -114,6 +113,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
     path = Path(path)
     try:
         make_folders(path.parent)
+        import tempfile  # the rare path: not loaded at every start
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except (FileExistsError, NotADirectoryError) as error:  # e.g. MAPCTL_HOME names a file
         raise MapctlError(
@@ -185,6 +186,8 @@ def write_new(
             dir_fd, folder or ".", name, path, data, mode, overwrite, hint
         ):
             return
+        import tempfile  # the rare path: not loaded at every start
+
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
         try:
             try:
@@ -225,7 +228,10 @@ def _write_nameless(
                 return False
             raise
         try:
-            _write_fd(fd, data, mode)
+            if held is not None and mode & _held_umask[0] == 0:  # `mode` already: no fchmod
+                _write_all(fd, data)
+            else:
+                _write_fd(fd, data, mode)
             source = f"/proc/self/fd/{fd}"  # linkat(..., AT_SYMLINK_FOLLOW) links the file itself
             if not overwrite:
                 _link_new(source, name, hint, dir_fd=dir_fd, shown=path)
@@ -252,19 +258,46 @@ def open_folder(folder: str | os.PathLike[str]) -> int | None:
     if os.link not in os.supports_dir_fd:  # pragma: no cover - Windows
         return None
     try:
-        return os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY_FLAGS)
     except OSError as error:
         reason = error.strerror or error
         raise MapctlError(f"cannot write into {os.fspath(folder)}: {reason}") from None
+    if _NAMELESS:
+        _held_umask[0] = _read_umask()
+    return fd
 
 
 def _write_fd(fd: int, data: bytes, mode: int) -> None:
     set_mode(fd, mode)  # the mode asked for, whatever the umask
+    _write_all(fd, data)
+    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
+        os.fsync(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
-        os.fsync(fd)
+
+
+# The umask when a batch opened its folder (`open_folder`): while it is the same, a nameless
+# file is created with exactly the mode asked for, and needs no fchmod. (A long-lived process
+# may change its umask between batches; so it is read again for each.)
+_held_umask = [0o777]
+
+
+def _read_umask() -> int:
+    """The umask, read from /proc/self/status (Linux 4.7 and later) without changing it (which
+    `os.umask` would do, for an instant, under other threads); 0o777 (so: always fchmod) where
+    it cannot be read."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o777
 
 
 def _link_new(
@@ -345,7 +378,25 @@ def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
     wait forever. A pipe with a writer (`<(command)`) is read as usual."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    status = os.fstat(fd)
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISREG(status.st_mode) and 0 < status.st_size < size:
+            # The common case, a file of known size (every bundle of a batch): read that much
+            # and one byte more, to see it grew; no file object, no second fstat.
+            data = os.read(fd, status.st_size + 1)
+            if len(data) <= status.st_size:
+                os.close(fd)
+                return data
+            chunks, remaining = [data], size - len(data)
+            while remaining > 0 and (data := os.read(fd, min(remaining, 1 << 20))):
+                chunks.append(data)  # it grew meanwhile: read on, to the end or to `size`
+                remaining -= len(data)
+            os.close(fd)
+            return b"".join(chunks)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        raise
     mode = status.st_mode
     if stat.S_ISDIR(mode):
         os.close(fd)

@@ -9,7 +9,6 @@ roles it does not have, and names the evaluation context does not have (`clinet.
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -88,6 +87,8 @@ def _function_problems(
         token = starts[i] if i < len(starts) and starts[i]["value"] == name else None
         offset, length = (token["start"], len(name)) if token else (0, 1)
         if name not in FUNCTION_NAMES:
+            import difflib  # only to suggest a name: not loaded at every start
+
             close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "`mapctl functions` lists them all"
             yield at(
@@ -154,6 +155,8 @@ def _undeclared(
     known: Collection[str],
     advice: str,
 ) -> Problem:
+    import difflib  # only to suggest a name: not loaded at every start
+
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     if close:
         hint = f"did you mean '{close[0]}'?"
@@ -182,6 +185,8 @@ def _root_name_problems(
             continue
         reported.add(name)
         token = next((t for t in tokens if t["value"] == name and "identifier" in t["type"]), None)
+        import difflib  # only to suggest a name: not loaded at every start
+
         close = difflib.get_close_matches(name, CONTEXT_NAMES, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else None
         yield at(
@@ -237,6 +242,8 @@ def _clio_field_problems(
         known = MATTER_FIELDS if record == "matter" else CONTACT_FIELDS
         if field in known:
             continue
+        import difflib  # only to suggest a name: not loaded at every start
+
         close = difflib.get_close_matches(field, sorted(known), n=1, cutoff=0.6)
         if record != "matter" and field.lower() in COMMON_NAMES:
             close = [COMMON_NAMES[field.lower()]]

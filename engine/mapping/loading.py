@@ -13,7 +13,6 @@ whole. An answer written as `Name: null` removes the inherited answer `Name`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 from collections.abc import Callable
@@ -224,6 +223,8 @@ class _ChainLoader:
         itself = os.path.basename(source.key) if source.folder is not None else source.display
         # never the extending file itself: "did you mean 'ext.yaml'?" in ext.yaml is no help
         nearby = [n for n in _nearby_names(source.folder) + bundled if n != itself]
+        import difflib  # only to suggest a name: not loaded at every start
+
         close = difflib.get_close_matches(target, nearby, n=1, cutoff=0.6)
         where = f"next to {source.display}" if source.folder is not None else "bundled"
         hint = f"did you mean '{close[0]}'?" if close else None

@@ -19,7 +19,6 @@ different variables, which is almost always a typo or an override that missed.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -140,6 +139,8 @@ def _misspelled_sections(loaded: LoadedMapping) -> tuple[list[str], list[str]]:
         for key, value in doc.data.items():
             if key in sections or not isinstance(value, dict):
                 continue
+            import difflib  # only to suggest a name: not loaded at every start
+
             close = difflib.get_close_matches(key, sections, n=1, cutoff=0.6)
             if close == ["custom_fields"]:
                 aliases.extend(str(alias) for alias in value)
@@ -406,6 +407,8 @@ def _removal_problems(loaded: LoadedMapping) -> list[Problem]:
     ]
     for entry in loaded.nothing_to_remove:
         name = str(entry.path[-1])
+        import difflib  # only to suggest a name: not loaded at every start
+
         close = difflib.get_close_matches(name, inherited, n=1, cutoff=0.85)
         hint = f"did you mean '{close[0]}'?" if close else "give it an expression"
         problems.append(

@@ -262,3 +262,98 @@ def test_spawned_workers_compile_the_mapping_themselves(
     assert {name: files(out)[f"{name}.anx"] for name in DEFAULT_CASES} == {
         name: snapshot_bytes(name) for name in DEFAULT_CASES
     }
+
+
+def test_forked_workers_keep_the_order_over_many_blocks(tmp_path: Path) -> None:
+    """Forked workers take blocks of bundles in turn (POSIX): over 180 bundles, of warnings,
+    failures and plain renders mixed, files, messages and their order are those of --jobs 1."""
+    source = bundles_folder(tmp_path)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    bundles = sorted(source.iterdir())
+    for n in range(180):
+        os.link(
+            bundles[n * 7 % len(bundles)], folder / f"b{n:03d}-{bundles[n * 7 % len(bundles)].name}"
+        )
+    runs = {}
+    env = {**os.environ, "MAPCTL_HOME": str(tmp_path / "home")}
+    for jobs in ("1", "2", "3"):  # processes of their own: the test session runs threads
+        out = tmp_path / f"out-{jobs}"
+        command = [sys.executable, "-m", "mapctl", "render", str(folder), "--out-dir", str(out)]
+        done = subprocess.run(
+            [*command, "--jobs", jobs, *DAY], env=env, capture_output=True, text=True, timeout=60
+        )
+        runs[jobs] = (done.returncode, done.stderr.replace(str(out), "OUT"), files(out))
+    assert runs["1"] == runs["2"] == runs["3"]
+    assert runs["1"][0] == 1 and "warning" in runs["1"][1] and "failed" in runs["1"][1]
+
+
+WORKER_FAULT = """
+import os, sys
+from mapctl.cli import main
+from mapctl.engine.render import batch
+
+render_into, parent = batch.render_into, os.getpid()
+
+def faulty(bundle, *args):
+    if os.getpid() != parent:  # in a forked worker
+        if sys.argv[1] == "bug":
+            raise ZeroDivisionError("a bug")
+        os._exit(9)  # killed
+    return render_into(bundle, *args)
+
+batch.render_into = faulty
+main(sys.argv[2:], prog_name="mapctl")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers: POSIX only")
+@pytest.mark.parametrize("fault", ["bug", "death"])
+def test_a_forked_workers_bug_or_death_is_reported(tmp_path: Path, fault: str) -> None:
+    """A bug in a forked worker is raised again in the main process (exit 4, as any bug); a
+    worker that dies (killed) stops the batch with exit 4 and says so, never hangs. (A process
+    of its own: the test session runs threads, and mapctl does not fork under threads.)"""
+    folder = bundles_folder(tmp_path)
+    command = [sys.executable, "-c", WORKER_FAULT, fault, "render", str(folder)]
+    command += ["--out-dir", str(tmp_path / "out"), "--jobs", "3", *DAY]
+    env = {**os.environ, "MAPCTL_HOME": str(tmp_path / "home")}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4
+    if fault == "bug":
+        assert done.stderr.endswith(
+            "internal error (ZeroDivisionError): this is a bug in mapctl; please report it with "
+            "the command you ran (run again with --debug for the details)\n"
+        )
+    else:
+        assert done.stderr.endswith(
+            "error: a worker process of the batch stopped before its work was done (killed?)\n"
+            "  hint: the answer files written are whole; run the command again to render the "
+            "rest (with --force to render them all again)\n"
+        )
+
+
+def test_outcome_records_carry_any_text() -> None:
+    """What a forked worker sends back: frames of a block's outcomes (flags and the report's
+    text, surrogates included), read as they come, in pieces."""
+    from mapctl.engine.render.batch import _END, Outcome, _frame, _Frames, _outcomes, _record
+
+    outcomes = [
+        Outcome(""),
+        Outcome("a.json: warning: Jöe \udcff\n", partial=True),
+        Outcome("x" * 100_000, failed=True),
+    ]
+    records = b"".join(_record(outcome) for outcome in outcomes)
+    data = _frame(7, records) + _frame(_END, b"")
+    read_end, write_end = os.pipe()
+    frames = _Frames(read_end)
+    with open(write_end, "wb", closefd=True) as pipe:
+        pipe.write(data[:50_000])
+        pipe.flush()
+        assert list(frames.read()) == []  # not whole yet
+        pipe.write(data[50_000:])
+    got: list[tuple[int, bytes]] = []
+    while not frames.ended:
+        got += frames.read()
+    assert got == [(7, records)]
+    assert list(_outcomes(records)) == outcomes
+    os.close(read_end)
