@@ -105,6 +105,8 @@ class _BundlePath(click.Path):
         super().__init__(path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not _plain(value):
+            value = os.fspath(Path(value))  # as click.Path(path_type=Path) gives it
         if isinstance(value, str):
             try:
                 mode = os.stat(value).st_mode
@@ -118,6 +120,20 @@ class _BundlePath(click.Path):
         if os.path.isdir(text):
             _folders(ctx).add(text)
         return text
+
+
+def _plain(value: str) -> bool:
+    """`str(Path(value)) == value`, seen without making a Path: a POSIX path with no empty, `.`
+    or trailing part (most of a glob's thousands); anything else (and every Windows path) goes
+    through Path, which makes `in/` `in` and, on Windows, `in/c.json` `in\\c.json`."""
+    return (
+        os.sep == "/"
+        and value not in ("", ".")
+        and "//" not in value
+        and "/./" not in value
+        and not value.startswith("./")
+        and not value.endswith(("/", "/."))
+    )
 
 
 def _folders(ctx: click.Context | None) -> set[str]:

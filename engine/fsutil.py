@@ -373,11 +373,18 @@ def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT
     return data
 
 
+# Windows' C runtime opens a file in text mode unless told otherwise: a read then turns CRLF
+# into LF and ends at the first Ctrl-Z. mapctl reads and writes bytes as they are.
+O_BINARY: int = getattr(os, "O_BINARY", 0)
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
+
+
 def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     """Up to `size` bytes of a file, without ever blocking on the open: a named pipe (FIFO) is
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
     wait forever. A pipe with a writer (`<(command)`) is read as usual."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC | O_BINARY)
     try:
         status = os.fstat(fd)
         if stat.S_ISREG(status.st_mode) and 0 < status.st_size < size:
@@ -472,7 +479,7 @@ def open_no_follow(path: str | os.PathLike[str], flags: int, mode: int = FILE_MO
     other OSErrors (FileNotFoundError...) get out as they are."""
     refuse_link(path)
     try:
-        return os.open(path, flags | O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+        return os.open(path, flags | O_NOFOLLOW | _CLOEXEC | O_BINARY, mode)
     except OSError as error:
         if O_NOFOLLOW and error.errno == errno.ELOOP:  # made a link since the check
             raise link_refused(path) from None

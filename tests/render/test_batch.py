@@ -235,6 +235,9 @@ def test_read_bounded_reads_whole_files_and_refuses_big_ones(tmp_path: Path) -> 
     with pytest.raises(MapctlError, match="too large for a bundle"):
         fsutil.read_bounded(path, "a bundle", limit=4999)
     assert fsutil.read_bounded(path, "a bundle", limit=5000) == b"x" * 5000
+    raw = b'{"a": 1}\r\n\x1a\r\n' * 300  # CRLF, Ctrl-Z: bytes as they are (Windows' text mode)
+    path.write_bytes(raw)
+    assert fsutil.read_bounded(path, "a bundle") == raw
     if sys.platform != "win32":  # /dev/zero never ends (Windows' NUL is empty)
         with pytest.raises(MapctlError, match="too large"):
             fsutil.read_bounded("/dev/zero", "a bundle", limit=100)
@@ -332,9 +335,11 @@ def test_a_forked_workers_bug_or_death_is_reported(tmp_path: Path, fault: str) -
         )
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers' frames: POSIX only")
 def test_outcome_records_carry_any_text() -> None:
     """What a forked worker sends back: frames of a block's outcomes (flags and the report's
-    text, surrogates included), read as they come, in pieces."""
+    text, surrogates included), read as they come, in pieces. (50,000 bytes wait in the pipe
+    with no reader: Linux's pipe holds 64 KiB, Windows' 4 KiB, and only POSIX forks.)"""
     from mapctl.engine.render.batch import _END, Outcome, _frame, _Frames, _outcomes, _record
 
     outcomes = [
