@@ -31,18 +31,6 @@ NAMES = ["李", "Renée 🌟", "Дарья", "Nguyễn"]  # outside cp1252, all 
 def mapctl(
     *args: str, home: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    for _ in range(2):  # Wine defect: CreateProcess now and then fails with WinError 1359
-        try:
-            return _run(args, home, env)
-        except OSError as error:
-            if getattr(error, "winerror", None) != 1359:
-                raise
-    return _run(args, home, env)
-
-
-def _run(
-    args: tuple[str, ...], home: Path, env: dict[str, str] | None
-) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "mapctl", *args],
         stdin=subprocess.DEVNULL,

@@ -20,6 +20,24 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+
+def _beside(name: str) -> Any:
+    """The module `name`.py beside this script (the embeddable Python's ._pth file leaves the
+    script's folder off sys.path)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+kill_tree = _beside("winproc").kill_tree  # shared with tests/setup/test_launcher.py
+
 
 SCRIPTS = Path(sys.executable).parent / "Scripts"
 MAPCTL = [str(SCRIPTS / "mapctl.exe")] if (SCRIPTS / "mapctl.exe").exists() else [
@@ -101,54 +119,6 @@ def app_serves(line: str, what: str) -> None:
     check(line.startswith("mapctl app: http://127.0.0.1:"), f"{what}: not the app's line: {line!r}")
     page = get(line.split(": ", 1)[1])
     check("Search Matters" in page, f"{what}: the app's first page has no search box")
-
-
-def kill_tree(pid: int) -> None:
-    """End the processes `pid` started, and theirs (cmd.exe does not end its children; Wine's
-    taskkill has no /T), by walking Windows' process list (Toolhelp32)."""
-    if sys.platform != "win32":
-        return
-    import ctypes
-    from ctypes import wintypes
-
-    class Entry(ctypes.Structure):
-        _fields_ = [
-            ("dwSize", wintypes.DWORD),
-            ("cntUsage", wintypes.DWORD),
-            ("th32ProcessID", wintypes.DWORD),
-            ("th32DefaultHeapID", ctypes.c_size_t),
-            ("th32ModuleID", wintypes.DWORD),
-            ("cntThreads", wintypes.DWORD),
-            ("th32ParentProcessID", wintypes.DWORD),
-            ("pcPriClassBase", ctypes.c_long),
-            ("dwFlags", wintypes.DWORD),
-            ("szExeFile", ctypes.c_wchar * 260),
-        ]
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.CreateToolhelp32Snapshot.restype = wintypes.HANDLE
-    kernel32.Process32FirstW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
-    kernel32.Process32NextW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
-    kernel32.OpenProcess.restype = wintypes.HANDLE
-    kernel32.TerminateProcess.argtypes = [wintypes.HANDLE, wintypes.UINT]
-    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
-    snapshot = kernel32.CreateToolhelp32Snapshot(0x2, 0)  # TH32CS_SNAPPROCESS
-    entry = Entry()
-    entry.dwSize = ctypes.sizeof(Entry)
-    children: dict[int, list[int]] = {}
-    more = kernel32.Process32FirstW(snapshot, ctypes.byref(entry))
-    while more:
-        children.setdefault(entry.th32ParentProcessID, []).append(entry.th32ProcessID)
-        more = kernel32.Process32NextW(snapshot, ctypes.byref(entry))
-    kernel32.CloseHandle(snapshot)
-    todo = list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        todo += children.get(child, [])
-        handle = kernel32.OpenProcess(0x1, False, child)  # PROCESS_TERMINATE
-        if handle:
-            kernel32.TerminateProcess(handle, 1)
-            kernel32.CloseHandle(handle)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -4,6 +4,7 @@ the app; it never replaces a file without --force."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -31,52 +32,17 @@ def first_line(process: subprocess.Popen[str], timeout: float = 120) -> str:
     return lines[0].rstrip("\r\n") if lines else ""
 
 
-def kill_tree(pid: int) -> None:
-    """End the processes `pid` started, and theirs (cmd.exe does not end its children; Wine's
-    taskkill has no /T), by walking Windows' process list (Toolhelp32)."""
-    if sys.platform != "win32":
-        return
-    import ctypes
-    from ctypes import wintypes
+def _winproc() -> Any:
+    """scripts/windows/winproc.py (its `kill_tree`), shared with the Windows smoke run."""
+    path = Path(__file__).resolve().parents[2] / "scripts" / "windows" / "winproc.py"
+    spec = importlib.util.spec_from_file_location("mapctl_winproc_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    class Entry(ctypes.Structure):
-        _fields_ = [
-            ("dwSize", wintypes.DWORD),
-            ("cntUsage", wintypes.DWORD),
-            ("th32ProcessID", wintypes.DWORD),
-            ("th32DefaultHeapID", ctypes.c_size_t),
-            ("th32ModuleID", wintypes.DWORD),
-            ("cntThreads", wintypes.DWORD),
-            ("th32ParentProcessID", wintypes.DWORD),
-            ("pcPriClassBase", ctypes.c_long),
-            ("dwFlags", wintypes.DWORD),
-            ("szExeFile", ctypes.c_wchar * 260),
-        ]
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.CreateToolhelp32Snapshot.restype = wintypes.HANDLE
-    kernel32.Process32FirstW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
-    kernel32.Process32NextW.argtypes = [wintypes.HANDLE, ctypes.POINTER(Entry)]
-    kernel32.OpenProcess.restype = wintypes.HANDLE
-    kernel32.TerminateProcess.argtypes = [wintypes.HANDLE, wintypes.UINT]
-    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
-    snapshot = kernel32.CreateToolhelp32Snapshot(0x2, 0)  # TH32CS_SNAPPROCESS
-    entry = Entry()
-    entry.dwSize = ctypes.sizeof(Entry)
-    children: dict[int, list[int]] = {}
-    more = kernel32.Process32FirstW(snapshot, ctypes.byref(entry))
-    while more:
-        children.setdefault(entry.th32ParentProcessID, []).append(entry.th32ProcessID)
-        more = kernel32.Process32NextW(snapshot, ctypes.byref(entry))
-    kernel32.CloseHandle(snapshot)
-    todo = list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        todo += children.get(child, [])
-        handle = kernel32.OpenProcess(0x1, False, child)  # PROCESS_TERMINATE
-        if handle:
-            kernel32.TerminateProcess(handle, 1)
-            kernel32.CloseHandle(handle)
+kill_tree = _winproc().kill_tree
 
 
 def test_the_launcher_starts_the_app(run_cli: Any, tmp_path: Path) -> None:
