@@ -116,18 +116,17 @@ class Sandbox:
         no_retry_after: bool = False,
     ) -> None:
         self.store = Store(data if data is not None else demo_data(), "data")
-        # Issue 19: resources the sandbox's app may not use (403, as when the Clio app lacks the
-        # permission), e.g. {"notes"}; a --data file sets them with "refused": ["notes"].
+        # A --data file may name resources too: "refused": ["notes"] is --forbid notes.
         refused = (data or {}).get("refused") or []
         if not isinstance(refused, list) or not all(isinstance(r, str) for r in refused):
             raise MapctlError("data: 'refused' must be a list of API resources, e.g. [\"notes\"]")
-        self.refused: set[str] = set(refused)
         self.nonces = closeloop.Nonces()
-        # Live Clio (issue 17, NOTES 12): resources the app may not read (a permission not
-        # ticked: 403; "custom_fields" also strips custom field values to their id), fields
-        # refused per route although documented, rate limits answered as a 200 with base64
-        # text (`odd_rate_limits`) or as 429s without Retry-After (`no_retry_after`).
-        self.forbidden = set(forbidden)
+        # Live Clio (issue 17, NOTES 12): resources the app may not use (a permission not
+        # ticked: 403 "User is forbidden from taking that action"; "custom_fields" also strips
+        # custom field values to their id), fields refused per route although documented,
+        # rate limits answered as a 200 with base64 text (`odd_rate_limits`) or as 429s
+        # without Retry-After (`no_retry_after`). `forbidden` may change while it runs.
+        self.forbidden: set[str] = set(forbidden) | set(refused)
         self.odd_rate_limits = odd_rate_limits
         self.no_retry_after = no_retry_after
         self.latency = latency
@@ -158,7 +157,6 @@ class Sandbox:
         self.base_url = f"http://{bound_host!s}:{bound_port}"
         self.api = Api(self.store, self.base_url)
         self.api.refused = {k.strip("/"): set(v) for k, v in (refuse_fields or {}).items()}
-        self.api.strip_custom_values = "custom_fields" in self.forbidden
         self.redirect_uris = (
             list(redirect_uris)
             if redirect_uris is not None
@@ -291,15 +289,7 @@ class Sandbox:
         elif limited is not None:
             response = limited
         elif self.needs(path) & self.forbidden:
-            response = Response(
-                403,
-                {
-                    "error": {
-                        "type": "Forbidden",
-                        "message": "User is forbidden from taking that action",
-                    }
-                },
-            )
+            response = Response(403, {"error": {"type": "ForbiddenError", "message": FORBIDDEN}})
         elif self.failure_rate and self._random.random() < self.failure_rate:
             response = Response(
                 500,
@@ -310,16 +300,12 @@ class Sandbox:
                     }
                 },
             )
-        elif _resource(path) in self.refused:
-            response = Response(
-                403,
-                {"error": {"type": "ForbiddenError", "message": FORBIDDEN}},
-            )
         elif (nonce := dict(query).get("custom_action_nonce")) is not None and not (
             self.nonces.check(nonce, int(USER["id"]), path)
         ):
             response = closeloop.nonce_refused()
         elif method in ("GET", "HEAD"):
+            self.api.strip_custom_values = "custom_fields" in self.forbidden
             response = self.api.handle(path, query, method, headers)
         else:
             with self._lock:  # a write (POST /custom_fields.json) changes the store
@@ -464,10 +450,6 @@ class Sandbox:
 
 
 FORBIDDEN = "User is forbidden from taking that action"  # Clio's 403 text (NOTES 12)
-
-
-def _resource(path: str) -> str:
-    return path.removeprefix("/api/v4/").split("/")[0].removesuffix(".json")
 
 
 def _served_version(version: str) -> bool:

@@ -150,7 +150,7 @@ def test_a_refused_note_is_shown_on_done_and_the_import_stands(
     app, guard, _ = make_app(env=connected)
     browser = enter(app, guard)
     draft = _to_add_client(browser, guard, "9004")
-    sandbox.refused.add("notes")
+    sandbox.forbidden.add("notes")
     try:
         done = browser.post(
             f"{draft}/import",
@@ -158,7 +158,7 @@ def test_a_refused_note_is_shown_on_done_and_the_import_stands(
                   "clio_note": "on"},
         )  # fmt: skip
     finally:
-        sandbox.refused.discard("notes")
+        sandbox.forbidden.discard("notes")
     assert done.status_code == 303, done.text
     page = browser.get(f"{draft}/done").text
     assert "Ready for ILS" in page

@@ -199,3 +199,33 @@ def test_a_data_file_can_refuse_notes(tmp_path: Path, run_cli: Any) -> None:
     result = run_cli("sandbox", "--data", str(path), "--port", "0")
     assert result.exit_code == 1, result.output
     assert "'refused' must be a list of API resources" in result.stderr
+
+
+def test_refused_in_data_is_forbid_and_both_can_change_while_it_runs() -> None:
+    """One way to answer 403: a --data file's "refused" is --forbid (custom_fields included,
+    which also strips custom field values to their ids); the set can change while it runs."""
+    from mapctl.engine.sandbox.seed import demo_data
+
+    def answers(sandbox: Sandbox) -> list[tuple[int, Any]]:
+        headers = {"Authorization": f"Bearer {sandbox.issue_tokens()['access_token']}"}
+        got = []
+        for path_ in ("custom_fields.json", "notes.json?type=Matter", "contacts/5001.json"):
+            url = f"{sandbox.base_url}/api/v4/{path_}"
+            if path_.startswith("contacts"):
+                url += "?fields=custom_field_values{id,value}"
+            response = httpx.get(url, headers=headers)
+            got.append((response.status_code, response.json()))
+        return got
+
+    with Sandbox({**demo_data(), "refused": ["custom_fields", "notes"]}) as by_data:
+        from_data = answers(by_data)
+        by_data.forbidden.clear()
+        cleared = answers(by_data)
+    with Sandbox(forbidden=["custom_fields", "notes"]) as by_option:
+        from_option = answers(by_option)
+    assert from_data == from_option
+    assert [status for status, _ in from_data] == [403, 403, 200]
+    stripped = from_data[2][1]["data"]["custom_field_values"]
+    assert stripped and all("value" not in value for value in stripped)
+    assert [status for status, _ in cleared] == [200, 200, 200]
+    assert any("value" in value for value in cleared[2][1]["data"]["custom_field_values"])

@@ -121,7 +121,7 @@ def test_doctor_reports_missing_permissions(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     env = setup_env(run_cli, clio, tmp_path, "app_port: 8770\n")
-    clio.refused.update({"notes", "custom_actions"})
+    clio.forbidden.update({"notes", "custom_actions"})
     result = run_cli("doctor", env=env)
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()

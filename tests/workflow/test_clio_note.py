@@ -131,7 +131,7 @@ NEEDS = (
 def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     run_cli: Any, clio_env: dict[str, str], mapctl_home: Path, sandbox: Sandbox
 ) -> None:
-    sandbox.refused.add("notes")  # the Clio app lacks the Notes permission
+    sandbox.forbidden.add("notes")  # the Clio app lacks the Notes permission
     result = run_cli("import", MATTER, "--yes", state=at_noon(clio_env, mapctl_home))
     assert result.exit_code == 0, result.output
     assert result.stderr == (
@@ -156,7 +156,7 @@ def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     assert still.exit_code == 3, still.output
     assert [n["subject"] for n in sandbox.store.notes.values()] == ["Intake call"]
     # The permission given: the note goes on, with the words composed at the import.
-    sandbox.refused.clear()
+    sandbox.forbidden.clear()
     retried = run_cli("clients", "note", "5001", env=clio_env)
     assert retried.exit_code == 0, retried.output
     assert retried.stdout.startswith("Clio: the note is on the matter now (note ")
