@@ -133,6 +133,12 @@ def test_a_slow_token_exchange_shows_the_wait_with_the_time_left_then_search(
                 state = staff.get(progress).json()
                 assert state["done"] is False and 7 <= state["left"] <= 10
                 no_secrets(page.text, str(state))
+                # the waiting page and its progress are locked to this launch like the others
+                with httpx.Client(base_url=staff.http.base_url) as stranger:
+                    assert stranger.get(waiting).status_code == 403
+                    assert stranger.get(progress).status_code == 403
+                no_csrf = staff.http.post(staff.root + "/connect/account", data={})
+                assert no_csrf.status_code == 400
                 assert TokenStore(tmp_path / "home").load() is None  # not yet
                 assert staff.until_done(progress)["done"] is True
                 done = staff.get(waiting)
