@@ -115,15 +115,15 @@ def finish_connecting(staff: Staff) -> tuple[httpx.Response, float]:
 def test_a_slow_token_exchange_shows_the_wait_with_the_time_left_then_search(
     tmp_path: Path,
 ) -> None:
-    with hostile_clio({TOKEN: slow_answer(2.0)}) as clio:
+    with hostile_clio({TOKEN: slow_answer(3.0)}) as clio:
         for server in serve(tmp_path / "home", fresh(clio), connect_deadline=10.0):
             with Staff(server) as staff:
                 response, took = finish_connecting(staff)
-                assert response.status_code == 303 and took < 1.5, took  # no page hangs on Clio
+                assert response.status_code == 303 and took < 2.0, took  # Clio takes 3 s
                 waiting = response.headers["Location"]
                 assert re.fullmatch(r"/s/[\w-]+/connecting/[\w-]+", waiting)
                 page, took = staff.timed(waiting)
-                assert page.status_code == 200 and took < 1.0
+                assert page.status_code == 200 and took < 2.0
                 assert "<h1>Connecting to Clio</h1>" in page.text
                 assert "Connecting to Clio…" in page.text
                 left = LEFT.search(page.text)
@@ -161,11 +161,11 @@ def test_a_token_exchange_past_its_bound_says_what_to_do_and_try_again_works(
         for server in serve(tmp_path / "home", fresh(clio), connect_deadline=2.0):
             with Staff(server) as staff:
                 response, took = finish_connecting(staff)
-                assert response.status_code == 303 and took < 1.5, took
+                assert response.status_code == 303 and took < 2.5, took  # Clio: 60 s
                 waiting = response.headers["Location"]
                 started = time.monotonic()
                 staff.until_done(f"{waiting}/progress")
-                assert time.monotonic() - started < 2.5  # the bound, not Clio's 60 s
+                assert time.monotonic() - started < 3.5  # the bound (2 s), not Clio's 60 s
                 page = staff.get(waiting)
                 assert page.status_code == 504, page.text
                 assert "Clio did not finish connecting in time" in page.text
@@ -196,7 +196,7 @@ def test_a_slow_who_am_i_while_connecting_still_connects(tmp_path: Path) -> None
                 assert "/connecting/" in waiting
                 started = time.monotonic()
                 staff.until_done(f"{waiting}/progress")
-                assert time.monotonic() - started < 2.0  # who-am-I's own bound (1 s)
+                assert time.monotonic() - started < 3.0  # who-am-I's own bound (1 s), not 60 s
                 done = staff.get(waiting)
                 assert done.status_code == 303 and done.headers["Location"].endswith("/search")
                 assert TokenStore(tmp_path / "home").load() is not None  # connected all the same
@@ -209,9 +209,9 @@ def test_a_slow_who_am_i_never_holds_a_page_beyond_its_bound(tmp_path: Path) -> 
         env = connect_home(home, clio)
         for server in serve(home, env):  # who-am-I's bound: the app's own, 5 s
             with Staff(server) as staff:  # opened the Connection page once already
-                for _ in range(4):  # opened again and again while Clio is slow
+                for _ in range(3):  # opened again and again while Clio is slow
                     page, took = staff.timed("/connect")
-                    assert page.status_code == 200 and took < 1.2, took  # bound 5 s; waits 0.6
+                    assert page.status_code == 200 and took < 2.5, took  # bound 5 s; waits 0.6 s
                     assert "Asking Clio who is connected…" in page.text
                     left = LEFT.search(page.text)
                     assert left is not None and 1 <= int(left[1]) <= 5
@@ -220,7 +220,7 @@ def test_a_slow_who_am_i_never_holds_a_page_beyond_its_bound(tmp_path: Path) -> 
                 state = staff.until_done("/connect/account/progress")
                 assert state["done"] is True
                 page, took = staff.timed("/connect")
-                assert took < 1.0
+                assert took < 2.5
                 assert "Clio did not say just now" in page.text
                 assert ">Ask Clio again<" in page.text and "Asking Clio" not in page.text
                 assert clio.hits.count(WHO) == 1  # a failed question is not asked again by itself
