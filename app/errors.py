@@ -95,6 +95,16 @@ CAUSES: dict[str, Cause] = {
         504,
         ("retry", "search"),
     ),
+    "connect-slow": Cause(
+        "Clio did not finish connecting in time",
+        "mapctl waited for Clio to accept the success code, and Clio did not answer in time. "
+        "mapctl is not connected yet.",
+        "Try again in a minute: on the Connection page, open Clio's approval page once more, "
+        "copy the new code and choose Finish Connecting. If it keeps happening, Clio may be "
+        "having trouble.",
+        504,
+        ("retry",),
+    ),
     "rate-limited": Cause(
         "Clio asked mapctl to slow down",
         "Clio limits how many questions it answers each minute, and that limit was reached.",

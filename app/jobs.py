@@ -11,6 +11,7 @@ Rate-limit waits are announced with the moment they end, for a live countdown on
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from ..engine.errors import ClioError, MapctlError
 
 SLOTS = 4  # Clio jobs at once (Clio itself allows a handful of concurrent requests per user)
 DEADLINE = 75.0  # seconds a job may take, besides the rate-limit waits Clio asks for
+CONNECT_SECONDS = 30.0  # Finish Connecting: Clio's token exchange, then "who is this?"
+WHO_AM_I_SECONDS = 5.0  # the Connection page asking Clio who is connected
 SLOT_WAIT = 0.5  # how long a request waits for a free slot before "busy"
 
 
@@ -78,6 +81,13 @@ class Job:
         left = until - self.clock()
         return max(0, round(left)) if left > -1 else None
 
+    def time_left(self) -> int:
+        """Whole seconds until the job is given up (its deadline, rate-limit waits included):
+        the "at most N s more" a waiting page counts down."""
+        with self.lock:
+            ends = self.started + self.deadline
+        return max(0, math.ceil(ends - self.clock()))
+
     def as_json(self) -> dict[str, Any]:
         self.check_deadline()
         left = self.seconds_left()
@@ -85,6 +95,7 @@ class Job:
             "done": self.done.is_set(),
             "what": self.what,
             "wait": left,  # seconds of a rate-limit wait still to go, or null
+            "left": 0 if self.done.is_set() else self.time_left(),  # until it is given up
         }
 
 

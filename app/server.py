@@ -23,7 +23,7 @@ from flask import Flask
 from ..engine.errors import MapctlError
 from ..engine.mapping.model import CompiledMapping
 from ..engine.setup.settings import DEFAULT_ILS_STEPS
-from .jobs import DEADLINE
+from .jobs import CONNECT_SECONDS, DEADLINE, WHO_AM_I_SECONDS
 from .security import Guard
 from .text import finalize
 from .workspace import Workspace
@@ -54,6 +54,8 @@ class AppConfig:
     ils_steps: tuple[str, ...] = DEFAULT_ILS_STEPS  # the settings' `ils_steps`, for Done
     demo: bool = False  # `mapctl app --demo`: a DEMO banner and a hint of what to search
     deadline: float = DEADLINE  # seconds a piece of Clio work may take (rate-limit waits aside)
+    connect_deadline: float = CONNECT_SECONDS  # Finish Connecting: the code's exchange and check
+    who_am_i_deadline: float = WHO_AM_I_SECONDS  # the Connection page's "who is connected"
 
 
 def create_app(config: AppConfig, guard: Guard) -> Flask:

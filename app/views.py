@@ -19,6 +19,7 @@ from flask import send_file as flask_send_file
 from werkzeug.wrappers import Response
 
 from ..engine.clio import auth
+from ..engine.clio.bounded import Deadline
 from ..engine.clio.pool import SharedTransport
 from ..engine.clio.regions import REGIONS
 from ..engine.errors import ClioError, MapctlError, NotFound
@@ -83,9 +84,11 @@ def _transport(config: AppConfig) -> SharedTransport:
     return transport
 
 
-def _clio(config: AppConfig | None = None, job: Job | None = None) -> Any:
+def _clio(
+    config: AppConfig | None = None, job: Job | None = None, deadline: Deadline | None = None
+) -> Any:
     """A Clio client on the app's connection pool (`config`: outside a request, e.g. on the
-    pool's threads); its rate-limit waits are told to `job`."""
+    pool's threads); its rate-limit waits are told to `job`; `deadline`: all it may take."""
     from ..engine.clio.client import open_client
 
     config = config or _config()
@@ -101,6 +104,7 @@ def _clio(config: AppConfig | None = None, job: Job | None = None) -> Any:
         transport=_transport(config),
         region=config.region,
         sleep=sleep,
+        deadline=deadline,
     )
     # Staff see each rate-limit wait counting down, so the app waits out up to one whole Clio
     # window (60 s) where the command line gives up sooner; the job's deadline still bounds it.
@@ -111,8 +115,8 @@ def _clio(config: AppConfig | None = None, job: Job | None = None) -> Any:
 APP_MAX_WAIT = 65.0  # seconds of rate-limit waiting one screen's Clio work may spend
 
 
-def _job(what: str) -> Job:
-    return Job(what, deadline=_config().deadline)
+def _job(what: str, deadline: float | None = None) -> Job:
+    return Job(what, deadline=_config().deadline if deadline is None else deadline)
 
 
 # --- Connect ---------------------------------------------------------------------------------
@@ -126,6 +130,7 @@ def connect_page() -> str:
     config = _config()
     pending = config.workspace.pending_connection
     tokens = _tokens()
+    account, asking = _account() if tokens else (None, None)
     return render_template(
         "connect.html",
         regions=REGIONS,
@@ -135,28 +140,76 @@ def connect_page() -> str:
         authorize=pending[2] if pending else None,
         connected=tokens is not None,
         host=urlsplit(tokens.base_url).netloc if tokens else "",
-        account=_account() if tokens else None,
+        account=account,
+        asking=asking,
     )
 
 
-def _account() -> dict[str, str] | None:
-    """The connected Clio user's name and email (asked once, kept until Disconnect)."""
+ASK_AGAIN = 60.0  # seconds after a failed "who is connected" before a page asks by itself again
+
+
+def _who(user: dict[str, Any]) -> dict[str, str]:
+    return {"name": str(user.get("name") or ""), "email": str(user.get("email") or "")}
+
+
+def _account(again: bool = False, wait: float = QUICK) -> tuple[dict[str, str] | None, Job | None]:
+    """The connected Clio user's name and email (asked once, kept until Disconnect), or the
+    job asking Clio for them: still going (the page shows that it waits, with the time left,
+    and reloads when it ends) or failed (the page says so, with "Ask Clio again").
+
+    A page waits on Clio at most QUICK; the question is bounded by `who_am_i_deadline`, and
+    only one is asked at a time however often the page is opened. A failed one is asked again
+    by itself only after ASK_AGAIN (a page that reloads when the job ends must not ask a down
+    Clio again and again), or at once with `again` (Ask Clio again)."""
     config = _config()
     workspace = config.workspace
-    if workspace.account is None:
+    with workspace.account_lock:
+        if workspace.account is not None:
+            return workspace.account, None
+        job = workspace.account_job
+        if job is not None:
+            job.check_deadline()
+        failed = job is not None and job.done.is_set() and job.error is not None
+        if job is None or (failed and (again or job.clock() - job.started > ASK_AGAIN)):
+            job = _start_who_am_i(config)
+            workspace.account_job = job
+    job.done.wait(wait)  # a quick Clio: the name is on the page at once, as before
+    job.check_deadline()
+    if job.done.is_set() and job.error is None:
+        with workspace.account_lock:
+            if workspace.account_job is job:  # not a question from before a Disconnect
+                workspace.account = job.result
+        return job.result, None
+    return None, job
 
-        def ask(job: Job) -> dict[str, str]:
-            with _clio(config, job) as client:
-                user = client.who_am_i()
-            return {"name": str(user.get("name") or ""), "email": str(user.get("email") or "")}
 
-        try:
-            workspace.account = config.workspace.clio_work.run(
-                _job("Asking Clio who is connected"), ask, wait=5.0
-            )
-        except MapctlError:
-            return None  # the page says it could not ask; the rest of it still works
-    return workspace.account
+def _start_who_am_i(config: AppConfig) -> Job:
+    seconds = config.who_am_i_deadline
+    job = Job("Asking Clio who is connected", deadline=seconds)
+
+    def ask(job: Job) -> dict[str, str]:
+        with _clio(config, job, deadline=Deadline(seconds)) as client:  # gives up by itself
+            return _who(client.who_am_i())
+
+    try:
+        config.workspace.clio_work.start(job, ask)
+    except MapctlError as error:  # busy or stopping: said on the page like any failure
+        job.finish(error=error)
+    return job
+
+
+def ask_account() -> Response:
+    """Ask Clio again who is connected (the Connection page's button after a failed ask)."""
+    if _tokens() is not None:
+        _account(again=True, wait=0)  # the Connection page it leads to waits a moment
+    return _go("/connect")
+
+
+def account_progress() -> Response:
+    job = _config().workspace.account_job
+    if job is None:
+        return jsonify({"done": True, "wait": None, "left": 0})
+    return jsonify(job.as_json())
 
 
 def connect_start() -> Response:
@@ -176,6 +229,9 @@ def connect_start() -> Response:
 
 
 def connect_finish() -> Response:
+    """Finish Connecting: the code (its `state` checked here, as before) is exchanged on the
+    pool; a slow Clio gets a page that says mapctl waits for it, with the time left, instead
+    of a page that hangs (bounded by `connect_deadline`)."""
     config = _config()
     workspace = config.workspace
     pending = workspace.pending_connection
@@ -190,18 +246,86 @@ def connect_finish() -> Response:
         error.app_cause = "bad-code"  # type: ignore[attr-defined]
         raise
     transport = _transport(config)
+    seconds = config.connect_deadline
+    margin = min(1.0, seconds / 10)  # the engine gives up before the page does
 
     def finish(job: Job) -> dict[str, str]:
-        auth.connect(config.home, base_url, creds, code, transport=transport)
-        with _clio(config, job) as client:  # as `mapctl connect`: check it, say as whom
-            user = client.who_am_i()
-        return {"name": str(user.get("name") or ""), "email": str(user.get("email") or "")}
+        auth.connect(
+            config.home, base_url, creds, code, transport=transport,
+            deadline=Deadline(seconds - 2 * margin),
+        )  # fmt: skip
+        left = min(config.who_am_i_deadline, seconds - margin - (job.clock() - job.started))
+        if left <= 0:
+            return {"name": "", "email": ""}  # connected; the Connection page asks later
+        try:
+            with _clio(config, job, deadline=Deadline(left)) as client:  # as `mapctl connect`
+                return _who(client.who_am_i())
+        except ClioError as error:
+            if errors.cause_of(error) == "too-slow" or "too slow" in error.message:
+                return {"name": "", "email": ""}  # connected all the same: asked again later
+            raise
 
-    account = workspace.clio_work.run(_job("Connecting to Clio"), finish, wait=30.0)
-    workspace.pending_connection = None
-    workspace.account = account
-    workspace.connected_as = account["name"] or account["email"]
+    job = _job("Connecting to Clio", seconds)
+    try:
+        workspace.clio_work.start(job, finish)
+    except MapctlError as error:
+        raise _connect_error(error) from None
+    key = workspace.connections.add(job)
+    job.done.wait(QUICK)
+    if not job.done.is_set():
+        return _go(f"/connecting/{key}")
+    return _connected(job)
+
+
+def _connected(job: Job) -> Response:
+    """A finished connection: to Search (the account remembered), or its error page."""
+    if job.error is not None:
+        raise _connect_error(job.error)
+    workspace = _config().workspace
+    with job.lock:
+        if not job.about.get("applied"):  # once, however often its page is reloaded
+            job.about["applied"] = "yes"
+            workspace.pending_connection = None
+            account = job.result
+            with workspace.account_lock:
+                workspace.account = account if account["name"] or account["email"] else None
+                workspace.account_job = None
+            workspace.connected_as = account["name"] or account["email"]
     return _go("/search")
+
+
+def _connect_error(error: MapctlError) -> MapctlError:
+    """Connecting failed: Try again leads back to the Connection page (step 2 is kept, so a
+    new code can be pasted); the code itself is never put in a page."""
+    if errors.cause_of(error) == "too-slow" or "too slow" in error.message:
+        error.app_cause = "connect-slow"  # type: ignore[attr-defined]
+    error.retry = f"{request.script_root}/connect#code"  # type: ignore[attr-defined]
+    return error
+
+
+def connecting_page(key: str) -> Any:
+    job = _config().workspace.connections.get(key)
+    if job is None:
+        raise NotFound("this screen has expired", hint="connect to Clio again")
+    job.check_deadline()
+    if not job.done.is_set():
+        return render_template(
+            "wait.html",
+            job=job,
+            heading="Connecting to Clio",
+            progress=f"{request.script_root}/connecting/{key}/progress",
+            back=f"{request.script_root}/connect",
+            back_label="Back to the Connection page",
+            show_left=True,
+        )
+    return _connected(job)
+
+
+def connecting_progress(key: str) -> Response:
+    job = _config().workspace.connections.get(key)
+    if job is None:
+        return jsonify({"done": True, "wait": None, "left": 0})
+    return jsonify(job.as_json())
 
 
 def disconnect() -> Response:
@@ -216,7 +340,9 @@ def disconnect() -> Response:
         config.workspace.clio_work.run(_job("Disconnecting from Clio"), revoke, wait=10.0)
     except MapctlError:
         auth.TokenStore(config.home).delete()  # Clio unreachable: forgotten here all the same
-    config.workspace.account = None
+    with config.workspace.account_lock:
+        config.workspace.account = None
+        config.workspace.account_job = None
     config.workspace.connected_as = ""
     return _go("/connect?disconnected=1")
 
@@ -638,6 +764,10 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/connect", connect_page, ["GET"]),
     ("/connect", connect_start, ["POST"]),
     ("/connect/code", connect_finish, ["POST"]),
+    ("/connect/account", ask_account, ["POST"]),
+    ("/connect/account/progress", account_progress, ["GET"]),
+    ("/connecting/<key>", connecting_page, ["GET"]),
+    ("/connecting/<key>/progress", connecting_progress, ["GET"]),
     ("/disconnect", disconnect, ["POST"]),
     ("/search", search_page, ["GET"]),
     ("/search/progress", search_progress, ["GET"]),

@@ -133,6 +133,9 @@ class Workspace:
         self.pending_connection: Any = None  # (base URL, Credentials, URL) between the steps
         self.connected_as = ""  # the Clio user's name, once connected on the Connect screen
         self.account: dict[str, str] | None = None  # who_am_i's name and email, once asked
+        self.account_job: Job | None = None  # the Connection page asking who_am_i (one at once)
+        self.account_lock = threading.Lock()
+        self.connections: Bounded[Job] = Bounded(20)  # Finish Connecting while Clio answers
         self.clio_work = ClioWork()
         self.transport: Any = None  # one SharedTransport for the app's life (views._clio)
 

@@ -131,10 +131,29 @@ function setupCountdown(box) {
   };
 }
 
+function setupTimeLeft(box) {
+  // How long mapctl still waits for Clio before it gives up (Connect, who is connected)
+  const out = box.querySelector(".time-left");
+  if (!out) return () => {};
+  let until = Date.now() + Number(out.dataset.left || "0") * 1000;
+  function tick() {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    out.textContent = "Waiting for Clio's answer: at most " + left + " s more.";
+  }
+  window.setInterval(tick, 250);
+  tick();
+  return (seconds) => {
+    if (seconds === null || seconds === undefined) return;
+    until = Date.now() + seconds * 1000;
+    tick();
+  };
+}
+
 function setupProgress(box) {
   const bar = box.querySelector("progress");
   const text = box.querySelector(".progress-text");
   const setWait = setupCountdown(box);
+  const setLeft = setupTimeLeft(box);
   let since = Number(box.dataset.since || "0");
   async function poll() {
     try {
@@ -147,6 +166,7 @@ function setupProgress(box) {
         since += state.rows.length;
       }
       setWait(state.wait);
+      setLeft(state.left);
       if (state.done) {
         window.location.reload();
         return;

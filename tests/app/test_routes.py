@@ -837,7 +837,8 @@ def test_a_wait_clio_asks_for_is_a_countdown_and_not_the_deadline() -> None:
     job = Job("Fetching matter 00002-Pritchett from Clio", deadline=10.0, clock=lambda: now[0])
     job.waiting(55)
     assert job.as_json() == {
-        "done": False, "what": "Fetching matter 00002-Pritchett from Clio", "wait": 55
+        "done": False, "what": "Fetching matter 00002-Pritchett from Clio", "wait": 55,
+        "left": 65,  # the deadline moved on by the wait: given up 65 s from now at the latest
     }  # fmt: skip
     now[0] += 50  # past the 10 s deadline, but Clio asked for 55 s
     assert job.as_json()["wait"] == 5 and not job.done.is_set()

@@ -47,13 +47,8 @@ class Handler(BaseHTTPRequestHandler):
         behaviour = self.server.behaviours.get(path)
         if behaviour is not None:
             behaviour(self)
-        elif path == "/oauth/token":
-            send_json(self, {"token_type": "bearer", "access_token": ACCESS, "expires_in": 3600,
-                             "refresh_token": REFRESH})  # fmt: skip
         else:
-            query = urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, True)
-            result = self.server.api.handle(path, query)
-            send_json(self, result.body, result.status)
+            usual(self)
 
     @property
     def stopping(self) -> threading.Event:
@@ -102,6 +97,39 @@ def connect_home(home: Path, server: Server, *, expires_in: float = 3600) -> dic
 
 
 # --- behaviours ---------------------------------------------------------------------------------
+
+
+def usual(handler: Handler) -> None:
+    """What this Clio answers without a behaviour: tokens for any code, the sandbox's API."""
+    path = urllib.parse.urlsplit(handler.path).path
+    if path == "/oauth/token":
+        send_json(handler, {"token_type": "bearer", "access_token": ACCESS, "expires_in": 3600,
+                            "refresh_token": REFRESH})  # fmt: skip
+        return
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query, True)
+    result = handler.server.api.handle(path, query)
+    send_json(handler, result.body, result.status)
+
+
+def slow(seconds: float, gate: threading.Event | None = None) -> Behaviour:
+    """The usual answer, after `seconds` of silence (or sooner, once `gate` is set): a Clio
+    that is slow to answer at all. The server stopping ends the wait too."""
+
+    def behave(handler: Handler) -> None:
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends and not handler.stopping.is_set():
+            if gate is not None and gate.is_set():
+                break
+            handler.stopping.wait(min(0.05, max(ends - time.monotonic(), 0)))
+        if handler.stopping.is_set():
+            handler.close_connection = True
+            return
+        try:
+            usual(handler)
+        except OSError:  # mapctl gave up and hung up: the point of a slow Clio
+            handler.close_connection = True
+
+    return behave
 
 
 def send_json(handler: Handler, body: Any, status: int = 200) -> None:
