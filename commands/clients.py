@@ -186,12 +186,12 @@ def _failed_notes(clients: list[Any], notes: dict[int, Any], out_dir: Path | Non
     from ..engine.report import printable
 
     for listed in clients:
-        status, is_mine = _note_of(listed, notes)
+        status, _ = _note_of(listed, notes)
         if status is None or status.status != "failed":
             continue
         entry = listed.entry
         matter = printable(entry.matter_display_number or str(entry.matter_id))
-        if is_mine or listed.firm is None:
+        if entry.clio_contact_id in notes or listed.firm is None:  # this home's import
             click.echo(
                 f"Clio note missing for {printable(entry.name)} (matter {matter}): "
                 f"{printable(status.message)}\n  write it now: mapctl clients note "
