@@ -24,7 +24,7 @@ from mapctl.engine.workflow.importing import import_client
 
 from .bundles import mapping, pritchett
 from .test_clio_note import NEEDS, notes
-from .test_firmwide import NOW, cli_env, desk
+from .test_firmwide import NOW, bundle_of, cli_env, desk
 
 FOLDER = "Pritchett-Jay-5001"
 SSN = "900-12-3456"  # Jay's "Social Security Number": `sensitive: true` in the default mapping
@@ -250,3 +250,27 @@ def test_a_turn_is_one_workstations_at_a_time_and_taken_over_when_left(tmp_path:
     with firm.turn(5001, token, "note", ann):
         assert json.loads(turn.read_text())["by"]["computer"] == "DESK-A"
     assert [n for n in os.listdir(firm.path) if ".turn-" in n] == []
+
+
+def test_a_shared_client_without_the_notes_words_gets_a_short_note(
+    run_cli: Any, clio_env: dict[str, str], tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A client another desk imported before notes existed (no `note` field), or whose failed
+    note an older mapctl recorded without its words: a short note from the entry, once."""
+    shared = tmp_path / "share"
+    home_a, ann = desk(tmp_path, "A")
+    import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
+    import_client(bundle_of(6002), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
+    older = {"matter_id": 9002, "status": "failed", "note_id": None, "message": "down", "at": ""}
+    FirmLedger(shared).update_extra(6002, {"note": older})
+    sandbox.forbidden.clear()
+    for contact in (5001, 6002):
+        done = run_cli("clients", "note", str(contact), "--out", str(shared), env=clio_env)
+        assert done.exit_code == 0, done.output
+    subjects = [n["subject"] for n in notes(sandbox)]
+    assert subjects == ["Imported to ILS: Jay Pritchett"] * 2
+    assert notes(sandbox)[0]["detail"] == (
+        "Jay Pritchett was imported to InterActive LegalSuite (ILS) as a new client by mapctl on "
+        f"2026-03-02 10:30 UTC; answer file {shared / FOLDER / 'ils-client-interview.anx'}"
+    )
+    assert FirmLedger(shared).get(6002).extra["note"]["status"] == "written"  # type: ignore[union-attr]
