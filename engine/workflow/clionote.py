@@ -425,7 +425,10 @@ def _write_and_record(
     try:
         firm.update_extra(contact_id, {"note": status.as_shared()})
     except MapctlError as error:
-        warnings.append(f"the shared client ledger could not record the note's status: {error}")
+        seen = " (other workstations still see it as not written)" if outcome[0] == WRITTEN else ""
+        warnings.append(
+            f"the shared client ledger could not record the note's status{seen}: {error}"
+        )
     if entry is not None:
         try:
             record_note(ledger, status)

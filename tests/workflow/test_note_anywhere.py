@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mapctl.engine.errors import MapctlError
 from mapctl.engine.sandbox.server import Sandbox
 from mapctl.engine.workflow import firmledger
 from mapctl.engine.workflow.firmledger import FirmLedger, TurnTaken, Workstation
@@ -274,3 +275,30 @@ def test_a_shared_client_without_the_notes_words_gets_a_short_note(
         f"2026-03-02 10:30 UTC; answer file {shared / FOLDER / 'ils-client-interview.anx'}"
     )
     assert FirmLedger(shared).get(6002).extra["note"]["status"] == "written"  # type: ignore[union-attr]
+
+
+def test_a_note_written_that_the_share_cannot_record_is_a_warning(
+    run_cli: Any,
+    clio_env: dict[str, str],
+    tmp_path: Path,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shared = tmp_path / "share"
+    home_a, ann = desk(tmp_path, "A")
+    import_client(pritchett(), mapping(), home=home_a, now=NOW, out_dir=shared, who=ann)
+    sandbox.forbidden.clear()
+
+    def share_gone(self: FirmLedger, *args: Any) -> Any:
+        raise MapctlError(f"cannot write the shared client ledger {self.path}: Host is down")
+
+    monkeypatch.setattr(FirmLedger, "update_extra", share_gone)
+    done = run_cli("clients", "note", "5001", "--out", str(shared), env=clio_env)
+    assert done.exit_code == 0, done.output  # the note is on the matter: that is what counts
+    assert done.stdout.startswith("Clio: the note is on the matter now (note ")
+    assert done.stderr == (
+        "warning: the shared client ledger could not record the note's status (other "
+        "workstations still see it as not written): cannot write the shared client ledger "
+        f"{shared / '.mapctl' / 'clients'}: Host is down\n"
+    )
+    assert len(notes(sandbox)) == 1
