@@ -190,7 +190,7 @@ def note_after_import(key: str, result: Any) -> None:
             with contextlib.suppress(MapctlError):
                 record_extra(
                     status.clio_contact_id,
-                    {"note": status.as_json()},
+                    {"note": status.as_shared()},
                     home=config.home,
                     out_dir=config.out_dir,
                 )

@@ -121,10 +121,10 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
             entries,
             [f.mark for f in files],
             [c.imported_by.label for c in listing.clients] if shared else (),
-            [_note_status(c.firm.extra if c.firm else c.extra) for c in listing.clients],
+            [_note_column(c, notes) for c in listing.clients],
         )
     )
-    _failed_notes(entries, notes)
+    _failed_notes(listing.clients, notes, out_dir)
     if listing.pending:
         click.echo("\nImports not finished (running now, or stopped before they finished):")
         from ..engine.report import printable
@@ -137,57 +137,123 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
         click.echo("  An admin can take back one whose computer crashed: mapctl clients recover")
 
 
-def _clio_note(listed: Any, notes: dict[int, Any]) -> Any:
-    """A client's Clio note status for JSON: this home's record (issue 19), else the one the
-    importing workstation left in the shared ledger (`extra.note`), else None."""
-    mine = notes.get(listed.entry.clio_contact_id)
-    if mine is not None:
-        return mine.as_json()
+def _recorded_note(listed: Any) -> Any:
+    """The note's status the entry's own record keeps (`extra.note`: the shared ledger's for a
+    client of a shared folder, left by whichever workstation wrote or tried the note last)."""
     extra = listed.firm.extra if listed.firm is not None else listed.extra
     note = extra.get("note") if isinstance(extra, dict) else None
     return note if isinstance(note, dict) else None
 
 
-def _failed_notes(entries: list[Any], notes: dict[int, Any]) -> None:
-    """Below the table: each client whose Clio note failed, and how to write it (issue 19)."""
+def _note_of(listed: Any, notes: dict[int, Any]) -> tuple[Any, bool]:
+    """(the client's Clio note status, whether it is this home's record): a written note
+    whichever record says so (another desk may have written it since), else the latest of this
+    home's record (issue 19) and the entry's `extra.note`."""
+    from ..engine.workflow.clionote import NoteStatus, newest
+
+    contact = listed.entry.clio_contact_id
+    mine = notes.get(contact)
+    theirs = NoteStatus.from_shared(contact, _recorded_note(listed))
+    chosen = newest(mine, theirs)
+    return chosen, chosen is not None and chosen is mine
+
+
+def _note_column(listed: Any, notes: dict[int, Any]) -> str:
+    """The table's "Clio note" cell for an entry whose record keeps a note status ("" for
+    none): `_note_of`'s status."""
+    recorded = _note_status(listed.firm.extra if listed.firm else listed.extra)
+    if not recorded:
+        return ""
+    chosen, _ = _note_of(listed, notes)
+    return chosen.status if chosen is not None and chosen.status else recorded
+
+
+def _clio_note(listed: Any, notes: dict[int, Any]) -> Any:
+    """A client's Clio note status for JSON (`_note_of`; the note's words left out), else
+    None."""
+    chosen, is_mine = _note_of(listed, notes)
+    if chosen is None:
+        return None
+    if is_mine:
+        return chosen.as_json()
+    recorded = _recorded_note(listed) or {}
+    return {k: v for k, v in recorded.items() if k not in ("subject", "detail")}
+
+
+def _failed_notes(clients: list[Any], notes: dict[int, Any], out_dir: Path | None) -> None:
+    """Below the table: each client whose Clio note failed, and how to write it (issue 19): a
+    note another workstation could not write can be written from this one too."""
     from ..engine.report import printable
 
-    failed = [e for e in entries if (n := notes.get(e.clio_contact_id)) and n.status == "failed"]
-    for entry in failed:
-        status = notes[entry.clio_contact_id]
+    for listed in clients:
+        status, _ = _note_of(listed, notes)
+        if status is None or status.status != "failed":
+            continue
+        entry = listed.entry
+        matter = printable(entry.matter_display_number or str(entry.matter_id))
+        if entry.clio_contact_id in notes or listed.firm is None:  # this home's import
+            click.echo(
+                f"Clio note missing for {printable(entry.name)} (matter {matter}): "
+                f"{printable(status.message)}\n  write it now: mapctl clients note "
+                f"{entry.clio_contact_id}"
+            )
+            continue
+        out = f" --out {_quoted(out_dir)}" if out_dir is not None else ""
+        why = f": {printable(status.message)}" if status.message else ""
         click.echo(
-            f"Clio note missing for {printable(entry.name)} (matter "
-            f"{printable(entry.matter_display_number or str(entry.matter_id))}): "
-            f"{printable(status.message)}\n  write it now: mapctl clients note "
-            f"{entry.clio_contact_id}"
+            f"Clio note missing for {printable(entry.name)} (matter {matter}; imported by "
+            f"{printable(listed.imported_by.label)}){why}\n  write it now, from this "
+            f"workstation too: mapctl clients note {entry.clio_contact_id}{out}"
         )
+
+
+def _quoted(path: Path) -> str:
+    from ..engine.report import printable
+
+    text = printable(str(path))
+    return f'"{text}"' if any(c.isspace() for c in text) or not text else text
 
 
 @clients.command("note")
 @click.argument("contact_id", type=int, metavar="CONTACT_ID")
+@out_option
 @click.pass_obj
 @reporting
-def clients_note(state: AppState, contact_id: int) -> None:
+def clients_note(state: AppState, contact_id: int, out_dir: Path | None) -> None:
     """Write the note on the Clio matter that an import could not write (issue 19).
 
     The import itself is complete either way; the note says who imported the client, when,
     where the answer file is and what is left to do, in the words composed at the import.
-    `mapctl clients` lists the clients whose note is missing.
+    `mapctl clients` lists the clients whose note is missing. A client of a shared output folder
+    (the settings' output_folder or --out) can be noted from any workstation that uses the
+    folder, whoever imported it; the outcome is recorded for the whole firm.
 
     \b
     Examples:
       mapctl clients note 5001
+      mapctl clients note 5001 --out P:\\clients
 
     \b
-    Exit codes: 0 written; 1 no such client, or its note is already written; 3 Clio refused
-    or could not be reached (the ledger keeps the failure).
+    Exit codes: 0 written; 1 no such client, its note is already written, or another
+    workstation is writing it now; 3 Clio refused or could not be reached (the ledgers keep
+    the failure).
     """
     from ..engine.errors import ClioError
-    from ..engine.workflow.clionote import retry_note
-    from ..engine.workflow.ledger import Ledger
+    from ..engine.workflow.clionote import retry_note_anywhere
 
-    with Ledger.open(state.home) as ledger:
-        status = retry_note(ledger, contact_id, lambda: _clio_open(state, None), now=state.now())
+    done = retry_note_anywhere(
+        state.home,
+        _folder(out_dir),
+        contact_id,
+        lambda: _clio_open(state, None),
+        now=state.now(),
+        who=_who(state),
+    )
+    status = done.status
+    for line in done.warnings:
+        from ..engine.report import printable
+
+        click.echo(f"warning: {printable(line)}", err=True)
     if status.status != "written":
         raise ClioError(
             f"Clio did not take the note: {status.message}",

@@ -288,7 +288,7 @@ def _share_note(state: AppState, folder: Path, status: Any) -> None:
         return
     with contextlib.suppress(MapctlError):
         record_extra(
-            status.clio_contact_id, {"note": status.as_json()}, home=state.home, out_dir=folder
+            status.clio_contact_id, {"note": status.as_shared()}, home=state.home, out_dir=folder
         )
 
 

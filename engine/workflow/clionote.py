@@ -20,12 +20,15 @@ import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ..clio.closeloop import create_note
 from ..errors import MapctlError
+from .firmledger import FirmClient, FirmLedger, TurnTaken, Workstation
 from .importing import ImportResult
 from .ledger import ClientEntry, Ledger
+from .records import firm_ledger_for, is_personal
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS clio_notes (
@@ -60,6 +63,50 @@ class NoteStatus:
         shown = asdict(self)
         del shown["subject"], shown["detail"], shown["clio_contact_id"]
         return shown
+
+    def as_shared(self) -> dict[str, Any]:
+        """For a shared output folder's ledger (`extra.note`): `as_json` and the note's words,
+        so that any workstation can write the note later (`retry_note_anywhere`). The words are
+        the note's own (who, when, the answer file, the counts, the contacts removed and roles
+        set, the required answers' names): never an answer's value, so never a sensitive one."""
+        shown = asdict(self)
+        del shown["clio_contact_id"]
+        return shown
+
+    @classmethod
+    def from_shared(cls, contact_id: int, data: Any) -> NoteStatus | None:
+        """A status as `as_shared` (or an older `as_json`: no words) left it; None for none."""
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            return None
+
+        def text(key: str) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) else ""
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(
+            contact_id,
+            number("matter_id") or 0,
+            text("status"),
+            number("note_id"),
+            text("message"),
+            text("subject"),
+            text("detail"),
+            text("at"),
+        )
+
+
+def newest(*statuses: NoteStatus | None) -> NoteStatus | None:
+    """Of a client's note statuses in several records (this home's, the shared folder's): a
+    written one (the note is on the matter, whichever record says so), else the latest."""
+    known = [s for s in statuses if s is not None]
+    written = [s for s in known if s.status == WRITTEN]
+    if written:
+        return written[0]
+    return max(known, key=lambda s: s.at, default=None)
 
 
 def computer_name() -> str:
@@ -219,12 +266,7 @@ def retry_note(
             hint="nothing to do",
         )
     if known is None:  # imported before notes existed: a short note from the ledger row
-        when = known_time(entry)
-        subject = f"Imported to ILS: {entry.name}"
-        detail = (
-            f"{entry.name} was imported to InterActive LegalSuite (ILS) as a new client by "
-            f"mapctl on {_when(when)}; answer file {entry.answer_file}"
-        )
+        subject, detail = _short_note(entry)
     else:
         subject, detail = known.subject, known.detail
     outcome = write_note(open_client, entry.matter_id, lambda user: (subject, detail))
@@ -233,6 +275,169 @@ def retry_note(
                         subject, detail, at)  # fmt: skip
     record_note(ledger, status)
     return status
+
+
+def _short_note(entry: ClientEntry) -> tuple[str, str]:
+    """The words for a client whose import composed none (imported before notes existed)."""
+    subject = f"Imported to ILS: {entry.name}"
+    detail = (
+        f"{entry.name} was imported to InterActive LegalSuite (ILS) as a new client by "
+        f"mapctl on {_when(known_time(entry))}; answer file {entry.answer_file}"
+    )
+    return subject, detail
+
+
+def _already_written(name: str, known: NoteStatus) -> MapctlError:
+    return MapctlError(
+        f"the note for {name} is already on the matter (Clio note {known.note_id})",
+        hint="nothing to do",
+    )
+
+
+@dataclass(frozen=True)
+class Retried:
+    """What `retry_note_anywhere` did: the note's status now, and what could not be recorded
+    (the note stands; lines for stderr)."""
+
+    status: NoteStatus
+    warnings: tuple[str, ...] = ()
+
+
+def _shared_folder_of(
+    home: Path, out_dir: Path | str | None, entry: ClientEntry | None
+) -> FirmLedger | None:
+    """The shared ledger that records this client: for a client of this home's ledger, the one
+    of the folder its answer file is in (whatever `out_dir` says), else `out_dir`'s; None when
+    that is the personal folder or has no shared ledger."""
+    folder: Path | str | None = out_dir
+    if entry is not None:
+        answer_file = Path(entry.answer_file)
+        if not answer_file.is_absolute() or is_personal(home, answer_file.parent.parent):
+            return None
+        folder = answer_file.parent.parent
+    firm = firm_ledger_for(home, folder)
+    return firm if firm is not None and firm.exists() else None
+
+
+def retry_note_anywhere(
+    home: Path,
+    out_dir: Path | str | None,
+    contact_id: int,
+    open_client: Callable[[], Any],
+    *,
+    now: datetime.datetime,
+    who: Workstation,
+) -> Retried:
+    """`mapctl clients note` on any workstation: write the note an import could not write.
+
+    A client of this home's ledger in the personal folder (or in a folder without a shared
+    ledger): `retry_note`. A client of a shared output folder, imported here or at another
+    workstation: the note's words come from this home's ledger, else from the shared ledger's
+    `extra.note` (as composed at the import); refused when either record says the note is
+    written; written in this workstation's turn (`FirmLedger.turn`: two desks retrying at once
+    write one note; the shared record is read again in the turn, just before writing); the
+    outcome recorded firm-wide, and in this home's ledger when it holds the client.
+    `MapctlError` when no ledger has the client, its note is written, or another workstation
+    is writing it now."""
+    with Ledger.open(home) as ledger:
+        entry = ledger.find_by_contact(contact_id)
+        firm = _shared_folder_of(home, out_dir, entry)
+        shared = firm.get(contact_id) if firm is not None else None
+        if entry is not None and (shared is None or not shared.done):
+            shared = None  # the shared ledger does not (yet) hold this home's client
+        if firm is None or shared is None:
+            if entry is None and firm is not None:
+                client = firm.get(contact_id)
+                if client is not None and not client.done:
+                    raise MapctlError(
+                        f"the import of {client.entry.name} (Clio contact {contact_id}) has not "
+                        f"finished: {client.imported_by.label} started it at {client.claimed_at}",
+                        hint="`mapctl clients` lists the imports not finished",
+                    )
+                raise firm.not_in_ledger(contact_id)
+            return Retried(retry_note(ledger, contact_id, open_client, now=now))
+        return _retry_shared(ledger, entry, firm, shared, open_client, now=now, who=who)
+
+
+def _retry_shared(
+    ledger: Ledger,
+    entry: ClientEntry | None,
+    firm: FirmLedger,
+    shared: FirmClient,
+    open_client: Callable[[], Any],
+    *,
+    now: datetime.datetime,
+    who: Workstation,
+) -> Retried:
+    contact_id, name = shared.contact_id, shared.entry.name
+    matter_id = (entry or shared.entry).matter_id
+    if matter_id is None:
+        raise MapctlError(f"{name} (Clio contact {contact_id}) has no Clio matter recorded")
+    mine = note_statuses(ledger).get(contact_id) if entry is not None else None
+    known = newest(mine, NoteStatus.from_shared(contact_id, shared.extra.get("note")))
+    if known is not None and known.status == WRITTEN:
+        raise _already_written(name, known)
+    try:
+        with firm.turn(contact_id, shared.token, "note", who):
+            fresh = firm.get(contact_id)  # just before writing: another desk's retry may be done
+            if fresh is None or not fresh.done or fresh.token != shared.token:
+                raise MapctlError(
+                    f"{name} (Clio contact {contact_id}) changed in the shared client ledger "
+                    "meanwhile (forgotten?); no note was written",
+                    hint="`mapctl clients` lists the clients now",
+                )
+            theirs = NoteStatus.from_shared(contact_id, fresh.extra.get("note"))
+            known = newest(mine, theirs)
+            if known is not None and known.status == WRITTEN:
+                raise _already_written(name, known)
+            return _write_and_record(ledger, entry, firm, fresh, mine, theirs, open_client, now)
+    except TurnTaken as taken:
+        raise MapctlError(
+            f"{taken.by.label} is writing the note for {name} on the matter now (since "
+            f"{taken.since})",
+            hint="`mapctl clients` shows in a moment whether it was written; if it failed, try "
+            "again",
+        ) from None
+
+
+def _write_and_record(
+    ledger: Ledger,
+    entry: ClientEntry | None,
+    firm: FirmLedger,
+    client: FirmClient,
+    mine: NoteStatus | None,
+    theirs: NoteStatus | None,
+    open_client: Callable[[], Any],
+    now: datetime.datetime,
+) -> Retried:
+    """Write the note in the words composed at the import (this home's, else the shared
+    record's, else a short note from the entry), then record the outcome: firm-wide first
+    (what every desk reads), then in this home's ledger when it holds the client."""
+    contact_id = client.contact_id
+    words = next((s for s in (mine, theirs) if s is not None and s.subject and s.detail), None)
+    subject, detail = (words.subject, words.detail) if words else _short_note(entry or client.entry)
+    matter_id = (entry or client.entry).matter_id or 0
+    outcome = write_note(open_client, matter_id, lambda user: (subject, detail))
+    at = now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = NoteStatus(contact_id, matter_id, outcome[0], outcome[1], outcome[2],
+                        subject, detail, at)  # fmt: skip
+    warnings = []
+    try:
+        firm.update_extra(contact_id, {"note": status.as_shared()})
+    except MapctlError as error:
+        seen = " (other workstations still see it as not written)" if outcome[0] == WRITTEN else ""
+        warnings.append(
+            f"the shared client ledger could not record the note's status{seen}: {error}"
+        )
+    if entry is not None:
+        try:
+            record_note(ledger, status)
+            ledger.update_extra(contact_id, {"note": status.as_shared()})
+        except MapctlError as error:
+            warnings.append(
+                f"this workstation's ledger could not record the note's status: {error}"
+            )
+    return Retried(status, tuple(warnings))
 
 
 def known_time(entry: ClientEntry) -> datetime.datetime:

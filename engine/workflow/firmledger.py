@@ -25,6 +25,8 @@ Files of one claim (T is the claim's random token; a re-import after a forget ge
     <id>.T.forgotten.json      the claim of a forgotten client (renamed from <id>.json)
     <id>.T.released.json       the claim of an import that never finished, taken back
     <id>.T.release.json        who took it back, when, why
+    <id>.T.turn-WHAT.json      one workstation at a time doing WHAT (`turn`: e.g. `note`,
+                               writing the Clio note); removed when done
 
 A claim without its `done` file is *pending*: the import is running, or was stopped (a kill, a
 power cut, a crash of its computer). The rule (`recover`): a pending claim whose folder is in
@@ -271,6 +273,15 @@ def being_imported(client: FirmClient) -> ImportInProgress:
         f"{int(ABANDONED_AFTER // 60)} minutes, or at once by an admin: mapctl clients recover "
         f"{entry.clio_contact_id}",
     )
+
+
+class TurnTaken(MapctlError):
+    """Another workstation's turn at something on a client runs now (`FirmLedger.turn`)."""
+
+    def __init__(self, by: Workstation, since: str) -> None:
+        super().__init__(f"{by.label} is at it since {since}")
+        self.by = by
+        self.since = since
 
 
 def _rename(source: Path, target: Path, *, replace: bool = False) -> None:
@@ -739,6 +750,65 @@ class FirmLedger:
         for key, value in fields.items():
             self._replace(self.path / f"{contact_id}.{client.token}.extra-{key}.json", _dump(value))
         return dataclasses.replace(client, extra={**client.extra, **fields})
+
+    @contextmanager
+    def turn(self, contact_id: int, token: str, what: str, who: Workstation) -> Iterator[None]:
+        """One workstation at a time doing `what` to the client of this claim (e.g. `note`:
+        writing its Clio note, which two desks retrying at once must not write twice): the
+        block runs while `<id>.<token>.turn-WHAT.json` exists, created exclusively (as a claim
+        is) and removed when the block ends. `TurnTaken` (who, since when) while another's turn
+        runs. A turn whose process was stopped (a kill, a crash) is taken over: at once by its
+        own computer once the process is gone, by any workstation once it is `ABANDONED_AFTER`
+        old by the share's clock."""
+        if not _EXTRA_KEY.fullmatch(what):
+            raise MapctlError(f"{what!r} cannot name a turn in the shared client ledger")
+        path = self.path / f"{contact_id}.{token}.turn-{what}.json"
+        mine = uuid.uuid4().hex
+        data = _dump({"by": who.as_json(), "since": utc_stamp(), "turn": mine})
+        if not self._create(path, data):
+            self._take_over(path, who)  # TurnTaken when that turn may still run
+            if not self._create(path, data):  # another workstation took it over first
+                raise self._turn_taken(path)
+        _fsync_dir(self.path)
+        try:
+            yield
+        finally:
+            current = self._read_json(path)
+            if isinstance(current, dict) and current.get("turn") == mine:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+    def _turn_taken(self, path: Path) -> TurnTaken:
+        data = self._read_json(path)
+        data = data if isinstance(data, dict) else {}
+        return TurnTaken(Workstation.from_json(data.get("by")), str(data.get("since") or "?"))
+
+    def _take_over(self, path: Path, who: Workstation) -> None:
+        """Remove a turn left by a stopped process (see `turn`); `TurnTaken` for one that may
+        still run. Renamed away first (one step: of two workstations taking it over, one
+        renames it), then deleted."""
+        taken = self._turn_taken(path)
+        stopped = (
+            taken.by.computer == who.computer
+            and taken.by.pid > 0
+            and not process_alive(taken.by.pid)
+        )
+        if not stopped:
+            try:
+                age = self.server_now() - path.stat().st_mtime
+            except FileNotFoundError:
+                return  # ended just now
+            if age < ABANDONED_AFTER:
+                raise taken
+        aside = path.with_name(f"{path.name}.{uuid.uuid4().hex}.stale")
+        try:
+            _rename(path, aside)
+        except FileNotFoundError:
+            return  # ended, or taken over by another workstation just now
+        except OSError as error:
+            raise self._error("write", error) from None
+        with contextlib.suppress(OSError):
+            os.unlink(aside)
 
     @contextmanager
     def forgetting(

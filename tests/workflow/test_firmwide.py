@@ -385,7 +385,12 @@ def test_the_clio_note_status_is_recorded_atomically_and_listed(
     env = {"MAPCTL_HOME": str(home_a), "MAPCTL_TEST_USER": "a", "MAPCTL_TEST_COMPUTER": "DESK-A"}
     table = run_cli("clients", "--out", str(shared), state=AppState(env=env, interactive=False))
     assert "Clio note" in table.stdout.splitlines()[0]
-    assert {line.split()[-2] for line in table.stdout.splitlines()[1:]} == {"failed", "ok"}
+    lines = table.stdout.splitlines()
+    assert {line.split()[-2] for line in lines[1:3]} == {"failed", "ok"}
+    assert lines[3:] == [  # a failed note in the shared ledger: any workstation may write it
+        "Clio note missing for Jay Pritchett (matter 00002-Pritchett; imported by a on DESK-A)",
+        f"  write it now, from this workstation too: mapctl clients note 5001 --out {shared}",
+    ]
     rows = json.loads(
         run_cli(
             "clients", "--out", str(shared), "--format", "json",
