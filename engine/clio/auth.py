@@ -23,6 +23,7 @@ import httpx
 
 from ..errors import ClioError, MapctlError
 from ..fsutil import read_private, refuse_link, write_atomic
+from . import net
 from .bounded import REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
 from .regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 
@@ -354,7 +355,7 @@ def connect(
     """Exchange `code` and store the tokens (0600); forget the pending `state`. Clio's answer
     is checked first (a token that could not be sent, no refresh token...): ClioError, and
     nothing is stored."""
-    with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
+    with net.client(transport, timeout=REQUEST_SECONDS) as http:
         tokens = exchange_code(http, base_url, creds, code, deadline=deadline)
     TokenStore(home).save(tokens)
     (Path(home) / STATE_FILE).unlink(missing_ok=True)
@@ -379,7 +380,7 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
     warning = None
     if tokens is not None:
         try:
-            with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
+            with net.client(transport, timeout=REQUEST_SECONDS) as http:
                 deauthorize(http, tokens)
         except ClioError as error:
             warning = f"could not deauthorize at Clio: {error.message}"
