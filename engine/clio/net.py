@@ -35,8 +35,10 @@ from httpcore._backends.sync import SyncStream  # the stream SyncBackend makes (
 AddrInfo = tuple[Any, ...]  # one entry of socket.getaddrinfo's answer
 
 
-class LookupTimeout(TimeoutError):
-    """The host's address did not come in the time the request had left."""
+class LookupTimeout(httpcore.ConnectTimeout):
+    """The host's address did not come in the time the request had left. httpcore's own
+    exception, so httpx reports it as a ConnectTimeout whose cause it is (`looked_up_too_long`):
+    a TimeoutError's would not survive, httpcore's pool raises what it catches `from None`."""
 
     def __init__(self, host: str) -> None:
         super().__init__(f"looking up {host} did not finish in time")
@@ -75,15 +77,25 @@ class _Lookups:
                 return future.result()
             raise LookupTimeout(host) from None
 
+    def running(self, host: str, port: int) -> bool:
+        """Whether a look-up of (host, port) is still under way (one that hung, say)."""
+        with self._lock:
+            return (host, port) in self._running
+
     def _look_up(self, key: tuple[str, int], future: Future[list[AddrInfo]]) -> None:
         try:
-            future.set_result(socket.getaddrinfo(key[0], key[1], 0, socket.SOCK_STREAM))
+            infos = socket.getaddrinfo(key[0], key[1], 0, socket.SOCK_STREAM)
         except BaseException as error:  # handed to the waiting request(s), never lost here
+            self._forget(key, future)
             future.set_exception(error)
-        finally:
-            with self._lock:
-                if self._running.get(key) is future:
-                    del self._running[key]
+        else:
+            self._forget(key, future)  # first: a request after this one looks the name up anew
+            future.set_result(infos)
+
+    def _forget(self, key: tuple[str, int], future: Future[list[AddrInfo]]) -> None:
+        with self._lock:
+            if self._running.get(key) is future:
+                del self._running[key]
 
 
 LOOKUPS = _Lookups()
@@ -205,11 +217,9 @@ def looked_up_too_long(error: BaseException) -> bool:
     (`LookupTimeout`, which httpcore and httpx keep as the cause of their own)."""
     seen: BaseException | None = error
     for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, LookupTimeout):
-            return True
-        seen = seen.__cause__
+        if seen is None or isinstance(seen, LookupTimeout):
+            return seen is not None
+        seen = seen.__cause__ or seen.__context__
     return False
 
 
