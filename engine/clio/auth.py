@@ -243,14 +243,14 @@ def refresh(
     return _tokens(body, tokens.base_url, creds, previous_refresh=tokens.refresh_token, what=what)
 
 
-def deauthorize(http: httpx.Client, tokens: Tokens) -> None:
+def deauthorize(http: httpx.Client, tokens: Tokens, *, deadline: Deadline | None = None) -> None:
     """Revoke the grant at Clio (authenticated with the token being revoked)."""
     try:
         response = exchange(
             http,
             "POST",
             f"{tokens.base_url}/oauth/deauthorize",
-            deadline=Deadline(REQUEST_SECONDS),
+            deadline=deadline or Deadline(REQUEST_SECONDS),
             data={"token": tokens.access_token},
             headers={"Authorization": f"Bearer {tokens.access_token}"},
         )
@@ -369,7 +369,12 @@ def forget_cache(home: Path) -> None:
     shutil.rmtree(Path(home) / CACHE_DIR, ignore_errors=True)
 
 
-def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str | None:
+def disconnect(
+    home: Path,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    deadline: Deadline | None = None,
+) -> str | None:
     """Deauthorize at Clio and delete the tokens. Returns a warning when Clio could not be told
     (the local tokens are deleted anyway); raises nothing when not connected."""
     store = TokenStore(home)
@@ -381,7 +386,7 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
     if tokens is not None:
         try:
             with net.client(transport, timeout=REQUEST_SECONDS) as http:
-                deauthorize(http, tokens)
+                deauthorize(http, tokens, deadline=deadline)
         except ClioError as error:
             warning = f"could not deauthorize at Clio: {error.message}"
     try:

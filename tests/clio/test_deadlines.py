@@ -7,8 +7,11 @@ in-process (socket.getaddrinfo replaced), as a resolver that never answers would
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +29,7 @@ from mapctl.engine.clio.pool import SharedTransport
 from mapctl.engine.clio.session import ClioSession
 from mapctl.engine.errors import ClioError
 
-from ..conftest import TESTS
+from ..conftest import ROOT, TESTS
 from .hostile import (
     ACCESS,
     REFRESH,
@@ -126,6 +129,60 @@ def test_a_name_that_never_resolves_ends_at_the_deadline(
     assert clean_failure(result) == lookup_failure(f"{host}:8080")
     assert 0.5 <= took <= 0.5 + MARGIN, took
     assert resolver.calls.count(host) == 1  # not tried again: the time is up
+
+
+def test_disconnect_keeps_the_request_deadline_too(
+    run_cli: Any, mapctl_home: Path, resolver: Resolver
+) -> None:
+    """Clio could not be told: the tokens are deleted anyway, at the deadline (it was 30 s
+    whatever MAPCTL_CLIO_REQUEST_TIMEOUT said)."""
+    host = f"clio-hung-{next(NAMES)}.test"
+    resolver.hung.add(host)
+    env = {**connect_to(mapctl_home, f"http://{host}"), "MAPCTL_CLIO_REQUEST_TIMEOUT": "0.5"}
+    started = time.monotonic()
+    result = run_cli("disconnect", env=env)
+    assert 0.5 <= time.monotonic() - started <= 0.5 + MARGIN
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: could not deauthorize at Clio: could not reach Clio at {host}: looking up "
+        "its address (DNS) took too long; stopped; the local tokens were deleted anyway\n"
+    )
+    assert not TokenStore(mapctl_home).path.exists()
+
+
+# A resolver that never answers, in a real `mapctl` process: getaddrinfo blocks for ever.
+NEVER_ANSWERS = """
+import runpy, socket, sys, threading
+real = socket.getaddrinfo
+def never(host, *args, **kwargs):
+    if host == "clio-never.test":
+        threading.Event().wait()
+    return real(host, *args, **kwargs)
+socket.getaddrinfo = never
+sys.argv = ["mapctl", *sys.argv[1:]]
+runpy.run_module("mapctl", run_name="__main__")
+"""
+
+
+def test_a_real_process_ends_at_the_deadline_and_exits_with_the_look_up_hung(
+    mapctl_home: Path,
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MAPCTL_", "CLIO_"))},
+        **connect_to(mapctl_home, "https://clio-never.test"),
+        "MAPCTL_HOME": str(mapctl_home),
+        "MAPCTL_CLIO_REQUEST_TIMEOUT": "1.5",
+    }
+    started = time.monotonic()
+    child = subprocess.run(
+        [sys.executable, "-c", NEVER_ANSWERS, "search", "Pritchett"],
+        capture_output=True, env=env, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert child.returncode == 3, child.stderr
+    assert child.stdout == b""
+    assert child.stderr.decode().splitlines() == lookup_failure("clio-never.test")
+    assert 1.5 <= took <= 1.5 + 1.5, took  # the deadline, and the start of a Python process
 
 
 def test_the_staff_apps_pool_bounds_the_look_up_too(mapctl_home: Path, resolver: Resolver) -> None:
