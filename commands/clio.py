@@ -146,7 +146,10 @@ def disconnect(state: AppState) -> None:
     if not auth.TokenStore(state.home).path.exists():
         click.echo("Not connected to Clio: nothing to do.")
         return
-    warning = auth.disconnect(state.home, transport=state.transport)
+    from ..engine.clio import bounded
+
+    deadline = bounded.request_deadline_from_env(state.env)
+    warning = auth.disconnect(state.home, transport=state.transport, deadline=deadline)
     if warning:
         click.echo(f"warning: {warning}; the local tokens were deleted anyway", err=True)
     click.echo("Disconnected from Clio: the tokens are deleted.")

@@ -23,6 +23,7 @@ import httpx
 
 from ..errors import ClioError, MapctlError
 from ..fsutil import read_private, refuse_link, write_atomic
+from . import net
 from .bounded import REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
 from .regions import DEFAULT_BASE_URL, REGIONS, TOKEN_FILE
 
@@ -242,14 +243,14 @@ def refresh(
     return _tokens(body, tokens.base_url, creds, previous_refresh=tokens.refresh_token, what=what)
 
 
-def deauthorize(http: httpx.Client, tokens: Tokens) -> None:
+def deauthorize(http: httpx.Client, tokens: Tokens, *, deadline: Deadline | None = None) -> None:
     """Revoke the grant at Clio (authenticated with the token being revoked)."""
     try:
         response = exchange(
             http,
             "POST",
             f"{tokens.base_url}/oauth/deauthorize",
-            deadline=Deadline(REQUEST_SECONDS),
+            deadline=deadline or Deadline(REQUEST_SECONDS),
             data={"token": tokens.access_token},
             headers={"Authorization": f"Bearer {tokens.access_token}"},
         )
@@ -354,7 +355,7 @@ def connect(
     """Exchange `code` and store the tokens (0600); forget the pending `state`. Clio's answer
     is checked first (a token that could not be sent, no refresh token...): ClioError, and
     nothing is stored."""
-    with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
+    with net.client(transport, timeout=REQUEST_SECONDS) as http:
         tokens = exchange_code(http, base_url, creds, code, deadline=deadline)
     TokenStore(home).save(tokens)
     (Path(home) / STATE_FILE).unlink(missing_ok=True)
@@ -368,7 +369,12 @@ def forget_cache(home: Path) -> None:
     shutil.rmtree(Path(home) / CACHE_DIR, ignore_errors=True)
 
 
-def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str | None:
+def disconnect(
+    home: Path,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    deadline: Deadline | None = None,
+) -> str | None:
     """Deauthorize at Clio and delete the tokens. Returns a warning when Clio could not be told
     (the local tokens are deleted anyway); raises nothing when not connected."""
     store = TokenStore(home)
@@ -379,8 +385,8 @@ def disconnect(home: Path, transport: httpx.BaseTransport | None = None) -> str 
     warning = None
     if tokens is not None:
         try:
-            with httpx.Client(transport=transport, timeout=REQUEST_SECONDS) as http:
-                deauthorize(http, tokens)
+            with net.client(transport, timeout=REQUEST_SECONDS) as http:
+                deauthorize(http, tokens, deadline=deadline)
         except ClioError as error:
             warning = f"could not deauthorize at Clio: {error.message}"
     try:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import ClioError
+from .net import looked_up_too_long
 
 REQUEST_SECONDS = 30.0  # one request: connect, headers and the whole body
 COMMAND_SECONDS = 300.0  # everything one command (or one page of the app) asks of Clio
@@ -34,6 +35,9 @@ MAX_DEPTH = 64  # JSON nesting: Clio's records are < 8 deep
 CHUNK = 64 * 1024
 REQUEST_ENV = "MAPCTL_CLIO_REQUEST_TIMEOUT"
 COMMAND_ENV = "MAPCTL_CLIO_COMMAND_TIMEOUT"
+# A socket's timeout may end a few ms before the clock says (Windows' clock ticks every
+# 15.6 ms): a timeout with less than this left is the deadline, not a fault to try again.
+SLACK = 0.05
 ACCEPT_ENCODING = "gzip, deflate"  # what `_Decoder` reads (never br/zstd: no bounded decoder)
 
 
@@ -94,6 +98,16 @@ def too_slow(url: str, seconds: float | None, what: str = "answer") -> ClioError
     )
 
 
+def lookup_too_slow(url: str) -> ClioError:
+    host = urlsplit(url).netloc or url
+    return ClioError(
+        f"could not reach Clio at {host}: looking up its address (DNS) took too long; stopped",
+        hint="check the network connection (and its DNS server) and CLIO_BASE_URL, then try "
+        f"again (waits are set by {REQUEST_ENV} and {COMMAND_ENV}, in seconds)",
+        url=_short(url),
+    )
+
+
 def exchange(
     http: httpx.Client,
     method: str,
@@ -117,8 +131,10 @@ def exchange(
     headers["Accept-Encoding"] = ACCEPT_ENCODING
     try:
         return _exchange(http, method, url, deadline, late, max_bytes, headers, kwargs)
-    except httpx.TimeoutException:
-        if deadline.expired():  # the headers came too slowly, or not at all, in time
+    except httpx.TimeoutException as error:
+        if looked_up_too_long(error):  # the name, not Clio: no use waiting for Clio
+            raise lookup_too_slow(url) from None
+        if deadline.left() <= SLACK:  # the headers came too slowly, or not at all, in time
             raise late() from None
         raise
 
@@ -176,13 +192,21 @@ class _Left:
     """A socket timeout that is what is left of a deadline each time it is read.
 
     httpx's timeouts apply to each read: a Clio trickling its headers one byte at a time
-    would never time out. The socket reads its timeout (`settimeout`) before every operation
-    of httpcore's, and takes this object as whole seconds (`__index__`), so every read, write
-    and connect waits at most the time left; once none is left it raises socket.timeout,
-    which httpcore reports as a timeout like any other."""
+    would never time out. httpcore hands this object to the network backend before every
+    look-up, connect, TLS handshake, read and write; `net.DeadlineBackend` (under every real
+    transport) reads it as a float (`__float__`), so each waits at most the time left, to the
+    microsecond; once none is left it raises TimeoutError, which httpcore reports as a timeout
+    like any other. A socket itself takes only a float or an int: another backend (httpcore's
+    own) gets whole seconds (`__index__`, rounded up), so up to 1 s late."""
 
     def __init__(self, deadline: Deadline) -> None:
         self.deadline = deadline
+
+    def __float__(self) -> float:
+        left = self.deadline.left()
+        if left <= 0:
+            raise TimeoutError("the deadline has passed")
+        return left if math.isfinite(left) else 3600.0
 
     def __index__(self) -> int:
         left = self.deadline.left()

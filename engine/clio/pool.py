@@ -13,12 +13,17 @@ import threading
 
 import httpx
 
+from . import net
+
 
 class SharedTransport(httpx.BaseTransport):
     """A transport many short-lived clients use; only `shut` closes the pool under it."""
 
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self.inner = inner if inner is not None else httpx.HTTPTransport(retries=0)
+        if inner is None:  # the real one: with deadlines kept down to the sockets
+            inner = httpx.HTTPTransport(retries=0)
+            net.install(inner)
+        self.inner = inner
         self._lock = threading.Lock()
         self.shut_down = False
 

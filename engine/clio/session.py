@@ -26,7 +26,7 @@ import httpx
 
 from ..errors import ClioError, NotFound
 from ..textsafe import may_hold_surrogates, replace_surrogates, without_surrogates
-from . import auth, bounded
+from . import auth, bounded, net
 from .auth import Credentials, Tokens, TokenStore
 from .bounded import COMMAND_SECONDS, REQUEST_SECONDS, Deadline, NotJson, exchange, parse_json
 from .fields import refused_names
@@ -174,7 +174,7 @@ class ClioSession:
         self.tokens = tokens
         self.store = store
         self.credentials = credentials or Credentials(tokens.client_id, tokens.client_secret)
-        self.http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self.http = net.client(transport, timeout=timeout, follow_redirects=False)
         self.sleep = self._bounded_sleep
         self._sleep = sleep
         # Every request is bounded as a whole (`timeout` seconds: headers and the whole body),
