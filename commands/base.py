@@ -387,9 +387,11 @@ class _WaitCountdown:
         self.status.set(self, wait.message if wait.left > 0 else "")
 
 
-def _clio_open(state: AppState, region: str | None) -> Any:
-    """A ClioClient for this command; the warnings Clio's answers raise are said on stderr as
-    they happen, on a cleared status line."""
+def _clio_open(
+    state: AppState, region: str | None, *, warn: Callable[[str], None] | None = None
+) -> Any:
+    """A ClioClient for this command; `warn` hears the warnings Clio's answers raise (default:
+    said on stderr as they happen, on a cleared status line)."""
     from ..engine.clio.client import open_client
     from ..engine.report import printable
 
@@ -401,7 +403,7 @@ def _clio_open(state: AppState, region: str | None) -> Any:
         transport=state.transport,
         notice=status.line,
         on_wait=_WaitCountdown(status),
-        warn=lambda message: status.line(f"warning: {printable(message)}"),
+        warn=warn or (lambda message: status.line(f"warning: {printable(message)}")),
     )
 
 
@@ -425,12 +427,19 @@ def _terminal_size(state: AppState) -> tuple[int, int]:
     return sizes[0], sizes[1]
 
 
-def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
+def _workflow_fetch(
+    state: AppState,
+    matter: str,
+    region: str | None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
-    Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
+    Clio did not send...: one BundleError, exit 1, rather than a crash further on). `warn`: as
+    for `_clio_open` (the bundle's `fetch_warnings` hold them too)."""
     from ..engine.workflow.importing import fetch_checked_bundle
 
-    with _clio_open(state, region) as client:
+    with _clio_open(state, region, warn=warn) as client:
         return fetch_checked_bundle(client, matter)
 
 

@@ -7,6 +7,7 @@ the real `mapctl` with its streams on a real terminal (POSIX only)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from mapctl.commands.base import StatusLine
 
 ROOT = Path(__file__).resolve().parents[2]
+REFUSED = "Clio refused the field prefix on contacts.json"
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo terminal")
 
 
@@ -266,6 +268,84 @@ def test_an_error_after_a_countdown_starts_on_a_clean_line(run_cli: Any, mapctl_
     assert lines and lines[0].startswith("error: "), result.stderr
 
 
+# --- preview: each warning once ----------------------------------------------------------------
+
+
+@pytest.fixture
+def refusing() -> Iterator[Sandbox]:
+    """The seeded sandbox refusing the contacts' `prefix` (a warning in every fetch)."""
+    with Sandbox(refuse_fields={"contacts": ["prefix"]}) as sandbox:
+        yield sandbox
+
+
+def test_a_preview_on_a_terminal_says_each_warning_once_in_its_report(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    result = run_cli("preview", "9002", state=state)
+    assert result.exit_code == 0, result.output
+    assert (result.stdout + result.stderr).count(REFUSED) == 1, result.output
+    assert f"\nWarnings:\n  - {REFUSED} (HTTP 400" in result.stdout
+    assert result.stderr == ""
+
+
+def test_a_piped_preview_keeps_its_warnings_section_and_says_them_as_they_happen(
+    run_cli: Any, refusing: Sandbox
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    result = run_cli("preview", "9002", env=env)  # stdout and stderr are not terminals
+    assert result.exit_code == 0, result.output
+    assert f"\nWarnings:\n  - {REFUSED} (HTTP 400" in result.stdout  # a saved table has them
+    assert result.stderr.count(f"warning: {REFUSED}") == 1
+
+
+def test_a_json_preview_is_unchanged_and_its_warnings_go_to_stderr(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    result = run_cli("preview", "9002", "--format", "json", state=state)
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == ["matter", "contacts", "unmatched_labels"]
+    assert result.stderr.count(f"warning: {REFUSED}") == 1
+
+
+def test_warnings_kept_for_a_report_that_never_comes_are_said_before_the_error(
+    run_cli: Any, mapctl_home: Path
+) -> None:
+    with Sandbox(refuse_fields={"matters/{id}": ["location"]}) as sandbox:
+        env = connect_via_cli(run_cli, sandbox)
+        refused = Response(403, {"error": {"type": "Forbidden", "message": "no"}})
+        interpose(sandbox, "/api/v4/contacts.json", lambda n: refused)
+        state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+        result = run_cli("preview", "9002", state=state)
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("warning: Clio refused the field location on matters/{id}.json")
+    assert lines[1].startswith("error: "), result.stderr
+
+
+def test_a_held_warning_the_report_leaves_out_is_still_said(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mapctl.engine.workflow import importing
+
+    make = importing.preview
+
+    def without_warnings(*args: Any, **kwargs: Any) -> importing.Preview:
+        return dataclasses.replace(make(*args, **kwargs), warnings=())
+
+    monkeypatch.setattr(importing, "preview", without_warnings)
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    result = run_cli("preview", "9002", state=state)
+    assert result.exit_code == 0, result.output
+    assert "Warnings:" not in result.stdout
+    assert result.stderr.count(f"warning: {REFUSED}") == 1
+
+
 # --- the real command on a real terminal --------------------------------------------------------
 
 
@@ -311,6 +391,29 @@ def terminal_env(mapctl_home: Path) -> Callable[[Sandbox], dict[str, str]]:
         return {**os.environ, **clio, "MAPCTL_HOME": str(mapctl_home)}
 
     return env_for
+
+
+@POSIX_ONLY
+def test_preview_on_a_real_terminal_shows_a_warning_once(
+    refusing: Sandbox, terminal_env: Callable[[Sandbox], dict[str, str]]
+) -> None:
+    code, shown = on_a_terminal(["preview", "9002"], terminal_env(refusing))
+    assert code == 0, shown
+    assert shown.count(REFUSED) == 1, shown
+    assert f"\nWarnings:\n  - {REFUSED}" in shown
+
+
+@POSIX_ONLY
+def test_preview_saved_to_a_file_keeps_its_warnings_and_the_terminal_hears_them(
+    refusing: Sandbox, terminal_env: Callable[[Sandbox], dict[str, str]]
+) -> None:
+    with tempfile.TemporaryFile() as saved:
+        code, shown = on_a_terminal(["preview", "9002"], terminal_env(refusing), stdout=saved)
+        saved.seek(0)
+        table = saved.read().decode("utf-8")
+    assert code == 0, shown
+    assert f"\nWarnings:\n  - {REFUSED}" in table
+    assert shown.count(f"warning: {REFUSED}") == 1, shown
 
 
 @POSIX_ONLY
