@@ -18,20 +18,18 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 import pytest
 from click.testing import CliRunner
 from mapctl.cli import AppState
+from mapctl.commands.base import StatusLine
 from mapctl.engine.sandbox.query import Response
 from mapctl.engine.sandbox.server import Sandbox, _too_many, connect_home
 
 from .conftest import connect_via_cli
-
-if TYPE_CHECKING:
-    from mapctl.commands.base import StatusLine
 
 ROOT = Path(__file__).resolve().parents[2]
 REFUSED = "Clio refused the field prefix on contacts.json"
@@ -103,8 +101,6 @@ WAITING = r"waiting \d+ s for Clio's rate limit"
 def status_written(columns: int, steps: Callable[[StatusLine], None]) -> str:
     """What a terminal StatusLine writes on stderr for `steps`."""
 
-    from mapctl.commands.base import StatusLine
-
     @click.command()
     def run() -> None:
         steps(StatusLine(True, columns))
@@ -157,8 +153,6 @@ def test_a_text_wider_than_the_terminal_is_cut_so_it_never_wraps() -> None:
 
 
 def test_off_a_terminal_the_status_line_writes_nothing() -> None:
-    from mapctl.commands.base import StatusLine
-
     @click.command()
     def run() -> None:
         line = StatusLine(False)
