@@ -57,7 +57,10 @@ def reporting(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         state = click.get_current_context().find_object(AppState) or AppState()
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _end_status_line()  # before any last words: a countdown must not prefix them
         except click.exceptions.ClickException:
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
@@ -266,37 +269,141 @@ def _clio_warning(message: str) -> None:
     click.echo(f"warning: {printable(message)}", err=True)
 
 
+class StatusLine:
+    """The one line on stderr that says what a command is waiting for (the pages of a search,
+    a rate-limit countdown), rewritten in place with carriage returns, on a terminal only.
+
+    It has one owner so that its writers never garble each other: each writer sets its own
+    text; the latest writer's text is shown, and when it gives the line back ("") the text
+    under it comes back (a countdown replaces the search's progress, which resumes after it).
+    A shorter text is padded over a longer one, a text is cut to the terminal's width (a
+    wrapped line cannot be rewritten), and lines said meanwhile (warnings) are written on a
+    cleared line, with the status drawn again below them. Off a terminal, `set` writes nothing:
+    its writers say their lines once with `line`."""
+
+    def __init__(self, terminal: bool, columns: int = 100) -> None:
+        import threading
+
+        self.terminal = terminal
+        self.width = max(columns - 1, 10)  # the last column wraps on some terminals
+        self.texts: dict[object, str] = {}  # writer -> its text, in the order they came
+        self.shown = 0  # how many characters the terminal's line holds now
+        self._lock = threading.Lock()  # Clio's requests run in threads (fetch, who-am-I)
+
+    def set(self, writer: object, text: str) -> None:
+        """Show `writer`'s `text` (above any earlier writer's); "" gives the line back."""
+        if not self.terminal:
+            return
+        with self._lock:
+            if text:
+                self.texts[writer] = text  # a writer keeps its place when it updates
+            else:
+                self.texts.pop(writer, None)
+            self._draw()
+
+    def line(self, text: str) -> None:
+        """A line that stays (a warning, a notice): written on a cleared status line."""
+        with self._lock:
+            self._erase()
+            click.echo(text, err=True)
+            if self.terminal:
+                self._draw()
+
+    def clear(self) -> None:
+        """Erase the line and forget every text (the command is ending)."""
+        with self._lock:
+            self.texts.clear()
+            self._erase()
+
+    def _current(self) -> str:
+        text = next(reversed(self.texts.values()), "")
+        return text if len(text) <= self.width else text[: self.width - 3] + "..."
+
+    def _draw(self) -> None:
+        text = self._current()
+        if not text:
+            self._erase()
+            return
+        click.echo("\r" + text.ljust(self.shown), nl=False, err=True)  # over all of the old
+        self.shown = len(text)
+
+    def _erase(self) -> None:
+        if self.terminal and self.shown:
+            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
+            self.shown = 0
+
+
+_STATUS_LINE = "mapctl.status_line"
+
+
+def status_line(state: AppState) -> StatusLine:
+    """This command's status line on stderr (one per command, kept in click's context)."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.find_root().meta if ctx is not None else {}
+    found = meta.get(_STATUS_LINE)
+    if found is None:
+        found = meta[_STATUS_LINE] = StatusLine(
+            _on_terminal(state, sys.stderr), _stderr_columns(state)
+        )
+    return found  # type: ignore[no-any-return]
+
+
+def _stderr_columns(state: AppState) -> int:
+    """$COLUMNS, else the width of the terminal stderr writes to, else 100."""
+    value = state.env.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):  # not a terminal, or no descriptor (tests)
+        columns = 0
+    return columns if columns > 0 else 100  # a pseudo terminal may say 0: unknown
+
+
+def _end_status_line() -> None:
+    """Erase the status line before the command's last words (an error, "interrupted")."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_root().meta.get(_STATUS_LINE) if ctx is not None else None
+    if found is not None:
+        with contextlib.suppress(OSError, ValueError):  # stderr gone: nothing to erase
+            found.clear()
+
+
 class _WaitCountdown:
     """Clio's rate-limit waits on stderr: "waiting N s for Clio's rate limit", counted down
-    in place on a terminal, one line otherwise (`engine.clio.session.Wait`)."""
+    in place on a terminal (on the status line, over the search's progress), one line
+    otherwise (`engine.clio.session.Wait`)."""
 
-    def __init__(self, terminal: bool) -> None:
-        self.terminal = terminal
-        self.shown = 0
+    def __init__(self, status: StatusLine) -> None:
+        self.status = status
 
     def __call__(self, wait: Any) -> None:
         if wait.seconds < 1:
             return
-        if not self.terminal:
+        if not self.status.terminal:
             if wait.left == wait.seconds:
-                click.echo(wait.message, err=True)
+                self.status.line(wait.message)
             return
-        text = "" if wait.left <= 0 else wait.message
-        click.echo("\r" + text.ljust(self.shown) + ("\r" if not text else ""), nl=False, err=True)
-        self.shown = len(text)
+        self.status.set(self, wait.message if wait.left > 0 else "")
 
 
-def _clio_open(state: AppState, region: str | None) -> Any:
+def _clio_open(
+    state: AppState, region: str | None, *, warn: Callable[[str], None] | None = None
+) -> Any:
+    """A ClioClient for this command; `warn` hears the warnings Clio's answers raise (default:
+    said on stderr as they happen, on a cleared status line)."""
     from ..engine.clio.client import open_client
+    from ..engine.report import printable
 
     env = resolve_setup_for(region=region).clio_env(state.env)  # Clio's address, the App Key
+    status = status_line(state)
     return open_client(
         state.home,
         env,
         transport=state.transport,
-        notice=_clio_notice,
-        on_wait=_WaitCountdown(_on_terminal(state, sys.stderr)),
-        warn=_clio_warning,
+        notice=status.line,
+        on_wait=_WaitCountdown(status),
+        warn=warn or (lambda message: status.line(f"warning: {printable(message)}")),
     )
 
 
@@ -320,12 +427,19 @@ def _terminal_size(state: AppState) -> tuple[int, int]:
     return sizes[0], sizes[1]
 
 
-def _workflow_fetch(state: AppState, matter: str, region: str | None) -> dict[str, Any]:
+def _workflow_fetch(
+    state: AppState,
+    matter: str,
+    region: str | None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The matter's bundle, checked like a bundle file (a matter without a client, a contact
-    Clio did not send...: one BundleError, exit 1, rather than a crash further on)."""
+    Clio did not send...: one BundleError, exit 1, rather than a crash further on). `warn`: as
+    for `_clio_open` (the bundle's `fetch_warnings` hold them too)."""
     from ..engine.workflow.importing import fetch_checked_bundle
 
-    with _clio_open(state, region) as client:
+    with _clio_open(state, region, warn=warn) as client:
         return fetch_checked_bundle(client, matter)
 
 

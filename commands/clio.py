@@ -12,6 +12,7 @@ import click
 from ..engine.errors import MapctlError
 from .base import (
     AppState,
+    StatusLine,
     _clio_open,
     _clio_prompt,
     _on_terminal,
@@ -19,6 +20,7 @@ from .base import (
     region_option,
     reporting,
     resolve_setup_for,
+    status_line,
     table_or_json,
 )
 
@@ -216,7 +218,7 @@ def search(
         raise click.UsageError("use either --limit N or --all, not both")
     bound = None if fetch_all else (limit or SEARCH_LIMIT)
     terminal = _on_terminal(state, sys.stdout)
-    progress = _SearchProgress(_on_terminal(state, sys.stderr))
+    progress = _SearchProgress(status_line(state))
     # Off a terminal, a table in Clio's order is written as its pages come (the first at once).
     stream = _TableStream() if fmt == "table" and not terminal and sort in CLIO_ORDERS else None
     if stream is not None and sort is not None and sort not in ("number", "client", "open_date"):
@@ -277,28 +279,25 @@ class _TableStream:
 
 
 class _SearchProgress:
-    """The pages of a search on stderr: one line rewritten in place on a terminal, one line per
-    page otherwise (only when there is more than one page)."""
+    """The pages of a search on stderr: the status line rewritten in place on a terminal (where
+    a rate-limit countdown may take it over for a while), one line per page otherwise (only
+    when there is more than one page)."""
 
-    def __init__(self, terminal: bool) -> None:
-        self.terminal = terminal
-        self.shown = 0
+    def __init__(self, status: StatusLine) -> None:
+        self.status = status
 
     def __call__(self, page: int, fetched: int, total: int | None, more: bool) -> None:
         if page == 1 and not more:
             return  # one page: nothing to wait for
         of = f" of {total}" if total is not None else ""
         text = f"searching Clio: page {page}, {fetched}{of} matters"
-        if self.terminal:
-            click.echo("\r" + text.ljust(self.shown), nl=False, err=True)
-            self.shown = len(text)
+        if self.status.terminal:
+            self.status.set(self, text)
         else:
-            click.echo(text, err=True)
+            self.status.line(text)
 
     def done(self) -> None:
-        if self.terminal and self.shown:
-            click.echo("\r" + " " * self.shown + "\r", nl=False, err=True)
-            self.shown = 0
+        self.status.set(self, "")
 
 
 @click.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -12,8 +14,10 @@ import click
 
 from .base import (
     AppState,
+    StatusLine,
     _clio_open,
     _mapping_line,
+    _on_terminal,
     _roles,
     _workflow_fetch,
     exclude_option,
@@ -25,6 +29,7 @@ from .base import (
     reporting,
     resolve_setup_for,
     role_option,
+    status_line,
     table_or_json,
     today_option,
 )
@@ -55,7 +60,9 @@ def preview(
     MATTER is the Clio matter's id or display number. The client comes first (role Client),
     then the matter's other clients (co-clients, in the mapping's co_client role), then each
     related contact with its label as typed in Clio and the role it gets. Below the table:
-    labels that fell to the `otherwise` role (with the nearest synonym) and warnings.
+    labels that fell to the `otherwise` role (with the nearest synonym) and warnings. On a
+    terminal each warning is said once, there; when the table goes to a file or a pipe, what
+    Clio's answers warn about is also said on stderr as it happens.
 
     \b
     Examples:
@@ -72,15 +79,55 @@ def preview(
     setup = resolve_setup_for(mapping=mapping, region=region)
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
-    bundle = _workflow_fetch(state, matter, region)
-    day = render_date(today)
-    result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
+    # Each warning once: when the table goes to the screen stderr is on, the warnings Clio's
+    # answers raise wait for its Warnings section instead of being said as they happen too.
+    held = _HeldWarnings(status_line(state)) if fmt == "table" and _on_screen(state) else None
+    with held or contextlib.nullcontext():
+        bundle = _workflow_fetch(state, matter, region, warn=held)
+        day = render_date(today)
+        result = make_preview(bundle, compiled, today=day, exclude=exclude, roles=roles)
     if fmt == "json":  # the contract's shape; which mapping goes to stderr
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         click.echo(_mapping_line(setup, compiled), err=True)
     else:
         click.echo(format_preview(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
+    if held is not None:
+        held.say(held.missing_from(result.warnings))  # not in the report after all: said here
+
+
+def _on_screen(state: AppState) -> bool:
+    """Whether the report and stderr both go to the terminal (one screen, read together)."""
+    return _on_terminal(state, sys.stdout) and _on_terminal(state, sys.stderr)
+
+
+class _HeldWarnings:
+    """Warnings kept for the report instead of said on stderr as they happen. Should the
+    report never come (the command fails on the way), they are said on stderr as it fails,
+    before its error: none is lost."""
+
+    def __init__(self, status: StatusLine) -> None:
+        self.status = status
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+
+    def __enter__(self) -> _HeldWarnings:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self.say(self.messages)
+
+    def missing_from(self, shown: Sequence[str]) -> list[str]:
+        return [message for message in self.messages if message not in shown]
+
+    def say(self, messages: Sequence[str]) -> None:
+        from ..engine.report import printable
+
+        for message in messages:  # on a cleared status line, as they would have been
+            self.status.line(f"warning: {printable(message)}")
 
 
 @click.command("import")
