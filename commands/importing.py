@@ -195,8 +195,6 @@ def import_(
     3 Clio unreachable or refused.
     """
     from ..engine.mapping.compilation import compile_mapping
-    from ..engine.workflow.importing import check_not_imported, import_client
-    from ..engine.workflow.importreport import format_import
 
     interactive = state.is_interactive()
     if not yes and not interactive:
@@ -208,50 +206,61 @@ def import_(
     compiled = compile_mapping(setup.mapping_arg)  # before any network call
     roles = _roles(role, compiled)
     wanted = setup.note_wanted if note is None else note
-    with _asking_who(state, region, wanted) as who:  # the note's who_am_i, during the fetch
-        bundle = _workflow_fetch(state, matter, region)
-    from ..engine.report import printable
-    from ..engine.workflow.firmledger import Workstation
+    # Each warning once, as `preview`: on a terminal, what Clio's answers warn about during the
+    # fetch waits for the dialogue's list (or, with --yes, the review) instead of being said
+    # as it happens too; said before the error should the import fail first.
+    held = _HeldWarnings(status_line(state)) if fmt == "text" and _on_screen(state) else None
+    from ..engine.workflow.importing import check_not_imported, import_client
+    from ..engine.workflow.importreport import format_import
 
-    workstation = Workstation.current(state.home, env=state.env)  # a shared folder's ledger
-    folder = Path(str(setup.output_folder.value))
-    for line in check_not_imported(bundle, state.home, out_dir=folder, who=workstation):
-        click.echo(f"mapctl: {printable(line)}", err=True)  # refuse before asking any question
-    day = render_date(today)
-    chosen = set(exclude)
-    if not yes:
-        chosen = _workflow_choose(bundle, compiled, day, chosen, roles)
-    result = import_client(
-        bundle,
-        compiled,
-        home=state.home,
-        now=state.now(),
-        today=day,
-        exclude=chosen,
-        out_dir=folder,
-        roles=roles,
-        who=workstation,
-    )
-    for line in result.notices:
-        click.echo(f"mapctl: {printable(line)}", err=True)
-    status = _note_after_import(state, result, region, wanted, who.result())
-    if status is not None:
-        _share_note(state, folder, status)
-    if fmt == "json":
-        import json
+    with held or contextlib.nullcontext():
+        with _asking_who(state, region, wanted) as who:  # the note's who_am_i, during the fetch
+            bundle = _workflow_fetch(state, matter, region, warn=held)
+        from ..engine.report import printable
+        from ..engine.workflow.firmledger import Workstation
 
-        shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+        workstation = Workstation.current(state.home, env=state.env)  # a shared folder's ledger
+        folder = Path(str(setup.output_folder.value))
+        for line in check_not_imported(bundle, state.home, out_dir=folder, who=workstation):
+            click.echo(f"mapctl: {printable(line)}", err=True)  # refuse before asking any question
+        day = render_date(today)
+        chosen = set(exclude)
+        if not yes:
+            chosen = _workflow_choose(bundle, compiled, day, chosen, roles, held)
+        result = import_client(
+            bundle,
+            compiled,
+            home=state.home,
+            now=state.now(),
+            today=day,
+            exclude=chosen,
+            out_dir=folder,
+            roles=roles,
+            who=workstation,
+        )
+        for line in result.notices:
+            click.echo(f"mapctl: {printable(line)}", err=True)
+        status = _note_after_import(state, result, region, wanted, who.result())
         if status is not None:
-            shown["clio_note"] = status.as_json()
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
-    else:
-        click.echo(format_import(result))
-        click.echo(f"\n{_mapping_line(setup, compiled)}")
-        if status is not None and status.status == "written":
-            where = result.entry.matter_display_number or result.entry.matter_id
-            click.echo(f"Clio: a note on matter {where} records the import.")
-    if status is not None and status.status == "failed":
-        _note_warning(status.message, result.entry.clio_contact_id)
+            _share_note(state, folder, status)
+        if fmt == "json":
+            import json
+
+            shown = {**result.as_json(), "mapping": mapping_used(setup, compiled)}
+            if status is not None:
+                shown["clio_note"] = status.as_json()
+            click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_import(result))
+            click.echo(f"\n{_mapping_line(setup, compiled)}")
+            if status is not None and status.status == "written":
+                where = result.entry.matter_display_number or result.entry.matter_id
+                click.echo(f"Clio: a note on matter {where} records the import.")
+        if held is not None:
+            held.say(held.missing_from(result.preview.warnings))  # not in the review: said here
+            held.messages.clear()  # said, in the dialogue's list, the review or just now
+        if status is not None and status.status == "failed":
+            _note_warning(status.message, result.entry.clio_contact_id)
 
 
 class _Who:
@@ -350,9 +359,15 @@ def _note_warning(message: str, contact_id: int) -> None:
 
 
 def _workflow_choose(
-    bundle: dict[str, Any], compiled: Any, day: Any, chosen: set[int], roles: dict[int, str]
+    bundle: dict[str, Any],
+    compiled: Any,
+    day: Any,
+    chosen: set[int],
+    roles: dict[int, str],
+    held: _HeldWarnings | None = None,
 ) -> set[int]:
-    """The terminal dialogue: show the list, remove (or restore) contacts, confirm."""
+    """The terminal dialogue: show the list, remove (or restore) contacts, confirm. Warnings
+    `held` back during the fetch are said with the list (its Warnings section lists them)."""
     from ..engine.report import printable
     from ..engine.workflow.importing import parse_reply
     from ..engine.workflow.importing import preview as make_preview
@@ -360,6 +375,9 @@ def _workflow_choose(
 
     shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
     click.echo(format_preview(shown))
+    if held is not None:  # said now: in the list, or (defensive) on stderr below it
+        held.say(held.missing_from(shown.warnings))
+        held.messages.clear()
     while True:
         click.echo()
         reply = click.prompt(

@@ -431,3 +431,56 @@ def test_search_on_a_real_terminal_the_countdown_never_garbles_the_progress(
         "waiting 1 s for Clio's rate limit",
         "searching Clio: page 1, 200 of 471 matters",
     ]
+
+
+# --- import: each warning once in its dialogue and once in its review --------------------------
+
+
+def test_an_import_on_a_terminal_says_each_warning_in_its_review_not_as_it_happens(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    result = run_cli("import", "9002", "--yes", "--no-note", state=state)
+    assert result.exit_code == 0, result.output
+    assert (result.stdout + result.stderr).count(REFUSED) == 1, result.output
+    assert f"  Warnings:\n    - {REFUSED} (HTTP 400" in result.stdout
+    assert REFUSED not in result.stderr
+
+
+def test_an_import_dialogue_lists_each_warning_once_before_the_question(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    cancelled = run_cli("import", "9002", "--no-note", state=state, input="\nn\n")
+    assert cancelled.exit_code == 1, cancelled.output
+    assert (cancelled.stdout + cancelled.stderr).count(REFUSED) == 1, cancelled.output
+    assert f"\nWarnings:\n  - {REFUSED} (HTTP 400" in cancelled.stdout  # the dialogue's list
+    imported = run_cli("import", "9002", "--no-note", state=state, input="\ny\n")
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.count(REFUSED) == 2  # the dialogue's list, then the review's
+    assert REFUSED not in imported.stderr
+
+
+def test_an_import_refused_before_its_report_says_the_held_warnings_first(
+    run_cli: Any, refusing: Sandbox, mapctl_home: Path
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    state = AppState(env={"MAPCTL_HOME": str(mapctl_home), **env}, interactive=True)
+    assert run_cli("import", "9002", "--yes", "--no-note", state=state).exit_code == 0
+    again = run_cli("import", "9002", "--yes", "--no-note", state=state)
+    assert again.exit_code == 1, again.output
+    lines = again.stderr.splitlines()
+    assert lines[0].startswith(f"warning: {REFUSED}"), again.stderr
+    assert any(line.startswith("error: ") for line in lines[1:]), again.stderr
+
+
+def test_a_piped_import_says_its_warnings_as_they_happen_and_in_its_review(
+    run_cli: Any, refusing: Sandbox
+) -> None:
+    env = connect_via_cli(run_cli, refusing)
+    result = run_cli("import", "9002", "--yes", "--no-note", env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count(f"warning: {REFUSED}") == 1
+    assert f"  Warnings:\n    - {REFUSED} (HTTP 400" in result.stdout
