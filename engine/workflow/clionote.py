@@ -470,9 +470,7 @@ def recorded_note(listed: Listed) -> dict[str, Any] | None:
     return note if isinstance(note, dict) else None
 
 
-def listed_note(
-    listed: Listed, mine: Mapping[int, NoteStatus]
-) -> tuple[NoteStatus | None, bool]:
+def listed_note(listed: Listed, mine: Mapping[int, NoteStatus]) -> tuple[NoteStatus | None, bool]:
     """A listed client's Clio note (`mapctl clients`, the app's Clients page): (its status,
     whether it is this home's record `mine`): a written note whichever record says so (another
     desk may have written it since), else the latest of this home's record and the entry's
