@@ -344,6 +344,11 @@ def test_a_slow_clio_shows_the_wait_with_the_time_left(sandbox: Sandbox, tmp_pat
         left = LEFT.search(page.text)
         assert left is not None and 5 <= int(left[1]) <= 10, page.text
         assert ">Back to the client<" in page.text
+        # A second click meanwhile (another tab): told, not written twice
+        second = staff.post(done.removesuffix("/done") + "/note")
+        assert second.headers["Location"] == f"{staff.root}{done}#clio-note"
+        shown = staff_text(staff.get(done).text)
+        assert "writing this note on the matter right now (another window of mapctl" in shown
         with httpx.Client(base_url=staff.http.base_url) as stranger:  # locked like the others
             assert stranger.get(waiting).status_code == 403
             assert stranger.get(f"{waiting}/progress").status_code == 403
