@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.workflow import records
+from ..engine.workflow.clionote import NoteStatus, home_note_statuses, listed_note
 from ..engine.workflow.firmledger import Workstation
 
 
@@ -32,13 +33,17 @@ class Imported:
     imported_by: str | None = None  # the person (firm-wide ledger), when recorded
     computer: str | None = None  # the workstation, when recorded
     done: bool = True  # False: being imported (another workstation, or stopped half-way)
+    note: str = ""  # its Clio note: written, failed, off, "" (not recorded: imported before notes)
+    note_id: int | None = None  # the written note's id in Clio, when known
 
     @property
     def present(self) -> bool:
         return Path(self.answer_file).is_file()
 
 
-def _from(entry: Any, who: Workstation | None, done: bool = True) -> Imported:
+def _from(
+    entry: Any, who: Workstation | None, done: bool = True, note: NoteStatus | None = None
+) -> Imported:
     return Imported(
         name=entry.name,
         contact_id=entry.clio_contact_id,
@@ -51,6 +56,8 @@ def _from(entry: Any, who: Workstation | None, done: bool = True) -> Imported:
         imported_by=who.user if who is not None else None,
         computer=who.computer if who is not None else None,
         done=done,
+        note=note.status if note is not None else "",
+        note_id=note.note_id if note is not None else None,
     )
 
 
@@ -60,9 +67,18 @@ def workstation(config: Any) -> Workstation:
 
 def imported_clients(config: Any) -> list[Imported]:
     """Every client imported into the app's output folder (the firm's, for a shared folder:
-    with who imported each, on which computer) and this home's own, oldest first."""
+    with who imported each, on which computer) and this home's own, oldest first; with its Clio
+    note as `mapctl clients` shows it (written when either record says so)."""
     listing = records.list_clients(config.home, config.out_dir, workstation(config))
-    return [_from(c.entry, c.imported_by if c.firm is not None else None) for c in listing.clients]
+    mine = home_note_statuses(config.home)
+    return [
+        _from(
+            c.entry,
+            c.imported_by if c.firm is not None else None,
+            note=listed_note(c, mine)[0],
+        )
+        for c in listing.clients
+    ]
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ def create_app(config: AppConfig, guard: Guard) -> Flask:
     from . import clio_action
 
     clio_action.register(app, guard)  # issue 19: "Import to ILS" from Clio, notes, links
+    from . import note_retry
+
+    note_retry.register(app)  # "Write the note again" on Done and Clients
     return app
 
 

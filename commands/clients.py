@@ -138,24 +138,18 @@ def clients(ctx: click.Context, fmt: str, forgotten: bool, out_dir: Path | None)
 
 
 def _recorded_note(listed: Any) -> Any:
-    """The note's status the entry's own record keeps (`extra.note`: the shared ledger's for a
-    client of a shared folder, left by whichever workstation wrote or tried the note last)."""
-    extra = listed.firm.extra if listed.firm is not None else listed.extra
-    note = extra.get("note") if isinstance(extra, dict) else None
-    return note if isinstance(note, dict) else None
+    """The note's status the entry's own record keeps (`clionote.recorded_note`)."""
+    from ..engine.workflow.clionote import recorded_note
+
+    return recorded_note(listed)
 
 
 def _note_of(listed: Any, notes: dict[int, Any]) -> tuple[Any, bool]:
-    """(the client's Clio note status, whether it is this home's record): a written note
-    whichever record says so (another desk may have written it since), else the latest of this
-    home's record (issue 19) and the entry's `extra.note`."""
-    from ..engine.workflow.clionote import NoteStatus, newest
+    """(the client's Clio note status, whether it is this home's record):
+    `clionote.listed_note`, which the app's Clients page uses too."""
+    from ..engine.workflow.clionote import listed_note
 
-    contact = listed.entry.clio_contact_id
-    mine = notes.get(contact)
-    theirs = NoteStatus.from_shared(contact, _recorded_note(listed))
-    chosen = newest(mine, theirs)
-    return chosen, chosen is not None and chosen is mine
+    return listed_note(listed, notes)
 
 
 def _note_column(listed: Any, notes: dict[int, Any]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import socket
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from ..errors import MapctlError
 from .firmledger import FirmClient, FirmLedger, TurnTaken, Workstation
 from .importing import ImportResult
 from .ledger import ClientEntry, Ledger
-from .records import firm_ledger_for, is_personal
+from .records import Listed, firm_ledger_for, is_personal, opened
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS clio_notes (
@@ -97,6 +97,32 @@ class NoteStatus:
             text("detail"),
             text("at"),
         )
+
+
+class NoteAlreadyWritten(MapctlError):
+    """`retry_note_anywhere`: the note is on the matter already (`status`: the record that says
+    so); nothing was written."""
+
+    def __init__(self, name: str, status: NoteStatus) -> None:
+        super().__init__(
+            f"the note for {name} is already on the matter (Clio note {status.note_id})",
+            hint="nothing to do",
+        )
+        self.status = status
+
+
+class NoteBeingWritten(MapctlError):
+    """`retry_note_anywhere`: another workstation (`by`, since `since`) is writing the note in
+    its turn right now; nothing was written here."""
+
+    def __init__(self, name: str, by: Workstation, since: str) -> None:
+        super().__init__(
+            f"{by.label} is writing the note for {name} on the matter now (since {since})",
+            hint="`mapctl clients` shows in a moment whether it was written; if it failed, try "
+            "again",
+        )
+        self.by = by
+        self.since = since
 
 
 def newest(*statuses: NoteStatus | None) -> NoteStatus | None:
@@ -261,10 +287,7 @@ def retry_note(
         raise MapctlError(f"{entry.name} (Clio contact {contact_id}) has no Clio matter recorded")
     known = note_statuses(ledger).get(contact_id)
     if known is not None and known.status == WRITTEN:
-        raise MapctlError(
-            f"the note for {entry.name} is already on the matter (Clio note {known.note_id})",
-            hint="nothing to do",
-        )
+        raise NoteAlreadyWritten(entry.name, known)
     if known is None:  # imported before notes existed: a short note from the ledger row
         subject, detail = _short_note(entry)
     else:
@@ -288,10 +311,7 @@ def _short_note(entry: ClientEntry) -> tuple[str, str]:
 
 
 def _already_written(name: str, known: NoteStatus) -> MapctlError:
-    return MapctlError(
-        f"the note for {name} is already on the matter (Clio note {known.note_id})",
-        hint="nothing to do",
-    )
+    return NoteAlreadyWritten(name, known)
 
 
 @dataclass(frozen=True)
@@ -392,12 +412,7 @@ def _retry_shared(
                 raise _already_written(name, known)
             return _write_and_record(ledger, entry, firm, fresh, mine, theirs, open_client, now)
     except TurnTaken as taken:
-        raise MapctlError(
-            f"{taken.by.label} is writing the note for {name} on the matter now (since "
-            f"{taken.since})",
-            hint="`mapctl clients` shows in a moment whether it was written; if it failed, try "
-            "again",
-        ) from None
+        raise NoteBeingWritten(name, taken.by, taken.since) from None
 
 
 def _write_and_record(
@@ -438,6 +453,33 @@ def _write_and_record(
                 f"this workstation's ledger could not record the note's status: {error}"
             )
     return Retried(status, tuple(warnings))
+
+
+def home_note_statuses(home: Path) -> dict[int, NoteStatus]:
+    """This home's note statuses (`note_statuses`), {} when it has no ledger (never creates
+    one)."""
+    with opened(home, create=False) as ledger:
+        return note_statuses(ledger) if ledger is not None else {}
+
+
+def recorded_note(listed: Listed) -> dict[str, Any] | None:
+    """The note's status the entry's own record keeps (`extra.note`: the shared ledger's for a
+    client of a shared folder, left by whichever workstation wrote or tried the note last)."""
+    extra = listed.firm.extra if listed.firm is not None else listed.extra
+    note = extra.get("note") if isinstance(extra, Mapping) else None
+    return note if isinstance(note, dict) else None
+
+
+def listed_note(listed: Listed, mine: Mapping[int, NoteStatus]) -> tuple[NoteStatus | None, bool]:
+    """A listed client's Clio note (`mapctl clients`, the app's Clients page): (its status,
+    whether it is this home's record `mine`): a written note whichever record says so (another
+    desk may have written it since), else the latest of this home's record and the entry's
+    `extra.note`; None for a client with neither (imported before notes existed)."""
+    contact = listed.entry.clio_contact_id
+    own = mine.get(contact)
+    theirs = NoteStatus.from_shared(contact, recorded_note(listed))
+    chosen = newest(own, theirs)
+    return chosen, chosen is not None and chosen is own
 
 
 def known_time(entry: ClientEntry) -> datetime.datetime:
