@@ -153,13 +153,13 @@ def _note_of(listed: Any, notes: dict[int, Any]) -> tuple[Any, bool]:
 
 
 def _note_column(listed: Any, notes: dict[int, Any]) -> str:
-    """The table's "Clio note" cell for an entry whose record keeps a note status ("" for
-    none): `_note_of`'s status."""
-    recorded = _note_status(listed.firm.extra if listed.firm else listed.extra)
-    if not recorded:
-        return ""
+    """The table's "Clio note" cell: `_note_of`'s status, from this home's record or the
+    entry's own (as the JSON and the app's Clients page), else what the entry's extra fields
+    say ("" for none: imported before notes existed)."""
     chosen, _ = _note_of(listed, notes)
-    return chosen.status if chosen is not None and chosen.status else recorded
+    if chosen is not None and chosen.status:
+        return str(chosen.status)
+    return _note_status(listed.firm.extra if listed.firm else listed.extra)
 
 
 def _clio_note(listed: Any, notes: dict[int, Any]) -> Any:

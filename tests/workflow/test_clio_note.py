@@ -144,6 +144,8 @@ def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     assert "Ready for ILS" in result.stdout
     table = run_cli("clients", env=clio_env)
     assert table.exit_code == 0, table.output
+    header, row = table.stdout.splitlines()[:2]
+    assert header.split()[-4:-2] == ["Clio", "note"] and row.split()[-2] == "failed"
     assert table.stdout.endswith(
         "Clio note missing for Jay Pritchett (matter 00002-Pritchett): Clio refused access to "
         f"notes (HTTP 403: User is forbidden from taking that action); {NEEDS}\n"
@@ -162,7 +164,9 @@ def test_a_refused_note_leaves_the_import_whole_with_a_warning(
     assert retried.stdout.startswith("Clio: the note is on the matter now (note ")
     (note,) = notes(sandbox)
     assert "When: 2026-03-02 12:00 UTC" in note["detail"]
-    assert "Clio note missing" not in run_cli("clients", env=clio_env).stdout
+    table = run_cli("clients", env=clio_env).stdout
+    assert "Clio note missing" not in table
+    assert table.splitlines()[1].split()[-2] == "written"  # this home's record: the column too
     again = run_cli("clients", "note", "5001", env=clio_env)
     assert again.exit_code == 1, again.output
     assert again.stderr.startswith("error: the note for Jay Pritchett is already on the matter")
