@@ -328,16 +328,20 @@ def connecting_progress(key: str) -> Response:
     return jsonify(job.as_json())
 
 
+DISCONNECT_SECONDS = 10.0  # Disconnect waits on Clio's revoke at most this long
+
+
 def disconnect() -> Response:
     """Forget the connection on this computer, and ask Clio to revoke it (best effort)."""
     config = _config()
     transport = _transport(config)
 
-    def revoke(job: Job) -> None:
-        auth.disconnect(config.home, transport=transport)
+    def revoke(job: Job) -> None:  # bounded as the page's wait: the worker is freed with it
+        auth.disconnect(config.home, transport=transport, deadline=Deadline(DISCONNECT_SECONDS))
 
     try:
-        config.workspace.clio_work.run(_job("Disconnecting from Clio"), revoke, wait=10.0)
+        job = _job("Disconnecting from Clio", DISCONNECT_SECONDS)
+        config.workspace.clio_work.run(job, revoke, wait=DISCONNECT_SECONDS)
     except MapctlError:
         auth.TokenStore(config.home).delete()  # Clio unreachable: forgotten here all the same
     with config.workspace.account_lock:

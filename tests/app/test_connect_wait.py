@@ -233,3 +233,36 @@ def test_a_slow_who_am_i_never_holds_a_page_beyond_its_bound(tmp_path: Path) -> 
                 assert asked.status_code == 303 and asked.headers["Location"].endswith("/connect")
                 assert "Sam Sandbox" in staff.get("/connect").text
                 assert clio.hits.count(WHO) == 2
+
+
+def test_disconnect_on_a_slow_clio_is_bounded_and_frees_its_worker(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Disconnect asks Clio to revoke the connection: a Clio that never answers costs the page
+    its bound (DISCONNECT_SECONDS) and no more, the connection is forgotten here all the same,
+    and the revoke gives up by then too, so the one worker it took is free for the next page."""
+    from mapctl.app import views
+    from mapctl.app.jobs import ClioWork
+    from mapctl.app.workspace import Workspace
+
+    monkeypatch.setattr(views, "DISCONNECT_SECONDS", 1.0)
+    home = tmp_path / "home"
+    workspace = Workspace()
+    workspace.clio_work.close()
+    workspace.clio_work = ClioWork(slots=1)  # one worker: a revoke left running holds it
+    with hostile_clio({"/oauth/deauthorize": slow_answer(60.0)}) as clio:
+        env = connect_home(home, clio)
+        for server in serve(home, env, workspace=workspace):
+            with Staff(server) as staff:
+                started = time.monotonic()
+                done = staff.post("/disconnect")
+                took = time.monotonic() - started
+                assert done.status_code == 303, done.text
+                assert done.headers["Location"].endswith("/connect?disconnected=1")
+                assert took < 2.0, took  # Clio would take 60 s
+                assert TokenStore(home).load() is None  # forgotten here all the same
+                assert clio.hits.count("/oauth/deauthorize") == 1
+                connect_home(home, clio)  # connected again: the next page needs the worker
+                time.sleep(0.5)
+                found = staff.http.get(staff.root + "/search?q=Pritchett", follow_redirects=True)
+                assert found.status_code == 200 and "00002-Pritchett" in found.text, found.text
