@@ -211,6 +211,14 @@ function setupCopy(button) {
   });
 }
 
+// What a row says, without its actions (links, buttons, forms: "Download", "Open in Clio",
+// "Write the note again"), so that the filter matches the clients, not the words on buttons.
+function rowText(row) {
+  const copy = row.cloneNode(true);
+  copy.querySelectorAll("a, button, form").forEach((action) => action.remove());
+  return copy.textContent.toLowerCase();
+}
+
 function setupFilter(input) {
   const table = document.getElementById(input.dataset.filter);
   const count = input.parentElement.querySelector("[data-filter-count]");
@@ -219,7 +227,7 @@ function setupFilter(input) {
     let shown = 0;
     const rows = Array.from(table.querySelectorAll("tbody tr"));
     rows.forEach((row) => {
-      const text = row.textContent.toLowerCase();
+      const text = rowText(row);
       const keep = words.every((w) => text.includes(w));
       row.hidden = !keep;
       if (keep) shown += 1;
