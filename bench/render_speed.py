@@ -17,10 +17,15 @@ that writes byte-identical answer files:
    Every run's files are compared with the hand-written ones. Goals on small bundles: --jobs 1
    <= 1.5x, default --jobs <= 1.0x, on disk and on tmpfs. The ratio of CPU times (user +
    system, workers included) is shown beside: on a shared machine it is steadier than wall time.
+3. Memory (bench/render_memory.py): the peak RSS of `mapctl render FOLDER --out-dir DIR` for
+   COPIES and 10 x COPIES bundles; goal: flat (the larger within 10%).
+4. Start-up (bench/validate_startup.py): `mapctl validate` over the bare imports of its
+   libraries, best of 15; goal <= 1.3, what it met when issue 20 was filed (no slower).
 Each ratio is printed beside its goal; the exit status is 1 when one is missed.
 
 Not a test: `.venv/bin/python bench/render_speed.py [--copies N] [--rounds R] [--disk DIR]
-[--profile small|large]`. Run it on a machine as quiet as you can get (the load is printed).
+[--profile small|large] [--render-only]` (Linux). Run it on a machine as quiet as you can get
+(the load is printed).
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ WORKLOADS = (
 IN_PROCESS_GOAL = 1.3
 WHOLE_GOALS = {"mapctl --jobs 1": 1.5, "mapctl (default --jobs)": 1.0}  # small bundles
 HAND = "hand-written script"
+MEMORY_GOAL = 1.1  # peak memory for 10x the bundles: flat, within 10%
+STARTUP_GOAL = 1.3  # validate's start-up over its libraries' bare imports, as when issue 20 came
 
 
 @dataclass
@@ -241,6 +248,12 @@ def main() -> int:
     parser.add_argument("--disk", default="/var/tmp", help="a folder on disk (default /var/tmp)")
     parser.add_argument("--tmpfs", default="/dev/shm", help="a folder on tmpfs")
     parser.add_argument("--profile", choices=[w.name for w in WORKLOADS])
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="skip the memory (bench/render_memory.py) and validate start-up "
+        "(bench/validate_startup.py) goals",
+    )
     args = parser.parse_args()
     if args.profile:
         profile(next(w for w in WORKLOADS if w.name == args.profile), args.copies)
@@ -258,6 +271,17 @@ def main() -> int:
                 )
                 results += found
                 identical &= same
+    if not args.render_only:
+        from bench.render_memory import growth
+        from bench.validate_startup import startup_ratio
+
+        print("\nmemory: peak RSS of `mapctl render FOLDER --out-dir DIR` (bench/render_memory.py)")
+        grown = growth([args.copies, args.copies * 10])
+        results.append(Result(f"memory, {args.copies * 10:,} vs {args.copies:,} bundles", 1 + grown,
+                              MEMORY_GOAL))  # fmt: skip
+        print("\nstart-up: `mapctl validate` vs the bare imports (bench/validate_startup.py)")
+        results.append(Result("validate start-up vs bare imports", startup_ratio(15),
+                              STARTUP_GOAL))  # fmt: skip
     print("\ngoals:")
     for result in results:
         goal = f"<= {result.goal}" if result.goal is not None else "(no goal)"
