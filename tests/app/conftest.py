@@ -3,7 +3,9 @@ Flask app with its test client (already past the per-launch token)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,42 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from mapctl.app.security import Guard
-from mapctl.app.server import AppConfig, create_app
+from mapctl.app.server import AppConfig, AppServer, create_app, start_app
 from mapctl.engine.mapping.compilation import compile_mapping
 from mapctl.engine.sandbox.server import Sandbox, connect_home
 
 NOW = datetime(2026, 3, 2, 15, 30, 5, tzinfo=UTC)
 HOST = "localhost"  # what Flask's test client sends as Host
+
+
+def app_config(home: Path, env: dict[str, str], **overrides: Any) -> AppConfig:
+    """The app's settings as the tests use them: `home` (MAPCTL_HOME) with `env`, the bundled
+    mapping, `home`/clients as the output folder, the clock at NOW; `overrides` win."""
+    settings: dict[str, Any] = {
+        "home": home,
+        "env": {"MAPCTL_HOME": str(home), **env},
+        "mapping": compile_mapping(None),
+        "mapping_name": "the bundled mapping",
+        "out_dir": home / "clients",
+        "now": lambda: NOW,  # the same dates on every run: the same screenshots
+        **overrides,
+    }
+    return AppConfig(**settings)
+
+
+@contextmanager
+def served(config: AppConfig) -> Iterator[AppServer]:
+    """The app on waitress (127.0.0.1, a free port) in a thread, as `mapctl app` serves it;
+    stopped and closed afterwards."""
+    server = start_app(config)
+    thread = threading.Thread(target=server.run, name="mapctl-app-test", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+        server.close()
 
 
 @pytest.fixture(scope="module")

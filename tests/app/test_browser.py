@@ -23,10 +23,11 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 import pytest
-from mapctl.app.server import AppConfig, AppServer, start_app
-from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.app.server import AppServer
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox, connect_home
 from mapctl.engine.workflow.ledger import LEDGER_FILE, Ledger
+
+from .conftest import app_config, served
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
@@ -88,25 +89,10 @@ class Live:
 
 def _serve(sandbox: Sandbox, home: Path, env: dict[str, str], **extra: Any) -> Iterator[Live]:
     faults = extra.pop("faults", None) or Faults()
-    config = AppConfig(
-        home=home,
-        env={"MAPCTL_HOME": str(home), **env},
-        mapping=compile_mapping(None),
-        mapping_name="the bundled mapping",
-        out_dir=home / "clients",
-        now=lambda: NOW,  # the same dates on every run: the same screenshots
-        transport=faults,
-        **extra,
-    )
-    server = start_app(config)
-    thread = threading.Thread(target=server.run, name="mapctl-app-test", daemon=True)
-    thread.start()
     try:
-        yield Live(server, sandbox, home, faults)
+        with served(app_config(home, env, transport=faults, **extra)) as server:
+            yield Live(server, sandbox, home, faults)
     finally:
-        server.stop()
-        thread.join(timeout=10)
-        server.close()
         faults.close()
 
 

@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from mapctl.app.server import AppConfig, AppServer, start_app
+from mapctl.app.server import AppServer
 from mapctl.engine.clio.auth import TokenStore
-from mapctl.engine.mapping.compilation import compile_mapping
 
 from ..clio.hostile import ACCESS, REFRESH, SECRET, Server, base_url, connect_home, hostile_clio
 from ..clio.hostile import slow as slow_answer
+from .conftest import app_config, served
 
 NOW = datetime(2026, 3, 2, 15, 30, 5, tzinfo=UTC)
 TOKEN = "/oauth/token"
@@ -31,24 +31,8 @@ LEFT = re.compile(r"Waiting for Clio(?:'|&#39;)s answer: at most (\d+) s more\."
 
 
 def serve(home: Path, env: dict[str, str], **overrides: Any) -> Iterator[AppServer]:
-    config = AppConfig(
-        home=home,
-        env={"MAPCTL_HOME": str(home), **env},
-        mapping=compile_mapping(None),
-        mapping_name="the bundled mapping",
-        out_dir=home / "clients",
-        now=lambda: NOW,
-        **overrides,
-    )
-    server = start_app(config)
-    thread = threading.Thread(target=server.run, name="mapctl-app-test", daemon=True)
-    thread.start()
-    try:
+    with served(app_config(home, env, **overrides)) as server:
         yield server
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        server.close()
 
 
 class Staff:

@@ -5,7 +5,6 @@ controls from Clio, and POSTs from elsewhere."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,34 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-from mapctl.app.server import AppConfig, AppServer, start_app
-from mapctl.engine.mapping.compilation import compile_mapping
+from mapctl.app.server import AppServer
 from mapctl.engine.sandbox.seed import demo_data
 from mapctl.engine.sandbox.server import Sandbox, connect_home
+
+from .conftest import app_config, served
 
 NOW = datetime(2026, 3, 2, 15, 30, 5, tzinfo=UTC)
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 
 def serve(sandbox: Sandbox, home: Path, **overrides: Any) -> Iterator[AppServer]:
-    settings: dict[str, Any] = {
-        "home": home,
-        "env": {"MAPCTL_HOME": str(home), **connect_home(sandbox, home)},
-        "mapping": compile_mapping(None),
-        "mapping_name": "the bundled mapping",
-        "out_dir": home / "clients",
-        "now": lambda: NOW,
-        **overrides,
-    }
-    server = start_app(AppConfig(**settings))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with served(app_config(home, connect_home(sandbox, home), **overrides)) as server:
         yield server
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        server.close()
 
 
 @pytest.fixture

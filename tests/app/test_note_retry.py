@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mapctl.app.server import AppConfig, AppServer, start_app
+from mapctl.app.server import AppServer
 from mapctl.engine.clio.auth import TokenStore
 from mapctl.engine.clio.client import open_client
 from mapctl.engine.clio.closeloop import matter_notes
@@ -29,6 +29,8 @@ from mapctl.engine.workflow.firmledger import FirmLedger, Workstation
 
 from tests.app.test_browser import JARGON, Faults
 from tests.app.test_connect_wait import Staff
+
+from .conftest import app_config, served
 
 NOW = datetime(2026, 3, 2, 15, 30, 5, tzinfo=UTC)
 PRITCHETT, DUNPHY = 9002, 9001  # matters; their clients: Jay Pritchett (5001), Claire (5003)
@@ -44,24 +46,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @contextmanager
 def serve(home: Path, env: dict[str, str], out_dir: Path, **extra: Any) -> Iterator[AppServer]:
-    config = AppConfig(
-        home=home,
-        env={"MAPCTL_HOME": str(home), **env},
-        mapping=compile_mapping(None),
-        mapping_name="the bundled mapping",
-        out_dir=out_dir,
-        now=lambda: NOW,
-        **extra,
-    )
-    server = start_app(config)
-    thread = threading.Thread(target=server.run, name="mapctl-app-test", daemon=True)
-    thread.start()
-    try:
+    with served(app_config(home, env, out_dir=out_dir, **extra)) as server:
         yield server
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        server.close()
 
 
 def local(staff: Staff, location: str) -> str:
