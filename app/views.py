@@ -502,7 +502,7 @@ def opening_page(key: str) -> Any:
     job.check_deadline()
     back = job.about.get("back", f"{request.script_root}/search")
     if not job.done.is_set():
-        return render_template("wait.html", job=job, key=key, back=back)
+        return render_template("wait.html", job=job, key=key, back=back, show_left=True)
     if job.error is not None:
         raise _retry(job.error, job.about.get("matter", ""), back)
     with job.lock:

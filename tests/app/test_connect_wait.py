@@ -250,3 +250,25 @@ def test_disconnect_on_a_slow_clio_is_bounded_and_frees_its_worker(
                 time.sleep(0.5)
                 found = staff.http.get(staff.root + "/search?q=Pritchett", follow_redirects=True)
                 assert found.status_code == 200 and "00002-Pritchett" in found.text, found.text
+
+
+def test_opening_a_matter_on_a_slow_clio_shows_the_time_left(tmp_path: Path) -> None:
+    """Use Selected Matter while Clio is slow: the waiting page says how long mapctl still
+    waits for Clio's answer (the page's bound), as Connect does, then the matter opens."""
+    home = tmp_path / "home"
+    with hostile_clio({"/api/v4/matters/9002.json": slow_answer(2.0)}) as clio:
+        env = connect_home(home, clio)
+        for server in serve(home, env, deadline=20.0):
+            with Staff(server) as staff:
+                response = staff.post("/matters", matter="9002", back="")
+                assert response.status_code == 303, response.text
+                opening = response.headers["Location"]
+                page = staff.get(opening)
+                assert page.status_code == 200 and "<h1>Opening the matter</h1>" in page.text
+                left = LEFT.search(page.text)
+                assert left is not None and 15 <= int(left[1]) <= 20, page.text
+                ends = time.monotonic() + 15
+                while page.status_code == 200 and time.monotonic() < ends:
+                    time.sleep(0.1)
+                    page = staff.get(opening)
+                assert page.status_code == 303, page.text  # on to the matter's preview
