@@ -229,7 +229,7 @@ def _write_nameless(
             raise
         try:
             if held is not None and mode & _held_umask[0] == 0:  # `mode` already: no fchmod
-                _write_all(fd, data)
+                write_all(fd, data)
             else:
                 _write_fd(fd, data, mode)
             source = f"/proc/self/fd/{fd}"  # linkat(..., AT_SYMLINK_FOLLOW) links the file itself
@@ -269,15 +269,30 @@ def open_folder(folder: str | os.PathLike[str]) -> int | None:
 
 def _write_fd(fd: int, data: bytes, mode: int) -> None:
     set_mode(fd, mode)  # the mode asked for, whatever the umask
-    _write_all(fd, data)
+    write_all(fd, data)
     if _NO_FOLDER_SYNC:  # pragma: no cover - Windows: no batch flush, so each file's own
         os.fsync(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | bytearray) -> None:
+    """All of `data` to the descriptor `fd` (os.write may take only part of it: a pipe, a
+    signal, a full disk's last blocks)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def fsync_folder(path: str | os.PathLike[str]) -> None:
+    """Make a rename or a new name in the folder `path` durable, where the system can: nothing
+    on Windows (no folder handles to fsync) or on a file system that cannot fsync a folder."""
+    if sys.platform == "win32":  # pragma: no cover - no folder handles to fsync there
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 # The umask when a batch opened its folder (`open_folder`): while it is the same, a nameless

@@ -47,6 +47,7 @@ from ..fsutil import (
     read_bounded,
     remove_file,
     sync_folder,
+    write_all,
     write_new,
 )
 from ..mapping.model import CompiledMapping
@@ -358,7 +359,7 @@ def _in_forks(
     parent = os.getpid()
     queue, fill = os.pipe()
     try:
-        _write_all(fill, b"".join(n.to_bytes(4, "little") for n in range(blocks)))
+        write_all(fill, b"".join(n.to_bytes(4, "little") for n in range(blocks)))
     finally:
         os.close(fill)  # once the queue is empty, a read gives b"": no block left
     work = _Work(bundles, size, queue)
@@ -479,12 +480,12 @@ def _child(
                 if os.getppid() != parent:  # orphaned (no prctl): stop writing
                     os._exit(1)
                 records += _record(render_into(bundle, folder, mapping, options, dir_fd))
-            _write_all(pipe, _frame(block, records))
-        _write_all(pipe, _frame(_END, b""))
+            write_all(pipe, _frame(block, records))
+        write_all(pipe, _frame(_END, b""))
     except BaseException as error:  # an internal error: raised again in the parent
         status = 1
         with contextlib.suppress(BaseException):
-            _write_all(pipe, _frame(_FAILED, _pickled(error)))
+            write_all(pipe, _frame(_FAILED, _pickled(error)))
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
@@ -529,12 +530,6 @@ def _pickled(error: BaseException) -> bytes:
         return pickle.dumps(error)
     except Exception:
         return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-
-
-def _write_all(fd: int, data: bytes | bytearray) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _receive(readers: dict[int, _Frames], done: dict[int, bytes], *, wait: bool) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRefused, MapctlError
-from ..fsutil import make_folders, set_mode
+from ..fsutil import fsync_folder, make_folders, set_mode
 
 MAX_NAME_CHARS = 60
 FOLDER_MODE = 0o700  # the folder holds personal data (birth dates, SSN): only its owner reads it
@@ -80,15 +80,6 @@ def _write_new(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every file system can fsync a folder
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def refuse_if_exists(target: Path) -> None:
@@ -152,7 +143,7 @@ def staged_folder(
         os.chmod(staging, FOLDER_MODE)
         for file_name, data in files.items():
             _write_new(staging / file_name, data)
-        _fsync_dir(staging)
+        fsync_folder(staging)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)
@@ -204,7 +195,7 @@ def publish(
         if os.path.lexists(target):
             refuse_if_exists(target)
         raise MapctlError(f"cannot create {target}: {error.strerror or error}") from error
-    _fsync_dir(target.parent)
+    fsync_folder(target.parent)
 
 
 def remove_published(target: Path) -> None:

@@ -46,7 +46,6 @@ import contextlib
 import dataclasses
 import errno
 import getpass
-import hashlib
 import json
 import os
 import re
@@ -62,8 +61,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import ImportInProgress, ImportRefused, MapctlError
-from ..fsutil import make_folders, set_mode
-from .ledger import ClientEntry, ForgottenEntry
+from ..fsutil import fsync_folder, make_folders, set_mode, write_all
+from .ledger import ClientEntry, ForgottenEntry, folder_in_place
 
 RECORD_FOLDER = ".mapctl"  # in the output folder
 CLAIMS_FOLDER = "clients"  # in RECORD_FOLDER
@@ -299,23 +298,6 @@ def _rename(source: Path, target: Path, *, replace: bool = False) -> None:
 
 
 _RENAME_TRIES = 8
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(path: Path) -> None:
-    if sys.platform == "win32":  # pragma: no cover - no folder handles to fsync there
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _dump(data: Any) -> bytes:
@@ -572,7 +554,7 @@ class FirmLedger:
             raise self._error("write", error) from None
         try:
             set_mode(fd, mode)
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         except OSError as error:
             os.close(fd)
@@ -593,7 +575,7 @@ class FirmLedger:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise self._error("write", error) from None
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
 
     def server_now(self) -> float:
         """The file server's time now: the modification time of a file created there (every
@@ -644,7 +626,7 @@ class FirmLedger:
             if holder is None:  # taken back between the two steps: try once more
                 return self.claim(entry, who)
             raise already_imported(holder)
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
         return token
 
     def _create_claim(self, path: Path, data: bytes, who: Workstation, token: str) -> bool:
@@ -665,7 +647,7 @@ class FirmLedger:
         longer this import's (taken back as abandoned meanwhile): the caller removes its folder."""
         done = self.path / f"{contact_id}.{token}.done"
         self._create(done, _dump({"finished_at": utc_stamp(), "finished_by": who.as_json()}))
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
         current = self._read_json(self.path / f"{contact_id}.json")
         if not isinstance(current, dict) or current.get("token") != token:
             with contextlib.suppress(OSError):
@@ -705,7 +687,7 @@ class FirmLedger:
             return False
         except OSError as error:
             raise self._error("write", error) from None
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
         return True
 
     @contextmanager
@@ -769,7 +751,7 @@ class FirmLedger:
             self._take_over(path, who)  # TurnTaken when that turn may still run
             if not self._create(path, data):  # another workstation took it over first
                 raise self._turn_taken(path)
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
         try:
             yield
         finally:
@@ -846,7 +828,7 @@ class FirmLedger:
             ) from None
         except OSError as error:
             raise self._error("write", error) from None
-        _fsync_dir(self.path)
+        fsync_folder(self.path)
 
     def not_in_ledger(self, contact_id: int) -> MapctlError:
         earlier = [f for f in self.list_forgotten() if f.client.contact_id == contact_id]
@@ -908,7 +890,7 @@ class FirmLedger:
                     if self.release(contact_id, "", who, why):
                         result.released.append((None, str(path), why))
                     continue
-            if client is not None and _folder_in_place(client.entry):
+            if client is not None and folder_in_place(client.entry):
                 self._create(
                     self.path / f"{contact_id}.{client.token}.done",
                     _dump(
@@ -934,7 +916,7 @@ class FirmLedger:
                 _remove_staging(client)
                 result.released.append((client, str(path), reason))
         if result.finished:
-            _fsync_dir(self.path)
+            fsync_folder(self.path)
         return result
 
     def _intents(
@@ -1040,7 +1022,7 @@ class FirmLedger:
             )
             result.added.append(entry)
         if result.added:
-            _fsync_dir(self.path)
+            fsync_folder(self.path)
         return result
 
     def check_conflicts(
@@ -1081,16 +1063,6 @@ def _remove_empty(folders: list[Path]) -> None:
             folder.rmdir()
         except OSError:
             return
-
-
-def _folder_in_place(entry: ClientEntry) -> bool:
-    """Whether a pending client's folder was renamed into place: its answer file is there with
-    the checksum the claim records (files are fsynced before the rename)."""
-    try:
-        data = Path(entry.answer_file).read_bytes()
-    except OSError:
-        return False
-    return hashlib.sha256(data).hexdigest() == entry.answer_sha256
 
 
 def _remove_staging(client: FirmClient | None) -> None:

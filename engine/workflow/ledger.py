@@ -169,9 +169,10 @@ def _check_id(value: int, what: str) -> None:
 check_id = _check_id  # for callers that refuse before opening the ledger
 
 
-def _folder_in_place(entry: ClientEntry) -> bool:
+def folder_in_place(entry: ClientEntry) -> bool:
     """Whether a pending client's folder was renamed into place: its answer file is there with
-    the checksum the row recorded (files are fsynced before the rename)."""
+    the checksum the row (or the firm-wide claim) recorded (files are fsynced before the
+    rename)."""
     try:
         data = Path(entry.answer_file).read_bytes()
     except OSError:
@@ -305,7 +306,7 @@ class Ledger:
             "(SELECT clio_contact_id FROM pending)"
         )
         for entry in (ClientEntry(*row) for row in rows):
-            if _folder_in_place(entry):
+            if folder_in_place(entry):
                 self._transaction(self._finish, entry.clio_contact_id)
             else:
                 folder = Path(entry.answer_file).parent
