@@ -401,7 +401,6 @@ def writing_page(key: str) -> Any:
             progress=f"{request.script_root}/notes/{key}/progress",
             back=request.script_root + job.about.get("origin", "/clients"),
             back_label="Back to the client" if draft else "Back to the clients",
-            show_left=True,
         )
     return _back(job, key)
 

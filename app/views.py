@@ -316,7 +316,6 @@ def connecting_page(key: str) -> Any:
             progress=f"{request.script_root}/connecting/{key}/progress",
             back=f"{request.script_root}/connect",
             back_label="Back to the Connection page",
-            show_left=True,
         )
     return _connected(job)
 
@@ -502,7 +501,7 @@ def opening_page(key: str) -> Any:
     job.check_deadline()
     back = job.about.get("back", f"{request.script_root}/search")
     if not job.done.is_set():
-        return render_template("wait.html", job=job, key=key, back=back, show_left=True)
+        return render_template("wait.html", job=job, key=key, back=back)
     if job.error is not None:
         raise _retry(job.error, job.about.get("matter", ""), back)
     with job.lock:
