@@ -93,7 +93,7 @@ def preview(
         click.echo(format_preview(result))
         click.echo(f"\n{_mapping_line(setup, compiled)}")
     if held is not None:
-        held.say(held.missing_from(result.warnings))  # not in the report after all: said here
+        held.reported(result.warnings)
 
 
 def _on_screen(state: AppState) -> bool:
@@ -120,8 +120,11 @@ class _HeldWarnings:
         if kind is not None:
             self.say(self.messages)
 
-    def missing_from(self, shown: Sequence[str]) -> list[str]:
-        return [message for message in self.messages if message not in shown]
+    def reported(self, shown: Sequence[str]) -> None:
+        """The report listed `shown`: a held warning it left out is said here, on stderr; from
+        now on every one counts as said (a later failure does not say them again)."""
+        self.say([message for message in self.messages if message not in shown])
+        self.messages.clear()
 
     def say(self, messages: Sequence[str]) -> None:
         from ..engine.report import printable
@@ -257,8 +260,7 @@ def import_(
                 where = result.entry.matter_display_number or result.entry.matter_id
                 click.echo(f"Clio: a note on matter {where} records the import.")
         if held is not None:
-            held.say(held.missing_from(result.preview.warnings))  # not in the review: said here
-            held.messages.clear()  # said, in the dialogue's list, the review or just now
+            held.reported(result.preview.warnings)  # unless said in the dialogue's list
         if status is not None and status.status == "failed":
             _note_warning(status.message, result.entry.clio_contact_id)
 
@@ -376,8 +378,7 @@ def _workflow_choose(
     shown = make_preview(bundle, compiled, today=day, exclude=chosen, roles=roles)
     click.echo(format_preview(shown))
     if held is not None:  # said now: in the list, or (defensive) on stderr below it
-        held.say(held.missing_from(shown.warnings))
-        held.messages.clear()
+        held.reported(shown.warnings)
     while True:
         click.echo()
         reply = click.prompt(
