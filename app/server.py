@@ -215,11 +215,13 @@ def open_in_browser(url: str, home: Path, opener: Callable[[str], object] | None
     import os
     import webbrowser
 
+    from ..engine.fsutil import O_BINARY
+
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[-1]
     path = home / f"app-open-{port}.html"
     path.unlink(missing_ok=True)  # never write through a file (or link) someone left there
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_BINARY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(REDIRECT_PAGE.format(url=html.escape(url, quote=True)))
     (opener or webbrowser.open)(path.resolve().as_uri())

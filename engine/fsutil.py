@@ -151,14 +151,21 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE, overwrite: b
             tmp.unlink()
 
 
+# Windows' C runtime opens a file in text mode unless told otherwise: a read then turns CRLF
+# into LF and ends at the first Ctrl-Z. mapctl reads and writes bytes as they are.
+O_BINARY: int = getattr(os, "O_BINARY", 0)
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
+
+
 # --- batch output: whole files now, durable once per batch (see docs/batch-render.md) -----------
 
 # An O_TMPFILE file has no name until it is linked in whole: a process killed while writing one
 # leaves nothing behind in the folder. Where the file system lacks it, a named temp file is used.
-_TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+_TMPFILE_FLAGS = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY | _CLOEXEC
 _NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS}
 _NAMELESS = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
-_DIRECTORY_FLAGS = getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY_FLAGS = getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
 
 
 def write_new(
@@ -388,13 +395,6 @@ def read_bounded(path: str | os.PathLike[str], what: str, limit: int = MAX_INPUT
     return data
 
 
-# Windows' C runtime opens a file in text mode unless told otherwise: a read then turns CRLF
-# into LF and ends at the first Ctrl-Z. mapctl reads and writes bytes as they are.
-O_BINARY: int = getattr(os, "O_BINARY", 0)
-_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
-_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
-
-
 def read_at_most(path: str | os.PathLike[str], size: int) -> bytes:
     """Up to `size` bytes of a file, without ever blocking on the open: a named pipe (FIFO) is
     opened non-blocking, and refused (OSError) when nothing writes to it, where a plain open would
@@ -505,7 +505,7 @@ def read_private(path: str | os.PathLike[str], limit: int = 1 << 20) -> bytes:
     """A small file of mapctl's own in MAPCTL_HOME (the token store...), read without
     following a link (MapctlError) and refused (OSError) when it is not a regular file or is
     larger than `limit`. FileNotFoundError when it is not there."""
-    fd = open_no_follow(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = open_no_follow(path, os.O_RDONLY | _NONBLOCK)
     with os.fdopen(fd, "rb", buffering=0) as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")

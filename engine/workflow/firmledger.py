@@ -61,7 +61,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import ImportInProgress, ImportRefused, MapctlError
-from ..fsutil import fsync_folder, make_folders, set_mode, write_all
+from ..fsutil import O_BINARY, fsync_folder, make_folders, set_mode, write_all
 from .ledger import ClientEntry, ForgottenEntry, folder_in_place
 
 RECORD_FOLDER = ".mapctl"  # in the output folder
@@ -544,7 +544,7 @@ class FirmLedger:
 
     def _create(self, path: Path, data: bytes) -> bool:
         """Create `path` exclusively with `data`, fsynced; False when it exists."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_BINARY
         mode = self.modes()[1]
         try:
             fd = os.open(path, flags, mode)
