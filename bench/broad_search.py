@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from mapctl.engine.sandbox.seed import demo_data  # noqa: E402
+from mapctl.engine.sandbox.seed import zebra_data  # noqa: E402
 from mapctl.engine.sandbox.server import APP_KEY, APP_SECRET, Sandbox  # noqa: E402
 
 _demo: Any = importlib.import_module("demo")
@@ -33,23 +33,6 @@ approve, mapctl_command = _demo.approve, _demo.mapctl_command
 MATCHES = 20_000
 LATENCY = 0.100
 RATE_LIMIT = 50
-
-
-def bench_data() -> dict[str, Any]:
-    """The demo firm plus MATCHES matters of one client, all matching "Zebra"."""
-    data = demo_data()
-    data["matters"] += [
-        {
-            "id": 100_000 + n,
-            "display_number": f"{20000 + n:05d}-Zebra",
-            "description": f"Zebra family trust {n}",
-            "status": "Open",
-            "open_date": "2026-01-01",
-            "client": {"id": 5001},
-        }
-        for n in range(MATCHES)
-    ]
-    return data
 
 
 def connect(env: dict[str, str]) -> None:
@@ -107,7 +90,7 @@ def main() -> None:
         flush=True,
     )
     with (
-        Sandbox(bench_data(), rate_limit=RATE_LIMIT) as sandbox,
+        Sandbox(zebra_data(MATCHES), rate_limit=RATE_LIMIT) as sandbox,
         tempfile.TemporaryDirectory() as tmp,
     ):
         env = {

@@ -441,6 +441,24 @@ def demo_data() -> dict[str, list[Record]]:
     }
 
 
+def zebra_data(count: int) -> dict[str, list[Record]]:
+    """The demo firm plus `count` matters of one client (Jay Pritchett), all matching "Zebra":
+    a broad search (`bench/broad_search.py`, the tests of bounded broad searches)."""
+    data = demo_data()
+    data["matters"] += [
+        {
+            "id": 100_000 + n,
+            "display_number": f"{20000 + n:05d}-Zebra",
+            "description": f"Zebra family trust {n}",
+            "status": "Open",
+            "open_date": "2026-01-01",
+            "client": {"id": 5001},
+        }
+        for n in range(count)
+    ]
+    return data
+
+
 def _generated(
     rng: random.Random, contacts: list[Record], matters: list[Record], relationships: list[Record]
 ) -> None:

@@ -25,7 +25,7 @@ from mapctl.engine.clio.fields import drop_fields, refused_names
 from mapctl.engine.clio.session import Wait, parse_reset, retry_in
 from mapctl.engine.errors import ClioError, MapctlError
 from mapctl.engine.sandbox.query import Response
-from mapctl.engine.sandbox.seed import demo_data
+from mapctl.engine.sandbox.seed import demo_data, zebra_data
 from mapctl.engine.sandbox.server import Sandbox, connect_home
 
 from .conftest import connect_via_cli
@@ -331,26 +331,9 @@ def test_a_long_wait_stops_at_once_and_says_how_long(run_cli: Any) -> None:
 # --- item 6: broad searches --------------------------------------------------------------------
 
 
-def many_matters(count: int) -> dict[str, Any]:
-    """The demo firm plus `count` matters of one client, all matching "Zebra"."""
-    data = demo_data()
-    data["matters"] += [
-        {
-            "id": 100_000 + n,
-            "display_number": f"{20000 + n:05d}-Zebra",
-            "description": f"Zebra family trust {n}",
-            "status": "Open",
-            "open_date": "2026-01-01",
-            "client": {"id": 5001},
-        }
-        for n in range(count)
-    ]
-    return data
-
-
 @pytest.fixture(scope="module")
 def broad() -> Iterator[Sandbox]:
-    with Sandbox(many_matters(2500)) as running:
+    with Sandbox(zebra_data(2500)) as running:
         yield running
 
 
